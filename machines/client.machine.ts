@@ -1,0 +1,109 @@
+import { assign, fromCallback, sendParent, sendTo, setup } from 'xstate';
+import type {
+  ClientContext,
+  ClientEvent,
+  ClientInput,
+  ClientOutput,
+  WriterEvent,
+  WriterInput,
+} from './client.types.js';
+
+/**
+ * One connected client. It owns its socket through the invoked `writer` (the write loop,
+ * provided from src/ — a callback actor, so a delivery costs no machine transition) and
+ * reports its end to the hub with `hub.unregister`.
+ */
+export const clientMachine = setup({
+  types: {
+    context: {} as ClientContext,
+    input: {} as ClientInput,
+    events: {} as ClientEvent,
+    output: {} as ClientOutput,
+  },
+  actors: {
+    // Placeholder: the real write loop over a Connection comes from src/client-writer.ts.
+    writer: fromCallback<WriterEvent, WriterInput>(() => undefined),
+  },
+  actions: {
+    // Default inbound behaviour (the seed's relay): every message to every other client.
+    handleMessage: sendParent(
+      (_, params: { id: string; data: Buffer; binary: boolean }) => ({
+        type: 'hub.broadcast' as const,
+        data: params.data,
+        binary: params.binary,
+        except: params.id,
+      }),
+    ),
+    closeSocket: sendTo('writer', (_, params: { code: number; reason: string }) => ({
+      type: 'writer.close' as const,
+      code: params.code,
+      reason: params.reason,
+    })),
+    terminateSocket: sendTo('writer', { type: 'writer.terminate' as const }),
+    recordClose: assign((_, params: { code: number; reason: string }) => ({
+      closeCode: params.code,
+      closeReason: params.reason,
+    })),
+    notifyHub: sendParent((_, params: { id: string }) => ({
+      type: 'hub.unregister' as const,
+      id: params.id,
+    })),
+  },
+}).createMachine({
+  id: 'client',
+  context: ({ input }) => ({ ...input, closeCode: undefined, closeReason: '' }),
+  invoke: {
+    id: 'writer',
+    src: 'writer',
+    input: ({ context }) => ({
+      id: context.id,
+      connection: context.connection,
+      limits: context.limits,
+      pongWaitMs: context.pongWaitMs,
+    }),
+  },
+  initial: 'open',
+  states: {
+    open: {
+      on: {
+        'socket.message': {
+          actions: {
+            type: 'handleMessage',
+            params: ({ context, event }) => ({ id: context.id, data: event.data, binary: event.binary }),
+          },
+        },
+        'client.close': {
+          target: 'closing',
+          actions: {
+            type: 'closeSocket',
+            params: ({ event }) => ({ code: event.code, reason: event.reason }),
+          },
+        },
+        'client.terminate': { target: 'closing', actions: 'terminateSocket' },
+        // The writer has already closed (overflow) or terminated (silent peer) the socket.
+        'writer.overflowed': { target: 'closing' },
+        'writer.timedOut': { target: 'closing' },
+        'socket.closed': {
+          target: 'closed',
+          actions: { type: 'recordClose', params: ({ event }) => event },
+        },
+      },
+    },
+    closing: {
+      on: {
+        'client.terminate': { actions: 'terminateSocket' },
+        'socket.closed': {
+          target: 'closed',
+          actions: { type: 'recordClose', params: ({ event }) => event },
+        },
+      },
+    },
+    closed: {
+      type: 'final',
+      entry: { type: 'notifyHub', params: ({ context }) => ({ id: context.id }) },
+    },
+  },
+  output: ({ context }) => ({ id: context.id, code: context.closeCode, reason: context.closeReason }),
+});
+
+export type ClientMachine = typeof clientMachine;

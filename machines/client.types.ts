@@ -1,0 +1,71 @@
+import type { ActorRefFrom } from 'xstate';
+import type { Connection } from '../src/connection.js';
+
+export type ClientId = string;
+
+/** What a client's writer does when its outbound queue is full. */
+export type OverflowPolicy = 'close' | 'drop-oldest' | 'drop-newest';
+
+/** Bounds on one client's outbound queue (frames not yet handed to the socket). */
+export interface OutboundLimits {
+  readonly maxMessages: number;
+  readonly maxBytes: number;
+  readonly policy: OverflowPolicy;
+}
+
+/**
+ * A message framed once for every recipient. The hub never looks inside: the writer only
+ * needs its size for the byte limit, and hands it to the connection as is.
+ */
+export interface Frame {
+  readonly byteLength: number;
+}
+
+export interface ClientInput {
+  readonly id: ClientId;
+  readonly meta: unknown;
+  readonly connection: Connection;
+  readonly limits: OutboundLimits;
+  /** A client silent (no pong, no message) for longer than this is terminated. */
+  readonly pongWaitMs: number;
+}
+
+export interface ClientContext extends ClientInput {
+  readonly closeCode: number | undefined;
+  readonly closeReason: string;
+}
+
+export interface ClientOutput {
+  readonly id: ClientId;
+  readonly code: number | undefined;
+  readonly reason: string;
+}
+
+/** Events the hub and the client's own writer send to the client machine. */
+export type ClientEvent =
+  | { type: 'socket.message'; data: Buffer; binary: boolean }
+  | { type: 'socket.closed'; code: number; reason: string }
+  | { type: 'writer.overflowed'; code: number; reason: string }
+  | { type: 'writer.timedOut' }
+  | { type: 'client.close'; code: number; reason: string }
+  | { type: 'client.terminate' };
+
+/**
+ * Events the writer (the client's write loop) accepts. `client.deliver` and
+ * `client.heartbeat` come straight from the hub: they are the hot path and must not pay a
+ * machine transition per recipient (DESIGN.md fact 3).
+ */
+export type WriterEvent =
+  | { type: 'client.deliver'; frame: Frame }
+  | { type: 'client.heartbeat'; now: number }
+  | { type: 'writer.close'; code: number; reason: string }
+  | { type: 'writer.terminate' };
+
+export interface WriterInput {
+  readonly id: ClientId;
+  readonly connection: Connection;
+  readonly limits: OutboundLimits;
+  readonly pongWaitMs: number;
+}
+
+export type { ActorRefFrom };

@@ -1,0 +1,209 @@
+import { assign, createActor, fromCallback, setup, type AnyEventObject, type EventObject } from 'xstate';
+import type { ClientId, WriterEvent } from './client.types.js';
+import type { ClientEntry, HubContext, HubEvent, HubInput, HubRegisterEvent, WriterRef } from './hub.types.js';
+
+/** Close codes the hub machine itself decides on (the full table is in docs/errors.md). */
+const DUPLICATE_ID = 4009;
+const TRY_AGAIN_LATER = 1013;
+const GOING_AWAY = 1001;
+
+const sendToWriters = (
+  clients: Map<ClientId, ClientEntry>,
+  event: WriterEvent,
+  except?: ClientId,
+): void => {
+  // A plain loop over ref.send: sendTo() defers through an O(n) queue (DESIGN.md fact 2).
+  for (const [id, entry] of clients) {
+    if (id !== except) entry.writer?.send(event);
+  }
+};
+
+/**
+ * The hub. Events are processed one at a time from the actor's mailbox: that sequencing is
+ * what replaces the mutex of the classic Go hub. Clients are created with createActor({ parent })
+ * and kept in a Map, not in snapshot.children, so register/unregister stay O(1) (DESIGN.md fact 1).
+ */
+export const hubMachine = setup({
+  types: {
+    context: {} as HubContext,
+    input: {} as HubInput,
+    events: {} as HubEvent,
+  },
+  actors: {
+    // One hub-wide timer instead of a timer per client (DESIGN.md fact 4).
+    heartbeat: fromCallback<EventObject, { intervalMs: number }>(({ input, sendBack }) => {
+      const timer = setInterval(() => sendBack({ type: 'hub.sweep', now: Date.now() }), input.intervalMs);
+      timer.unref?.();
+      return () => clearInterval(timer);
+    }),
+  },
+  delays: {
+    shutdownTimeout: ({ context }) => context.shutdown.timeoutMs,
+  },
+  guards: {
+    isRegistered: ({ context }, params: { id: ClientId }) => context.clients.has(params.id),
+    isFull: ({ context }) => context.clients.size >= context.maxClients,
+    isEmpty: ({ context }) => context.clients.size === 0,
+  },
+  actions: {
+    addClient: assign(({ context, self }, params: HubRegisterEvent) => {
+      const ref = createActor(context.clientLogic, {
+        parent: self,
+        id: params.id,
+        input: {
+          id: params.id,
+          meta: params.meta,
+          connection: params.connection,
+          limits: { ...context.limits, ...params.limits },
+          pongWaitMs: context.pongWaitMs,
+        },
+      });
+      context.clients.set(params.id, { ref, writer: undefined, meta: params.meta, connectedAt: Date.now() });
+      return { count: context.clients.size };
+    }),
+    startClient: ({ context }, params: { id: ClientId }) => {
+      const entry = context.clients.get(params.id);
+      if (!entry) return;
+      entry.ref.start();
+      entry.writer = entry.ref.getSnapshot().children.writer as WriterRef | undefined;
+    },
+    /** The connection never became a client: the hub owns it for this instant only. */
+    rejectClient: (_, params: { event: HubRegisterEvent; code: number; reason: string }) => {
+      params.event.connection.close(params.code, params.reason);
+    },
+    removeClient: assign(({ context }, params: { id: ClientId }) => {
+      const entry = context.clients.get(params.id);
+      if (!entry) return {}; // unknown or already removed: a no-op, not a panic
+      context.clients.delete(params.id);
+      // Removed while still connected (someone else sent hub.unregister): do not leak the socket.
+      if (entry.ref.getSnapshot().status === 'active') {
+        entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
+      }
+      return { count: context.clients.size };
+    }),
+    deliverToAll: ({ context, self }, params: { data: unknown; binary?: boolean; except?: ClientId }) => {
+      let frame;
+      try {
+        frame = context.encode(params.data, params.binary);
+      } catch (error) {
+        self.send({ type: 'hub.failed', during: 'hub.broadcast', error });
+        return;
+      }
+      sendToWriters(context.clients, { type: 'client.deliver', frame }, params.except);
+    },
+    deliverTo: ({ context, self }, params: { to: ClientId; data: unknown; binary?: boolean }) => {
+      const entry = context.clients.get(params.to);
+      if (!entry) return;
+      try {
+        entry.writer?.send({ type: 'client.deliver', frame: context.encode(params.data, params.binary) });
+      } catch (error) {
+        self.send({ type: 'hub.failed', during: 'hub.send', error });
+      }
+    },
+    heartbeatAll: ({ context }, params: { now: number }) => {
+      sendToWriters(context.clients, { type: 'client.heartbeat', now: params.now });
+    },
+    closeClient: ({ context }, params: { id: ClientId; code: number; reason: string }) => {
+      context.clients.get(params.id)?.ref.send({ type: 'client.close', code: params.code, reason: params.reason });
+    },
+    closeAll: ({ context }) => {
+      const event = { type: 'client.close' as const, code: context.shutdown.code, reason: context.shutdown.reason };
+      for (const entry of context.clients.values()) entry.ref.send(event);
+    },
+    terminateAll: ({ context }) => {
+      const event = { type: 'client.terminate' as const };
+      for (const entry of context.clients.values()) entry.ref.send(event);
+    },
+    recordShutdown: assign(({ context }, params: { code?: number; reason?: string; timeoutMs?: number }) => ({
+      shutdown: {
+        code: params.code ?? GOING_AWAY,
+        reason: params.reason ?? 'server shutting down',
+        timeoutMs: params.timeoutMs ?? context.shutdownTimeoutMs,
+      },
+    })),
+    // Provided from src/ (logging); a no-op in the bare machine.
+    reportError: (_, _params: { during: string; error: unknown }) => undefined,
+  },
+}).createMachine({
+  id: 'hub',
+  context: ({ input }) => ({
+    ...input,
+    clients: new Map(),
+    count: 0,
+    shutdown: { code: GOING_AWAY, reason: 'server shutting down', timeoutMs: input.shutdownTimeoutMs },
+  }),
+  initial: 'running',
+  on: {
+    'hub.unregister': { actions: { type: 'removeClient', params: ({ event }) => ({ id: event.id }) } },
+    'hub.failed': { actions: { type: 'reportError', params: ({ event }) => event } },
+    // A client actor that threw is already stopped; its writer's cleanup terminated the socket.
+    'xstate.error.actor.*': {
+      actions: [
+        { type: 'reportError', params: ({ event }: { event: AnyEventObject }) => ({ during: `client ${String(event.actorId)}`, error: event.error }) },
+        { type: 'removeClient', params: ({ event }: { event: AnyEventObject }) => ({ id: String(event.actorId) }) },
+      ],
+    },
+  },
+  states: {
+    running: {
+      invoke: {
+        id: 'hub.heartbeat',
+        src: 'heartbeat',
+        input: ({ context }) => ({ intervalMs: context.pingIntervalMs }),
+      },
+      on: {
+        'hub.register': [
+          {
+            guard: { type: 'isRegistered', params: ({ event }) => ({ id: event.id }) },
+            actions: {
+              type: 'rejectClient',
+              params: ({ event }) => ({ event, code: DUPLICATE_ID, reason: 'duplicate client id' }),
+            },
+          },
+          {
+            guard: 'isFull',
+            actions: {
+              type: 'rejectClient',
+              params: ({ event }) => ({ event, code: TRY_AGAIN_LATER, reason: 'hub is full' }),
+            },
+          },
+          {
+            actions: [
+              { type: 'addClient', params: ({ event }) => event },
+              { type: 'startClient', params: ({ event }) => ({ id: event.id }) },
+            ],
+          },
+        ],
+        'hub.broadcast': { actions: { type: 'deliverToAll', params: ({ event }) => event } },
+        'hub.send': { actions: { type: 'deliverTo', params: ({ event }) => event } },
+        'hub.disconnect': {
+          actions: {
+            type: 'closeClient',
+            params: ({ event }) => ({ id: event.id, code: event.code ?? 1000, reason: event.reason ?? '' }),
+          },
+        },
+        'hub.sweep': { actions: { type: 'heartbeatAll', params: ({ event }) => ({ now: event.now }) } },
+        'hub.shutdown': {
+          target: 'draining',
+          actions: { type: 'recordShutdown', params: ({ event }) => event },
+        },
+      },
+    },
+    draining: {
+      entry: 'closeAll',
+      always: { guard: 'isEmpty', target: 'stopped' },
+      after: { shutdownTimeout: { actions: 'terminateAll' } },
+      on: {
+        'hub.register': {
+          actions: {
+            type: 'rejectClient',
+            params: ({ event, context }) => ({ event, code: context.shutdown.code, reason: context.shutdown.reason }),
+          },
+        },
+      },
+    },
+    stopped: { type: 'final' },
+  },
+});
+
+export type HubMachine = typeof hubMachine;

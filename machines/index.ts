@@ -1,0 +1,4 @@
+export { hubMachine, type HubMachine } from './hub.machine.js';
+export { clientMachine, type ClientMachine } from './client.machine.js';
+export type * from './hub.types.js';
+export type * from './client.types.js';

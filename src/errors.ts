@@ -1,0 +1,17 @@
+import { Data } from 'effect';
+
+/** Why a configuration was refused: always with a full sentence in `message`. */
+export type ConfigErrorReason = 'invalid-number' | 'invalid-choice' | 'invariant' | 'unknown-flag' | 'invalid-value';
+
+/** Misconfiguration, raised at start-up (createHub, the CLI, the server layer). */
+export class HubConfigError extends Data.TaggedError('HubConfigError')<{
+  readonly reason: ConfigErrorReason;
+  readonly message: string;
+}> {}
+
+/** The standalone server could not start (port in use, bad host...). */
+export class HubServerError extends Data.TaggedError('HubServerError')<{
+  readonly reason: 'listen-failed';
+  readonly message: string;
+  readonly cause?: unknown;
+}> {}

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createActor, type ActorRefFrom } from 'xstate';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { clientMachine } from '../machines/client.machine.js';
+import type { ClientId } from '../machines/client.types.js';
+import { hubMachine, type HubMachine } from '../machines/hub.machine.js';
+import { createWriterLogic } from './client-writer.js';
+import { CloseCode } from './close-codes.js';
+import { encodeFrame } from './frame.js';
+import { consoleLogger } from './logger.js';
+import { resolveOptions, type ClientHandle, type HubOptions, type ResolvedOptions } from './options.js';
+import { createStats, type HubStats } from './stats.js';
+import { createUpgradeHandler } from './upgrade.js';
+import { WsConnection } from './ws-connection.js';
+
+export type HubActor = ActorRefFrom<HubMachine>;
+
+export interface ClientInfo {
+  readonly id: ClientId;
+  readonly meta: unknown;
+  readonly connectedAt: number;
+}
+
+export interface CloseOptions {
+  readonly code?: number;
+  readonly reason?: string;
+  readonly timeoutMs?: number;
+}
+
+export interface Hub {
+  /** The root XState actor: send it HubEvents directly, subscribe to it, inspect it. */
+  readonly actor: HubActor;
+  readonly options: ResolvedOptions;
+  readonly stats: Readonly<HubStats>;
+  /** Registered clients. */
+  readonly size: number;
+  readonly closing: boolean;
+  /** Handles every 'upgrade' of this server (other paths get 404). */
+  attach(server: Server): void;
+  /** For frameworks that hand over upgrades themselves. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
+  /** Strings and bytes are sent as they are, other values JSON-serialised once. */
+  broadcast(message: unknown, options?: { except?: ClientId; binary?: boolean }): void;
+  /** Returns whether the client was registered when the message was handed to the hub. */
+  send(clientId: ClientId, message: unknown, options?: { binary?: boolean }): boolean;
+  disconnect(clientId: ClientId, code?: number, reason?: string): boolean;
+  has(clientId: ClientId): boolean;
+  clients(): ClientInfo[];
+  /** Stops upgrades, sends `code` (1001) to every client, terminates stragglers after timeoutMs. */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+
+/** Non-string, non-byte values are serialised here, so a bad value throws to the caller. */
+const prepare = (message: unknown): unknown =>
+  typeof message === 'string' || message instanceof Uint8Array || message instanceof ArrayBuffer
+    ? message
+    : (() => {
+        const json = JSON.stringify(message);
+        if (json === undefined) throw new TypeError(`cannot send ${typeof message}: it has no JSON form`);
+        return json;
+      })();
+
+export function createHub(options: HubOptions<Hub> = {}): Hub {
+  const resolved = resolveOptions(options);
+  const logger = options.logger ?? consoleLogger();
+  const stats = createStats();
+  const generateId = options.generateId ?? randomUUID;
+  const servers = new Set<Server>();
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  // Assigned below; the hooks only run once the hub exists.
+  let hub: Hub;
+
+  const onMessage = options.onMessage;
+  const clientLogic = clientMachine.provide({
+    actors: { writer: createWriterLogic(stats) },
+    actions: onMessage
+      ? {
+          handleMessage: ({ self, context }, params: { id: string; data: Buffer; binary: boolean }) => {
+            const fail = (err: unknown): void => {
+              stats.hookErrors++;
+              logger.error({ err, client: params.id }, 'onMessage failed; closing the client with 1011');
+              self.send({ type: 'client.close', code: CloseCode.InternalError, reason: 'internal error' });
+            };
+            const client: ClientHandle = {
+              id: params.id,
+              meta: context.meta,
+              send: (message, opts) => void hub.send(params.id, message, opts),
+              close: (code = CloseCode.Normal, reason = '') => self.send({ type: 'client.close', code, reason }),
+            };
+            try {
+              const result = onMessage(client, params.binary ? params.data : params.data.toString('utf8'), hub);
+              if (isThenable(result)) result.then(undefined, fail);
+            } catch (err) {
+              fail(err);
+            }
+          },
+        }
+      : {},
+  });
+
+  const machine = hubMachine.provide({
+    actions: {
+      reportError: (_, params: { during: string; error: unknown }) => {
+        logger.error({ err: params.error, during: params.during }, 'hub event failed');
+      },
+    },
+  });
+
+  const actor = createActor(machine, {
+    input: {
+      clientLogic,
+      encode: encodeFrame,
+      limits: resolved.outbound,
+      maxClients: resolved.maxClients,
+      pingIntervalMs: resolved.pingIntervalMs,
+      pongWaitMs: resolved.pongWaitMs,
+      shutdownTimeoutMs: resolved.shutdownTimeoutMs,
+    },
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+  // Observe the root: an unobserved actor error would become an uncaught exception (fact 5).
+  actor.subscribe({ error: (err) => logger.error({ err }, 'hub actor failed') });
+  actor.start();
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: resolved.maxPayload,
+  });
+
+  const registry = () => actor.getSnapshot().context.clients;
+
+  const register = (ws: WebSocket, req: IncomingMessage, admission: { id: ClientId; meta: unknown; limits?: object }): void => {
+    stats.connectionsTotal++;
+    const connection = new WsConnection(ws, {
+      closeTimeoutMs: resolved.closeTimeoutMs,
+      writeHighWaterBytes: resolved.writeHighWaterBytes,
+      remoteAddress: req.socket.remoteAddress,
+    });
+    if (actor.getSnapshot().status !== 'active') {
+      connection.close(CloseCode.GoingAway, 'server shutting down');
+      return;
+    }
+    actor.send({ type: 'hub.register', id: admission.id, meta: admission.meta, connection, limits: admission.limits ?? {} });
+  };
+
+  const handleUpgrade = createUpgradeHandler({
+    options: resolved,
+    authenticate: options.authenticate,
+    generateId,
+    wss,
+    stats,
+    logger,
+    isClosing: () => closing,
+    isRegistered: (id) => registry().has(id),
+    size: () => actor.getSnapshot().context.count,
+    register,
+  });
+
+  const onServerUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    void handleUpgrade(req, socket, head);
+  };
+
+  hub = {
+    actor,
+    options: resolved,
+    stats,
+    get size() {
+      return actor.getSnapshot().context.count;
+    },
+    get closing() {
+      return closing;
+    },
+    attach(server) {
+      if (servers.has(server)) return;
+      servers.add(server);
+      server.on('upgrade', onServerUpgrade);
+    },
+    handleUpgrade,
+    broadcast(message, opts = {}) {
+      const data = prepare(message);
+      actor.send({ type: 'hub.broadcast', data, ...(opts.binary === undefined ? {} : { binary: opts.binary }), ...(opts.except === undefined ? {} : { except: opts.except }) });
+    },
+    send(clientId, message, opts = {}) {
+      const data = prepare(message);
+      const known = registry().has(clientId);
+      actor.send({ type: 'hub.send', to: clientId, data, ...(opts.binary === undefined ? {} : { binary: opts.binary }) });
+      return known;
+    },
+    disconnect(clientId, code = CloseCode.Normal, reason = '') {
+      const known = registry().has(clientId);
+      actor.send({ type: 'hub.disconnect', id: clientId, code, reason });
+      return known;
+    },
+    has: (clientId) => registry().has(clientId),
+    clients: () => [...registry()].map(([id, e]) => ({ id, meta: e.meta, connectedAt: e.connectedAt })),
+    close(opts = {}) {
+      if (closed) return closed;
+      closing = true;
+      for (const server of servers) server.off('upgrade', onServerUpgrade);
+      servers.clear();
+      const timeoutMs = opts.timeoutMs ?? resolved.shutdownTimeoutMs;
+      closed = new Promise<void>((resolve) => {
+        let guard: NodeJS.Timeout | undefined;
+        const done = (): void => {
+          clearTimeout(guard);
+          wss.close();
+          resolve();
+        };
+        if (actor.getSnapshot().status !== 'active') return done();
+        actor.subscribe({ complete: done, error: done });
+        // Terminated sockets report 'close' within a tick; this only guards against a stuck one.
+        guard = setTimeout(() => {
+          logger.warn({ clients: actor.getSnapshot().context.count }, 'close(): clients still registered after the timeout; stopping the hub');
+          actor.stop();
+          done();
+        }, timeoutMs + resolved.closeTimeoutMs + 1_000);
+        actor.send({
+          type: 'hub.shutdown',
+          code: opts.code ?? CloseCode.GoingAway,
+          reason: opts.reason ?? 'server shutting down',
+          timeoutMs,
+        });
+      });
+      return closed;
+    },
+  };
+  return hub;
+}

@@ -1,0 +1,38 @@
+/**
+ * Every tunable of the hub, with its unit and invariant, in one place (gorilla's style).
+ * Options override them per hub; outbound limits can also be overridden per client.
+ */
+
+/** A peer silent (no pong, no message) for this long is terminated. */
+export const PONG_WAIT_MS = 60_000;
+/** How often the hub-wide sweep pings every client. Invariant: PING_INTERVAL_MS < PONG_WAIT_MS. */
+export const PING_INTERVAL_MS = (PONG_WAIT_MS * 9) / 10;
+
+/** Largest inbound message (after reassembly of fragments); bigger closes with 1009. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+/** Outbound queue per client, in messages (gorilla: 256) and bytes (Centrifugo: 1 MiB). */
+export const MAX_QUEUE_MESSAGES = 256;
+export const MAX_QUEUE_BYTES = 1024 * 1024;
+
+/**
+ * Bytes the socket may buffer before the writer starts queueing (uWebSockets.js: 64 KiB).
+ * Memory per slow client is bounded by WRITE_HIGH_WATER_BYTES + MAX_QUEUE_BYTES + one frame.
+ */
+export const WRITE_HIGH_WATER_BYTES = 64 * 1024;
+
+/** After sending a close frame, terminate the socket if the peer has not closed by then. */
+export const CLOSE_TIMEOUT_MS = 5_000;
+
+/** close(): how long clients get to finish the closing handshake before they are terminated. */
+export const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/** Registered clients per hub; upgrades beyond it get 503. */
+export const MAX_CLIENTS = 100_000;
+
+/** An upgrade whose authenticate() hook has not answered by then gets 503 (no upgrade). */
+export const AUTH_TIMEOUT_MS = 10_000;
+
+export const DEFAULT_PATH = '/ws';
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = '0.0.0.0';

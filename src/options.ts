@@ -1,0 +1,118 @@
+import type { IncomingMessage } from 'node:http';
+import type { InspectionEvent, Observer } from 'xstate';
+import type { ClientId, OutboundLimits, OverflowPolicy } from '../machines/client.types.js';
+import { HubConfigError } from './errors.js';
+import * as L from './limits.js';
+import type { Logger } from './logger.js';
+import type { OriginPolicy } from './origin.js';
+
+/** What authenticate() may answer: accept (optionally naming the client) or reject the upgrade. */
+export type AuthResult =
+  | true
+  | undefined
+  | void
+  | { readonly id?: ClientId; readonly meta?: unknown; readonly limits?: Partial<OutboundLimits> }
+  | false
+  | { readonly reject: 401 | 403 | 429 | 503; readonly message?: string };
+
+/** A connected client as user hooks see it. */
+export interface ClientHandle {
+  readonly id: ClientId;
+  readonly meta: unknown;
+  /** Queues a message for this client only (through the hub, like hub.send). */
+  send(message: unknown, options?: { binary?: boolean }): void;
+  /** Starts a closing handshake with this client. */
+  close(code?: number, reason?: string): void;
+}
+
+export interface HubOptions<H = unknown> {
+  /** Only this path upgrades; any other gets 404. */
+  readonly path?: string;
+  /** Largest inbound message in bytes; larger closes with 1009. */
+  readonly maxPayload?: number;
+  readonly maxClients?: number;
+  /** Hub-wide outbound queue bounds and overflow policy (overridable per client by authenticate). */
+  readonly outbound?: Partial<OutboundLimits>;
+  readonly writeHighWaterBytes?: number;
+  readonly pingIntervalMs?: number;
+  readonly pongWaitMs?: number;
+  readonly closeTimeoutMs?: number;
+  readonly shutdownTimeoutMs?: number;
+  readonly authTimeoutMs?: number;
+  readonly origins?: OriginPolicy;
+  readonly authenticate?: (req: IncomingMessage) => AuthResult | Promise<AuthResult>;
+  /** Replaces the default relay (every message to every other client). */
+  readonly onMessage?: (client: ClientHandle, data: string | Buffer, hub: H) => void | Promise<void>;
+  /** Passed to the root actor: @statelyai/inspect or any inspection observer. */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  readonly generateId?: () => ClientId;
+  readonly logger?: Logger;
+}
+
+export interface ResolvedOptions {
+  readonly path: string;
+  readonly maxPayload: number;
+  readonly maxClients: number;
+  readonly outbound: OutboundLimits;
+  readonly writeHighWaterBytes: number;
+  readonly pingIntervalMs: number;
+  readonly pongWaitMs: number;
+  readonly closeTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly authTimeoutMs: number;
+  readonly origins: OriginPolicy;
+}
+
+const POLICIES: readonly OverflowPolicy[] = ['close', 'drop-oldest', 'drop-newest'];
+
+const positiveInt = (name: string, value: number | undefined, fallback: number): number => {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v <= 0) {
+    throw new HubConfigError({ reason: 'invalid-number', message: `${name} must be a positive integer, got ${String(value)}.` });
+  }
+  return v;
+};
+
+/** Fills in defaults and checks every value and invariant; throws HubConfigError with a sentence. */
+export function resolveOptions(options: HubOptions<never>): ResolvedOptions {
+  const path = options.path ?? L.DEFAULT_PATH;
+  if (!path.startsWith('/')) {
+    throw new HubConfigError({ reason: 'invalid-value', message: `path must start with "/", got "${path}".` });
+  }
+  const policy = options.outbound?.policy ?? 'close';
+  if (!POLICIES.includes(policy)) {
+    throw new HubConfigError({
+      reason: 'invalid-choice',
+      message: `outbound.policy must be one of ${POLICIES.join(', ')}, got "${String(policy)}".`,
+    });
+  }
+  const pongWaitMs = positiveInt('pongWaitMs', options.pongWaitMs, L.PONG_WAIT_MS);
+  const pingIntervalMs = positiveInt(
+    'pingIntervalMs',
+    options.pingIntervalMs,
+    options.pongWaitMs === undefined ? L.PING_INTERVAL_MS : Math.floor((pongWaitMs * 9) / 10),
+  );
+  if (pingIntervalMs >= pongWaitMs) {
+    throw new HubConfigError({
+      reason: 'invariant',
+      message: `pingIntervalMs (${pingIntervalMs}) must be smaller than pongWaitMs (${pongWaitMs}), or every healthy peer would time out.`,
+    });
+  }
+  return {
+    path,
+    maxPayload: positiveInt('maxPayload', options.maxPayload, L.MAX_PAYLOAD_BYTES),
+    maxClients: positiveInt('maxClients', options.maxClients, L.MAX_CLIENTS),
+    outbound: {
+      maxMessages: positiveInt('outbound.maxMessages', options.outbound?.maxMessages, L.MAX_QUEUE_MESSAGES),
+      maxBytes: positiveInt('outbound.maxBytes', options.outbound?.maxBytes, L.MAX_QUEUE_BYTES),
+      policy,
+    },
+    writeHighWaterBytes: positiveInt('writeHighWaterBytes', options.writeHighWaterBytes, L.WRITE_HIGH_WATER_BYTES),
+    pingIntervalMs,
+    pongWaitMs,
+    closeTimeoutMs: positiveInt('closeTimeoutMs', options.closeTimeoutMs, L.CLOSE_TIMEOUT_MS),
+    shutdownTimeoutMs: positiveInt('shutdownTimeoutMs', options.shutdownTimeoutMs, L.SHUTDOWN_TIMEOUT_MS),
+    authTimeoutMs: positiveInt('authTimeoutMs', options.authTimeoutMs, L.AUTH_TIMEOUT_MS),
+    origins: options.origins ?? 'same-origin',
+  };
+}
