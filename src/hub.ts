@@ -65,7 +65,7 @@ const prepare = (message: unknown): unknown =>
         return json;
       })();
 
-export function createHub(options: HubOptions<Hub> = {}): Hub {
+export function createHub(options: HubOptions = {}): Hub {
   const resolved = resolveOptions(options);
   const logger = options.logger ?? consoleLogger();
   const stats = createStats();

@@ -5,6 +5,7 @@ import { HubConfigError } from './errors.js';
 import * as L from './limits.js';
 import type { Logger } from './logger.js';
 import type { OriginPolicy } from './origin.js';
+import type { Hub } from './hub.js';
 
 /** What authenticate() may answer: accept (optionally naming the client) or reject the upgrade. */
 export type AuthResult =
@@ -25,7 +26,7 @@ export interface ClientHandle {
   close(code?: number, reason?: string): void;
 }
 
-export interface HubOptions<H = unknown> {
+export interface HubOptions {
   /** Only this path upgrades; any other gets 404. */
   readonly path?: string;
   /** Largest inbound message in bytes; larger closes with 1009. */
@@ -42,7 +43,7 @@ export interface HubOptions<H = unknown> {
   readonly origins?: OriginPolicy;
   readonly authenticate?: (req: IncomingMessage) => AuthResult | Promise<AuthResult>;
   /** Replaces the default relay (every message to every other client). */
-  readonly onMessage?: (client: ClientHandle, data: string | Buffer, hub: H) => void | Promise<void>;
+  readonly onMessage?: (client: ClientHandle, data: string | Buffer, hub: Hub) => void | Promise<void>;
   /** Passed to the root actor: @statelyai/inspect or any inspection observer. */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   readonly generateId?: () => ClientId;
@@ -74,7 +75,7 @@ const positiveInt = (name: string, value: number | undefined, fallback: number):
 };
 
 /** Fills in defaults and checks every value and invariant; throws HubConfigError with a sentence. */
-export function resolveOptions(options: HubOptions<never>): ResolvedOptions {
+export function resolveOptions(options: HubOptions): ResolvedOptions {
   const path = options.path ?? L.DEFAULT_PATH;
   if (!path.startsWith('/')) {
     throw new HubConfigError({ reason: 'invalid-value', message: `path must start with "/", got "${path}".` });

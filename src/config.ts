@@ -1,0 +1,137 @@
+import { parseArgs } from 'node:util';
+import { Config, ConfigProvider, Effect } from 'effect';
+import type { OverflowPolicy } from '../machines/client.types.js';
+import { HubConfigError } from './errors.js';
+import * as L from './limits.js';
+import type { LogLevel } from './logger.js';
+import { resolveOptions, type HubOptions } from './options.js';
+import type { OriginPolicy } from './origin.js';
+
+/** Every setting of the standalone server: a CLI flag, its environment variable, its default. */
+export const SETTINGS = [
+  { flag: 'port', env: 'PORT', default: String(L.DEFAULT_PORT), help: 'TCP port to listen on (0 = any free port)' },
+  { flag: 'host', env: 'HOST', default: L.DEFAULT_HOST, help: 'interface to bind' },
+  { flag: 'path', env: 'ACTORHUB_PATH', default: L.DEFAULT_PATH, help: 'the only path that upgrades to WebSocket' },
+  { flag: 'max-payload', env: 'ACTORHUB_MAX_PAYLOAD', default: String(L.MAX_PAYLOAD_BYTES), help: 'largest inbound message, bytes (larger: close 1009)' },
+  { flag: 'max-clients', env: 'ACTORHUB_MAX_CLIENTS', default: String(L.MAX_CLIENTS), help: 'connected clients at most (beyond: HTTP 503)' },
+  { flag: 'max-queue-messages', env: 'ACTORHUB_MAX_QUEUE_MESSAGES', default: String(L.MAX_QUEUE_MESSAGES), help: 'outbound queue per client, messages' },
+  { flag: 'max-queue-bytes', env: 'ACTORHUB_MAX_QUEUE_BYTES', default: String(L.MAX_QUEUE_BYTES), help: 'outbound queue per client, bytes' },
+  { flag: 'overflow', env: 'ACTORHUB_OVERFLOW', default: 'close', help: 'full queue: close (4008) | drop-oldest | drop-newest' },
+  { flag: 'ping-interval', env: 'ACTORHUB_PING_INTERVAL_MS', default: String(L.PING_INTERVAL_MS), help: 'heartbeat sweep period, ms (< pong wait)' },
+  { flag: 'pong-wait', env: 'ACTORHUB_PONG_WAIT_MS', default: String(L.PONG_WAIT_MS), help: 'silence after which a peer is terminated, ms' },
+  { flag: 'shutdown-timeout', env: 'ACTORHUB_SHUTDOWN_TIMEOUT_MS', default: String(L.SHUTDOWN_TIMEOUT_MS), help: 'graceful close: wait this long, then terminate, ms' },
+  { flag: 'origins', env: 'ACTORHUB_ORIGINS', default: 'same-origin', help: "allowed browser origins: same-origin | * | comma-separated list" },
+  { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'debug | info | warn | error | silent' },
+] as const;
+
+export interface ServerConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  readonly hub: HubOptions;
+}
+
+const int = (env: string, fallback: number) => Config.Int(env).pipe(Config.withDefault(fallback));
+
+const config = Config.all({
+  port: int('PORT', L.DEFAULT_PORT),
+  host: Config.String('HOST').pipe(Config.withDefault(L.DEFAULT_HOST)),
+  path: Config.String('ACTORHUB_PATH').pipe(Config.withDefault(L.DEFAULT_PATH)),
+  maxPayload: int('ACTORHUB_MAX_PAYLOAD', L.MAX_PAYLOAD_BYTES),
+  maxClients: int('ACTORHUB_MAX_CLIENTS', L.MAX_CLIENTS),
+  maxMessages: int('ACTORHUB_MAX_QUEUE_MESSAGES', L.MAX_QUEUE_MESSAGES),
+  maxBytes: int('ACTORHUB_MAX_QUEUE_BYTES', L.MAX_QUEUE_BYTES),
+  policy: Config.Literals(['close', 'drop-oldest', 'drop-newest'], 'ACTORHUB_OVERFLOW').pipe(Config.withDefault('close' as OverflowPolicy)),
+  pingIntervalMs: Config.option(Config.Int('ACTORHUB_PING_INTERVAL_MS')),
+  pongWaitMs: int('ACTORHUB_PONG_WAIT_MS', L.PONG_WAIT_MS),
+  shutdownTimeoutMs: int('ACTORHUB_SHUTDOWN_TIMEOUT_MS', L.SHUTDOWN_TIMEOUT_MS),
+  origins: Config.String('ACTORHUB_ORIGINS').pipe(Config.withDefault('same-origin')),
+  logLevel: Config.Literals(['debug', 'info', 'warn', 'error', 'silent'], 'LOG_LEVEL').pipe(Config.withDefault('info' as LogLevel)),
+});
+
+const parseOrigins = (value: string): OriginPolicy =>
+  value === '*' || value === 'same-origin'
+    ? value
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+
+/**
+ * Reads the server configuration from an environment record (process.env merged with CLI
+ * flags) and checks it: every failure is a HubConfigError whose message is a full sentence.
+ */
+export function readServerConfig(env: Record<string, string | undefined>): Effect.Effect<ServerConfig, HubConfigError> {
+  return config.parse(ConfigProvider.fromEnvRecord(env)).pipe(
+    Effect.mapError(
+      (error) => new HubConfigError({ reason: 'invalid-value', message: `Invalid configuration: ${error.message}` }),
+    ),
+    Effect.flatMap((c) =>
+      Effect.try({
+        try: (): ServerConfig => {
+          if (c.port < 0 || c.port > 65_535) {
+            throw new HubConfigError({ reason: 'invalid-number', message: `PORT must be between 0 and 65535, got ${c.port}.` });
+          }
+          const hub: HubOptions = {
+            path: c.path,
+            maxPayload: c.maxPayload,
+            maxClients: c.maxClients,
+            outbound: { maxMessages: c.maxMessages, maxBytes: c.maxBytes, policy: c.policy },
+            pongWaitMs: c.pongWaitMs,
+            ...(c.pingIntervalMs._tag === 'Some' ? { pingIntervalMs: c.pingIntervalMs.value } : {}),
+            shutdownTimeoutMs: c.shutdownTimeoutMs,
+            origins: parseOrigins(c.origins),
+          };
+          resolveOptions(hub); // the same checks createHub makes, at start-up
+          return { port: c.port, host: c.host, logLevel: c.logLevel, hub };
+        },
+        catch: (error) =>
+          error instanceof HubConfigError
+            ? error
+            : new HubConfigError({ reason: 'invalid-value', message: `Invalid configuration: ${String(error)}` }),
+      }),
+    ),
+  );
+}
+
+export interface CliArgs {
+  readonly help: boolean;
+  /** The flags given, as environment variables: they override the real environment. */
+  readonly env: Record<string, string>;
+}
+
+/** Parses CLI flags (`--port 9000`, `--port=9000`); unknown flags are a HubConfigError. */
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  const options = Object.fromEntries([
+    ['help', { type: 'boolean' as const, short: 'h' }],
+    ...SETTINGS.map((s) => [s.flag, { type: 'string' as const }]),
+  ]);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new HubConfigError({ reason: 'unknown-flag', message: `${(error as Error).message}. Run with --help for the list of flags.` });
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const env: Record<string, string> = {};
+  for (const s of SETTINGS) {
+    const v = values[s.flag];
+    if (typeof v === 'string') env[s.env] = v;
+  }
+  return { help: values.help === true, env };
+}
+
+export function helpText(): string {
+  const rows = SETTINGS.map((s) => `  --${s.flag.padEnd(20)} ${s.env.padEnd(30)} ${s.default.padEnd(12)} ${s.help}`);
+  return [
+    'actorhub — a WebSocket hub built on XState actors',
+    '',
+    'Usage: actorhub [flags]     (flags override environment variables)',
+    '',
+    `  ${'flag'.padEnd(22)} ${'environment'.padEnd(30)} ${'default'.padEnd(12)} meaning`,
+    ...rows,
+    `  --${'help'.padEnd(20)} ${''.padEnd(30)} ${''.padEnd(12)} show this help`,
+    '',
+    'Endpoints: ws://HOST:PORT/ws (relay: every message to every other client), GET /stats, GET /healthz',
+  ].join('\n');
+}

@@ -1,0 +1,30 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Hub } from './hub.js';
+
+const json = (res: ServerResponse, status: number, body: unknown): void => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+};
+
+/** The standalone server's plain HTTP side: /stats and /healthz; everything else is 404. */
+export function hubRoutes(hub: Hub): RequestListener {
+  const startedAt = Date.now();
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/stats' && path !== '/healthz') return json(res, 404, { error: 'not found' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return json(res, 405, { error: 'method not allowed' });
+    }
+    if (path === '/healthz') {
+      return hub.closing ? json(res, 503, { status: 'draining' }) : json(res, 200, { status: 'ok' });
+    }
+    json(res, 200, {
+      clients: hub.size,
+      state: hub.actor.getSnapshot().value,
+      uptimeMs: Date.now() - startedAt,
+      ...hub.stats,
+    });
+  };
+}

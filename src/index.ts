@@ -1,0 +1,18 @@
+export { createHub, type Hub, type HubActor, type ClientInfo, type CloseOptions } from './hub.js';
+export type { HubOptions, AuthResult, ClientHandle, ResolvedOptions } from './options.js';
+export type { OriginPolicy } from './origin.js';
+export type { Connection, ConnectionHandlers } from './connection.js';
+export type { HubStats } from './stats.js';
+export type { Logger, LogLevel } from './logger.js';
+export { consoleLogger } from './logger.js';
+export { CloseCode } from './close-codes.js';
+export { HubConfigError, HubServerError, type ConfigErrorReason } from './errors.js';
+export * as limits from './limits.js';
+export { encodeFrame } from './frame.js';
+export { readServerConfig, parseCliArgs, helpText, SETTINGS, type ServerConfig } from './config.js';
+export { HubServer, type HubServerShape } from './hub-server.js';
+export { make as makeHubServer, layer as hubServerLayer } from './hub-server-live.js';
+export { hubRoutes } from './http-routes.js';
+export { hubMachine, clientMachine } from '../machines/index.js';
+export type * from '../machines/hub.types.js';
+export type * from '../machines/client.types.js';
