@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, fromCallback } from 'xstate';
+import { clientMachine } from '../../machines/client.machine.js';
+import type { ClientEvent, WriterEvent, WriterInput } from '../../machines/client.types.js';
+import { fakeConnection } from '../support/fake-clients.js';
+
+/** A client machine alone, with a fake writer and spies for the actions that reach the hub. */
+function fakeClient() {
+  const writerEvents: WriterEvent[] = [];
+  let back: (event: ClientEvent) => void = () => undefined;
+  const handled: { id: string; data: Buffer; binary: boolean }[] = [];
+  const notified: string[] = [];
+  const machine = clientMachine.provide({
+    actors: {
+      writer: fromCallback<WriterEvent, WriterInput>(({ receive, sendBack }) => {
+        back = sendBack;
+        receive((event) => void writerEvents.push(event));
+      }),
+    },
+    actions: {
+      handleMessage: (_, params) => void handled.push(params),
+      notifyHub: (_, params) => void notified.push(params.id),
+    },
+  });
+  const actor = createActor(machine, {
+    input: {
+      id: 'c1',
+      meta: { user: 'ann' },
+      connection: fakeConnection(),
+      limits: { maxMessages: 2, maxBytes: 100, policy: 'close' },
+      pongWaitMs: 1_000,
+    },
+  }).start();
+  return { actor, writerEvents, handled, notified, socket: (event: ClientEvent) => back(event) };
+}
+
+describe('client machine', () => {
+  it('starts open with its writer invoked', () => {
+    const { actor } = fakeClient();
+    expect(actor.getSnapshot().value).toBe('open');
+    expect(actor.getSnapshot().children.writer).toBeDefined();
+    expect(actor.getSnapshot().context.meta).toEqual({ user: 'ann' });
+  });
+
+  it('open: hands inbound messages to handleMessage with its id', () => {
+    const { handled, socket } = fakeClient();
+    socket({ type: 'socket.message', data: Buffer.from('hi'), binary: false });
+    expect(handled).toEqual([{ id: 'c1', data: Buffer.from('hi'), binary: false }]);
+  });
+
+  it('open → closing on client.close, which asks the writer to send the close frame', () => {
+    const { actor, writerEvents } = fakeClient();
+    actor.send({ type: 'client.close', code: 1001, reason: 'bye' });
+    expect(actor.getSnapshot().value).toBe('closing');
+    expect(writerEvents).toEqual([{ type: 'writer.close', code: 1001, reason: 'bye' }]);
+  });
+
+  it('open → closing on client.terminate, which asks the writer to destroy the socket', () => {
+    const { actor, writerEvents } = fakeClient();
+    actor.send({ type: 'client.terminate' });
+    expect(actor.getSnapshot().value).toBe('closing');
+    expect(writerEvents).toEqual([{ type: 'writer.terminate' }]);
+  });
+
+  it.each([
+    [{ type: 'writer.overflowed', code: 4008, reason: 'slow consumer' } as const],
+    [{ type: 'writer.timedOut' } as const],
+  ])('open → closing when the writer reports %o (it already acted on the socket)', (event) => {
+    const { actor, writerEvents, socket } = fakeClient();
+    socket(event);
+    expect(actor.getSnapshot().value).toBe('closing');
+    expect(writerEvents).toEqual([]);
+  });
+
+  it('open → closed when the socket closes; reports to the hub and outputs the close', () => {
+    const { actor, notified, socket } = fakeClient();
+    socket({ type: 'socket.closed', code: 1006, reason: '' });
+    expect(actor.getSnapshot().value).toBe('closed');
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(actor.getSnapshot().output).toEqual({ id: 'c1', code: 1006, reason: '' });
+    expect(notified).toEqual(['c1']);
+  });
+
+  it('closing: ignores inbound messages and another close, still terminates, ends on socket.closed', () => {
+    const { actor, writerEvents, handled, notified, socket } = fakeClient();
+    actor.send({ type: 'client.close', code: 1000, reason: '' });
+    socket({ type: 'socket.message', data: Buffer.from('late'), binary: false });
+    actor.send({ type: 'client.close', code: 4000, reason: 'again' });
+    actor.send({ type: 'client.terminate' });
+    expect(handled).toEqual([]);
+    expect(writerEvents).toEqual([{ type: 'writer.close', code: 1000, reason: '' }, { type: 'writer.terminate' }]);
+    socket({ type: 'socket.closed', code: 1000, reason: 'ok' });
+    expect(actor.getSnapshot().value).toBe('closed');
+    expect(actor.getSnapshot().output).toEqual({ id: 'c1', code: 1000, reason: 'ok' });
+    expect(notified).toEqual(['c1']);
+  });
+
+  it('closed: is final, its writer is stopped, and it reports to the hub once', () => {
+    const { actor, notified, socket } = fakeClient();
+    const writer = actor.getSnapshot().children.writer!;
+    socket({ type: 'socket.closed', code: 1000, reason: '' });
+    expect(writer.getSnapshot().status).toBe('stopped');
+    expect(notified).toEqual(['c1']);
+  });
+});

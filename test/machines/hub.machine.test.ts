@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { toPromise } from 'xstate';
+import { delivered, fakeConnection, fakeHub } from '../support/fake-clients.js';
+
+describe('hub machine: running', () => {
+  it('registers clients in its context, not in snapshot.children', () => {
+    const { actor, register } = fakeHub();
+    register('a');
+    register('b');
+    const snap = actor.getSnapshot();
+    expect(snap.context.count).toBe(2);
+    expect([...snap.context.clients.keys()]).toEqual(['a', 'b']);
+    expect(Object.keys(snap.children)).toEqual(['hub.heartbeat']);
+    expect(snap.context.clients.get('a')?.writer).toBeDefined();
+  });
+
+  it('broadcasts to every client but the excepted one, in order', () => {
+    const { actor, register, writers } = fakeHub();
+    for (const id of ['a', 'b', 'c']) register(id);
+    actor.send({ type: 'hub.broadcast', data: 'one', except: 'a' });
+    actor.send({ type: 'hub.broadcast', data: 'two' });
+    expect(delivered(writers.log.get('a'))).toEqual(['two']);
+    expect(delivered(writers.log.get('b'))).toEqual(['one', 'two']);
+    expect(delivered(writers.log.get('c'))).toEqual(['one', 'two']);
+  });
+
+  it('sends to one client; to an unknown id it does nothing', () => {
+    const { actor, register, writers, errors } = fakeHub();
+    register('a');
+    register('b');
+    actor.send({ type: 'hub.send', to: 'b', data: 'hi' });
+    actor.send({ type: 'hub.send', to: 'nobody', data: 'lost' });
+    expect(delivered(writers.log.get('a'))).toEqual([]);
+    expect(delivered(writers.log.get('b'))).toEqual(['hi']);
+    expect(errors).toEqual([]);
+  });
+
+  it('treats unregistering an unknown or already removed client as a no-op', () => {
+    const { actor, register } = fakeHub();
+    register('a');
+    actor.send({ type: 'hub.unregister', id: 'ghost' });
+    expect(actor.getSnapshot().context.count).toBe(1);
+    actor.send({ type: 'hub.unregister', id: 'a' });
+    actor.send({ type: 'hub.unregister', id: 'a' });
+    expect(actor.getSnapshot().context.count).toBe(0);
+    expect(actor.getSnapshot().value).toBe('running');
+  });
+
+  it('closes a live client that someone else unregisters, so its socket does not leak', () => {
+    const { actor, register, writers } = fakeHub({}, { autoClose: false });
+    register('a');
+    actor.send({ type: 'hub.unregister', id: 'a' });
+    expect(writers.log.get('a')).toContainEqual({ type: 'writer.close', code: 1000, reason: 'unregistered' });
+  });
+
+  it('removes a client when its socket closes (the client reports hub.unregister)', () => {
+    const { actor, register, writers } = fakeHub();
+    register('a');
+    writers.back.get('a')!({ type: 'socket.closed', code: 1000, reason: 'bye' });
+    expect(actor.getSnapshot().context.count).toBe(0);
+  });
+
+  it('refuses a duplicate id with 4009 and keeps the first client', () => {
+    const { actor, register } = fakeHub();
+    register('a');
+    const second = fakeConnection();
+    register('a', second);
+    expect(second.closes).toEqual([{ code: 4009, reason: 'duplicate client id' }]);
+    expect(actor.getSnapshot().context.count).toBe(1);
+  });
+
+  it('refuses registrations beyond maxClients with 1013', () => {
+    const { actor, register } = fakeHub({ maxClients: 2 });
+    register('a');
+    register('b');
+    const third = fakeConnection();
+    register('c', third);
+    expect(third.closes).toEqual([{ code: 1013, reason: 'hub is full' }]);
+    expect(actor.getSnapshot().context.count).toBe(2);
+  });
+
+  it('disconnects one client with the given code', () => {
+    const { actor, register, writers } = fakeHub();
+    register('a');
+    register('b');
+    actor.send({ type: 'hub.disconnect', id: 'a', code: 4000, reason: 'kicked' });
+    actor.send({ type: 'hub.disconnect', id: 'ghost' });
+    expect(writers.log.get('a')).toContainEqual({ type: 'writer.close', code: 4000, reason: 'kicked' });
+    expect(actor.getSnapshot().context.count).toBe(1);
+  });
+
+  it('sends every writer the heartbeat on a sweep', () => {
+    const { actor, register, writers } = fakeHub();
+    register('a');
+    register('b');
+    actor.send({ type: 'hub.sweep', now: 42 });
+    expect(writers.log.get('a')).toEqual([{ type: 'client.heartbeat', now: 42 }]);
+    expect(writers.log.get('b')).toEqual([{ type: 'client.heartbeat', now: 42 }]);
+  });
+
+  it('reports a message that cannot be encoded and keeps running', () => {
+    const { actor, register, errors, writers } = fakeHub({
+      encode: () => {
+        throw new TypeError('circular');
+      },
+    });
+    register('a');
+    actor.send({ type: 'hub.broadcast', data: {} });
+    actor.send({ type: 'hub.send', to: 'a', data: {} });
+    expect(errors.map((e) => e.during)).toEqual(['hub.broadcast', 'hub.send']);
+    expect(delivered(writers.log.get('a'))).toEqual([]);
+    expect(actor.getSnapshot().value).toBe('running');
+  });
+
+  it('survives a client actor that throws: reports it and forgets the client', () => {
+    const { actor, register, writers, errors } = fakeHub({}, {}, {
+      handleMessage: () => {
+        throw new Error('boom');
+      },
+    });
+    register('a');
+    register('b');
+    writers.back.get('a')!({ type: 'socket.message', data: Buffer.from('x'), binary: false });
+    expect(errors.map((e) => [e.during, (e.error as Error).message])).toEqual([['client a', 'boom']]);
+    expect(actor.getSnapshot().context.count).toBe(1);
+    actor.send({ type: 'hub.broadcast', data: 'still' });
+    expect(delivered(writers.log.get('b'))).toEqual(['still']);
+  });
+});
+
+describe('hub machine: draining and stopped', () => {
+  it('on shutdown sends every client the close code, then stops once all are gone', async () => {
+    const { actor, register, writers } = fakeHub();
+    register('a');
+    register('b');
+    actor.send({ type: 'hub.shutdown', code: 1001, reason: 'bye' });
+    expect(writers.log.get('a')).toContainEqual({ type: 'writer.close', code: 1001, reason: 'bye' });
+    expect(writers.log.get('b')).toContainEqual({ type: 'writer.close', code: 1001, reason: 'bye' });
+    await toPromise(actor);
+    expect(actor.getSnapshot().value).toBe('stopped');
+    expect(actor.getSnapshot().status).toBe('done');
+  });
+
+  it('waits in draining for clients that have not closed, and terminates them after the timeout', async () => {
+    const { actor, register, writers } = fakeHub({}, { autoClose: false });
+    register('a');
+    actor.send({ type: 'hub.shutdown', timeoutMs: 20 });
+    expect(actor.getSnapshot().value).toBe('draining');
+    const terminated = new Promise<void>((resolve) => {
+      writers.onEvent = (id, event) => id === 'a' && event.type === 'writer.terminate' && resolve();
+    });
+    await terminated;
+    writers.back.get('a')!({ type: 'socket.closed', code: 1006, reason: '' });
+    await toPromise(actor);
+    expect(actor.getSnapshot().value).toBe('stopped');
+  });
+
+  it('stops at once when there is nobody to drain', () => {
+    const { actor } = fakeHub();
+    actor.send({ type: 'hub.shutdown' });
+    expect(actor.getSnapshot().status).toBe('done');
+  });
+
+  it('refuses clients that register while it drains, with the shutdown code', () => {
+    const { actor, register } = fakeHub({}, { autoClose: false });
+    register('a');
+    actor.send({ type: 'hub.shutdown', code: 1001, reason: 'maintenance' });
+    const late = fakeConnection();
+    register('late', late);
+    expect(late.closes).toEqual([{ code: 1001, reason: 'maintenance' }]);
+    expect([...actor.getSnapshot().context.clients.keys()]).toEqual(['a']);
+  });
+
+  it('handles shutdown while registrations are still queued behind it', async () => {
+    const { actor, writers } = fakeHub();
+    const conns = [fakeConnection(), fakeConnection(), fakeConnection()];
+    // Sent from inside a transition, these all queue in the mailbox behind the shutdown.
+    actor.send({ type: 'hub.register', id: 'first', connection: conns[0]! });
+    actor.send({ type: 'hub.shutdown' });
+    actor.send({ type: 'hub.register', id: 'second', connection: conns[1]! });
+    actor.send({ type: 'hub.register', id: 'third', connection: conns[2]! });
+    await toPromise(actor);
+    expect(writers.log.get('first')).toContainEqual({ type: 'writer.close', code: 1001, reason: 'server shutting down' });
+    // Once stopped, the actor takes no more events; the later registrations never became clients.
+    expect(writers.log.has('second')).toBe(false);
+    expect(writers.log.has('third')).toBe(false);
+  });
+
+  it('ignores broadcasts, sends, sweeps and a second shutdown while draining', () => {
+    const { actor, register, writers } = fakeHub({}, { autoClose: false });
+    register('a');
+    actor.send({ type: 'hub.shutdown' });
+    actor.send({ type: 'hub.broadcast', data: 'x' });
+    actor.send({ type: 'hub.send', to: 'a', data: 'y' });
+    actor.send({ type: 'hub.sweep', now: 1 });
+    actor.send({ type: 'hub.disconnect', id: 'a' });
+    actor.send({ type: 'hub.shutdown', code: 4000 });
+    expect(writers.log.get('a')).toEqual([{ type: 'writer.close', code: 1001, reason: 'server shutting down' }]);
+    expect(actor.getSnapshot().value).toBe('draining');
+  });
+
+  it('takes no event once stopped', () => {
+    const { actor, register, writers } = fakeHub();
+    actor.send({ type: 'hub.shutdown' });
+    const conn = fakeConnection();
+    register('late', conn);
+    actor.send({ type: 'hub.broadcast', data: 'x' });
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(writers.log.size).toBe(0);
+  });
+});

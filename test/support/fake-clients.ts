@@ -1,0 +1,88 @@
+import { createActor, fromCallback } from 'xstate';
+import { clientMachine } from '../../machines/client.machine.js';
+import type { ClientEvent, Frame, WriterEvent, WriterInput } from '../../machines/client.types.js';
+import { hubMachine } from '../../machines/hub.machine.js';
+import type { HubInput } from '../../machines/hub.types.js';
+import type { Connection } from '../../src/connection.js';
+
+/** A connection that records what the hub machine does with it directly (rejections only). */
+export interface FakeConnection extends Connection {
+  readonly closes: { code: number; reason: string }[];
+}
+
+export const fakeConnection = (): FakeConnection => {
+  const closes: { code: number; reason: string }[] = [];
+  return {
+    closes,
+    remoteAddress: '127.0.0.1',
+    bufferedAmount: 0,
+    isOpen: true,
+    writable: true,
+    listen: () => () => undefined,
+    write: () => undefined,
+    ping: () => undefined,
+    close: (code, reason) => void closes.push({ code, reason }),
+    terminate: () => undefined,
+  };
+};
+
+export interface FakeWriters {
+  /** Events each client's writer received, by client id. */
+  readonly log: Map<string, WriterEvent[]>;
+  /** Lets a test speak for a client's socket (socket.closed, socket.message...). */
+  readonly back: Map<string, (event: ClientEvent) => void>;
+  /** Total events received by all writers. */
+  received: number;
+  /** When true, a writer answers writer.close/terminate with socket.closed, like a live peer. */
+  autoClose: boolean;
+  /** Keep per-event logs (off for 50k-client runs). */
+  record: boolean;
+  /** Called for every event any writer receives. */
+  onEvent?: (id: string, event: WriterEvent) => void;
+}
+
+export const frame = (label: string): Frame & { label: string } => ({ byteLength: label.length, label });
+
+/** A hub machine with fake client writers: no sockets, pure actors. */
+export function fakeHub(
+  overrides: Partial<HubInput> = {},
+  writers?: Partial<FakeWriters>,
+  clientActions: Parameters<typeof clientMachine.provide>[0]['actions'] = {},
+) {
+  const w: FakeWriters = { log: new Map(), back: new Map(), received: 0, autoClose: true, record: true, ...writers };
+  const writer = fromCallback<WriterEvent, WriterInput>(({ input, receive, sendBack }) => {
+    const log: WriterEvent[] = [];
+    if (w.record) w.log.set(input.id, log);
+    w.back.set(input.id, sendBack);
+    receive((event) => {
+      w.received++;
+      if (w.record) log.push(event);
+      w.onEvent?.(input.id, event);
+      if (w.autoClose && event.type === 'writer.close') sendBack({ type: 'socket.closed', code: event.code, reason: event.reason });
+      if (w.autoClose && event.type === 'writer.terminate') sendBack({ type: 'socket.closed', code: 1006, reason: '' });
+    });
+  });
+  const errors: { during: string; error: unknown }[] = [];
+  const machine = hubMachine.provide({
+    actions: { reportError: (_, params) => void errors.push(params) },
+  });
+  const actor = createActor(machine, {
+    input: {
+      clientLogic: clientMachine.provide({ actors: { writer }, actions: clientActions }),
+      encode: (data) => frame(String(data)),
+      limits: { maxMessages: 4, maxBytes: 1024, policy: 'close' },
+      maxClients: 100,
+      pingIntervalMs: 60_000,
+      pongWaitMs: 70_000,
+      shutdownTimeoutMs: 1_000,
+      ...overrides,
+    },
+  });
+  actor.start();
+  const register = (id: string, connection: Connection = fakeConnection()) =>
+    actor.send({ type: 'hub.register', id, connection });
+  return { actor, writers: w, errors, register };
+}
+
+export const delivered = (events: WriterEvent[] | undefined): string[] =>
+  (events ?? []).flatMap((e) => (e.type === 'client.deliver' ? [(e.frame as Frame & { label: string }).label] : []));
