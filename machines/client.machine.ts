@@ -11,7 +11,7 @@ import type {
 /**
  * One connected client. It owns its socket through the invoked `writer` (the write loop,
  * provided from src/ — a callback actor, so a delivery costs no machine transition) and
- * reports its end to the hub with `hub.unregister`.
+ * ends in a final state whose done event unregisters it from the hub.
  */
 export const clientMachine = setup({
   types: {
@@ -43,10 +43,6 @@ export const clientMachine = setup({
     recordClose: assign((_, params: { code: number; reason: string }) => ({
       closeCode: params.code,
       closeReason: params.reason,
-    })),
-    notifyHub: sendParent((_, params: { id: string }) => ({
-      type: 'hub.unregister' as const,
-      id: params.id,
     })),
   },
 }).createMachine({
@@ -98,10 +94,9 @@ export const clientMachine = setup({
         },
       },
     },
-    closed: {
-      type: 'final',
-      entry: { type: 'notifyHub', params: ({ context }) => ({ id: context.id }) },
-    },
+    // Reaching this final state is the client's unregister: its parent, the hub, receives
+    // xstate.done.actor.<id> as the very last event this actor sends.
+    closed: { type: 'final' },
   },
   output: ({ context }) => ({ id: context.id, code: context.closeCode, reason: context.closeReason }),
 });

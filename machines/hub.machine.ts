@@ -135,6 +135,10 @@ export const hubMachine = setup({
   initial: 'running',
   on: {
     'hub.unregister': { actions: { type: 'removeClient', params: ({ event }) => ({ id: event.id }) } },
+    // A client whose socket closed reached its final state: that is its unregister.
+    'xstate.done.actor.*': {
+      actions: { type: 'removeClient', params: ({ event }: { event: AnyEventObject }) => ({ id: String(event.actorId) }) },
+    },
     'hub.failed': { actions: { type: 'reportError', params: ({ event }) => event } },
     // A client actor that threw is already stopped; its writer's cleanup terminated the socket.
     'xstate.error.actor.*': {

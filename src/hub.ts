@@ -203,9 +203,8 @@ export function createHub(options: HubOptions = {}): Hub {
     clients: () => [...registry()].map(([id, e]) => ({ id, meta: e.meta, connectedAt: e.connectedAt })),
     close(opts = {}) {
       if (closed) return closed;
+      // Attached servers keep their listener: upgrades now get 503 instead of the server's 404.
       closing = true;
-      for (const server of servers) server.off('upgrade', onServerUpgrade);
-      servers.clear();
       const timeoutMs = opts.timeoutMs ?? resolved.shutdownTimeoutMs;
       closed = new Promise<void>((resolve) => {
         let guard: NodeJS.Timeout | undefined;

@@ -117,3 +117,13 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
     origins: options.origins ?? 'same-origin',
   };
 }
+
+/** Checks a per-client override (from authenticate()); throws HubConfigError with a sentence. */
+export function checkLimitsOverride(limits: Partial<OutboundLimits>): Partial<OutboundLimits> {
+  if (limits.policy !== undefined && !POLICIES.includes(limits.policy)) {
+    throw new HubConfigError({ reason: 'invalid-choice', message: `limits.policy must be one of ${POLICIES.join(', ')}, got "${String(limits.policy)}".` });
+  }
+  if (limits.maxMessages !== undefined) positiveInt('limits.maxMessages', limits.maxMessages, 0);
+  if (limits.maxBytes !== undefined) positiveInt('limits.maxBytes', limits.maxBytes, 0);
+  return limits;
+}

@@ -4,7 +4,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { ClientId, OutboundLimits } from '../machines/client.types.js';
 import { rejectUpgrade } from './http-reject.js';
 import type { Logger } from './logger.js';
-import type { AuthResult, HubOptions, ResolvedOptions } from './options.js';
+import { checkLimitsOverride, type AuthResult, type HubOptions, type ResolvedOptions } from './options.js';
 import { isOriginAllowed } from './origin.js';
 import type { HubStats } from './stats.js';
 
@@ -94,6 +94,14 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     if (typeof id !== 'string' || id.length === 0) throw new Rejected(500, 'authenticate() returned an invalid id');
     if (deps.isClosing()) throw new Rejected(503, 'hub is shutting down');
     if (deps.isRegistered(id)) throw new Rejected(409, 'client id already connected');
+    if (accepted.limits !== undefined) {
+      try {
+        checkLimitsOverride(accepted.limits);
+      } catch (err) {
+        logger.error({ err }, 'authenticate() returned invalid limits; refusing the upgrade');
+        throw new Rejected(500, 'authentication failed');
+      }
+    }
     return { id, meta: accepted.meta, limits: accepted.limits };
   };
 

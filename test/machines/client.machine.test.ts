@@ -9,7 +9,6 @@ function fakeClient() {
   const writerEvents: WriterEvent[] = [];
   let back: (event: ClientEvent) => void = () => undefined;
   const handled: { id: string; data: Buffer; binary: boolean }[] = [];
-  const notified: string[] = [];
   const machine = clientMachine.provide({
     actors: {
       writer: fromCallback<WriterEvent, WriterInput>(({ receive, sendBack }) => {
@@ -19,7 +18,6 @@ function fakeClient() {
     },
     actions: {
       handleMessage: (_, params) => void handled.push(params),
-      notifyHub: (_, params) => void notified.push(params.id),
     },
   });
   const actor = createActor(machine, {
@@ -31,7 +29,7 @@ function fakeClient() {
       pongWaitMs: 1_000,
     },
   }).start();
-  return { actor, writerEvents, handled, notified, socket: (event: ClientEvent) => back(event) };
+  return { actor, writerEvents, handled, socket: (event: ClientEvent) => back(event) };
 }
 
 describe('client machine', () => {
@@ -72,17 +70,16 @@ describe('client machine', () => {
     expect(writerEvents).toEqual([]);
   });
 
-  it('open → closed when the socket closes; reports to the hub and outputs the close', () => {
-    const { actor, notified, socket } = fakeClient();
+  it('open → closed when the socket closes, and outputs the close', () => {
+    const { actor, socket } = fakeClient();
     socket({ type: 'socket.closed', code: 1006, reason: '' });
     expect(actor.getSnapshot().value).toBe('closed');
     expect(actor.getSnapshot().status).toBe('done');
     expect(actor.getSnapshot().output).toEqual({ id: 'c1', code: 1006, reason: '' });
-    expect(notified).toEqual(['c1']);
   });
 
   it('closing: ignores inbound messages and another close, still terminates, ends on socket.closed', () => {
-    const { actor, writerEvents, handled, notified, socket } = fakeClient();
+    const { actor, writerEvents, handled, socket } = fakeClient();
     actor.send({ type: 'client.close', code: 1000, reason: '' });
     socket({ type: 'socket.message', data: Buffer.from('late'), binary: false });
     actor.send({ type: 'client.close', code: 4000, reason: 'again' });
@@ -92,14 +89,12 @@ describe('client machine', () => {
     socket({ type: 'socket.closed', code: 1000, reason: 'ok' });
     expect(actor.getSnapshot().value).toBe('closed');
     expect(actor.getSnapshot().output).toEqual({ id: 'c1', code: 1000, reason: 'ok' });
-    expect(notified).toEqual(['c1']);
   });
 
-  it('closed: is final, its writer is stopped, and it reports to the hub once', () => {
-    const { actor, notified, socket } = fakeClient();
+  it('closed: is final and its writer is stopped', () => {
+    const { actor, socket } = fakeClient();
     const writer = actor.getSnapshot().children.writer!;
     socket({ type: 'socket.closed', code: 1000, reason: '' });
     expect(writer.getSnapshot().status).toBe('stopped');
-    expect(notified).toEqual(['c1']);
   });
 });

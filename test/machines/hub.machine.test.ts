@@ -53,7 +53,7 @@ describe('hub machine: running', () => {
     expect(writers.log.get('a')).toContainEqual({ type: 'writer.close', code: 1000, reason: 'unregistered' });
   });
 
-  it('removes a client when its socket closes (the client reports hub.unregister)', () => {
+  it('removes a client when its socket closes (its done event is the unregister)', () => {
     const { actor, register, writers } = fakeHub();
     register('a');
     writers.back.get('a')!({ type: 'socket.closed', code: 1000, reason: 'bye' });
