@@ -95,6 +95,7 @@ export const createWriterLogic = (stats: HubStats) =>
             sendBack({ type: 'writer.timedOut' });
           } else {
             conn.ping();
+            stats.pingsSent++;
           }
           return;
         case 'writer.close':

@@ -12,6 +12,7 @@ export interface HubStats {
   dropped: number;
   slowConsumerCloses: number;
   heartbeatTimeouts: number;
+  pingsSent: number;
   connectionsTotal: number;
   rejectedUpgrades: number;
   hookErrors: number;
@@ -24,6 +25,7 @@ export const createStats = (): HubStats => ({
   dropped: 0,
   slowConsumerCloses: 0,
   heartbeatTimeouts: 0,
+  pingsSent: 0,
   connectionsTotal: 0,
   rejectedUpgrades: 0,
   hookErrors: 0,

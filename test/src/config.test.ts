@@ -1,0 +1,327 @@
+import { Cause, Effect, Exit } from 'effect';
+import { describe, expect, it } from 'vitest';
+import { helpText, parseCliArgs, readServerConfig, SETTINGS, type ServerConfig } from '../../src/config.js';
+import { HubConfigError } from '../../src/errors.js';
+import * as L from '../../src/limits.js';
+import { resolveOptions } from '../../src/options.js';
+
+type Env = Record<string, string | undefined>;
+
+/** Runs readServerConfig and returns the config, failing the test with the error if refused. */
+const read = (env: Env): ServerConfig => {
+  const exit = Effect.runSyncExit(readServerConfig(env));
+  if (Exit.isFailure(exit)) throw new Error(`expected a valid configuration, got: ${String(Cause.squash(exit.cause))}`);
+  return exit.value;
+};
+
+/** Runs readServerConfig and returns the HubConfigError it fails with (a typed failure, not a defect). */
+const refuse = (env: Env): HubConfigError => {
+  const exit = Effect.runSyncExit(readServerConfig(env));
+  if (Exit.isSuccess(exit)) throw new Error(`expected a HubConfigError, got a config: ${JSON.stringify(exit.value)}`);
+  const failures = exit.cause.reasons.filter(Cause.isFailReason).map((r) => r.error);
+  expect(failures, 'the error is a typed failure (E channel), not a defect').toHaveLength(1);
+  const error = failures[0]!;
+  expect(error).toBeInstanceOf(HubConfigError);
+  expect(error._tag).toBe('HubConfigError');
+  expect(typeof error.message).toBe('string');
+  expect(error.message.length).toBeGreaterThan(0);
+  return error;
+};
+
+/** What the CLI does: flags (as environment variables) override the real environment. */
+const fromCli = (env: Env, argv: string[]): Env => ({ ...env, ...parseCliArgs(argv).env });
+
+describe('readServerConfig: defaults', () => {
+  it('fills in every default from an empty environment', () => {
+    const c = read({});
+    expect(c.port).toBe(8080);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.logLevel).toBe('info');
+    expect(c.hub.path).toBe('/ws');
+    expect(c.hub.maxPayload).toBe(L.MAX_PAYLOAD_BYTES);
+    expect(c.hub.maxClients).toBe(L.MAX_CLIENTS);
+    expect(c.hub.outbound).toEqual({ maxMessages: L.MAX_QUEUE_MESSAGES, maxBytes: L.MAX_QUEUE_BYTES, policy: 'close' });
+    expect(c.hub.pongWaitMs).toBe(L.PONG_WAIT_MS);
+    expect(c.hub.shutdownTimeoutMs).toBe(L.SHUTDOWN_TIMEOUT_MS);
+    expect(c.hub.origins).toBe('same-origin');
+  });
+
+  it('leaves pingIntervalMs to the hub when it is not set (derived from pongWaitMs there)', () => {
+    const c = read({ ACTORHUB_PONG_WAIT_MS: '1000' });
+    expect(c.hub.pongWaitMs).toBe(1000);
+    expect(c.hub.pingIntervalMs).toBeUndefined();
+    expect(resolveOptions(c.hub).pingIntervalMs).toBe(900);
+  });
+
+  it('the defaults the config applies match the defaults SETTINGS advertises', () => {
+    const c = read({});
+    const resolved = resolveOptions(c.hub);
+    const actual: Record<string, string> = {
+      port: String(c.port),
+      host: c.host,
+      path: resolved.path,
+      'max-payload': String(resolved.maxPayload),
+      'max-clients': String(resolved.maxClients),
+      'max-queue-messages': String(resolved.outbound.maxMessages),
+      'max-queue-bytes': String(resolved.outbound.maxBytes),
+      overflow: resolved.outbound.policy,
+      'ping-interval': String(resolved.pingIntervalMs),
+      'pong-wait': String(resolved.pongWaitMs),
+      'shutdown-timeout': String(resolved.shutdownTimeoutMs),
+      origins: String(resolved.origins),
+      'log-level': c.logLevel,
+    };
+    expect(Object.keys(actual).sort()).toEqual(SETTINGS.map((s) => s.flag).sort());
+    for (const s of SETTINGS) expect(actual[s.flag], s.flag).toBe(s.default);
+  });
+
+  it('ignores unrelated environment variables', () => {
+    expect(read({ HOME: '/root', PATH: '/usr/bin', SOMETHING: 'else' }).port).toBe(8080);
+  });
+});
+
+describe('readServerConfig: values from the environment', () => {
+  it('parses every setting', () => {
+    const c = read({
+      PORT: '9000',
+      HOST: '127.0.0.1',
+      ACTORHUB_PATH: '/socket',
+      ACTORHUB_MAX_PAYLOAD: '1024',
+      ACTORHUB_MAX_CLIENTS: '10',
+      ACTORHUB_MAX_QUEUE_MESSAGES: '5',
+      ACTORHUB_MAX_QUEUE_BYTES: '4096',
+      ACTORHUB_OVERFLOW: 'drop-oldest',
+      ACTORHUB_PING_INTERVAL_MS: '1000',
+      ACTORHUB_PONG_WAIT_MS: '3000',
+      ACTORHUB_SHUTDOWN_TIMEOUT_MS: '250',
+      ACTORHUB_ORIGINS: '*',
+      LOG_LEVEL: 'debug',
+    });
+    expect(c).toEqual({
+      port: 9000,
+      host: '127.0.0.1',
+      logLevel: 'debug',
+      hub: {
+        path: '/socket',
+        maxPayload: 1024,
+        maxClients: 10,
+        outbound: { maxMessages: 5, maxBytes: 4096, policy: 'drop-oldest' },
+        pingIntervalMs: 1000,
+        pongWaitMs: 3000,
+        shutdownTimeoutMs: 250,
+        origins: '*',
+      },
+    });
+  });
+
+  it.each(['close', 'drop-oldest', 'drop-newest'] as const)('accepts the overflow policy %s', (policy) => {
+    expect(read({ ACTORHUB_OVERFLOW: policy }).hub.outbound?.policy).toBe(policy);
+  });
+
+  it.each(['debug', 'info', 'warn', 'error', 'silent'] as const)('accepts the log level %s', (level) => {
+    expect(read({ LOG_LEVEL: level }).logLevel).toBe(level);
+  });
+
+  it('accepts PORT=0 (any free port) and the top of the range', () => {
+    expect(read({ PORT: '0' }).port).toBe(0);
+    expect(read({ PORT: '65535' }).port).toBe(65535);
+  });
+
+  it('produces a hub configuration createHub accepts', () => {
+    expect(() => resolveOptions(read({ ACTORHUB_OVERFLOW: 'drop-newest', ACTORHUB_PONG_WAIT_MS: '500' }).hub)).not.toThrow();
+  });
+});
+
+describe('readServerConfig: ACTORHUB_ORIGINS', () => {
+  it("'*' allows any origin", () => {
+    expect(read({ ACTORHUB_ORIGINS: '*' }).hub.origins).toBe('*');
+  });
+
+  it("'same-origin' is the policy of that name", () => {
+    expect(read({ ACTORHUB_ORIGINS: 'same-origin' }).hub.origins).toBe('same-origin');
+  });
+
+  it('a comma-separated list becomes a list, trimmed, without empty entries', () => {
+    expect(read({ ACTORHUB_ORIGINS: 'https://a.example, http://localhost:3000 ,,https://b.example,' }).hub.origins).toEqual([
+      'https://a.example',
+      'http://localhost:3000',
+      'https://b.example',
+    ]);
+  });
+
+  it('a single origin becomes a one-element list', () => {
+    expect(read({ ACTORHUB_ORIGINS: 'https://only.example' }).hub.origins).toEqual(['https://only.example']);
+  });
+});
+
+describe('readServerConfig: refusals', () => {
+  it('refuses PORT=70000 with a message naming PORT and its range', () => {
+    const error = refuse({ PORT: '70000' });
+    expect(error.reason).toBe('invalid-number');
+    expect(error.message).toContain('PORT');
+    expect(error.message).toContain('65535');
+    expect(error.message).toContain('70000');
+  });
+
+  it('refuses PORT=65536 and a negative PORT', () => {
+    expect(refuse({ PORT: '65536' }).message).toContain('PORT');
+    expect(refuse({ PORT: '-1' }).message).toContain('PORT');
+  });
+
+  it('refuses PORT=abc with a message naming PORT', () => {
+    const error = refuse({ PORT: 'abc' });
+    expect(error.message).toContain('PORT');
+  });
+
+  it('refuses a fractional PORT', () => {
+    expect(refuse({ PORT: '80.5' }).message).toContain('PORT');
+  });
+
+  it('refuses a non-integer numeric setting and names it', () => {
+    expect(refuse({ ACTORHUB_MAX_PAYLOAD: 'lots' }).message).toContain('ACTORHUB_MAX_PAYLOAD');
+    expect(refuse({ ACTORHUB_PONG_WAIT_MS: '1s' }).message).toContain('ACTORHUB_PONG_WAIT_MS');
+  });
+
+  it('refuses a ping interval equal to the pong wait, mentioning both', () => {
+    const error = refuse({ ACTORHUB_PING_INTERVAL_MS: '5000', ACTORHUB_PONG_WAIT_MS: '5000' });
+    expect(error.reason).toBe('invariant');
+    expect(error.message).toMatch(/ping/i);
+    expect(error.message).toMatch(/pong/i);
+    expect(error.message).toContain('5000');
+  });
+
+  it('refuses a ping interval greater than the pong wait, mentioning both values', () => {
+    const error = refuse({ ACTORHUB_PING_INTERVAL_MS: '9000', ACTORHUB_PONG_WAIT_MS: '3000' });
+    expect(error.message).toMatch(/ping/i);
+    expect(error.message).toMatch(/pong/i);
+    expect(error.message).toContain('9000');
+    expect(error.message).toContain('3000');
+  });
+
+  it('refuses a ping interval at or above the default pong wait', () => {
+    expect(refuse({ ACTORHUB_PING_INTERVAL_MS: String(L.PONG_WAIT_MS) }).reason).toBe('invariant');
+  });
+
+  it('refuses an unknown overflow policy, naming the setting and the choices', () => {
+    const error = refuse({ ACTORHUB_OVERFLOW: 'explode' });
+    expect(error.message).toContain('ACTORHUB_OVERFLOW');
+    expect(error.message).toContain('drop-oldest');
+  });
+
+  it('refuses an unknown log level', () => {
+    expect(refuse({ LOG_LEVEL: 'loud' }).message).toContain('LOG_LEVEL');
+  });
+
+  it('refuses zero or negative sizes (the hub\'s own checks run at start-up)', () => {
+    expect(refuse({ ACTORHUB_MAX_CLIENTS: '0' }).message).toContain('maxClients');
+    expect(refuse({ ACTORHUB_MAX_QUEUE_BYTES: '-5' }).message).toContain('maxBytes');
+  });
+
+  it('refuses a path that does not start with /', () => {
+    expect(refuse({ ACTORHUB_PATH: 'ws' }).message).toContain('path');
+  });
+
+  it('is a failure of the Effect, usable with runPromiseExit', async () => {
+    const exit = await Effect.runPromiseExit(readServerConfig({ PORT: '70000' }));
+    expect(Exit.isFailure(exit)).toBe(true);
+    await expect(Effect.runPromise(readServerConfig({ PORT: '70000' }))).rejects.toThrow(/PORT/);
+  });
+});
+
+describe('parseCliArgs', () => {
+  it('maps every flag to its environment variable', () => {
+    for (const s of SETTINGS) {
+      expect(parseCliArgs([`--${s.flag}`, 'v']).env, s.flag).toEqual({ [s.env]: 'v' });
+      expect(parseCliArgs([`--${s.flag}=w`]).env, s.flag).toEqual({ [s.env]: 'w' });
+    }
+  });
+
+  it('returns no env and help: false for no arguments', () => {
+    expect(parseCliArgs([])).toEqual({ help: false, env: {} });
+  });
+
+  it('--help and -h set help', () => {
+    expect(parseCliArgs(['--help']).help).toBe(true);
+    expect(parseCliArgs(['-h']).help).toBe(true);
+    expect(parseCliArgs(['--port', '1', '--help']).help).toBe(true);
+  });
+
+  it('throws a HubConfigError with reason unknown-flag for an unknown flag', () => {
+    let thrown: unknown;
+    try {
+      parseCliArgs(['--bogus']);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(HubConfigError);
+    const error = thrown as HubConfigError;
+    expect(error._tag).toBe('HubConfigError');
+    expect(error.reason).toBe('unknown-flag');
+    expect(error.message).toContain('--bogus');
+    expect(error.message).toContain('--help');
+  });
+
+  it('refuses positional arguments', () => {
+    expect(() => parseCliArgs(['serve'])).toThrow(HubConfigError);
+  });
+
+  it('refuses a value flag without a value', () => {
+    expect(() => parseCliArgs(['--port'])).toThrow(HubConfigError);
+  });
+});
+
+describe('flags override the environment (merged as the CLI merges them)', () => {
+  it('a flag wins over the same environment variable; the rest comes from the environment', () => {
+    const env = { PORT: '1111', HOST: '10.0.0.1', LOG_LEVEL: 'warn' };
+    const c = read(fromCli(env, ['--port', '2222', '--log-level=error']));
+    expect(c.port).toBe(2222);
+    expect(c.logLevel).toBe('error');
+    expect(c.host).toBe('10.0.0.1');
+  });
+
+  it('a bad flag value is refused like a bad environment value', () => {
+    expect(refuse(fromCli({ PORT: '9000' }, ['--port', 'abc'])).message).toContain('PORT');
+  });
+
+  it('a good flag value rescues a bad environment value', () => {
+    expect(read(fromCli({ PORT: 'abc' }, ['--port', '0'])).port).toBe(0);
+  });
+
+  it('flags for the invariant are checked together with the environment', () => {
+    const error = refuse(fromCli({ ACTORHUB_PONG_WAIT_MS: '2000' }, ['--ping-interval', '2500']));
+    expect(error.reason).toBe('invariant');
+    expect(read(fromCli({ ACTORHUB_PING_INTERVAL_MS: '2500' }, ['--pong-wait', '3000'])).hub.pingIntervalMs).toBe(2500);
+  });
+
+  it('--origins takes a comma-separated list', () => {
+    expect(read(fromCli({ ACTORHUB_ORIGINS: '*' }, ['--origins', 'https://a.test,https://b.test'])).hub.origins).toEqual([
+      'https://a.test',
+      'https://b.test',
+    ]);
+  });
+});
+
+describe('helpText', () => {
+  const text = helpText();
+
+  it('lists every flag, its environment variable and its default', () => {
+    const lines = text.split('\n');
+    for (const s of SETTINGS) {
+      const line = lines.find((l) => l.trimStart().startsWith(`--${s.flag} `));
+      expect(line, `--${s.flag}`).toBeDefined();
+      expect(line).toContain(s.env);
+      expect(line).toContain(s.default);
+    }
+  });
+
+  it('mentions --help and the endpoints', () => {
+    expect(text).toContain('--help');
+    expect(text).toContain('/healthz');
+    expect(text).toContain('/stats');
+  });
+
+  it('every SETTINGS flag and env var is unique', () => {
+    expect(new Set(SETTINGS.map((s) => s.flag)).size).toBe(SETTINGS.length);
+    expect(new Set(SETTINGS.map((s) => s.env)).size).toBe(SETTINGS.length);
+  });
+});
