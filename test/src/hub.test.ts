@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
 import type { Hub } from '../../src/hub.js';
 import type { HubOptions } from '../../src/options.js';
 import { connect, startHub, upgradeStatus, whenCount, type Harness, type TestClient } from '../support/ws-client.js';
@@ -227,5 +228,24 @@ describe('close()', () => {
     const first = harness.hub.close();
     expect(harness.hub.close()).toBe(first);
     await first;
+  });
+});
+
+describe('inspection', () => {
+  it('an inspect observer sees the hub and every client actor as its child, with its states', async () => {
+    const events: InspectionEvent[] = [];
+    harness = await startHub({ ...named, inspect: (e) => void events.push(e) });
+    const [a] = await clients(harness, 'a');
+    const hubRef = harness.hub.actor;
+    const created = events.filter((e) => e.type === '@xstate.actor').map((e) => e.actorRef);
+    expect(created).toContain(hubRef);
+    const clientRef = created.find((ref) => ref.id === 'a');
+    expect((clientRef as unknown as { _parent?: unknown })._parent).toBe(hubRef);
+    const statesOfA = () =>
+      events.flatMap((e) => (e.type === '@xstate.snapshot' && e.actorRef === clientRef ? [(e.snapshot as { value?: unknown }).value] : []));
+    expect(statesOfA()).toContain('open');
+    a!.ws.close();
+    await whenCount(harness.hub, (n) => n === 0);
+    expect(statesOfA().at(-1)).toBe('closed');
   });
 });
