@@ -239,7 +239,7 @@ describe('inspection', () => {
     const hubRef = harness.hub.actor;
     const created = events.filter((e) => e.type === '@xstate.actor').map((e) => e.actorRef);
     expect(created).toContain(hubRef);
-    const clientRef = created.find((ref) => ref.id === 'a');
+    const clientRef = created.find((ref) => (ref as { id?: string }).id === 'a');
     expect((clientRef as unknown as { _parent?: unknown })._parent).toBe(hubRef);
     const statesOfA = () =>
       events.flatMap((e) => (e.type === '@xstate.snapshot' && e.actorRef === clientRef ? [(e.snapshot as { value?: unknown }).value] : []));
