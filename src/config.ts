@@ -49,6 +49,14 @@ const config = Config.all({
   logLevel: Config.Literals(['debug', 'info', 'warn', 'error', 'silent'], 'LOG_LEVEL').pipe(Config.withDefault('info' as LogLevel)),
 });
 
+/** Effect's schema messages span lines ("Expected …\n  at ["PORT"]"): fold them into one sentence. */
+const oneSentence = (message: string): string => {
+  const text = message.replace(/^SchemaError\((.*)\)$/s, '$1');
+  const at = /\n\s*at \["?([^"\]]+)"?\]/.exec(text);
+  const what = text.replace(/\n\s*at \[.*\]/s, '').trim();
+  return at ? `Invalid configuration: ${at[1]}: ${what.charAt(0).toLowerCase()}${what.slice(1)}.` : `Invalid configuration: ${what}.`;
+};
+
 const parseOrigins = (value: string): OriginPolicy =>
   value === '*' || value === 'same-origin'
     ? value
@@ -63,9 +71,7 @@ const parseOrigins = (value: string): OriginPolicy =>
  */
 export function readServerConfig(env: Record<string, string | undefined>): Effect.Effect<ServerConfig, HubConfigError> {
   return config.parse(ConfigProvider.fromEnvRecord(env)).pipe(
-    Effect.mapError(
-      (error) => new HubConfigError({ reason: 'invalid-value', message: `Invalid configuration: ${error.message}` }),
-    ),
+    Effect.mapError((error) => new HubConfigError({ reason: 'invalid-value', message: oneSentence(error.message) })),
     Effect.flatMap((c) =>
       Effect.try({
         try: (): ServerConfig => {

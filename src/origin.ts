@@ -30,7 +30,14 @@ export function isOriginAllowed(policy: OriginPolicy, req: IncomingMessage): boo
   if (normalised === undefined) return false; // "null" or garbage: an opaque origin
   if (policy === 'same-origin') {
     const host = req.headers.host;
-    return host !== undefined && new URL(normalised).host === host.toLowerCase();
+    if (host === undefined) return false;
+    const own = new URL(normalised);
+    try {
+      // Parse Host with the Origin's scheme so an explicit default port (example.com:443) matches.
+      return own.host === new URL(`${own.protocol}//${host}`).host.toLowerCase();
+    } catch {
+      return false;
+    }
   }
   return policy.some((allowed) => normalise(allowed) === normalised);
 }

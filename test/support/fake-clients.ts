@@ -61,6 +61,9 @@ export function fakeHub(
       if (w.autoClose && event.type === 'writer.close') sendBack({ type: 'socket.closed', code: event.code, reason: event.reason });
       if (w.autoClose && event.type === 'writer.terminate') sendBack({ type: 'socket.closed', code: 1006, reason: '' });
     });
+    return () => {
+      if (!w.record) w.back.delete(input.id);
+    };
   });
   const errors: { during: string; error: unknown }[] = [];
   const machine = hubMachine.provide({
