@@ -1,5 +1,6 @@
 import { assign, fromCallback, sendParent, sendTo, setup } from 'xstate';
 import type {
+  Frame,
   ClientContext,
   ClientEvent,
   ClientInput,
@@ -19,6 +20,12 @@ export const clientMachine = setup({
     input: {} as ClientInput,
     events: {} as ClientEvent,
     output: {} as ClientOutput,
+  },
+  guards: {
+    // Counted before countBadFrame runs: this frame would be one too many.
+    isLastStraw: ({ context }, params: { now: number }) =>
+      params.now - context.badFrameWindowStart <= context.badFrames.windowMs &&
+      context.badFrameCount + 1 > context.badFrames.max,
   },
   actors: {
     // Placeholder: the real write loop over a Connection comes from src/client-writer.ts.
@@ -40,6 +47,12 @@ export const clientMachine = setup({
       reason: params.reason,
     })),
     terminateSocket: sendTo('writer', { type: 'writer.terminate' as const }),
+    reply: sendTo('writer', (_, params: { frame: Frame }) => ({ type: 'client.deliver' as const, frame: params.frame })),
+    countBadFrame: assign(({ context }, params: { now: number }) =>
+      params.now - context.badFrameWindowStart > context.badFrames.windowMs
+        ? { badFrameCount: 1, badFrameWindowStart: params.now }
+        : { badFrameCount: context.badFrameCount + 1 },
+    ),
     recordClose: assign((_, params: { code: number; reason: string }) => ({
       closeCode: params.code,
       closeReason: params.reason,
@@ -47,7 +60,7 @@ export const clientMachine = setup({
   },
 }).createMachine({
   id: 'client',
-  context: ({ input }) => ({ ...input, closeCode: undefined, closeReason: '' }),
+  context: ({ input }) => ({ ...input, closeCode: undefined, closeReason: '', badFrameCount: 0, badFrameWindowStart: 0 }),
   invoke: {
     id: 'writer',
     src: 'writer',
@@ -76,6 +89,15 @@ export const clientMachine = setup({
           },
         },
         'client.terminate': { target: 'closing', actions: 'terminateSocket' },
+        'client.reply': { actions: { type: 'reply', params: ({ event }) => event } },
+        'client.badFrame': [
+          {
+            guard: { type: 'isLastStraw', params: ({ event }) => event },
+            target: 'closing',
+            actions: { type: 'closeSocket', params: { code: 1008, reason: 'too many bad frames' } },
+          },
+          { actions: { type: 'countBadFrame', params: ({ event }) => event } },
+        ],
         // The writer has already closed (overflow) or terminated (silent peer) the socket.
         'writer.overflowed': { target: 'closing' },
         'writer.timedOut': { target: 'closing' },

@@ -28,11 +28,21 @@ export interface ClientInput {
   readonly limits: OutboundLimits;
   /** A client silent (no pong, no message) for longer than this is terminated. */
   readonly pongWaitMs: number;
+  readonly badFrames: BadFrameLimit;
+}
+
+/** More than `max` bad frames within `windowMs` closes the client with 1008. */
+export interface BadFrameLimit {
+  readonly max: number;
+  readonly windowMs: number;
 }
 
 export interface ClientContext extends ClientInput {
   readonly closeCode: number | undefined;
   readonly closeReason: string;
+  /** Bad frames counted in the current window, and when that window started. */
+  readonly badFrameCount: number;
+  readonly badFrameWindowStart: number;
 }
 
 export interface ClientOutput {
@@ -48,7 +58,11 @@ export type ClientEvent =
   | { type: 'writer.overflowed'; code: number; reason: string }
   | { type: 'writer.timedOut' }
   | { type: 'client.close'; code: number; reason: string }
-  | { type: 'client.terminate' };
+  | { type: 'client.terminate' }
+  /** An answer for this client only (ack, error), from its own protocol handler. */
+  | { type: 'client.reply'; frame: Frame }
+  /** The protocol handler rejected a frame from this client. */
+  | { type: 'client.badFrame'; now: number };
 
 /**
  * Events the writer (the client's write loop) accepts. `client.deliver` and

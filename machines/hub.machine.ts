@@ -1,27 +1,72 @@
 import { assign, createActor, fromCallback, setup, type AnyEventObject, type EventObject } from 'xstate';
-import type { ClientId, WriterEvent } from './client.types.js';
-import type { ClientEntry, HubContext, HubEvent, HubInput, HubRegisterEvent, WriterRef } from './hub.types.js';
+import type { ClientId, Frame, WriterEvent } from './client.types.js';
+import type {
+  ClientEntry,
+  HubContext,
+  HubErrorCode,
+  HubEvent,
+  HubInput,
+  HubRegisterEvent,
+  Ref,
+  WriterRef,
+} from './hub.types.js';
+import { TOPIC_PATTERN, TopicIndex, type Topic } from './topic-index.js';
 
 /** Close codes the hub machine itself decides on (the full table is in docs/errors.md). */
 const DUPLICATE_ID = 4009;
 const TRY_AGAIN_LATER = 1013;
 const GOING_AWAY = 1001;
 
-const sendToWriters = (
-  clients: Map<ClientId, ClientEntry>,
-  event: WriterEvent,
-  except?: ClientId,
-): void => {
+const sendToWriters = (clients: Map<ClientId, ClientEntry>, event: WriterEvent, except?: ClientId): void => {
   // A plain loop over ref.send: sendTo() defers through an O(n) queue (DESIGN.md fact 2).
   for (const [id, entry] of clients) {
     if (id !== except) entry.writer?.send(event);
   }
 };
 
+/** Delivers one frame to every member of a topic but `except`; returns the recipient count. */
+const sendToMembers = (context: HubContext, topic: Topic, frame: Frame, except?: ClientId): number => {
+  const event: WriterEvent = { type: 'client.deliver', frame };
+  let delivered = 0;
+  for (const id of context.topics.members(topic).keys()) {
+    if (id === except) continue;
+    context.clients.get(id)?.writer?.send(event);
+    delivered++;
+  }
+  return delivered;
+};
+
+const deliver = (context: HubContext, id: ClientId | undefined, frame: Frame | undefined): void => {
+  if (id !== undefined && frame) context.clients.get(id)?.writer?.send({ type: 'client.deliver', frame });
+};
+
+const answer = (context: HubContext, id: ClientId | undefined, ref: Ref | undefined, result: unknown = {}): void => {
+  if (ref !== undefined) deliver(context, id, context.frames.ack(ref, result));
+};
+
+const refuse = (context: HubContext, id: ClientId | undefined, ref: Ref | undefined, code: HubErrorCode, message: string): void => {
+  deliver(context, id, context.frames.error(ref, code, message));
+};
+
+const topicProblem = (context: HubContext, topic: Topic): string | undefined =>
+  topic.length === 0 || topic.length > context.topicLimits.maxTopicLength
+    ? `topic must be 1 to ${context.topicLimits.maxTopicLength} characters long`
+    : TOPIC_PATTERN.test(topic)
+      ? undefined
+      : 'topic may only contain letters, digits and . _ : / @ -';
+
+/** Sends joined/left to the remaining members of a topic, when presence events are on for it. */
+const announce = (context: HubContext, kind: 'joined' | 'left', topic: Topic, id: ClientId, meta: unknown): void => {
+  if (!context.presenceEvents(topic)) return;
+  const frame = context.frames[kind](topic, { id, meta });
+  if (frame) sendToMembers(context, topic, frame, id);
+};
+
 /**
  * The hub. Events are processed one at a time from the actor's mailbox: that sequencing is
  * what replaces the mutex of the classic Go hub. Clients are created with createActor({ parent })
- * and kept in a Map, not in snapshot.children, so register/unregister stay O(1) (DESIGN.md fact 1).
+ * and kept in a Map, not in snapshot.children, so register/unregister stay O(1) (DESIGN.md
+ * fact 1). The topic index lives beside the registry, in the same context.
  */
 export const hubMachine = setup({
   types: {
@@ -56,6 +101,7 @@ export const hubMachine = setup({
           connection: params.connection,
           limits: { ...context.limits, ...params.limits },
           pongWaitMs: context.pongWaitMs,
+          badFrames: context.badFrames,
         },
       });
       context.clients.set(params.id, { ref, writer: undefined, meta: params.meta, connectedAt: Date.now() });
@@ -66,6 +112,7 @@ export const hubMachine = setup({
       if (!entry) return;
       entry.ref.start();
       entry.writer = entry.ref.getSnapshot().children.writer as WriterRef | undefined;
+      deliver(context, params.id, context.frames.welcome(params.id));
     },
     /** The connection never became a client: the hub owns it for this instant only. */
     rejectClient: (_, params: { event: HubRegisterEvent; code: number; reason: string }) => {
@@ -75,30 +122,90 @@ export const hubMachine = setup({
       const entry = context.clients.get(params.id);
       if (!entry) return {}; // unknown or already removed: a no-op, not a panic
       context.clients.delete(params.id);
+      for (const topic of context.topics.removeClient(params.id)) announce(context, 'left', topic, params.id, entry.meta);
       // Removed while still connected (someone else sent hub.unregister): do not leak the socket.
       if (entry.ref.getSnapshot().status === 'active') {
         entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
       }
-      return { count: context.clients.size };
+      return { count: context.clients.size, topicCount: context.topics.topicCount };
     }),
     deliverToAll: ({ context, self }, params: { data: unknown; binary?: boolean; except?: ClientId }) => {
       let frame;
       try {
-        frame = context.encode(params.data, params.binary);
+        frame = context.frames.message(params.data, params.binary, undefined, undefined);
       } catch (error) {
         self.send({ type: 'hub.failed', during: 'hub.broadcast', error });
         return;
       }
       sendToWriters(context.clients, { type: 'client.deliver', frame }, params.except);
     },
-    deliverTo: ({ context, self }, params: { to: ClientId; data: unknown; binary?: boolean }) => {
+    deliverTo: (
+      { context, self },
+      params: { to: ClientId; data: unknown; binary?: boolean; from?: ClientId; ref?: Ref },
+    ) => {
       const entry = context.clients.get(params.to);
-      if (!entry) return;
-      try {
-        entry.writer?.send({ type: 'client.deliver', frame: context.encode(params.data, params.binary) });
-      } catch (error) {
-        self.send({ type: 'hub.failed', during: 'hub.send', error });
+      if (!entry) {
+        refuse(context, params.from, params.ref, 'unknown_client', `no client "${params.to}" is connected`);
+        return;
       }
+      let frame;
+      try {
+        frame = context.frames.message(params.data, params.binary, undefined, params.from);
+      } catch (error) {
+        refuse(context, params.from, params.ref, 'encode_failed', 'the message could not be encoded');
+        self.send({ type: 'hub.failed', during: 'hub.send', error });
+        return;
+      }
+      entry.writer?.send({ type: 'client.deliver', frame });
+      answer(context, params.from, params.ref, { delivered: 1 });
+    },
+    subscribe: assign(({ context }, params: { id: ClientId; topic: Topic; ref?: Ref }) => {
+      const entry = context.clients.get(params.id);
+      if (!entry) return {}; // the client left while its command was queued
+      const { id, topic, ref } = params;
+      const problem = topicProblem(context, topic);
+      if (problem) {
+        refuse(context, id, ref, 'invalid_topic', problem);
+      } else if (context.topics.has(id, topic)) {
+        answer(context, id, ref); // idempotent
+      } else if (context.topics.topicsOf(id).size >= context.topicLimits.maxTopicsPerClient) {
+        refuse(context, id, ref, 'too_many_topics', `a client may join at most ${context.topicLimits.maxTopicsPerClient} topics`);
+      } else if (context.topics.memberCount(topic) >= context.topicLimits.maxMembersPerTopic) {
+        refuse(context, id, ref, 'topic_full', `topic "${topic}" has its maximum of ${context.topicLimits.maxMembersPerTopic} members`);
+      } else {
+        context.topics.add(id, topic, entry.meta);
+        answer(context, id, ref);
+        announce(context, 'joined', topic, id, entry.meta);
+      }
+      return { topicCount: context.topics.topicCount };
+    }),
+    unsubscribe: assign(({ context }, params: { id: ClientId; topic: Topic; ref?: Ref }) => {
+      const entry = context.clients.get(params.id);
+      if (!entry) return {};
+      if (context.topics.remove(params.id, params.topic)) {
+        announce(context, 'left', params.topic, params.id, entry.meta);
+      }
+      answer(context, params.id, params.ref); // leaving a topic you are not in is not an error
+      return { topicCount: context.topics.topicCount };
+    }),
+    publish: (
+      { context, self },
+      params: { topic: Topic; data: unknown; binary?: boolean; except?: ClientId; from?: ClientId; ref?: Ref },
+    ) => {
+      let frame;
+      try {
+        frame = context.frames.message(params.data, params.binary, params.topic, params.from);
+      } catch (error) {
+        refuse(context, params.from, params.ref, 'encode_failed', 'the message could not be encoded');
+        self.send({ type: 'hub.failed', during: 'hub.publish', error });
+        return;
+      }
+      const delivered = sendToMembers(context, params.topic, frame, params.except);
+      answer(context, params.from, params.ref, { delivered });
+    },
+    presence: ({ context }, params: { id: ClientId; topic: Topic; ref?: Ref }) => {
+      const members = [...context.topics.members(params.topic)].map(([id, meta]) => ({ id, meta }));
+      answer(context, params.id, params.ref, { topic: params.topic, members });
     },
     heartbeatAll: ({ context }, params: { now: number }) => {
       sendToWriters(context.clients, { type: 'client.heartbeat', now: params.now });
@@ -130,6 +237,8 @@ export const hubMachine = setup({
     ...input,
     clients: new Map(),
     count: 0,
+    topics: new TopicIndex(),
+    topicCount: 0,
     shutdown: { code: GOING_AWAY, reason: 'server shutting down', timeoutMs: input.shutdownTimeoutMs },
   }),
   initial: 'running',
@@ -143,7 +252,10 @@ export const hubMachine = setup({
     // A client actor that threw is already stopped; its writer's cleanup terminated the socket.
     'xstate.error.actor.*': {
       actions: [
-        { type: 'reportError', params: ({ event }: { event: AnyEventObject }) => ({ during: `client ${String(event.actorId)}`, error: event.error }) },
+        {
+          type: 'reportError',
+          params: ({ event }: { event: AnyEventObject }) => ({ during: `client ${String(event.actorId)}`, error: event.error }),
+        },
         { type: 'removeClient', params: ({ event }: { event: AnyEventObject }) => ({ id: String(event.actorId) }) },
       ],
     },
@@ -180,6 +292,10 @@ export const hubMachine = setup({
         ],
         'hub.broadcast': { actions: { type: 'deliverToAll', params: ({ event }) => event } },
         'hub.send': { actions: { type: 'deliverTo', params: ({ event }) => event } },
+        'hub.subscribe': { actions: { type: 'subscribe', params: ({ event }) => event } },
+        'hub.unsubscribe': { actions: { type: 'unsubscribe', params: ({ event }) => event } },
+        'hub.publish': { actions: { type: 'publish', params: ({ event }) => event } },
+        'hub.presence': { actions: { type: 'presence', params: ({ event }) => event } },
         'hub.disconnect': {
           actions: {
             type: 'closeClient',

@@ -1,7 +1,37 @@
 import type { ActorRef, ActorRefFrom, ErrorActorEvent, Snapshot } from 'xstate';
 import type { Connection } from '../src/connection.js';
 import type { ClientMachine } from './client.machine.js';
-import type { ClientId, Frame, OutboundLimits, WriterEvent } from './client.types.js';
+import type { BadFrameLimit, ClientId, Frame, OutboundLimits, WriterEvent } from './client.types.js';
+import type { Member, Topic, TopicIndex } from './topic-index.js';
+
+export type { Member, Topic } from './topic-index.js';
+
+/** A client's correlation id for a command; the answer carries it back. */
+export type Ref = string | number;
+
+/** Why the hub refused a command (the error frame's `code`; see docs/protocol.md). */
+export type HubErrorCode = 'invalid_topic' | 'too_many_topics' | 'topic_full' | 'unknown_client' | 'encode_failed';
+
+export interface TopicLimits {
+  readonly maxTopicLength: number;
+  readonly maxTopicsPerClient: number;
+  /** Infinity when unlimited. */
+  readonly maxMembersPerTopic: number;
+}
+
+/**
+ * How the hub turns what it sends into frames: once per message, whatever the recipient
+ * count. src/ provides the JSON protocol's envelopes or the relay's raw messages; a method
+ * returning undefined means "this protocol has no such frame".
+ */
+export interface OutboundFrames {
+  welcome(id: ClientId): Frame | undefined;
+  message(data: unknown, binary: boolean | undefined, topic: Topic | undefined, from: ClientId | undefined): Frame;
+  joined(topic: Topic, member: Member): Frame | undefined;
+  left(topic: Topic, member: Member): Frame | undefined;
+  ack(ref: Ref, result: unknown): Frame | undefined;
+  error(ref: Ref | undefined, code: string, message: string): Frame | undefined;
+}
 
 export type ClientRef = ActorRefFrom<ClientMachine>;
 export type WriterRef = ActorRef<Snapshot<unknown>, WriterEvent>;
@@ -15,16 +45,17 @@ export interface ClientEntry {
   readonly connectedAt: number;
 }
 
-/** Turns a message into the bytes every recipient gets: called once per broadcast. */
-export type Encode = (data: unknown, binary: boolean | undefined) => Frame;
-
 export interface HubInput {
   readonly clientLogic: ClientMachine;
-  readonly encode: Encode;
+  readonly frames: OutboundFrames;
+  readonly topicLimits: TopicLimits;
+  /** Whether members of a topic receive joined/left frames. */
+  readonly presenceEvents: (topic: Topic) => boolean;
   readonly limits: OutboundLimits;
   readonly maxClients: number;
   readonly pingIntervalMs: number;
   readonly pongWaitMs: number;
+  readonly badFrames: BadFrameLimit;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -38,6 +69,9 @@ export interface HubContext extends HubInput {
   readonly clients: Map<ClientId, ClientEntry>;
   /** Mirrors clients.size: the Map is mutated in place, which select()/Object.is cannot see. */
   readonly count: number;
+  readonly topics: TopicIndex;
+  /** Mirrors topics.topicCount, for the same reason as count. */
+  readonly topicCount: number;
   readonly shutdown: ShutdownRequest;
 }
 
@@ -55,7 +89,11 @@ export type HubEvent =
   | HubRegisterEvent
   | { type: 'hub.unregister'; id: ClientId }
   | { type: 'hub.broadcast'; data: unknown; binary?: boolean; except?: ClientId }
-  | { type: 'hub.send'; to: ClientId; data: unknown; binary?: boolean }
+  | { type: 'hub.send'; to: ClientId; data: unknown; binary?: boolean; from?: ClientId; ref?: Ref }
+  | { type: 'hub.subscribe'; id: ClientId; topic: Topic; ref?: Ref }
+  | { type: 'hub.unsubscribe'; id: ClientId; topic: Topic; ref?: Ref }
+  | { type: 'hub.publish'; topic: Topic; data: unknown; binary?: boolean; except?: ClientId; from?: ClientId; ref?: Ref }
+  | { type: 'hub.presence'; id: ClientId; topic: Topic; ref?: Ref }
   | { type: 'hub.disconnect'; id: ClientId; code?: number; reason?: string }
   | { type: 'hub.shutdown'; code?: number; reason?: string; timeoutMs?: number }
   | { type: 'hub.sweep'; now: number }

@@ -8,9 +8,12 @@ import type { ClientId } from '../machines/client.types.js';
 import { hubMachine, type HubMachine } from '../machines/hub.machine.js';
 import { createWriterLogic } from './client-writer.js';
 import { CloseCode } from './close-codes.js';
-import { encodeFrame } from './frame.js';
+import { clientHandle } from './client-handle.js';
+import { jsonFrames, RawJson, relayFrames } from './protocol/frames.js';
+import { createProtocolHandler } from './protocol/handler.js';
 import { consoleLogger } from './logger.js';
-import { resolveOptions, type ClientHandle, type HubOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, type HubOptions, type ResolvedOptions } from './options.js';
+import type { Member, Topic } from '../machines/topic-index.js';
 import { createStats, type HubStats } from './stats.js';
 import { createUpgradeHandler } from './upgrade.js';
 import { WsConnection } from './ws-connection.js';
@@ -48,6 +51,17 @@ export interface Hub {
   disconnect(clientId: ClientId, code?: number, reason?: string): boolean;
   has(clientId: ClientId): boolean;
   clients(): ClientInfo[];
+  /** Sends to every member of the topic (but `except`); returns the local recipient count at call time. */
+  publish(topic: Topic, message: unknown, options?: { except?: ClientId; binary?: boolean }): number;
+  /** Joins a client to a topic from code (no canSubscribe check); refusals (limits) are logged. */
+  subscribe(clientId: ClientId, topic: Topic): void;
+  unsubscribe(clientId: ClientId, topic: Topic): void;
+  /** Every topic with members, and how many. */
+  topics(): { topic: Topic; members: number }[];
+  /** Ids of the topic's members. */
+  members(topic: Topic): ClientId[];
+  /** Who is in the topic, with the metadata authenticate() returned. */
+  presence(topic: Topic): Member[];
   /** Stops upgrades, sends `code` (1001) to every client, terminates stragglers after timeoutMs. */
   close(options?: CloseOptions): Promise<void>;
 }
@@ -55,15 +69,25 @@ export interface Hub {
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 
-/** Non-string, non-byte values are serialised here, so a bad value throws to the caller. */
-const prepare = (message: unknown): unknown =>
-  typeof message === 'string' || message instanceof Uint8Array || message instanceof ArrayBuffer
-    ? message
-    : (() => {
-        const json = JSON.stringify(message);
-        if (json === undefined) throw new TypeError(`cannot send ${typeof message}: it has no JSON form`);
-        return json;
-      })();
+const toJson = (message: unknown): string => {
+  const json = JSON.stringify(message);
+  if (json === undefined) throw new TypeError(`cannot send ${typeof message}: it has no JSON form`);
+  return json;
+};
+
+/**
+ * Serialises what the handle is given, once, so a bad value throws to the caller. Relay:
+ * strings and bytes as they are, other values as JSON text. JSON protocol: any JSON value,
+ * spliced into the envelope; bytes are refused.
+ */
+const preparer =
+  (protocol: 'json' | 'relay') =>
+  (message: unknown): unknown => {
+    const bytes = message instanceof Uint8Array || message instanceof ArrayBuffer;
+    if (protocol === 'relay') return typeof message === 'string' || bytes ? message : toJson(message);
+    if (bytes) throw new TypeError('the JSON protocol carries JSON data only; use protocol "relay" for binary messages');
+    return new RawJson(toJson(message));
+  };
 
 export function createHub(options: HubOptions = {}): Hub {
   const resolved = resolveOptions(options);
@@ -77,31 +101,54 @@ export function createHub(options: HubOptions = {}): Hub {
   let hub: Hub;
 
   const onMessage = options.onMessage;
+  const frames =
+    resolved.protocol === 'json'
+      ? jsonFrames({
+          maxPayload: resolved.maxPayload,
+          maxTopicLength: resolved.topics.maxTopicLength,
+          maxTopicsPerClient: resolved.topics.maxTopicsPerClient,
+          maxMembersPerTopic: Number.isFinite(resolved.topics.maxMembersPerTopic) ? resolved.topics.maxMembersPerTopic : null,
+          maxBadFrames: resolved.maxBadFrames,
+        })
+      : relayFrames;
+  const prepare = preparer(resolved.protocol);
+
+  type HandleMessage = (
+    args: { self: import('xstate').AnyActorRef; context: { meta: unknown } },
+    params: { id: string; data: Buffer; binary: boolean },
+  ) => void;
+  const userHandler: HandleMessage | undefined = onMessage
+    ? ({ self, context }, params) => {
+        const fail = (err: unknown): void => {
+          stats.hookErrors++;
+          logger.error({ err, client: params.id }, 'onMessage failed; closing the client with 1011');
+          self.send({ type: 'client.close', code: CloseCode.InternalError, reason: 'internal error' });
+        };
+        try {
+          const result = onMessage(clientHandle(hub, self, params.id, context.meta), params.binary ? params.data : params.data.toString('utf8'), hub);
+          if (isThenable(result)) result.then(undefined, fail);
+        } catch (err) {
+          fail(err);
+        }
+      }
+    : undefined;
+  const handleMessage: HandleMessage | undefined =
+    userHandler ??
+    (resolved.protocol === 'json'
+      ? createProtocolHandler({
+          hub: () => hub,
+          frames,
+          maxTopicLength: resolved.topics.maxTopicLength,
+          maxPendingCommands: resolved.maxPendingCommands,
+          canSubscribe: options.canSubscribe,
+          canPublish: options.canPublish,
+          logger,
+          stats,
+        })
+      : undefined); // relay: the machine's own default action
   const clientLogic = clientMachine.provide({
     actors: { writer: createWriterLogic(stats) },
-    actions: onMessage
-      ? {
-          handleMessage: ({ self, context }, params: { id: string; data: Buffer; binary: boolean }) => {
-            const fail = (err: unknown): void => {
-              stats.hookErrors++;
-              logger.error({ err, client: params.id }, 'onMessage failed; closing the client with 1011');
-              self.send({ type: 'client.close', code: CloseCode.InternalError, reason: 'internal error' });
-            };
-            const client: ClientHandle = {
-              id: params.id,
-              meta: context.meta,
-              send: (message, opts) => void hub.send(params.id, message, opts),
-              close: (code = CloseCode.Normal, reason = '') => self.send({ type: 'client.close', code, reason }),
-            };
-            try {
-              const result = onMessage(client, params.binary ? params.data : params.data.toString('utf8'), hub);
-              if (isThenable(result)) result.then(undefined, fail);
-            } catch (err) {
-              fail(err);
-            }
-          },
-        }
-      : {},
+    actions: handleMessage ? { handleMessage } : {},
   });
 
   const machine = hubMachine.provide({
@@ -115,7 +162,10 @@ export function createHub(options: HubOptions = {}): Hub {
   const actor = createActor(machine, {
     input: {
       clientLogic,
-      encode: encodeFrame,
+      frames,
+      topicLimits: resolved.topics,
+      presenceEvents: resolved.presenceEvents,
+      badFrames: { max: resolved.maxBadFrames, windowMs: resolved.badFrameWindowMs },
       limits: resolved.outbound,
       maxClients: resolved.maxClients,
       pingIntervalMs: resolved.pingIntervalMs,
@@ -201,6 +251,24 @@ export function createHub(options: HubOptions = {}): Hub {
     },
     has: (clientId) => registry().has(clientId),
     clients: () => [...registry()].map(([id, e]) => ({ id, meta: e.meta, connectedAt: e.connectedAt })),
+    publish(topic, message, opts = {}) {
+      const data = prepare(message);
+      const index = actor.getSnapshot().context.topics;
+      const members = index.memberCount(topic) - (opts.except !== undefined && index.has(opts.except, topic) ? 1 : 0);
+      actor.send({
+        type: 'hub.publish',
+        topic,
+        data,
+        ...(opts.binary === undefined ? {} : { binary: opts.binary }),
+        ...(opts.except === undefined ? {} : { except: opts.except }),
+      });
+      return members;
+    },
+    subscribe: (clientId, topic) => actor.send({ type: 'hub.subscribe', id: clientId, topic }),
+    unsubscribe: (clientId, topic) => actor.send({ type: 'hub.unsubscribe', id: clientId, topic }),
+    topics: () => [...actor.getSnapshot().context.topics.topics()].map(([topic, members]) => ({ topic, members })),
+    members: (topic) => [...actor.getSnapshot().context.topics.members(topic).keys()],
+    presence: (topic) => [...actor.getSnapshot().context.topics.members(topic)].map(([id, meta]) => ({ id, meta })),
     close(opts = {}) {
       if (closed) return closed;
       // Attached servers keep their listener: upgrades now get 503 instead of the server's 404.

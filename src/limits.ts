@@ -36,3 +36,15 @@ export const AUTH_TIMEOUT_MS = 10_000;
 export const DEFAULT_PATH = '/ws';
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '0.0.0.0';
+
+/** Topics: name length, topics one client may join, members one topic may have. */
+export const MAX_TOPIC_LENGTH = 128;
+export const MAX_TOPICS_PER_CLIENT = 100;
+export const MAX_MEMBERS_PER_TOPIC = Number.POSITIVE_INFINITY;
+
+/** More than MAX_BAD_FRAMES undecodable frames within BAD_FRAME_WINDOW_MS closes with 1008. */
+export const MAX_BAD_FRAMES = 10;
+export const BAD_FRAME_WINDOW_MS = 60_000;
+
+/** Commands one client may have waiting on async canSubscribe/canPublish hooks. */
+export const MAX_PENDING_COMMANDS = 64;

@@ -26,7 +26,32 @@ export interface ClientHandle {
   close(code?: number, reason?: string): void;
 }
 
+/** Authorization for a topic: true allows; anything else refuses with a `forbidden` error frame. */
+export type TopicHook = (client: ClientHandle, topic: string) => boolean | Promise<boolean>;
+
+/** `json`: the typed JSON protocol (docs/protocol.md). `relay`: every message to every other client, unchanged. */
+export type Protocol = 'json' | 'relay';
+
+export interface TopicOptions {
+  readonly maxTopicLength?: number;
+  readonly maxTopicsPerClient?: number;
+  /** Unlimited unless set. */
+  readonly maxMembersPerTopic?: number;
+}
+
 export interface HubOptions {
+  /** What clients speak on the socket (default `json`). `onMessage` replaces either. */
+  readonly protocol?: Protocol;
+  readonly topics?: TopicOptions;
+  /** Whether topic members receive `joined`/`left` frames: for every topic, or those the predicate picks. */
+  readonly presenceEvents?: boolean | ((topic: string) => boolean);
+  readonly canSubscribe?: TopicHook;
+  readonly canPublish?: TopicHook;
+  /** More than maxBadFrames undecodable frames within badFrameWindowMs closes the client with 1008. */
+  readonly maxBadFrames?: number;
+  readonly badFrameWindowMs?: number;
+  /** Commands one client may have waiting on asynchronous hooks; beyond, `overloaded` errors. */
+  readonly maxPendingCommands?: number;
   /** Only this path upgrades; any other gets 404. */
   readonly path?: string;
   /** Largest inbound message in bytes; larger closes with 1009. */
@@ -51,6 +76,12 @@ export interface HubOptions {
 }
 
 export interface ResolvedOptions {
+  readonly protocol: Protocol;
+  readonly topics: { readonly maxTopicLength: number; readonly maxTopicsPerClient: number; readonly maxMembersPerTopic: number };
+  readonly presenceEvents: (topic: string) => boolean;
+  readonly maxBadFrames: number;
+  readonly badFrameWindowMs: number;
+  readonly maxPendingCommands: number;
   readonly path: string;
   readonly maxPayload: number;
   readonly maxClients: number;
@@ -99,7 +130,25 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
       message: `pingIntervalMs (${pingIntervalMs}) must be smaller than pongWaitMs (${pongWaitMs}), or every healthy peer would time out.`,
     });
   }
+  const protocol = options.protocol ?? 'json';
+  if (protocol !== 'json' && protocol !== 'relay') {
+    throw new HubConfigError({ reason: 'invalid-choice', message: `protocol must be "json" or "relay", got "${String(protocol)}".` });
+  }
+  const presence = options.presenceEvents ?? false;
   return {
+    protocol,
+    topics: {
+      maxTopicLength: positiveInt('topics.maxTopicLength', options.topics?.maxTopicLength, L.MAX_TOPIC_LENGTH),
+      maxTopicsPerClient: positiveInt('topics.maxTopicsPerClient', options.topics?.maxTopicsPerClient, L.MAX_TOPICS_PER_CLIENT),
+      maxMembersPerTopic:
+        options.topics?.maxMembersPerTopic === undefined
+          ? L.MAX_MEMBERS_PER_TOPIC
+          : positiveInt('topics.maxMembersPerTopic', options.topics.maxMembersPerTopic, 0),
+    },
+    presenceEvents: typeof presence === 'function' ? presence : () => presence,
+    maxBadFrames: positiveInt('maxBadFrames', options.maxBadFrames, L.MAX_BAD_FRAMES),
+    badFrameWindowMs: positiveInt('badFrameWindowMs', options.badFrameWindowMs, L.BAD_FRAME_WINDOW_MS),
+    maxPendingCommands: positiveInt('maxPendingCommands', options.maxPendingCommands, L.MAX_PENDING_COMMANDS),
     path,
     maxPayload: positiveInt('maxPayload', options.maxPayload, L.MAX_PAYLOAD_BYTES),
     maxClients: positiveInt('maxClients', options.maxClients, L.MAX_CLIENTS),

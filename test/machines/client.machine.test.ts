@@ -27,6 +27,7 @@ function fakeClient() {
       connection: fakeConnection(),
       limits: { maxMessages: 2, maxBytes: 100, policy: 'close' },
       pongWaitMs: 1_000,
+      badFrames: { max: 2, windowMs: 1_000 },
     },
   }).start();
   return { actor, writerEvents, handled, socket: (event: ClientEvent) => back(event) };

@@ -10,6 +10,7 @@ afterEach(async () => {
 });
 
 const named = {
+  protocol: 'relay' as const,
   authenticate: (req: { url?: string }) => ({ id: new URL(req.url ?? '/', 'http://h').searchParams.get('id') ?? undefined }),
 };
 const socketOf = (c: TestClient) => (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;

@@ -12,7 +12,7 @@ import { connect, silentLogger, upgradeStatus, whenCount } from '../support/ws-c
  * server up in a few lines and hands the rest to `checkRelay`, which is the same for all three.
  */
 
-const newHub = (): Hub => createHub({ logger: silentLogger });
+const newHub = (): Hub => createHub({ protocol: 'relay', logger: silentLogger });
 
 /**
  * Runs even when an assertion fails, so a failing test leaves no sockets behind. The hub goes

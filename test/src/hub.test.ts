@@ -10,8 +10,9 @@ afterEach(async () => {
   harness = undefined;
 });
 
-/** Clients named by ?id=, so tests can address them. */
+/** Relay protocol, clients named by ?id= so tests can address them. */
 const named: HubOptions = {
+  protocol: 'relay',
   authenticate: (req) => ({ id: new URL(req.url ?? '/', 'http://h').searchParams.get('id') ?? undefined }),
 };
 
@@ -106,7 +107,7 @@ describe('hub API over real sockets', () => {
   });
 
   it('lists clients with the metadata authenticate() returned', async () => {
-    harness = await startHub({ authenticate: () => ({ id: 'u1', meta: { name: 'Ann' } }) });
+    harness = await startHub({ protocol: 'relay', authenticate: () => ({ id: 'u1', meta: { name: 'Ann' } }) });
     await connect(harness.url);
     await whenCount(harness.hub, (n) => n === 1);
     expect(harness.hub.clients()).toEqual([{ id: 'u1', meta: { name: 'Ann' }, connectedAt: expect.any(Number) }]);

@@ -2,7 +2,7 @@ import { createActor, fromCallback } from 'xstate';
 import { clientMachine } from '../../machines/client.machine.js';
 import type { ClientEvent, Frame, WriterEvent, WriterInput } from '../../machines/client.types.js';
 import { hubMachine } from '../../machines/hub.machine.js';
-import type { HubInput } from '../../machines/hub.types.js';
+import type { HubInput, OutboundFrames } from '../../machines/hub.types.js';
 import type { Connection } from '../../src/connection.js';
 
 /** A connection that records what the hub machine does with it directly (rejections only). */
@@ -43,6 +43,17 @@ export interface FakeWriters {
 
 export const frame = (label: string): Frame & { label: string } => ({ byteLength: label.length, label });
 
+/** Frames labelled with what they are, so tests can read deliveries back. */
+export const fakeFrames: OutboundFrames = {
+  welcome: (id) => frame(`welcome:${id}`),
+  message: (data, _binary, topic, from) =>
+    frame(topic === undefined && from === undefined ? String(data) : `${topic ?? ''}<${from ?? ''}>${String(data)}`),
+  joined: (topic, m) => frame(`joined:${topic}:${m.id}`),
+  left: (topic, m) => frame(`left:${topic}:${m.id}`),
+  ack: (ref, result) => frame(`ack:${ref}:${JSON.stringify(result)}`),
+  error: (ref, code) => frame(`error:${String(ref)}:${code}`),
+};
+
 /** A hub machine with fake client writers: no sockets, pure actors. */
 export function fakeHub(
   overrides: Partial<HubInput> = {},
@@ -72,7 +83,10 @@ export function fakeHub(
   const actor = createActor(machine, {
     input: {
       clientLogic: clientMachine.provide({ actors: { writer }, actions: clientActions }),
-      encode: (data) => frame(String(data)),
+      frames: fakeFrames,
+      topicLimits: { maxTopicLength: 16, maxTopicsPerClient: 3, maxMembersPerTopic: 5 },
+      presenceEvents: () => true,
+      badFrames: { max: 3, windowMs: 60_000 },
       limits: { maxMessages: 4, maxBytes: 1024, policy: 'close' },
       maxClients: 100,
       pingIntervalMs: 60_000,
@@ -87,5 +101,9 @@ export function fakeHub(
   return { actor, writers: w, errors, register };
 }
 
+/** Labels of the frames a writer received, welcome frames left out. */
 export const delivered = (events: WriterEvent[] | undefined): string[] =>
-  (events ?? []).flatMap((e) => (e.type === 'client.deliver' ? [(e.frame as Frame & { label: string }).label] : []));
+  (events ?? []).flatMap((e) => {
+    const label = e.type === 'client.deliver' ? (e.frame as Frame & { label: string }).label : undefined;
+    return label === undefined || label.startsWith('welcome:') ? [] : [label];
+  });

@@ -1,0 +1,91 @@
+import type { ClientId } from './client.types.js';
+
+export type Topic = string;
+
+/** A topic member as presence shows it: the client id and the metadata authenticate() returned. */
+export interface Member {
+  readonly id: ClientId;
+  readonly meta: unknown;
+}
+
+/** Topic names: 1..maxTopicLength characters from this set (no spaces, no wildcards). */
+export const TOPIC_PATTERN = /^[A-Za-z0-9._:/@-]+$/;
+
+/**
+ * Topic membership both ways — topic → members (with presence metadata) and client → topics —
+ * so subscribe and unsubscribe are O(1), publish is O(members) and a disconnect is
+ * O(topics of that client). Empty topics are removed at once. A pure data structure, owned by
+ * the hub actor (it lives in the hub's context) and mutated only inside hub actions.
+ */
+export class TopicIndex {
+  readonly #topics = new Map<Topic, Map<ClientId, unknown>>();
+  readonly #clients = new Map<ClientId, Set<Topic>>();
+
+  /** Adds the client to the topic; false if it was already there. */
+  add(id: ClientId, topic: Topic, meta: unknown): boolean {
+    let members = this.#topics.get(topic);
+    if (members?.has(id)) return false;
+    if (!members) this.#topics.set(topic, (members = new Map()));
+    members.set(id, meta);
+    let topics = this.#clients.get(id);
+    if (!topics) this.#clients.set(id, (topics = new Set()));
+    topics.add(topic);
+    return true;
+  }
+
+  /** Removes the client from the topic; false if it was not there. */
+  remove(id: ClientId, topic: Topic): boolean {
+    const members = this.#topics.get(topic);
+    if (!members?.delete(id)) return false;
+    if (members.size === 0) this.#topics.delete(topic);
+    const topics = this.#clients.get(id)!;
+    topics.delete(topic);
+    if (topics.size === 0) this.#clients.delete(id);
+    return true;
+  }
+
+  /** Removes the client from every topic; returns the topics it left. */
+  removeClient(id: ClientId): Topic[] {
+    const topics = this.#clients.get(id);
+    if (!topics) return [];
+    this.#clients.delete(id);
+    for (const topic of topics) {
+      const members = this.#topics.get(topic)!;
+      members.delete(id);
+      if (members.size === 0) this.#topics.delete(topic);
+    }
+    return [...topics];
+  }
+
+  has(id: ClientId, topic: Topic): boolean {
+    return this.#topics.get(topic)?.has(id) ?? false;
+  }
+
+  /** Member ids mapped to their metadata; empty for an unknown topic. Do not mutate. */
+  members(topic: Topic): ReadonlyMap<ClientId, unknown> {
+    return this.#topics.get(topic) ?? EMPTY;
+  }
+
+  memberCount(topic: Topic): number {
+    return this.#topics.get(topic)?.size ?? 0;
+  }
+
+  topicsOf(id: ClientId): ReadonlySet<Topic> {
+    return this.#clients.get(id) ?? EMPTY_SET;
+  }
+
+  /** Every non-empty topic with its member count. */
+  topics(): IterableIterator<[Topic, number]> {
+    const it = this.#topics.entries();
+    return (function* () {
+      for (const [topic, members] of it) yield [topic, members.size] as [Topic, number];
+    })();
+  }
+
+  get topicCount(): number {
+    return this.#topics.size;
+  }
+}
+
+const EMPTY: ReadonlyMap<ClientId, unknown> = new Map();
+const EMPTY_SET: ReadonlySet<Topic> = new Set();

@@ -1,0 +1,20 @@
+import type { HubErrorCode } from '../../machines/hub.types.js';
+
+/**
+ * Every `code` an `error` frame can carry. docs/protocol.md explains each; keep them in step.
+ * The connection stays open after any of them (only the bad-frame threshold closes, with 1008).
+ */
+export type ProtocolErrorCode =
+  | HubErrorCode
+  /** The frame is not valid JSON. */
+  | 'invalid_json'
+  /** Valid JSON, but not an object with a known `type`. */
+  | 'unknown_type'
+  /** A known `type` with a missing or wrongly typed field (the message names the field). */
+  | 'invalid_frame'
+  /** A binary frame: this protocol is JSON text only. */
+  | 'binary_not_supported'
+  /** canSubscribe / canPublish refused. */
+  | 'forbidden'
+  /** Too many commands waiting on asynchronous authorization hooks. */
+  | 'overloaded';

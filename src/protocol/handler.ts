@@ -1,0 +1,151 @@
+import type { AnyActorRef } from 'xstate';
+import type { ClientId } from '../../machines/client.types.js';
+import type { OutboundFrames } from '../../machines/hub.types.js';
+import { clientHandle } from '../client-handle.js';
+import { CloseCode } from '../close-codes.js';
+import type { Hub } from '../hub.js';
+import type { Logger } from '../logger.js';
+import type { ClientHandle, TopicHook } from '../options.js';
+import type { HubStats } from '../stats.js';
+import { makeDecoder } from './decode.js';
+import type { ProtocolErrorCode } from './error-codes.js';
+import type { InboundFrame, ProtocolRef } from './schema.js';
+
+export interface ProtocolDeps {
+  readonly hub: () => Hub;
+  readonly frames: OutboundFrames;
+  readonly maxTopicLength: number;
+  readonly maxPendingCommands: number;
+  readonly canSubscribe: TopicHook | undefined;
+  readonly canPublish: TopicHook | undefined;
+  readonly logger: Logger;
+  readonly stats: HubStats;
+}
+
+interface Chain {
+  pending: number;
+  tail: Promise<void>;
+}
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+
+/**
+ * The JSON protocol's inbound side, as the client machine's `handleMessage` action: decode
+ * the frame (effect/Schema), authorize it (canSubscribe/canPublish, sync or async) and turn
+ * it into a hub event. A client's commands are handled in the order they arrived, even when
+ * a hook is asynchronous; at most maxPendingCommands may wait.
+ */
+export function createProtocolHandler(deps: ProtocolDeps) {
+  const decode = makeDecoder(deps.maxTopicLength);
+  const chains = new WeakMap<AnyActorRef, Chain>();
+
+  const execute = (self: AnyActorRef, client: ClientHandle, frame: InboundFrame): void | Promise<void> => {
+    const hub = deps.hub();
+    const id = client.id;
+    const ref = frame.ref;
+    const reply = (code: ProtocolErrorCode, message: string): void => {
+      const f = deps.frames.error(ref, code, message);
+      if (f) self.send({ type: 'client.reply', frame: f });
+    };
+    const authorized = (hook: TopicHook | undefined, topic: string, then: () => void, what: string): void | Promise<void> => {
+      if (!hook) return then();
+      const decide = (allowed: unknown): void => (allowed === true ? then() : reply('forbidden', `not allowed to ${what} "${topic}"`));
+      const verdict = hook(client, topic);
+      return isThenable(verdict) ? Promise.resolve(verdict).then(decide) : decide(verdict);
+    };
+    switch (frame.type) {
+      case 'ping': {
+        const f = ref === undefined ? undefined : deps.frames.ack(ref, {});
+        if (f) self.send({ type: 'client.reply', frame: f });
+        return;
+      }
+      case 'subscribe':
+        return authorized(deps.canSubscribe, frame.topic, () => hub.actor.send({ type: 'hub.subscribe', id, topic: frame.topic, ...refOf(ref) }), 'subscribe to');
+      case 'unsubscribe':
+        hub.actor.send({ type: 'hub.unsubscribe', id, topic: frame.topic, ...refOf(ref) });
+        return;
+      case 'publish':
+        return authorized(
+          deps.canPublish,
+          frame.topic,
+          () =>
+            hub.actor.send({
+              type: 'hub.publish',
+              topic: frame.topic,
+              data: frame.data,
+              from: id,
+              ...(frame.echo === true ? {} : { except: id }),
+              ...refOf(ref),
+            }),
+          'publish to',
+        );
+      case 'send':
+        hub.actor.send({ type: 'hub.send', to: frame.to, data: frame.data, from: id, ...refOf(ref) });
+        return;
+      case 'presence': {
+        const member = hub.actor.getSnapshot().context.topics.has(id, frame.topic);
+        const ask = (): void => hub.actor.send({ type: 'hub.presence', id, topic: frame.topic, ...refOf(ref) });
+        return member ? ask() : authorized(deps.canSubscribe, frame.topic, ask, 'see the presence of');
+      }
+    }
+  };
+
+  const fail = (self: AnyActorRef, id: ClientId, err: unknown): void => {
+    deps.stats.hookErrors++;
+    deps.logger.error({ err, client: id }, 'an authorization hook failed; closing the client with 1011');
+    self.send({ type: 'client.close', code: CloseCode.InternalError, reason: 'internal error' });
+  };
+
+  return (
+    { self, context }: { self: AnyActorRef; context: { meta: unknown } },
+    params: { id: ClientId; data: Buffer; binary: boolean },
+  ): void => {
+    const bad = (ref: ProtocolRef | undefined, code: ProtocolErrorCode, message: string): void => {
+      const f = deps.frames.error(ref, code, message);
+      if (f) self.send({ type: 'client.reply', frame: f });
+      self.send({ type: 'client.badFrame', now: Date.now() });
+    };
+    if (params.binary) {
+      bad(undefined, 'binary_not_supported', 'this hub speaks JSON text frames; binary frames are not accepted');
+      return;
+    }
+    const decoded = decode(params.data.toString('utf8'));
+    if (!decoded.ok) {
+      bad(decoded.ref, decoded.code, decoded.message);
+      return;
+    }
+    const client = clientHandle(deps.hub(), self, params.id, context.meta);
+    const run = (): Promise<void> | void => {
+      try {
+        const r = execute(self, client, decoded.frame);
+        return r === undefined ? undefined : r.catch((err: unknown) => fail(self, params.id, err));
+      } catch (err) {
+        fail(self, params.id, err);
+      }
+    };
+    const chain = chains.get(self);
+    if (!chain || chain.pending === 0) {
+      const r = run();
+      if (r) track(self, r);
+      return;
+    }
+    if (chain.pending >= deps.maxPendingCommands) {
+      const f = deps.frames.error(decoded.frame.ref, 'overloaded', `more than ${deps.maxPendingCommands} commands are waiting for authorization`);
+      if (f) self.send({ type: 'client.reply', frame: f });
+      return;
+    }
+    chain.pending++;
+    chain.tail = chain.tail.then(run).finally(() => void chain.pending--);
+  };
+
+  function track(self: AnyActorRef, p: Promise<void>): void {
+    let chain = chains.get(self);
+    if (!chain) chains.set(self, (chain = { pending: 0, tail: Promise.resolve() }));
+    const c = chain;
+    c.pending++;
+    c.tail = p.finally(() => void c.pending--);
+  }
+}
+
+const refOf = (ref: ProtocolRef | undefined): { ref?: ProtocolRef } => (ref === undefined ? {} : { ref });
