@@ -98,4 +98,28 @@ describe('client machine', () => {
     socket({ type: 'socket.closed', code: 1000, reason: '' });
     expect(writer.getSnapshot().status).toBe('stopped');
   });
+
+  it('open: client.reply hands the frame to its own writer', () => {
+    const { actor, writerEvents } = fakeClient();
+    const frame = { byteLength: 3 };
+    actor.send({ type: 'client.reply', frame });
+    expect(writerEvents).toEqual([{ type: 'client.deliver', frame }]);
+  });
+
+  it('open: more bad frames than the limit within the window closes with 1008', () => {
+    const { actor, writerEvents } = fakeClient(); // max 2 per 1000 ms
+    actor.send({ type: 'client.badFrame', now: 10 });
+    actor.send({ type: 'client.badFrame', now: 20 });
+    expect(actor.getSnapshot().value).toBe('open');
+    actor.send({ type: 'client.badFrame', now: 30 });
+    expect(actor.getSnapshot().value).toBe('closing');
+    expect(writerEvents).toEqual([{ type: 'writer.close', code: 1008, reason: 'too many bad frames' }]);
+  });
+
+  it('open: bad frames spread over several windows are forgiven', () => {
+    const { actor } = fakeClient();
+    for (const now of [10, 20, 1_500, 1_600, 3_000, 3_100]) actor.send({ type: 'client.badFrame', now });
+    expect(actor.getSnapshot().value).toBe('open');
+    expect(actor.getSnapshot().context.badFrameCount).toBe(2);
+  });
 });
