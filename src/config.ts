@@ -4,11 +4,12 @@ import type { OverflowPolicy } from '../machines/client.types.js';
 import { HubConfigError } from './errors.js';
 import * as L from './limits.js';
 import type { LogLevel } from './logger.js';
-import { resolveOptions, type HubOptions } from './options.js';
+import { resolveOptions, type HubOptions, type Protocol } from './options.js';
 import type { OriginPolicy } from './origin.js';
 
 /** Every setting of the standalone server: a CLI flag, its environment variable, its default. */
 export const SETTINGS = [
+  { flag: 'protocol', env: 'ACTORHUB_PROTOCOL', default: 'json', help: 'json (docs/protocol.md) | relay (every message to every other client)' },
   { flag: 'port', env: 'PORT', default: String(L.DEFAULT_PORT), help: 'TCP port to listen on (0 = any free port)' },
   { flag: 'host', env: 'HOST', default: L.DEFAULT_HOST, help: 'interface to bind' },
   { flag: 'path', env: 'ACTORHUB_PATH', default: L.DEFAULT_PATH, help: 'the only path that upgrades to WebSocket' },
@@ -20,6 +21,11 @@ export const SETTINGS = [
   { flag: 'ping-interval', env: 'ACTORHUB_PING_INTERVAL_MS', default: String(L.PING_INTERVAL_MS), help: 'heartbeat sweep period, ms (< pong wait)' },
   { flag: 'pong-wait', env: 'ACTORHUB_PONG_WAIT_MS', default: String(L.PONG_WAIT_MS), help: 'silence after which a peer is terminated, ms' },
   { flag: 'shutdown-timeout', env: 'ACTORHUB_SHUTDOWN_TIMEOUT_MS', default: String(L.SHUTDOWN_TIMEOUT_MS), help: 'graceful close: wait this long, then terminate, ms' },
+  { flag: 'max-topic-length', env: 'ACTORHUB_MAX_TOPIC_LENGTH', default: String(L.MAX_TOPIC_LENGTH), help: 'longest topic name, characters' },
+  { flag: 'max-topics-per-client', env: 'ACTORHUB_MAX_TOPICS_PER_CLIENT', default: String(L.MAX_TOPICS_PER_CLIENT), help: 'topics one client may join' },
+  { flag: 'max-members-per-topic', env: 'ACTORHUB_MAX_MEMBERS_PER_TOPIC', default: 'unlimited', help: 'members one topic may have' },
+  { flag: 'presence-events', env: 'ACTORHUB_PRESENCE_EVENTS', default: 'false', help: 'send joined/left frames to topic members (true | false)' },
+  { flag: 'max-bad-frames', env: 'ACTORHUB_MAX_BAD_FRAMES', default: String(L.MAX_BAD_FRAMES), help: 'undecodable frames per minute before close 1008' },
   { flag: 'origins', env: 'ACTORHUB_ORIGINS', default: 'same-origin', help: "allowed browser origins: same-origin | * | comma-separated list" },
   { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'debug | info | warn | error | silent' },
 ] as const;
@@ -34,6 +40,12 @@ export interface ServerConfig {
 const int = (env: string, fallback: number) => Config.Int(env).pipe(Config.withDefault(fallback));
 
 const config = Config.all({
+  protocol: Config.Literals(['json', 'relay'], 'ACTORHUB_PROTOCOL').pipe(Config.withDefault('json' as Protocol)),
+  maxTopicLength: int('ACTORHUB_MAX_TOPIC_LENGTH', L.MAX_TOPIC_LENGTH),
+  maxTopicsPerClient: int('ACTORHUB_MAX_TOPICS_PER_CLIENT', L.MAX_TOPICS_PER_CLIENT),
+  maxMembersPerTopic: Config.option(Config.Int('ACTORHUB_MAX_MEMBERS_PER_TOPIC')),
+  presenceEvents: Config.Boolean('ACTORHUB_PRESENCE_EVENTS').pipe(Config.withDefault(false)),
+  maxBadFrames: int('ACTORHUB_MAX_BAD_FRAMES', L.MAX_BAD_FRAMES),
   port: int('PORT', L.DEFAULT_PORT),
   host: Config.String('HOST').pipe(Config.withDefault(L.DEFAULT_HOST)),
   path: Config.String('ACTORHUB_PATH').pipe(Config.withDefault(L.DEFAULT_PATH)),
@@ -79,6 +91,14 @@ export function readServerConfig(env: Record<string, string | undefined>): Effec
             throw new HubConfigError({ reason: 'invalid-number', message: `PORT must be between 0 and 65535, got ${c.port}.` });
           }
           const hub: HubOptions = {
+            protocol: c.protocol,
+            topics: {
+              maxTopicLength: c.maxTopicLength,
+              maxTopicsPerClient: c.maxTopicsPerClient,
+              ...(c.maxMembersPerTopic._tag === 'Some' ? { maxMembersPerTopic: c.maxMembersPerTopic.value } : {}),
+            },
+            presenceEvents: c.presenceEvents,
+            maxBadFrames: c.maxBadFrames,
             path: c.path,
             maxPayload: c.maxPayload,
             maxClients: c.maxClients,
@@ -138,6 +158,6 @@ export function helpText(): string {
     ...rows,
     `  --${'help'.padEnd(20)} ${''.padEnd(30)} ${''.padEnd(12)} show this help`,
     '',
-    'Endpoints: ws://HOST:PORT/ws (relay: every message to every other client), GET /stats, GET /healthz',
+    'Endpoints: ws://HOST:PORT/ws (the JSON protocol of docs/protocol.md, or the relay), GET /stats, GET /healthz',
   ].join('\n');
 }

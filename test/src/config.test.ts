@@ -70,6 +70,12 @@ describe('readServerConfig: defaults', () => {
       'shutdown-timeout': String(resolved.shutdownTimeoutMs),
       origins: String(resolved.origins),
       'log-level': c.logLevel,
+      protocol: resolved.protocol,
+      'max-topic-length': String(resolved.topics.maxTopicLength),
+      'max-topics-per-client': String(resolved.topics.maxTopicsPerClient),
+      'max-members-per-topic': Number.isFinite(resolved.topics.maxMembersPerTopic) ? String(resolved.topics.maxMembersPerTopic) : 'unlimited',
+      'presence-events': String(resolved.presenceEvents('any')),
+      'max-bad-frames': String(resolved.maxBadFrames),
     };
     expect(Object.keys(actual).sort()).toEqual(SETTINGS.map((s) => s.flag).sort());
     for (const s of SETTINGS) expect(actual[s.flag], s.flag).toBe(s.default);
@@ -96,12 +102,22 @@ describe('readServerConfig: values from the environment', () => {
       ACTORHUB_SHUTDOWN_TIMEOUT_MS: '250',
       ACTORHUB_ORIGINS: '*',
       LOG_LEVEL: 'debug',
+      ACTORHUB_PROTOCOL: 'relay',
+      ACTORHUB_MAX_TOPIC_LENGTH: '32',
+      ACTORHUB_MAX_TOPICS_PER_CLIENT: '4',
+      ACTORHUB_MAX_MEMBERS_PER_TOPIC: '50',
+      ACTORHUB_PRESENCE_EVENTS: 'true',
+      ACTORHUB_MAX_BAD_FRAMES: '2',
     });
     expect(c).toEqual({
       port: 9000,
       host: '127.0.0.1',
       logLevel: 'debug',
       hub: {
+        protocol: 'relay',
+        topics: { maxTopicLength: 32, maxTopicsPerClient: 4, maxMembersPerTopic: 50 },
+        presenceEvents: true,
+        maxBadFrames: 2,
         path: '/socket',
         maxPayload: 1024,
         maxClients: 10,
