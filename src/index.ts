@@ -14,5 +14,17 @@ export { HubServer, type HubServerShape } from './hub-server.js';
 export { make as makeHubServer, layer as hubServerLayer } from './hub-server-live.js';
 export { hubRoutes } from './http-routes.js';
 export { hubMachine, clientMachine } from '../machines/index.js';
-export type * from '../machines/hub.types.js';
+export type * from "../machines/hub.types.js";
 export type * from '../machines/client.types.js';
+export type { TopicHook, Protocol, TopicOptions } from './options.js';
+export {
+  PROTOCOL_VERSION,
+  Inbound,
+  Outbound,
+  type InboundFrame,
+  type OutboundFrame,
+  type WelcomeFrame,
+  type ProtocolRef,
+} from './protocol/schema.js';
+export type { ProtocolErrorCode } from './protocol/error-codes.js';
+export { TopicIndex, TOPIC_PATTERN } from '../machines/topic-index.js';
