@@ -39,7 +39,7 @@ export const makeInbound = (maxTopicLength: number) => {
 export const Inbound = makeInbound(MAX_TOPIC_LENGTH);
 export const INBOUND_TYPES = ['subscribe', 'unsubscribe', 'publish', 'send', 'presence', 'ping'] as const;
 
-const MemberSchema = Schema.Struct({ id: Schema.String, meta: Schema.Unknown });
+const MemberSchema = Schema.Struct({ id: Schema.String, meta: Schema.optionalKey(Schema.Unknown) });
 
 export const Outbound = Schema.Union([
   Schema.Struct({
