@@ -1,0 +1,102 @@
+import { Redis } from 'ioredis';
+import { reconnectDelayMs } from './backoff.js';
+import type { Broker, BrokerState } from './broker.js';
+
+export interface RedisBrokerOptions {
+  readonly url: string;
+  /** Prefixed to every payload so this node can drop its own publications (Redis echoes them). */
+  readonly nodeId: string;
+}
+
+/**
+ * Redis pub/sub (ioredis): one connection publishes, one subscribes (a subscribed Redis
+ * connection can do nothing else). Publishing while disconnected is dropped and counted:
+ * the offline queue is off, so an outage cannot grow memory. ioredis reconnects with the
+ * shared backoff and re-subscribes every channel itself.
+ */
+export async function redisBroker(options: RedisBrokerOptions): Promise<Broker> {
+  const common = {
+    lazyConnect: true,
+    retryStrategy: (times: number) => reconnectDelayMs(times - 1),
+    maxRetriesPerRequest: null,
+  };
+  const pub = new Redis(options.url, { ...common, enableOfflineQueue: false, connectionName: `actorhub-pub-${options.nodeId}` });
+  const sub = new Redis(options.url, { ...common, autoResubscribe: true, connectionName: `actorhub-sub-${options.nodeId}` });
+  const prefix = `${options.nodeId}|`;
+  const channels = new Set<string>();
+  const pending = new Set<Promise<unknown>>();
+  let handler: (channel: string, payload: string) => void = () => undefined;
+  const stateHandlers: ((s: BrokerState) => void)[] = [];
+  let state: BrokerState = 'connecting';
+  let dropped = 0;
+
+  const recompute = (): void => {
+    if (state === 'closed') return;
+    const next: BrokerState = pub.status === 'ready' && sub.status === 'ready' ? 'up' : 'down';
+    if (next !== state) {
+      state = next;
+      for (const h of stateHandlers) h(state);
+    }
+  };
+  for (const conn of [pub, sub]) {
+    conn.on('ready', recompute);
+    conn.on('close', recompute);
+    conn.on('reconnecting', recompute);
+    conn.on('end', recompute);
+    conn.on('error', () => undefined); // reported through state; ioredis keeps retrying
+  }
+  sub.on('message', (channel: string, message: string) => {
+    if (message.startsWith(prefix)) return; // our own publication
+    const bar = message.indexOf('|');
+    if (bar >= 0) handler(channel, message.slice(bar + 1));
+  });
+
+  const track = (p: Promise<unknown>): void => {
+    const q = p.catch(() => undefined).finally(() => pending.delete(q));
+    pending.add(q);
+  };
+
+  try {
+    await Promise.all([pub.connect(), sub.connect()]);
+  } catch (error) {
+    pub.disconnect();
+    sub.disconnect();
+    throw new Error(`cannot connect to Redis at ${options.url}: ${(error as Error).message}`);
+  }
+  recompute();
+
+  return {
+    kind: 'redis',
+    get state() {
+      return state;
+    },
+    get dropped() {
+      return dropped;
+    },
+    publish(channel, payload) {
+      if (pub.status !== 'ready') {
+        dropped++;
+        return;
+      }
+      pub.publish(channel, prefix + payload).catch(() => void dropped++);
+    },
+    subscribe(channel) {
+      if (channels.has(channel)) return;
+      channels.add(channel);
+      track(sub.subscribe(channel));
+    },
+    unsubscribe(channel) {
+      if (!channels.delete(channel)) return;
+      track(sub.unsubscribe(channel));
+    },
+    onMessage: (h) => void (handler = h),
+    onState: (h) => void stateHandlers.push(h),
+    ready: async () => void (await Promise.all([...pending])),
+    async close() {
+      state = 'closed';
+      await Promise.allSettled([pub.quit(), sub.quit()]);
+      pub.disconnect();
+      sub.disconnect();
+    },
+  };
+}
