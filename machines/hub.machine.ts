@@ -10,6 +10,7 @@ import type {
   Ref,
   WriterRef,
 } from './hub.types.js';
+import { RemoteDirectory } from './remote-directory.js';
 import { TOPIC_PATTERN, TopicIndex, type Topic } from './topic-index.js';
 
 /** Close codes the hub machine itself decides on (the full table is in docs/errors.md). */
@@ -55,11 +56,23 @@ const topicProblem = (context: HubContext, topic: Topic): string | undefined =>
       ? undefined
       : 'topic may only contain letters, digits and . _ : / @ -';
 
-/** Sends joined/left to the remaining members of a topic, when presence events are on for it. */
+/** Sends joined/left to the topic's local members (but the one concerned), when presence events are on for it. */
 const announce = (context: HubContext, kind: 'joined' | 'left', topic: Topic, id: ClientId, meta: unknown): void => {
   if (!context.presenceEvents(topic)) return;
   const frame = context.frames[kind](topic, { id, meta });
   if (frame) sendToMembers(context, topic, frame, id);
+};
+
+/** After a local join: tell the cluster, and open the topic's channel for its first member. */
+const joinedLocally = (context: HubContext, topic: Topic, id: ClientId, meta: unknown): void => {
+  if (context.topics.memberCount(topic) === 1) context.forward({ kind: 'topicOpened', topic });
+  context.forward({ kind: 'joined', topic, id, meta });
+};
+
+/** After a local leave: tell the cluster, and close the topic's channel after its last member. */
+const leftLocally = (context: HubContext, topic: Topic, id: ClientId): void => {
+  context.forward({ kind: 'left', topic, id });
+  if (context.topics.memberCount(topic) === 0) context.forward({ kind: 'topicClosed', topic });
 };
 
 /**
@@ -105,6 +118,7 @@ export const hubMachine = setup({
         },
       });
       context.clients.set(params.id, { ref, writer: undefined, meta: params.meta, connectedAt: Date.now() });
+      context.forward({ kind: 'clientUp', id: params.id, meta: params.meta });
       return { count: context.clients.size };
     }),
     startClient: ({ context }, params: { id: ClientId }) => {
@@ -122,14 +136,19 @@ export const hubMachine = setup({
       const entry = context.clients.get(params.id);
       if (!entry) return {}; // unknown or already removed: a no-op, not a panic
       context.clients.delete(params.id);
-      for (const topic of context.topics.removeClient(params.id)) announce(context, 'left', topic, params.id, entry.meta);
+      for (const topic of context.topics.removeClient(params.id)) {
+        announce(context, 'left', topic, params.id, entry.meta);
+        leftLocally(context, topic, params.id);
+      }
+      context.forward({ kind: 'clientDown', id: params.id });
       // Removed while still connected (someone else sent hub.unregister): do not leak the socket.
       if (entry.ref.getSnapshot().status === 'active') {
         entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
       }
       return { count: context.clients.size, topicCount: context.topics.topicCount };
     }),
-    deliverToAll: ({ context, self }, params: { data: unknown; binary?: boolean; except?: ClientId }) => {
+    deliverToAll: ({ context, self }, params: { data: unknown; binary?: boolean; except?: ClientId; remote?: boolean }) => {
+      if (!params.remote) context.forward({ kind: 'broadcast', data: params.data, binary: params.binary, except: params.except });
       let frame;
       try {
         frame = context.frames.message(params.data, params.binary, undefined, undefined);
@@ -141,11 +160,18 @@ export const hubMachine = setup({
     },
     deliverTo: (
       { context, self },
-      params: { to: ClientId; data: unknown; binary?: boolean; from?: ClientId; ref?: Ref },
+      params: { to: ClientId; data: unknown; binary?: boolean; from?: ClientId; ref?: Ref; remote?: boolean },
     ) => {
       const entry = context.clients.get(params.to);
       if (!entry) {
-        refuse(context, params.from, params.ref, 'unknown_client', `no client "${params.to}" is connected`);
+        const node = params.remote ? undefined : context.remote.nodeOf(params.to);
+        if (node !== undefined) {
+          // Routed to the node that owns the client; delivery there is at-most-once.
+          context.forward({ kind: 'send', node, to: params.to, data: params.data, binary: params.binary, from: params.from });
+          answer(context, params.from, params.ref, { delivered: 1 });
+        } else if (!params.remote) {
+          refuse(context, params.from, params.ref, 'unknown_client', `no client "${params.to}" is connected`);
+        }
         return;
       }
       let frame;
@@ -176,6 +202,7 @@ export const hubMachine = setup({
         context.topics.add(id, topic, entry.meta);
         answer(context, id, ref);
         announce(context, 'joined', topic, id, entry.meta);
+        joinedLocally(context, topic, id, entry.meta);
       }
       return { topicCount: context.topics.topicCount };
     }),
@@ -184,14 +211,19 @@ export const hubMachine = setup({
       if (!entry) return {};
       if (context.topics.remove(params.id, params.topic)) {
         announce(context, 'left', params.topic, params.id, entry.meta);
+        leftLocally(context, params.topic, params.id);
       }
       answer(context, params.id, params.ref); // leaving a topic you are not in is not an error
       return { topicCount: context.topics.topicCount };
     }),
     publish: (
       { context, self },
-      params: { topic: Topic; data: unknown; binary?: boolean; except?: ClientId; from?: ClientId; ref?: Ref },
+      params: { topic: Topic; data: unknown; binary?: boolean; except?: ClientId; from?: ClientId; ref?: Ref; remote?: boolean },
     ) => {
+      if (!params.remote) {
+        const { topic, data, binary, except, from } = params;
+        context.forward({ kind: 'publish', topic, data, binary, except, from });
+      }
       let frame;
       try {
         frame = context.frames.message(params.data, params.binary, params.topic, params.from);
@@ -204,8 +236,34 @@ export const hubMachine = setup({
       answer(context, params.from, params.ref, { delivered });
     },
     presence: ({ context }, params: { id: ClientId; topic: Topic; ref?: Ref }) => {
-      const members = [...context.topics.members(params.topic)].map(([id, meta]) => ({ id, meta }));
+      const members = [...context.topics.members(params.topic), ...context.remote.members(params.topic)].map(([id, meta]) => ({ id, meta }));
       answer(context, params.id, params.ref, { topic: params.topic, members });
+    },
+    remoteClientUp: ({ context }, params: { node: string; id: ClientId; meta: unknown }) => {
+      context.remote.clientUp(params.node, params.id, params.meta);
+    },
+    remoteClientDown: ({ context }, params: { id: ClientId }) => {
+      const meta = context.remote.metaOf(params.id);
+      for (const topic of context.remote.clientDown(params.id)) announce(context, 'left', topic, params.id, meta);
+    },
+    remoteJoined: ({ context }, params: { node: string; topic: Topic; id: ClientId; meta: unknown }) => {
+      if (context.remote.join(params.node, params.id, params.topic, params.meta)) {
+        announce(context, 'joined', params.topic, params.id, params.meta);
+      }
+    },
+    remoteLeft: ({ context }, params: { topic: Topic; id: ClientId }) => {
+      const meta = context.remote.members(params.topic).get(params.id);
+      if (context.remote.leave(params.id, params.topic)) announce(context, 'left', params.topic, params.id, meta);
+    },
+    remoteSync: ({ context }, params: { node: string; clients: [ClientId, unknown][]; joins: [Topic, ClientId][] }) => {
+      const { joined, left } = context.remote.replaceNode(params.node, params.clients, params.joins);
+      for (const [topic, id, meta] of left) announce(context, 'left', topic, id, meta);
+      for (const [topic, id, meta] of joined) announce(context, 'joined', topic, id, meta);
+    },
+    remoteNodeDown: ({ context }, params: { node: string }) => {
+      for (const { id, meta, topics } of context.remote.purgeNode(params.node)) {
+        for (const topic of topics) announce(context, 'left', topic, id, meta);
+      }
     },
     heartbeatAll: ({ context }, params: { now: number }) => {
       sendToWriters(context.clients, { type: 'client.heartbeat', now: params.now });
@@ -239,6 +297,7 @@ export const hubMachine = setup({
     count: 0,
     topics: new TopicIndex(),
     topicCount: 0,
+    remote: new RemoteDirectory(),
     shutdown: { code: GOING_AWAY, reason: 'server shutting down', timeoutMs: input.shutdownTimeoutMs },
   }),
   initial: 'running',
@@ -296,6 +355,15 @@ export const hubMachine = setup({
         'hub.unsubscribe': { actions: { type: 'unsubscribe', params: ({ event }) => event } },
         'hub.publish': { actions: { type: 'publish', params: ({ event }) => event } },
         'hub.presence': { actions: { type: 'presence', params: ({ event }) => event } },
+        'hub.remote.broadcast': { actions: { type: 'deliverToAll', params: ({ event }) => ({ ...event, remote: true }) } },
+        'hub.remote.publish': { actions: { type: 'publish', params: ({ event }) => ({ ...event, remote: true }) } },
+        'hub.remote.send': { actions: { type: 'deliverTo', params: ({ event }) => ({ ...event, remote: true }) } },
+        'hub.remote.clientUp': { actions: { type: 'remoteClientUp', params: ({ event }) => event } },
+        'hub.remote.clientDown': { actions: { type: 'remoteClientDown', params: ({ event }) => event } },
+        'hub.remote.joined': { actions: { type: 'remoteJoined', params: ({ event }) => event } },
+        'hub.remote.left': { actions: { type: 'remoteLeft', params: ({ event }) => event } },
+        'hub.remote.sync': { actions: { type: 'remoteSync', params: ({ event }) => event } },
+        'hub.remote.nodeDown': { actions: { type: 'remoteNodeDown', params: ({ event }) => event } },
         'hub.disconnect': {
           actions: {
             type: 'closeClient',

@@ -2,7 +2,27 @@ import type { ActorRef, ActorRefFrom, ErrorActorEvent, Snapshot } from 'xstate';
 import type { Connection } from '../src/connection.js';
 import type { ClientMachine } from './client.machine.js';
 import type { BadFrameLimit, ClientId, Frame, OutboundLimits, WriterEvent } from './client.types.js';
+import type { NodeId, RemoteDirectory } from './remote-directory.js';
 import type { Member, Topic, TopicIndex } from './topic-index.js';
+
+export type { NodeId } from './remote-directory.js';
+
+/**
+ * What the hub tells the rest of its cluster (src/cluster turns these into broker messages).
+ * Only events that started on this node are forwarded; hub.remote.* events never are.
+ */
+export type ClusterOut =
+  | { kind: 'broadcast'; data: unknown; binary?: boolean; except?: ClientId }
+  | { kind: 'publish'; topic: Topic; data: unknown; binary?: boolean; except?: ClientId; from?: ClientId }
+  | { kind: 'send'; node: NodeId; to: ClientId; data: unknown; binary?: boolean; from?: ClientId }
+  | { kind: 'clientUp'; id: ClientId; meta: unknown }
+  | { kind: 'clientDown'; id: ClientId }
+  | { kind: 'joined'; topic: Topic; id: ClientId; meta: unknown }
+  | { kind: 'left'; topic: Topic; id: ClientId }
+  /** The first local member joined: start receiving the topic's traffic. */
+  | { kind: 'topicOpened'; topic: Topic }
+  /** The last local member left: stop receiving it. */
+  | { kind: 'topicClosed'; topic: Topic };
 
 export type { Member, Topic } from './topic-index.js';
 
@@ -51,6 +71,8 @@ export interface HubInput {
   readonly topicLimits: TopicLimits;
   /** Whether members of a topic receive joined/left frames. */
   readonly presenceEvents: (topic: Topic) => boolean;
+  /** Hands what other nodes must know to the cluster; a no-op on a single node. */
+  readonly forward: (out: ClusterOut) => void;
   readonly limits: OutboundLimits;
   readonly maxClients: number;
   readonly pingIntervalMs: number;
@@ -70,6 +92,7 @@ export interface HubContext extends HubInput {
   /** Mirrors clients.size: the Map is mutated in place, which select()/Object.is cannot see. */
   readonly count: number;
   readonly topics: TopicIndex;
+  readonly remote: RemoteDirectory;
   /** Mirrors topics.topicCount, for the same reason as count. */
   readonly topicCount: number;
   readonly shutdown: ShutdownRequest;
@@ -94,6 +117,7 @@ export type HubEvent =
   | { type: 'hub.unsubscribe'; id: ClientId; topic: Topic; ref?: Ref }
   | { type: 'hub.publish'; topic: Topic; data: unknown; binary?: boolean; except?: ClientId; from?: ClientId; ref?: Ref }
   | { type: 'hub.presence'; id: ClientId; topic: Topic; ref?: Ref }
+  | HubRemoteEvent
   | { type: 'hub.disconnect'; id: ClientId; code?: number; reason?: string }
   | { type: 'hub.shutdown'; code?: number; reason?: string; timeoutMs?: number }
   | { type: 'hub.sweep'; now: number }
@@ -101,3 +125,15 @@ export type HubEvent =
 
 /** A client actor that threw reaches the hub as this (DESIGN.md fact 5). */
 export type ClientErrorEvent = ErrorActorEvent & { actorId?: string };
+
+/** What other nodes of the cluster did, as the cluster adapter reports it. Local delivery only. */
+export type HubRemoteEvent =
+  | { type: 'hub.remote.broadcast'; data: unknown; binary?: boolean; except?: ClientId }
+  | { type: 'hub.remote.publish'; topic: Topic; data: unknown; binary?: boolean; except?: ClientId; from?: ClientId }
+  | { type: 'hub.remote.send'; to: ClientId; data: unknown; binary?: boolean; from?: ClientId }
+  | { type: 'hub.remote.clientUp'; node: NodeId; id: ClientId; meta: unknown }
+  | { type: 'hub.remote.clientDown'; id: ClientId }
+  | { type: 'hub.remote.joined'; node: NodeId; topic: Topic; id: ClientId; meta: unknown }
+  | { type: 'hub.remote.left'; topic: Topic; id: ClientId }
+  | { type: 'hub.remote.sync'; node: NodeId; clients: [ClientId, unknown][]; joins: [Topic, ClientId][] }
+  | { type: 'hub.remote.nodeDown'; node: NodeId };

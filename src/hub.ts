@@ -12,9 +12,11 @@ import { clientHandle } from './client-handle.js';
 import { jsonFrames, RawJson, relayFrames } from './protocol/frames.js';
 import { createProtocolHandler } from './protocol/handler.js';
 import { consoleLogger } from './logger.js';
+import { HubConfigError } from './errors.js';
 import { resolveOptions, type HubOptions, type ResolvedOptions } from './options.js';
 import type { Member, Topic } from '../machines/topic-index.js';
 import { createStats, type HubStats } from './stats.js';
+import { createCluster, type ClusterStats } from './cluster/cluster.js';
 import { createUpgradeHandler } from './upgrade.js';
 import { WsConnection } from './ws-connection.js';
 
@@ -58,10 +60,12 @@ export interface Hub {
   unsubscribe(clientId: ClientId, topic: Topic): void;
   /** Every topic with members, and how many. */
   topics(): { topic: Topic; members: number }[];
-  /** Ids of the topic's members. */
+  /** Ids of the topic's members, on this node and (in a cluster) on the others. */
   members(topic: Topic): ClientId[];
-  /** Who is in the topic, with the metadata authenticate() returned. */
+  /** Who is in the topic, on this node and (in a cluster) on the others, with the metadata authenticate() returned. */
   presence(topic: Topic): Member[];
+  /** This node, its broker's state and the nodes it hears from; undefined on a single node. */
+  clusterStats(): ClusterStats | undefined;
   /** Stops upgrades, sends `code` (1001) to every client, terminates stragglers after timeoutMs. */
   close(options?: CloseOptions): Promise<void>;
 }
@@ -151,6 +155,21 @@ export function createHub(options: HubOptions = {}): Hub {
     actions: handleMessage ? { handleMessage } : {},
   });
 
+  const nodeId = options.cluster?.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) {
+    throw new HubConfigError({ reason: 'invalid-value', message: `cluster.nodeId may only hold letters, digits, "-" and "_" (1–64), got "${nodeId}".` });
+  }
+  const cluster = options.cluster
+    ? createCluster({
+        broker: options.cluster.broker,
+        nodeId,
+        logger,
+        ...(options.cluster.prefix === undefined ? {} : { prefix: options.cluster.prefix }),
+        ...(options.cluster.heartbeatMs === undefined ? {} : { heartbeatMs: options.cluster.heartbeatMs }),
+        ...(options.cluster.nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs: options.cluster.nodeTimeoutMs }),
+      })
+    : undefined;
+
   const machine = hubMachine.provide({
     actions: {
       reportError: (_, params: { during: string; error: unknown }) => {
@@ -166,6 +185,7 @@ export function createHub(options: HubOptions = {}): Hub {
       topicLimits: resolved.topics,
       presenceEvents: resolved.presenceEvents,
       badFrames: { max: resolved.maxBadFrames, windowMs: resolved.badFrameWindowMs },
+      forward: cluster ? cluster.forward : () => undefined,
       limits: resolved.outbound,
       maxClients: resolved.maxClients,
       pingIntervalMs: resolved.pingIntervalMs,
@@ -177,6 +197,20 @@ export function createHub(options: HubOptions = {}): Hub {
   // Observe the root: an unobserved actor error would become an uncaught exception (fact 5).
   actor.subscribe({ error: (err) => logger.error({ err }, 'hub actor failed') });
   actor.start();
+  cluster
+    ?.start({
+      send: (event) => {
+        if (actor.getSnapshot().status === 'active') actor.send(event);
+      },
+      localState: () => {
+        const { clients, topics } = actor.getSnapshot().context;
+        const joins: [string, string][] = [];
+        for (const [topic] of topics.topics()) for (const id of topics.members(topic).keys()) joins.push([topic, id]);
+        // [id] when there is no meta: JSON would turn an undefined into null.
+        return { clients: [...clients].map(([id, e]) => (e.meta === undefined ? [id] : [id, e.meta]) as [string, unknown]), joins };
+      },
+    })
+    .catch((err: unknown) => logger.error({ err }, 'cluster: could not start'));
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -267,8 +301,15 @@ export function createHub(options: HubOptions = {}): Hub {
     subscribe: (clientId, topic) => actor.send({ type: 'hub.subscribe', id: clientId, topic }),
     unsubscribe: (clientId, topic) => actor.send({ type: 'hub.unsubscribe', id: clientId, topic }),
     topics: () => [...actor.getSnapshot().context.topics.topics()].map(([topic, members]) => ({ topic, members })),
-    members: (topic) => [...actor.getSnapshot().context.topics.members(topic).keys()],
-    presence: (topic) => [...actor.getSnapshot().context.topics.members(topic)].map(([id, meta]) => ({ id, meta })),
+    members: (topic) => {
+      const { topics, remote } = actor.getSnapshot().context;
+      return [...topics.members(topic).keys(), ...remote.members(topic).keys()];
+    },
+    presence: (topic) => {
+      const { topics, remote } = actor.getSnapshot().context;
+      return [...topics.members(topic), ...remote.members(topic)].map(([id, meta]) => ({ id, meta }));
+    },
+    clusterStats: () => cluster?.stats(),
     close(opts = {}) {
       if (closed) return closed;
       // Attached servers keep their listener: upgrades now get 503 instead of the server's 404.
@@ -279,7 +320,9 @@ export function createHub(options: HubOptions = {}): Hub {
         const done = (): void => {
           clearTimeout(guard);
           wss.close();
-          resolve();
+          // The clients' departures went out first; now leave the cluster.
+          if (cluster) void cluster.close().then(resolve, resolve);
+          else resolve();
         };
         if (actor.getSnapshot().status !== 'active') return done();
         actor.subscribe({ complete: done, error: done });

@@ -39,7 +39,20 @@ export interface TopicOptions {
   readonly maxMembersPerTopic?: number;
 }
 
+export interface ClusterOptionsInput {
+  /** The broker carrying messages between hub processes (memoryBroker, redisBroker, natsBroker). close() closes it. */
+  readonly broker: import('./broker/broker.js').Broker;
+  /** This node's id (generated when absent); letters, digits, '-' and '_'. */
+  readonly nodeId?: string;
+  /** Channel prefix: clusters sharing one Redis/NATS must differ (default 'actorhub'). */
+  readonly prefix?: string;
+  readonly heartbeatMs?: number;
+  readonly nodeTimeoutMs?: number;
+}
+
 export interface HubOptions {
+  /** Run as one node of a cluster (docs/scaling.md); single-process when absent. */
+  readonly cluster?: ClusterOptionsInput;
   /** What clients speak on the socket (default `json`). `onMessage` replaces either. */
   readonly protocol?: Protocol;
   readonly topics?: TopicOptions;

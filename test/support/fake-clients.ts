@@ -87,6 +87,7 @@ export function fakeHub(
       topicLimits: { maxTopicLength: 16, maxTopicsPerClient: 3, maxMembersPerTopic: 5 },
       presenceEvents: () => true,
       badFrames: { max: 3, windowMs: 60_000 },
+      forward: () => undefined,
       limits: { maxMessages: 4, maxBytes: 1024, policy: 'close' },
       maxClients: 100,
       pingIntervalMs: 60_000,
