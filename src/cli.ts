@@ -25,7 +25,9 @@ async function main(argv: readonly string[]): Promise<number> {
       `actorhub listening on ${url}\n` +
         `  websocket: ${url.replace(/^http/, 'ws')}${hub.options.path}\n` +
         `  stats:     ${url}/stats\n` +
-        `  health:    ${url}/healthz\n`,
+        `  health:    ${url}/healthz\n` +
+        `  protocol:  ${hub.options.protocol}\n` +
+        (hub.clusterStats() ? `  cluster:   node ${hub.clusterStats()!.node} on ${hub.clusterStats()!.broker.kind}\n` : ''),
     );
     return yield* Effect.never;
   }).pipe(Effect.scoped);

@@ -27,10 +27,31 @@ export const SETTINGS = [
   { flag: 'presence-events', env: 'ACTORHUB_PRESENCE_EVENTS', default: 'false', help: 'send joined/left frames to topic members (true | false)' },
   { flag: 'max-bad-frames', env: 'ACTORHUB_MAX_BAD_FRAMES', default: String(L.MAX_BAD_FRAMES), help: 'undecodable frames per minute before close 1008' },
   { flag: 'origins', env: 'ACTORHUB_ORIGINS', default: 'same-origin', help: "allowed browser origins: same-origin | * | comma-separated list" },
+  { flag: 'redis', env: 'REDIS_URL', default: 'none', help: 'cluster over Redis pub/sub, e.g. redis://127.0.0.1:6379' },
+  { flag: 'nats', env: 'NATS_URL', default: 'none', help: 'cluster over NATS, e.g. nats://127.0.0.1:4222' },
+  { flag: 'node-id', env: 'ACTORHUB_NODE_ID', default: 'generated', help: 'this node\'s id in the cluster' },
+  { flag: 'broker-wait', env: 'ACTORHUB_BROKER_WAIT_MS', default: '0', help: 'at start, retry an unreachable broker this long (0: fail at once), ms' },
+  { flag: 'node-timeout', env: 'ACTORHUB_NODE_TIMEOUT_MS', default: '3500', help: 'a silent node is dead after this long (> 2 × heartbeat), ms' },
+  { flag: 'heartbeat', env: 'ACTORHUB_HEARTBEAT_MS', default: '1000', help: 'cluster heartbeat period, ms' },
   { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'debug | info | warn | error | silent' },
 ] as const;
 
+/** Which broker the standalone server joins, if any. */
+export interface BrokerConfig {
+  readonly kind: 'redis' | 'nats';
+  readonly url: string;
+  readonly waitMs: number;
+}
+
+export interface ClusterConfig {
+  readonly nodeId: string | undefined;
+  readonly heartbeatMs: number;
+  readonly nodeTimeoutMs: number;
+}
+
 export interface ServerConfig {
+  readonly broker: BrokerConfig | undefined;
+  readonly cluster: ClusterConfig;
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
@@ -40,6 +61,12 @@ export interface ServerConfig {
 const int = (env: string, fallback: number) => Config.Int(env).pipe(Config.withDefault(fallback));
 
 const config = Config.all({
+  redis: Config.option(Config.String('REDIS_URL')),
+  nats: Config.option(Config.String('NATS_URL')),
+  nodeId: Config.option(Config.String('ACTORHUB_NODE_ID')),
+  brokerWaitMs: Config.Int('ACTORHUB_BROKER_WAIT_MS').pipe(Config.withDefault(0)),
+  nodeTimeoutMs: Config.Int('ACTORHUB_NODE_TIMEOUT_MS').pipe(Config.withDefault(3_500)),
+  heartbeatMs: Config.Int('ACTORHUB_HEARTBEAT_MS').pipe(Config.withDefault(1_000)),
   protocol: Config.Literals(['json', 'relay'], 'ACTORHUB_PROTOCOL').pipe(Config.withDefault('json' as Protocol)),
   maxTopicLength: int('ACTORHUB_MAX_TOPIC_LENGTH', L.MAX_TOPIC_LENGTH),
   maxTopicsPerClient: int('ACTORHUB_MAX_TOPICS_PER_CLIENT', L.MAX_TOPICS_PER_CLIENT),
@@ -67,6 +94,38 @@ const oneSentence = (message: string): string => {
   const at = /\n\s*at \["?([^"\]]+)"?\]/.exec(text);
   const what = text.replace(/\n\s*at \[.*\]/s, '').trim();
   return at ? `Invalid configuration: ${at[1]}: ${what.charAt(0).toLowerCase()}${what.slice(1)}.` : `Invalid configuration: ${what}.`;
+};
+
+type Raw = Config.Success<typeof config>;
+
+const brokerOf = (c: Raw): BrokerConfig | undefined => {
+  const redis = c.redis._tag === 'Some' ? c.redis.value : undefined;
+  const nats = c.nats._tag === 'Some' ? c.nats.value : undefined;
+  if (redis && nats) {
+    throw new HubConfigError({ reason: 'invalid-choice', message: 'Give either --redis (REDIS_URL) or --nats (NATS_URL), not both.' });
+  }
+  const url = redis ?? nats;
+  if (!url) return undefined;
+  const kind = redis ? 'redis' : 'nats';
+  if (!url.startsWith(`${kind}://`)) {
+    throw new HubConfigError({ reason: 'invalid-value', message: `The ${kind} URL must start with ${kind}://, got "${url}".` });
+  }
+  if (c.brokerWaitMs < 0) throw new HubConfigError({ reason: 'invalid-number', message: `ACTORHUB_BROKER_WAIT_MS must be 0 or more, got ${c.brokerWaitMs}.` });
+  return { kind, url, waitMs: c.brokerWaitMs };
+};
+
+const clusterOf = (c: Raw): ClusterConfig => {
+  if (c.heartbeatMs <= 0 || c.nodeTimeoutMs <= 2 * c.heartbeatMs) {
+    throw new HubConfigError({
+      reason: 'invariant',
+      message: `ACTORHUB_NODE_TIMEOUT_MS (${c.nodeTimeoutMs}) must exceed twice ACTORHUB_HEARTBEAT_MS (${c.heartbeatMs}), or live nodes would be declared dead.`,
+    });
+  }
+  const nodeId = c.nodeId._tag === 'Some' ? c.nodeId.value : undefined;
+  if (nodeId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) {
+    throw new HubConfigError({ reason: 'invalid-value', message: `ACTORHUB_NODE_ID may only hold letters, digits, "-" and "_", got "${nodeId}".` });
+  }
+  return { nodeId, heartbeatMs: c.heartbeatMs, nodeTimeoutMs: c.nodeTimeoutMs };
 };
 
 const parseOrigins = (value: string): OriginPolicy =>
@@ -109,7 +168,7 @@ export function readServerConfig(env: Record<string, string | undefined>): Effec
             origins: parseOrigins(c.origins),
           };
           resolveOptions(hub); // the same checks createHub makes, at start-up
-          return { port: c.port, host: c.host, logLevel: c.logLevel, hub };
+          return { port: c.port, host: c.host, logLevel: c.logLevel, hub, broker: brokerOf(c), cluster: clusterOf(c) };
         },
         catch: (error) =>
           error instanceof HubConfigError

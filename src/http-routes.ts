@@ -17,11 +17,17 @@ export function hubRoutes(hub: Hub): RequestListener {
       res.setHeader('allow', 'GET, HEAD');
       return json(res, 405, { error: 'method not allowed' });
     }
+    const cluster = hub.clusterStats();
     if (path === '/healthz') {
-      return hub.closing ? json(res, 503, { status: 'draining' }) : json(res, 200, { status: 'ok' });
+      if (hub.closing) return json(res, 503, { status: 'draining' });
+      // Broker down: local clients are still served, so the node stays in rotation, degraded.
+      if (cluster && cluster.broker.state !== 'up') return json(res, 200, { status: 'degraded', broker: cluster.broker.state });
+      return json(res, 200, { status: 'ok' });
     }
     json(res, 200, {
       clients: hub.size,
+      topics: hub.actor.getSnapshot().context.topicCount,
+      ...(cluster ? { cluster } : {}),
       state: hub.actor.getSnapshot().value,
       uptimeMs: Date.now() - startedAt,
       ...hub.stats,

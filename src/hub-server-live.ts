@@ -1,7 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Effect, Layer } from 'effect';
-import type { ServerConfig } from './config.js';
+import { randomUUID } from 'node:crypto';
+import { Duration, Effect, Layer, Schedule } from 'effect';
+import { reconnectSchedule } from './broker/backoff.js';
+import type { Broker } from './broker/broker.js';
+import { natsBroker } from './broker/nats.js';
+import { redisBroker } from './broker/redis.js';
+import type { BrokerConfig, ServerConfig } from './config.js';
 import { HubServerError } from './errors.js';
 import { hubRoutes } from './http-routes.js';
 import { createHub, type Hub } from './hub.js';
@@ -13,12 +18,50 @@ const displayHost = (address: AddressInfo): string =>
   address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
 /**
+ * Connects to the configured broker. With waitMs 0 an unreachable broker fails start-up at
+ * once; otherwise it is retried on the shared reconnect schedule for up to waitMs.
+ */
+export const connectBroker = (config: BrokerConfig, nodeId: string): Effect.Effect<Broker, HubServerError> => {
+  const once = Effect.tryPromise({
+    try: () => (config.kind === 'redis' ? redisBroker({ url: config.url, nodeId }) : natsBroker({ url: config.url, nodeId })),
+    catch: (cause) =>
+      new HubServerError({
+        reason: 'broker-unreachable',
+        message: `${(cause as Error).message.replace(/\.$/, "")}${config.waitMs > 0 ? ` (retried for ${config.waitMs} ms)` : ''}. Start the broker, or raise --broker-wait.`,
+        cause,
+      }),
+  });
+  return config.waitMs === 0 ? once : once.pipe(Effect.retry(Schedule.max([reconnectSchedule, Schedule.during(Duration.millis(config.waitMs))])));
+};
+
+/**
  * Acquires a hub listening on its own HTTP server; releasing it closes the hub gracefully
  * (1001 to every client, terminate after the shutdown timeout) and then the server.
  * `extra` adds what a config file cannot hold: hooks, a logger, an inspector.
  */
 export const make = (config: ServerConfig, extra: HubOptions = {}) =>
   Effect.acquireRelease(
+    Effect.gen(function* () {
+      const nodeId = config.cluster.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
+      const broker = config.broker ? yield* connectBroker(config.broker, nodeId) : undefined;
+      return yield* listen(config, {
+        ...(broker
+          ? { cluster: { broker, nodeId, heartbeatMs: config.cluster.heartbeatMs, nodeTimeoutMs: config.cluster.nodeTimeoutMs } }
+          : {}),
+        ...extra,
+      });
+    }),
+    ({ hub, server }) =>
+      Effect.promise(async () => {
+        await hub.close(); // also leaves the cluster and closes the broker
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      }),
+  );
+
+const listen = (config: ServerConfig, extra: HubOptions) =>
     Effect.callback<HubServerShape, HubServerError>((resume) => {
       const hub = createHub({ logger: consoleLogger(config.logLevel), ...config.hub, ...extra });
       const server = createServer(hubRoutes(hub));
@@ -39,16 +82,7 @@ export const make = (config: ServerConfig, extra: HubOptions = {}) =>
         const address = server.address() as AddressInfo;
         resume(Effect.succeed({ hub, server, port: address.port, url: `http://${displayHost(address)}:${address.port}` }));
       });
-    }),
-    ({ hub, server }) =>
-      Effect.promise(async () => {
-        await hub.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-      }),
-  );
+    });
 
 /** The hub as an Effect service: `Layer.launch(layer(config))` or provide it to your program. */
 export const layer = (config: ServerConfig, extra?: HubOptions) => Layer.effect(HubServer, make(config, extra));

@@ -76,6 +76,12 @@ describe('readServerConfig: defaults', () => {
       'max-members-per-topic': Number.isFinite(resolved.topics.maxMembersPerTopic) ? String(resolved.topics.maxMembersPerTopic) : 'unlimited',
       'presence-events': String(resolved.presenceEvents('any')),
       'max-bad-frames': String(resolved.maxBadFrames),
+      redis: c.broker?.kind === 'redis' ? c.broker.url : 'none',
+      nats: c.broker?.kind === 'nats' ? c.broker.url : 'none',
+      'node-id': c.cluster.nodeId ?? 'generated',
+      'broker-wait': String(c.broker?.waitMs ?? 0),
+      'node-timeout': String(c.cluster.nodeTimeoutMs),
+      heartbeat: String(c.cluster.heartbeatMs),
     };
     expect(Object.keys(actual).sort()).toEqual(SETTINGS.map((s) => s.flag).sort());
     for (const s of SETTINGS) expect(actual[s.flag], s.flag).toBe(s.default);
@@ -110,6 +116,8 @@ describe('readServerConfig: values from the environment', () => {
       ACTORHUB_MAX_BAD_FRAMES: '2',
     });
     expect(c).toEqual({
+      broker: undefined,
+      cluster: { nodeId: undefined, heartbeatMs: 1000, nodeTimeoutMs: 3500 },
       port: 9000,
       host: '127.0.0.1',
       logLevel: 'debug',
@@ -339,5 +347,29 @@ describe('helpText', () => {
   it('every SETTINGS flag and env var is unique', () => {
     expect(new Set(SETTINGS.map((s) => s.flag)).size).toBe(SETTINGS.length);
     expect(new Set(SETTINGS.map((s) => s.env)).size).toBe(SETTINGS.length);
+  });
+});
+
+describe('readServerConfig: cluster', () => {
+  it('joins Redis or NATS when a URL is given, with flags over env', () => {
+    expect(read({ REDIS_URL: 'redis://127.0.0.1:6379' }).broker).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379', waitMs: 0 });
+    expect(read(fromCli({}, ['--nats', 'nats://127.0.0.1:4222', '--broker-wait', '5000', '--node-id', 'eu-1'])).broker).toEqual({
+      kind: 'nats',
+      url: 'nats://127.0.0.1:4222',
+      waitMs: 5000,
+    });
+    expect(read(fromCli({}, ['--node-id', 'eu-1', '--heartbeat', '500', '--node-timeout', '1500'])).cluster).toEqual({
+      nodeId: 'eu-1',
+      heartbeatMs: 500,
+      nodeTimeoutMs: 1500,
+    });
+    expect(read({}).broker).toBeUndefined();
+  });
+
+  it('refuses both brokers, a URL of the wrong scheme, a bad node id, and a node timeout too close to the heartbeat', () => {
+    expect(refuse({ REDIS_URL: 'redis://a', NATS_URL: 'nats://b' }).message).toBe('Give either --redis (REDIS_URL) or --nats (NATS_URL), not both.');
+    expect(refuse({ REDIS_URL: 'http://a' }).message).toMatch(/must start with redis:\/\//);
+    expect(refuse({ ACTORHUB_NODE_ID: 'has space' }).message).toMatch(/ACTORHUB_NODE_ID/);
+    expect(refuse({ ACTORHUB_HEARTBEAT_MS: '1000', ACTORHUB_NODE_TIMEOUT_MS: '2000' }).message).toMatch(/must exceed twice/);
   });
 });
