@@ -32,6 +32,7 @@ export const SETTINGS = [
   { flag: 'node-id', env: 'ACTORHUB_NODE_ID', default: 'generated', help: 'this node\'s id in the cluster' },
   { flag: 'broker-wait', env: 'ACTORHUB_BROKER_WAIT_MS', default: '0', help: 'at start, retry an unreachable broker this long (0: fail at once), ms' },
   { flag: 'node-timeout', env: 'ACTORHUB_NODE_TIMEOUT_MS', default: '3500', help: 'a silent node is dead after this long (> 2 × heartbeat), ms' },
+  { flag: 'cluster-prefix', env: 'ACTORHUB_CLUSTER_PREFIX', default: 'actorhub', help: 'channel prefix; clusters sharing a broker must differ' },
   { flag: 'heartbeat', env: 'ACTORHUB_HEARTBEAT_MS', default: '1000', help: 'cluster heartbeat period, ms' },
   { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'debug | info | warn | error | silent' },
 ] as const;
@@ -45,6 +46,7 @@ export interface BrokerConfig {
 
 export interface ClusterConfig {
   readonly nodeId: string | undefined;
+  readonly prefix: string;
   readonly heartbeatMs: number;
   readonly nodeTimeoutMs: number;
 }
@@ -67,6 +69,7 @@ const config = Config.all({
   brokerWaitMs: Config.Int('ACTORHUB_BROKER_WAIT_MS').pipe(Config.withDefault(0)),
   nodeTimeoutMs: Config.Int('ACTORHUB_NODE_TIMEOUT_MS').pipe(Config.withDefault(3_500)),
   heartbeatMs: Config.Int('ACTORHUB_HEARTBEAT_MS').pipe(Config.withDefault(1_000)),
+  prefix: Config.String('ACTORHUB_CLUSTER_PREFIX').pipe(Config.withDefault('actorhub')),
   protocol: Config.Literals(['json', 'relay'], 'ACTORHUB_PROTOCOL').pipe(Config.withDefault('json' as Protocol)),
   maxTopicLength: int('ACTORHUB_MAX_TOPIC_LENGTH', L.MAX_TOPIC_LENGTH),
   maxTopicsPerClient: int('ACTORHUB_MAX_TOPICS_PER_CLIENT', L.MAX_TOPICS_PER_CLIENT),
@@ -125,7 +128,10 @@ const clusterOf = (c: Raw): ClusterConfig => {
   if (nodeId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) {
     throw new HubConfigError({ reason: 'invalid-value', message: `ACTORHUB_NODE_ID may only hold letters, digits, "-" and "_", got "${nodeId}".` });
   }
-  return { nodeId, heartbeatMs: c.heartbeatMs, nodeTimeoutMs: c.nodeTimeoutMs };
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(c.prefix)) {
+    throw new HubConfigError({ reason: 'invalid-value', message: `ACTORHUB_CLUSTER_PREFIX may only hold letters, digits, "-" and "_", got "${c.prefix}".` });
+  }
+  return { nodeId, prefix: c.prefix, heartbeatMs: c.heartbeatMs, nodeTimeoutMs: c.nodeTimeoutMs };
 };
 
 const parseOrigins = (value: string): OriginPolicy =>

@@ -46,7 +46,7 @@ export const make = (config: ServerConfig, extra: HubOptions = {}) =>
       const broker = config.broker ? yield* connectBroker(config.broker, nodeId) : undefined;
       return yield* listen(config, {
         ...(broker
-          ? { cluster: { broker, nodeId, heartbeatMs: config.cluster.heartbeatMs, nodeTimeoutMs: config.cluster.nodeTimeoutMs } }
+          ? { cluster: { broker, nodeId, prefix: config.cluster.prefix, heartbeatMs: config.cluster.heartbeatMs, nodeTimeoutMs: config.cluster.nodeTimeoutMs } }
           : {}),
         ...extra,
       });

@@ -3,6 +3,10 @@ import { natsBroker } from '../../src/broker/nats.js';
 import { describeBrokerConformance } from '../support/broker-conformance.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 import { NATS_URL } from './services.js';
+import { beforeAll } from 'vitest';
+import { requireService } from './services.js';
+
+beforeAll(() => requireService('NATS', NATS_URL));
 
 const target = new URL(NATS_URL);
 const proxies = new Map<string, Awaited<ReturnType<typeof tcpProxy>>>();

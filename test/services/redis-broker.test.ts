@@ -2,6 +2,10 @@ import { Redis } from 'ioredis';
 import { redisBroker } from '../../src/broker/redis.js';
 import { describeBrokerConformance } from '../support/broker-conformance.js';
 import { REDIS_URL } from './services.js';
+import { beforeAll } from 'vitest';
+import { requireService } from './services.js';
+
+beforeAll(() => requireService('Redis', REDIS_URL));
 
 describeBrokerConformance('redis', {
   make: (nodeId) => redisBroker({ url: REDIS_URL, nodeId }),

@@ -82,6 +82,7 @@ describe('readServerConfig: defaults', () => {
       'broker-wait': String(c.broker?.waitMs ?? 0),
       'node-timeout': String(c.cluster.nodeTimeoutMs),
       heartbeat: String(c.cluster.heartbeatMs),
+      'cluster-prefix': c.cluster.prefix,
     };
     expect(Object.keys(actual).sort()).toEqual(SETTINGS.map((s) => s.flag).sort());
     for (const s of SETTINGS) expect(actual[s.flag], s.flag).toBe(s.default);
@@ -117,7 +118,7 @@ describe('readServerConfig: values from the environment', () => {
     });
     expect(c).toEqual({
       broker: undefined,
-      cluster: { nodeId: undefined, heartbeatMs: 1000, nodeTimeoutMs: 3500 },
+      cluster: { nodeId: undefined, prefix: 'actorhub', heartbeatMs: 1000, nodeTimeoutMs: 3500 },
       port: 9000,
       host: '127.0.0.1',
       logLevel: 'debug',
@@ -360,6 +361,7 @@ describe('readServerConfig: cluster', () => {
     });
     expect(read(fromCli({}, ['--node-id', 'eu-1', '--heartbeat', '500', '--node-timeout', '1500'])).cluster).toEqual({
       nodeId: 'eu-1',
+      prefix: 'actorhub',
       heartbeatMs: 500,
       nodeTimeoutMs: 1500,
     });

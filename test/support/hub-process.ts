@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+
+export interface HubProcess {
+  readonly proc: ChildProcess;
+  readonly port: number;
+  readonly url: string;
+  readonly http: string;
+  /** SIGKILL: a crash, no goodbye to the cluster. */
+  kill(): Promise<void>;
+  /** SIGTERM: a graceful stop. */
+  stop(): Promise<void>;
+}
+
+/** Starts the real CLI (`dist/src/cli.js`, built by `npm ci`/`npm run build`) as a child process on port 0. */
+export async function spawnHub(args: string[], env: Record<string, string> = {}): Promise<HubProcess> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  const proc = spawn(process.execPath, [CLI, '--port', '0', '--host', '127.0.0.1', '--log-level', 'error', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (d) => (stderr += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.once('exit', (code) => reject(new Error(`actorhub exited with ${code} before listening: ${stderr.trim()}`)));
+  });
+  const exited = new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : proc.once('exit', () => resolve())));
+  return {
+    proc,
+    port,
+    url: `ws://127.0.0.1:${port}/ws`,
+    http: `http://127.0.0.1:${port}`,
+    kill: async () => {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
