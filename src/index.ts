@@ -28,3 +28,9 @@ export {
 } from './protocol/schema.js';
 export type { ProtocolErrorCode } from './protocol/error-codes.js';
 export { TopicIndex, TOPIC_PATTERN } from '../machines/topic-index.js';
+export type { Broker, BrokerState } from './broker/broker.js';
+export { memoryBroker, createMemoryBus, type MemoryBus } from './broker/memory.js';
+export { redisBroker, type RedisBrokerOptions } from './broker/redis.js';
+export { natsBroker, type NatsBrokerOptions } from './broker/nats.js';
+export type { ClusterStats } from './cluster/cluster.js';
+export type { ClusterOptionsInput } from './options.js';
