@@ -34,3 +34,25 @@ export function openFileLimit(): number {
     return 1024;
   }
 }
+
+/** Ticks of one CPU from /proc/stat: busy includes irq and softirq (loopback TCP work is softirq, charged to no process). */
+export interface CoreTicks {
+  readonly busy: number;
+  readonly softirq: number;
+  /** user + nice + system: time charged to processes. */
+  readonly processes: number;
+  readonly total: number;
+}
+
+/** Per CPU (cpu0, cpu1, …), in clock ticks since boot. */
+export function coreTicks(): CoreTicks[] {
+  const cores: CoreTicks[] = [];
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const match = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (!match) continue;
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = match[2]!.split(/\s+/).map(Number);
+    const total = user + nice + system + idle + iowait + irq + softirq + steal;
+    cores[Number(match[1])] = { busy: total - idle - iowait, softirq, processes: user + nice + system, total };
+  }
+  return cores;
+}

@@ -81,6 +81,18 @@ export interface Correctness {
   readonly closeCodes: readonly number[];
 }
 
+/** CPU over the measured window, as fractions of one core. */
+export interface CpuReport {
+  /** utime + stime of the server process (/proc/PID/stat). */
+  readonly server: number;
+  /** user + system of the generator process. */
+  readonly generator: number;
+  /** Every core's busy fraction, softirq included (the server is pinned to core 0, the generator to core 1). */
+  readonly cores: readonly { readonly busy: number; readonly softirq: number }[];
+  /** CPU of every other process: a busy machine makes the run noisy. */
+  readonly others: number;
+}
+
 export interface FanoutResult {
   readonly scenario: 'fanout';
   readonly connectMs: number;
@@ -89,9 +101,8 @@ export interface FanoutResult {
   readonly deliveries: number;
   readonly deliveriesPerSec: number;
   readonly messagesPerSec: number;
-  /** Fraction of one core over the window. */
-  readonly serverCpu: number;
-  readonly generatorCpu: number;
+  readonly cpu: CpuReport;
+  /** Server process CPU time per delivery. */
   readonly serverNsPerDelivery: number;
   readonly latency: Percentiles;
   readonly check: Correctness;
@@ -102,8 +113,7 @@ export interface LatencyResult {
   readonly connectMs: number;
   readonly sent: number;
   readonly achievedRate: number;
-  readonly serverCpu: number;
-  readonly generatorCpu: number;
+  readonly cpu: CpuReport;
   readonly latency: Percentiles;
   readonly check: Correctness;
 }
@@ -119,7 +129,7 @@ export interface IdleResult {
   readonly rssPerConnBytes: number;
   /** Server CPU spent per 1000 connects, ms. */
   readonly serverCpuMsPer1k: number;
-  readonly generatorCpu: number;
+  readonly cpu: CpuReport;
 }
 
 export type JobResult = FanoutResult | LatencyResult | IdleResult;

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { Frame } from '../machines/client.types.js';
 import type { Connection, ConnectionHandlers } from './connection.js';
+import { corkForTick, type Corkable } from './tick-cork.js';
 
 export interface WsConnectionOptions {
   readonly closeTimeoutMs: number;
@@ -17,27 +18,29 @@ const noop = (): void => undefined;
  * frame.ts), so they go straight to the TCP socket: ws's own send() would re-frame them.
  * That is safe because nothing else sends on this socket and per-message deflate is off.
  */
-export class WsConnection implements Connection {
+export class WsConnection implements Connection, Corkable {
   readonly remoteAddress: string | undefined;
+  readonly socket: Socket;
+  /** Set by corkForTick while this socket is corked for the current tick. */
+  corked = false;
   readonly #ws: WebSocket;
-  readonly #socket: Socket;
   readonly #closeTimeoutMs: number;
   readonly #highWater: number;
   #closeTimer: NodeJS.Timeout | undefined;
 
   constructor(ws: WebSocket, options: WsConnectionOptions) {
     this.#ws = ws;
-    this.#socket = (ws as unknown as { _socket: Socket })._socket;
+    this.socket = (ws as unknown as { _socket: Socket })._socket;
     this.#closeTimeoutMs = options.closeTimeoutMs;
     // 'drain' only fires once the socket's own high-water mark was crossed: never queue below it.
-    this.#highWater = Math.max(options.writeHighWaterBytes, this.#socket.writableHighWaterMark);
+    this.#highWater = Math.max(options.writeHighWaterBytes, this.socket.writableHighWaterMark);
     this.remoteAddress = options.remoteAddress;
     // ws reports protocol errors (1007, 1009, ...) as 'error' before closing: never let one throw.
     ws.on('error', noop);
   }
 
   get bufferedAmount(): number {
-    return this.#socket.writableLength;
+    return this.socket.writableLength;
   }
 
   get isOpen(): boolean {
@@ -45,7 +48,7 @@ export class WsConnection implements Connection {
   }
 
   get writable(): boolean {
-    return this.#socket.writableLength < this.#highWater;
+    return this.socket.writableLength < this.#highWater;
   }
 
   listen(handlers: ConnectionHandlers): () => void {
@@ -60,17 +63,19 @@ export class WsConnection implements Connection {
     ws.on('message', onMessage);
     ws.on('pong', onPong);
     ws.once('close', onClose);
-    this.#socket.on('drain', onDrain);
+    this.socket.on('drain', onDrain);
     return () => {
       ws.off('message', onMessage);
       ws.off('pong', onPong);
       ws.off('close', onClose);
-      this.#socket.off('drain', onDrain);
+      this.socket.off('drain', onDrain);
     };
   }
 
   write(frame: Frame): void {
-    if (this.#ws.readyState === WebSocket.OPEN) this.#socket.write(frame as Buffer);
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    corkForTick(this);
+    this.socket.write(frame as Buffer);
   }
 
   ping(): void {

@@ -8,7 +8,7 @@ import { openAudience } from './audience.js';
 import { percentiles } from './checker.js';
 import { makePayload } from './payload.js';
 import { until } from './server-stats.js';
-import { snapshot, windowBetween } from './window.js';
+import { cpuReport, snapshot, windowBetween } from './window.js';
 import type { FanoutJob, FanoutResult } from '../types.js';
 
 export async function runFanout(job: FanoutJob): Promise<FanoutResult> {
@@ -59,8 +59,7 @@ export async function runFanout(job: FanoutJob): Promise<FanoutResult> {
     deliveries,
     deliveriesPerSec: deliveries / (w.ms / 1000),
     messagesPerSec: (sentB - sentA) / (w.ms / 1000),
-    serverCpu: w.serverCpu,
-    generatorCpu: w.generatorCpu,
+    cpu: cpuReport(w),
     serverNsPerDelivery: deliveries > 0 ? (w.serverCpuSeconds * 1e9) / deliveries : 0,
     latency: percentiles(checkers.map((c) => c.histogram)),
     check,

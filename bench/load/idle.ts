@@ -8,7 +8,7 @@ import { rssBytes } from '../proc.js';
 import { HOST } from './audience.js';
 import { connectAll, RawClient, Tally } from './raw-client.js';
 import { statsClients, waitForClients } from './server-stats.js';
-import { snapshot, windowBetween } from './window.js';
+import { cpuReport, snapshot, windowBetween } from './window.js';
 import type { IdleJob, IdleResult } from '../types.js';
 
 export async function runIdle(job: IdleJob): Promise<IdleResult> {
@@ -42,6 +42,6 @@ export async function runIdle(job: IdleJob): Promise<IdleResult> {
     rssAfterBytes: rssAfter,
     rssPerConnBytes: ok > 0 ? (rssAfter - rssBefore) / ok : 0,
     serverCpuMsPer1k: ok > 0 ? (w.serverCpuSeconds * 1000 * 1000) / ok : 0,
-    generatorCpu: w.generatorCpu,
+    cpu: cpuReport(w),
   };
 }

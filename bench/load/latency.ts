@@ -8,7 +8,7 @@ import { openAudience } from './audience.js';
 import { percentiles } from './checker.js';
 import { makePayload } from './payload.js';
 import { until } from './server-stats.js';
-import { snapshot, windowBetween, type Snapshot } from './window.js';
+import { cpuReport, snapshot, windowBetween, type Snapshot } from './window.js';
 import type { LatencyJob, LatencyResult } from '../types.js';
 
 export async function runLatency(job: LatencyJob): Promise<LatencyResult> {
@@ -42,8 +42,7 @@ export async function runLatency(job: LatencyJob): Promise<LatencyResult> {
     connectMs: audience.connectMs,
     sent: total,
     achievedRate: (total - warm) / (w.ms / 1000),
-    serverCpu: w.serverCpu,
-    generatorCpu: w.generatorCpu,
+    cpu: cpuReport(w),
     latency: percentiles(checkers.map((c) => c.histogram)),
     check,
   };
