@@ -8,8 +8,9 @@ import type { ClientId } from '../machines/client.types.js';
 import { hubMachine, type HubMachine } from '../machines/hub.machine.js';
 import { createWriterLogic } from './client-writer.js';
 import { CloseCode } from './close-codes.js';
-import { clientHandle } from './client-handle.js';
-import { jsonFrames, RawJson, relayFrames } from './protocol/frames.js';
+import { onMessageHandler } from './on-message.js';
+import { preparer } from './prepare.js';
+import { jsonFrames, relayFrames } from './protocol/frames.js';
 import { createProtocolHandler } from './protocol/handler.js';
 import { consoleLogger } from './logger.js';
 import { HubConfigError } from './errors.js';
@@ -70,29 +71,6 @@ export interface Hub {
   close(options?: CloseOptions): Promise<void>;
 }
 
-const isThenable = (v: unknown): v is PromiseLike<unknown> =>
-  typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
-
-const toJson = (message: unknown): string => {
-  const json = JSON.stringify(message);
-  if (json === undefined) throw new TypeError(`cannot send ${typeof message}: it has no JSON form`);
-  return json;
-};
-
-/**
- * Serialises what the handle is given, once, so a bad value throws to the caller. Relay:
- * strings and bytes as they are, other values as JSON text. JSON protocol: any JSON value,
- * spliced into the envelope; bytes are refused.
- */
-const preparer =
-  (protocol: 'json' | 'relay') =>
-  (message: unknown): unknown => {
-    const bytes = message instanceof Uint8Array || message instanceof ArrayBuffer;
-    if (protocol === 'relay') return typeof message === 'string' || bytes ? message : toJson(message);
-    if (bytes) throw new TypeError('the JSON protocol carries JSON data only; use protocol "relay" for binary messages');
-    return new RawJson(toJson(message));
-  };
-
 export function createHub(options: HubOptions = {}): Hub {
   const resolved = resolveOptions(options);
   const logger = options.logger ?? consoleLogger();
@@ -117,26 +95,8 @@ export function createHub(options: HubOptions = {}): Hub {
       : relayFrames;
   const prepare = preparer(resolved.protocol);
 
-  type HandleMessage = (
-    args: { self: import('xstate').AnyActorRef; context: { meta: unknown } },
-    params: { id: string; data: Buffer; binary: boolean },
-  ) => void;
-  const userHandler: HandleMessage | undefined = onMessage
-    ? ({ self, context }, params) => {
-        const fail = (err: unknown): void => {
-          stats.hookErrors++;
-          logger.error({ err, client: params.id }, 'onMessage failed; closing the client with 1011');
-          self.send({ type: 'client.close', code: CloseCode.InternalError, reason: 'internal error' });
-        };
-        try {
-          const result = onMessage(clientHandle(hub, self, params.id, context.meta), params.binary ? params.data : params.data.toString('utf8'), hub);
-          if (isThenable(result)) result.then(undefined, fail);
-        } catch (err) {
-          fail(err);
-        }
-      }
-    : undefined;
-  const handleMessage: HandleMessage | undefined =
+  const userHandler = onMessage ? onMessageHandler(onMessage, () => hub, stats, logger) : undefined;
+  const handleMessage =
     userHandler ??
     (resolved.protocol === 'json'
       ? createProtocolHandler({

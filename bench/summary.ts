@@ -1,0 +1,232 @@
+/** From the runs to the figures: medians with min–max per peer, ratios to raw ws, flags, targets. */
+import { BASELINE, type PeerId } from './peers.js';
+import type { CpuReport, FanoutResult, IdleResult, JobResult, LatencyResult } from './types.js';
+
+export interface RunRecord {
+  readonly scenario: JobResult['scenario'];
+  readonly peer: PeerId;
+  readonly round: number;
+  readonly n: number;
+  readonly payload?: number;
+  readonly quietWaitMs: number;
+  readonly result?: JobResult;
+  readonly error?: string;
+}
+
+export interface Stat {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly count: number;
+}
+
+export function stat(values: readonly number[]): Stat {
+  const v = [...values].sort((a, b) => a - b);
+  if (v.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN, count: 0 };
+  const mid = Math.floor(v.length / 2);
+  const median = v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+  return { median, min: v[0]!, max: v[v.length - 1]!, count: v.length };
+}
+
+/** The generator's process or its core ran out of CPU while the server's core had some left: the figure measures the generator. */
+export const generatorBound = (cpu: CpuReport): boolean => {
+  const server = cpu.cores[0]?.busy ?? cpu.server;
+  const generator = cpu.cores[1]?.busy ?? cpu.generator;
+  return cpu.generator >= 0.9 || (generator >= 0.95 && server < 0.9);
+};
+/** Other processes used a noticeable share of the machine during the window. */
+export const noisy = (cpu: CpuReport): boolean => cpu.others >= 0.15;
+
+export interface Checks {
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly echoed: number;
+  readonly outOfOrder: number;
+  readonly corrupt: number;
+  readonly closed: number;
+  readonly closeCodes: readonly number[];
+}
+
+const sumChecks = (results: readonly (FanoutResult | LatencyResult)[]): Checks => {
+  const codes = new Set<number>();
+  const sum = (f: (r: FanoutResult | LatencyResult) => number): number => results.reduce((s, r) => s + f(r), 0);
+  for (const r of results) for (const c of r.check.closeCodes) codes.add(c);
+  return {
+    lost: sum((r) => r.check.lost),
+    duplicated: sum((r) => r.check.duplicated),
+    echoed: sum((r) => r.check.echoed),
+    outOfOrder: sum((r) => r.check.outOfOrder),
+    corrupt: sum((r) => r.check.corrupt),
+    closed: sum((r) => r.check.closed),
+    closeCodes: [...codes],
+  };
+};
+
+export const checksPass = (c: Checks): boolean => c.lost + c.duplicated + c.echoed + c.outOfOrder + c.corrupt + c.closed === 0;
+
+interface Group {
+  readonly peer: PeerId;
+  readonly runs: number;
+  readonly errors: readonly string[];
+  readonly generatorBound: number;
+  readonly noisy: number;
+}
+
+export interface FanoutRow extends Group {
+  readonly n: number;
+  readonly payload: number;
+  readonly deliveriesPerSec: Stat;
+  readonly ratio: number | undefined;
+  readonly serverCpu: Stat;
+  readonly generatorCpu: Stat;
+  readonly serverCore: Stat;
+  readonly generatorCore: Stat;
+  readonly serverNsPerDelivery: Stat;
+  readonly p99: Stat;
+  readonly checks: Checks;
+}
+
+export interface LatencyRow extends Group {
+  readonly n: number;
+  readonly p50: Stat;
+  readonly p90: Stat;
+  readonly p99: Stat;
+  readonly p999: Stat;
+  readonly max: Stat;
+  readonly ratioP99: number | undefined;
+  readonly serverCpu: Stat;
+  readonly achievedRate: Stat;
+  readonly checks: Checks;
+}
+
+export interface IdleRow extends Group {
+  readonly n: number;
+  readonly rssPerConn: Stat;
+  readonly connectsPerSec: Stat;
+  readonly ratioRss: number | undefined;
+  readonly ratioConnects: number | undefined;
+  readonly failedConnections: number;
+}
+
+export interface TargetCheck {
+  readonly what: string;
+  readonly target: string;
+  readonly measured: number | undefined;
+  readonly met: boolean | undefined;
+}
+
+export interface Summary {
+  readonly fanout: readonly FanoutRow[];
+  readonly latency: readonly LatencyRow[];
+  readonly idle: readonly IdleRow[];
+  readonly targets: readonly TargetCheck[];
+}
+
+function groups<R extends JobResult>(runs: readonly RunRecord[], scenario: R['scenario'], key: (r: RunRecord) => string) {
+  const out = new Map<string, { records: RunRecord[]; results: R[] }>();
+  for (const run of runs) {
+    if (run.scenario !== scenario) continue;
+    const k = key(run);
+    const g = out.get(k) ?? { records: [], results: [] };
+    g.records.push(run);
+    if (run.result) g.results.push(run.result as R);
+    out.set(k, g);
+  }
+  return out;
+}
+
+const groupInfo = (peer: PeerId, records: readonly RunRecord[], cpus: readonly CpuReport[]): Group => ({
+  peer,
+  runs: records.length,
+  errors: records.flatMap((r) => (r.error ? [`round ${r.round}: ${r.error}`] : [])),
+  generatorBound: cpus.filter(generatorBound).length,
+  noisy: cpus.filter(noisy).length,
+});
+
+const ratio = (value: number, base: number | undefined): number | undefined =>
+  base !== undefined && Number.isFinite(base) && base > 0 && Number.isFinite(value) ? value / base : undefined;
+
+export function summarise(runs: readonly RunRecord[]): Summary {
+  const fanout: FanoutRow[] = [];
+  for (const { records, results } of groups<FanoutResult>(runs, 'fanout', (r) => `${r.n}/${r.payload}/${r.peer}`).values()) {
+    const first = records[0]!;
+    fanout.push({
+      ...groupInfo(first.peer, records, results.map((r) => r.cpu)),
+      n: first.n,
+      payload: first.payload ?? 0,
+      deliveriesPerSec: stat(results.map((r) => r.deliveriesPerSec)),
+      ratio: undefined,
+      serverCpu: stat(results.map((r) => r.cpu.server)),
+      generatorCpu: stat(results.map((r) => r.cpu.generator)),
+      serverCore: stat(results.map((r) => r.cpu.cores[0]?.busy ?? Number.NaN)),
+      generatorCore: stat(results.map((r) => r.cpu.cores[1]?.busy ?? Number.NaN)),
+      serverNsPerDelivery: stat(results.map((r) => r.serverNsPerDelivery)),
+      p99: stat(results.map((r) => r.latency.p99)),
+      checks: sumChecks(results),
+    });
+  }
+  const fanoutRows = fanout.map((row) => {
+    const base = fanout.find((b) => b.peer === BASELINE && b.n === row.n && b.payload === row.payload);
+    return { ...row, ratio: ratio(row.deliveriesPerSec.median, base?.deliveriesPerSec.median) };
+  });
+
+  const latency: LatencyRow[] = [];
+  for (const { records, results } of groups<LatencyResult>(runs, 'latency', (r) => `${r.n}/${r.peer}`).values()) {
+    const first = records[0]!;
+    const p = (f: (r: LatencyResult) => number): Stat => stat(results.map(f));
+    latency.push({
+      ...groupInfo(first.peer, records, results.map((r) => r.cpu)),
+      n: first.n,
+      p50: p((r) => r.latency.p50),
+      p90: p((r) => r.latency.p90),
+      p99: p((r) => r.latency.p99),
+      p999: p((r) => r.latency.p999),
+      max: p((r) => r.latency.max),
+      ratioP99: undefined,
+      serverCpu: p((r) => r.cpu.server),
+      achievedRate: p((r) => r.achievedRate),
+      checks: sumChecks(results),
+    });
+  }
+  const latencyRows = latency.map((row) => {
+    const base = latency.find((b) => b.peer === BASELINE && b.n === row.n);
+    return { ...row, ratioP99: ratio(row.p99.median, base?.p99.median) };
+  });
+
+  const idle: IdleRow[] = [];
+  for (const { records, results } of groups<IdleResult>(runs, 'idle', (r) => `${r.n}/${r.peer}`).values()) {
+    const first = records[0]!;
+    idle.push({
+      ...groupInfo(first.peer, records, results.map((r) => r.cpu)),
+      n: first.n,
+      rssPerConn: stat(results.map((r) => r.rssPerConnBytes)),
+      connectsPerSec: stat(results.map((r) => r.connectsPerSec)),
+      ratioRss: undefined,
+      ratioConnects: undefined,
+      failedConnections: results.reduce((s, r) => s + r.failed, 0),
+    });
+  }
+  const idleRows = idle.map((row) => {
+    const base = idle.find((b) => b.peer === BASELINE && b.n === row.n);
+    return { ...row, ratioRss: ratio(row.rssPerConn.median, base?.rssPerConn.median), ratioConnects: ratio(row.connectsPerSec.median, base?.connectsPerSec.median) };
+  });
+
+  const hub = <T extends { peer: PeerId }>(rows: readonly T[]): T[] => rows.filter((r) => r.peer === 'actorhub');
+  const fan = (n: number) => hub(fanoutRows).find((r) => r.n === n && r.payload === 64)?.ratio;
+  const lat = hub(latencyRows).find((r) => r.n === 1000)?.ratioP99;
+  const idle10k = hub(idleRows).find((r) => r.n === 10_000);
+  const check = (what: string, target: string, measured: number | undefined, ok: (v: number) => boolean): TargetCheck => ({
+    what,
+    target,
+    measured,
+    met: measured === undefined ? undefined : ok(measured),
+  });
+  const targets = [
+    check('fan-out deliveries/s, N = 1000, 64 B', '≥ 1.5× raw ws', fan(1000), (v) => v >= 1.5),
+    check('fan-out deliveries/s, N = 5000, 64 B', '≥ 1.4× raw ws', fan(5000), (v) => v >= 1.4),
+    check('p99 latency, N = 1000, 100 msg/s', '≤ 1.0× raw ws', lat, (v) => v <= 1.0),
+    check('memory per idle connection, 10k', '≤ 1.3× raw ws', idle10k?.ratioRss, (v) => v <= 1.3),
+    check('connects/s, 10k', '≥ 1.0× raw ws', idle10k?.ratioConnects, (v) => v >= 1.0),
+  ];
+  return { fanout: fanoutRows, latency: latencyRows, idle: idleRows, targets };
+}
