@@ -20,10 +20,13 @@ export const clockTicks = (): number => {
   return Number.isInteger(n) && n > 0 ? n : 100;
 };
 
-/** `node ARGS`, pinned to `core` when taskset exists (taskset execs node: the pid is node's). */
+/**
+ * `node ARGS` with the soft open-file limit raised to the hard limit, pinned to `core` when
+ * taskset exists. sh and taskset exec: the child's pid is node's.
+ */
 function spawnNode(root: string, args: readonly string[], core: number | undefined): ChildProcess {
-  const [cmd, ...rest] = core === undefined ? [process.execPath, ...args] : ['taskset', '-c', String(core), process.execPath, ...args];
-  return spawn(cmd!, rest, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = core === undefined ? [process.execPath, ...args] : ['taskset', '-c', String(core), process.execPath, ...args];
+  return spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', ...command], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 const exited = (child: ChildProcess, timeoutMs: number): Promise<boolean> =>
@@ -92,14 +95,14 @@ export async function runGenerator(root: string, job: Job, core: number | undefi
 
 /**
  * Waits (at most maxWaitMs) until the machine is quiet: less than `threshold` cores busy over
- * 300 ms. Another process's test run would otherwise share the cores under test.
+ * 200 ms. Another process's test run would otherwise share the cores under test.
  */
 export async function waitForQuiet(maxWaitMs: number, threshold = 0.25): Promise<{ waitedMs: number; load: number }> {
   const started = performance.now();
   let load = 0;
   for (;;) {
     const a = coreTicks();
-    await sleep(300);
+    await sleep(200);
     const b = coreTicks();
     load = b.reduce((sum, core, i) => {
       const before = a[i] ?? core;

@@ -19,10 +19,11 @@ export interface Options {
 
 export interface Settings {
   readonly fanout: { readonly sizes: readonly number[]; readonly payloads: readonly number[]; readonly warmupMs: number; readonly measureMs: number; readonly window: number; readonly checkers: number };
-  readonly latency: { readonly recipients: number; readonly rate: number; readonly payload: number; readonly warmupMs: number; readonly measureMs: number; readonly checkers: number };
+  readonly latency: { readonly recipients: number; readonly rates: readonly number[]; readonly payload: number; readonly warmupMs: number; readonly measureMs: number; readonly checkers: number };
   readonly idle: { readonly sizes: readonly number[]; readonly concurrency: number; readonly settleMs: number };
-  /** Longest wait for other processes to go quiet before a run. */
+  /** Longest wait for other processes to go quiet before a run, and all such waits of the suite together. */
   readonly quietWaitMs: number;
+  readonly quietBudgetMs: number;
 }
 
 export const HELP = `npm run bench [-- options]
@@ -75,14 +76,16 @@ export function settingsFor(options: Options): Settings {
   return options.quick
     ? {
         fanout: { sizes: [100, 1000], payloads: [64, 1024], warmupMs: 500, measureMs: 2000, window: 32, checkers: 4 },
-        latency: { recipients: 1000, rate: 100, payload: 64, warmupMs: 1000, measureMs: 2000, checkers: 10 },
+        latency: { recipients: 1000, rates: [100], payload: 64, warmupMs: 1000, measureMs: 2000, checkers: 10 },
         idle: { sizes: [1000], concurrency: 100, settleMs: 500 },
         quietWaitMs: 5_000,
+        quietBudgetMs: 15_000,
       }
     : {
-        fanout: { sizes: [100, 1000, 5000], payloads: [64, 1024], warmupMs: 500, measureMs: 3000, window: 32, checkers: 4 },
-        latency: { recipients: 1000, rate: 100, payload: 64, warmupMs: 1000, measureMs: 5000, checkers: 10 },
+        fanout: { sizes: [100, 1000, 5000], payloads: [64, 1024], warmupMs: 500, measureMs: 2000, window: 32, checkers: 4 },
+        latency: { recipients: 1000, rates: [100, 20], payload: 64, warmupMs: 500, measureMs: 4000, checkers: 10 },
         idle: { sizes: [1000, 10_000], concurrency: 100, settleMs: 1000 },
-        quietWaitMs: 15_000,
+        quietWaitMs: 10_000,
+        quietBudgetMs: 60_000,
       };
 }

@@ -25,11 +25,11 @@ export function cpuModel(): string {
   }
 }
 
-/** The soft limit on open files of this process (children inherit it). */
+/** The hard limit on open files of this process: the suite raises each child's soft limit to it. */
 export function openFileLimit(): number {
   try {
-    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    return match?.[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(match?.[1] ?? 1024);
+    const match = /^Max open files\s+\S+\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return match?.[1] === 'unlimited' ? 1_048_576 : Number(match?.[1] ?? 1024);
   } catch {
     return 1024;
   }

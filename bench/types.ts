@@ -114,6 +114,8 @@ export interface LatencyResult {
   readonly sent: number;
   readonly achievedRate: number;
   readonly cpu: CpuReport;
+  /** Server process CPU time per delivery made in the measured window. */
+  readonly serverNsPerDelivery: number;
   readonly latency: Percentiles;
   readonly check: Correctness;
 }

@@ -24,14 +24,19 @@ export async function runLatency(job: LatencyJob): Promise<LatencyResult> {
 
   const t0 = performance.now();
   let a: Snapshot | undefined;
+  let totalA = 0;
   for (let k = 0; k < total; k++) {
     const wait = t0 + k * interval - performance.now();
     if (wait > 0) await sleep(wait);
-    if (k === warm) a = snapshot(job.target.serverPid);
+    if (k === warm) {
+      a = snapshot(job.target.serverPid);
+      totalA = tally.total;
+    }
     publisher.send(makePayload(k, job.payload, performance.now()));
   }
   await until(() => tally.total >= total * job.recipients, 15_000);
   const b = snapshot(job.target.serverPid);
+  const deliveries = tally.total - totalA;
   await sleep(200);
   const check = audience.correctness(total);
   audience.destroy();
@@ -43,6 +48,7 @@ export async function runLatency(job: LatencyJob): Promise<LatencyResult> {
     sent: total,
     achievedRate: (total - warm) / (w.ms / 1000),
     cpu: cpuReport(w),
+    serverNsPerDelivery: deliveries > 0 ? (w.serverCpuSeconds * 1e9) / deliveries : 0,
     latency: percentiles(checkers.map((c) => c.histogram)),
     check,
   };
