@@ -1,6 +1,7 @@
 /** From the runs to the figures: medians with min–max per peer, ratios to raw ws, flags, targets. */
 import { BASELINE, type PeerId } from './peers.js';
 import type { CpuReport, FanoutResult, IdleResult, JobResult, LatencyResult } from './types.js';
+import type { Correctness } from './types.js';
 
 export interface RunRecord {
   readonly scenario: JobResult['scenario'];
@@ -40,15 +41,8 @@ export const bothSaturated = (cpu: CpuReport): boolean => generatorSaturated(cpu
 /** Other processes used a noticeable share of the machine during the window. */
 export const noisy = (cpu: CpuReport): boolean => cpu.others >= 0.15;
 
-export interface Checks {
-  readonly lost: number;
-  readonly duplicated: number;
-  readonly echoed: number;
-  readonly outOfOrder: number;
-  readonly corrupt: number;
-  readonly closed: number;
-  readonly closeCodes: readonly number[];
-}
+/** The correctness counters, summed over rounds. */
+export type Checks = Omit<Correctness, 'expected' | 'delivered'>;
 
 const sumChecks = (results: readonly (FanoutResult | LatencyResult)[]): Checks => {
   const codes = new Set<number>();
