@@ -1,6 +1,8 @@
 import { fromCallback } from 'xstate';
 import type { Frame, WriterEvent, WriterInput } from '../machines/client.types.js';
+import type { ClientEvents } from './client-events.js';
 import { CloseCode } from './close-codes.js';
+import { reasonOfCode, type DisconnectReason } from './disconnect-reason.js';
 import { FrameQueue } from './frame-queue.js';
 import type { HubStats } from './stats.js';
 
@@ -11,12 +13,27 @@ import type { HubStats } from './stats.js';
  * close frames bypass the queue. It also keeps the heartbeat: a sweep from the hub pings the
  * peer, or terminates it if nothing was heard for pongWaitMs.
  */
-export const createWriterLogic = (stats: HubStats) =>
+export const createWriterLogic = (stats: HubStats, events?: ClientEvents) =>
   fromCallback<WriterEvent, WriterInput>(({ input, sendBack, receive }) => {
     const { connection: conn, limits, pongWaitMs } = input;
     const queue = new FrameQueue();
     let closing = false;
     let lastSeen = Date.now();
+    const openedAt = lastSeen;
+    // Why the server ended this connection, when it did: reported once the socket is gone.
+    let initiated: { reason: DisconnectReason; code: number } | undefined;
+    let ended = false;
+    const end = (code: number, closeReason: string): void => {
+      if (ended) return;
+      ended = true;
+      events?.closed(
+        input.id,
+        initiated
+          ? { ...initiated, closeReason, by: 'server', durationMs: Date.now() - openedAt }
+          : { reason: reasonOfCode(code), code, closeReason, by: 'peer', durationMs: Date.now() - openedAt },
+        queue,
+      );
+    };
 
     const write = (frame: Frame): void => {
       conn.write(frame);
@@ -50,6 +67,7 @@ export const createWriterLogic = (stats: HubStats) =>
           stats.slowConsumerCloses++;
           queue.clear();
           const reason = 'slow consumer: outbound queue full';
+          initiated = { reason: 'slow_consumer', code: CloseCode.SlowConsumer };
           conn.close(CloseCode.SlowConsumer, reason);
           sendBack({ type: 'writer.overflowed', code: CloseCode.SlowConsumer, reason });
         }
@@ -67,6 +85,7 @@ export const createWriterLogic = (stats: HubStats) =>
       message: (data, binary) => {
         lastSeen = Date.now();
         stats.messagesIn++;
+        stats.bytesIn += data.length;
         if (!closing) sendBack({ type: 'socket.message', data, binary });
       },
       pong: () => {
@@ -76,6 +95,7 @@ export const createWriterLogic = (stats: HubStats) =>
       closed: (code, reason) => {
         closing = true;
         queue.clear();
+        end(code, reason);
         sendBack({ type: 'socket.closed', code, reason });
       },
     });
@@ -91,6 +111,7 @@ export const createWriterLogic = (stats: HubStats) =>
             closing = true;
             queue.clear();
             stats.heartbeatTimeouts++;
+            initiated = { reason: 'heartbeat_timeout', code: 1006 };
             conn.terminate();
             sendBack({ type: 'writer.timedOut' });
           } else {
@@ -100,19 +121,26 @@ export const createWriterLogic = (stats: HubStats) =>
           return;
         case 'writer.close':
           closing = true;
+          initiated ??= { reason: reasonOfCode(event.code), code: event.code };
           queue.clear();
           conn.close(event.code, event.reason);
           return;
         case 'writer.terminate':
           closing = true;
+          initiated ??= { reason: 'terminated', code: 1006 };
           queue.clear();
           conn.terminate();
       }
     });
 
+    events?.opened(input.id, conn.remoteAddress, queue);
+
     return () => {
       stopListening();
       queue.clear();
+      // Stopped before the socket reported its close (the client actor failed, or the hub was stopped).
+      initiated ??= { reason: 'error', code: CloseCode.InternalError };
+      end(1006, '');
       // The client stopped without a socket.closed (its actor failed): never leak the socket.
       if (conn.isOpen) conn.terminate();
     };

@@ -12,7 +12,12 @@ import { onMessageHandler } from './on-message.js';
 import { preparer } from './prepare.js';
 import { jsonFrames, relayFrames } from './protocol/frames.js';
 import { createProtocolHandler } from './protocol/handler.js';
-import { consoleLogger } from './logger.js';
+import { createLogger } from './logger.js';
+import type { Registry } from 'prom-client';
+import { clientEvents } from './client-events.js';
+import { createFanoutTimes, timedDispatch } from './metrics/fanout.js';
+import { createHubMetrics } from './metrics/registry.js';
+import { ClientTally } from './metrics/tally.js';
 import { HubConfigError } from './errors.js';
 import { resolveOptions, type HubOptions, type ResolvedOptions } from './options.js';
 import type { Member, Topic } from '../machines/topic-index.js';
@@ -40,6 +45,8 @@ export interface Hub {
   readonly actor: HubActor;
   readonly options: ResolvedOptions;
   readonly stats: Readonly<HubStats>;
+  /** This hub's prom-client Registry (created on first read; values are read at scrape time). */
+  readonly metrics: Registry;
   /** Registered clients. */
   readonly size: number;
   readonly closing: boolean;
@@ -73,8 +80,11 @@ export interface Hub {
 
 export function createHub(options: HubOptions = {}): Hub {
   const resolved = resolveOptions(options);
-  const logger = options.logger ?? consoleLogger();
+  const logger = options.logger ?? createLogger('warn', 2);
   const stats = createStats();
+  const tally = new ClientTally();
+  const fanout = createFanoutTimes();
+  let metrics: Registry | undefined;
   const generateId = options.generateId ?? randomUUID;
   const servers = new Set<Server>();
   let closing = false;
@@ -111,7 +121,7 @@ export function createHub(options: HubOptions = {}): Hub {
         })
       : undefined); // relay: the machine's own default action
   const clientLogic = clientMachine.provide({
-    actors: { writer: createWriterLogic(stats) },
+    actors: { writer: createWriterLogic(stats, clientEvents(logger, tally)) },
     actions: handleMessage ? { handleMessage } : {},
   });
 
@@ -132,6 +142,7 @@ export function createHub(options: HubOptions = {}): Hub {
 
   const machine = hubMachine.provide({
     actions: {
+      ...timedDispatch(hubMachine.implementations.actions, fanout),
       reportError: (_, params: { during: string; error: unknown }) => {
         logger.error({ err: params.error, during: params.during }, 'hub event failed');
       },
@@ -216,6 +227,16 @@ export function createHub(options: HubOptions = {}): Hub {
     actor,
     options: resolved,
     stats,
+    get metrics() {
+      return (metrics ??= createHubMetrics({
+        stats,
+        tally,
+        fanout,
+        connections: () => actor.getSnapshot().context.count,
+        topics: () => actor.getSnapshot().context.topicCount,
+        cluster: () => cluster?.stats(),
+      }));
+    },
     get size() {
       return actor.getSnapshot().context.count;
     },

@@ -48,3 +48,9 @@ export const BAD_FRAME_WINDOW_MS = 60_000;
 
 /** Commands one client may have waiting on async canSubscribe/canPublish hooks. */
 export const MAX_PENDING_COMMANDS = 64;
+
+/** HTTP publish API: largest request body, bytes (larger: 413). */
+export const API_MAX_BODY_BYTES = 256 * 1024;
+
+/** Upper bounds of the fan-out time histogram, seconds (10 µs … 1 s; +Inf is implied). */
+export const FANOUT_BUCKETS_SECONDS = [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] as const;

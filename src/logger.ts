@@ -1,4 +1,6 @@
-/** The logging surface the hub uses: pino-compatible (`logger.warn({ err }, 'msg')`). */
+import { pino, type DestinationStream } from 'pino';
+
+/** The logging surface the hub uses: pino-compatible (`logger.warn({ err }, 'msg')`); pass your own pino instance. */
 export interface Logger {
   error(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
@@ -9,7 +11,17 @@ export interface Logger {
 const levels = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof levels)[number] | 'silent';
 
-/** A small stderr logger, one line per entry; pass a pino instance for anything more. */
+/**
+ * The hub's default logger: pino, one JSON line per entry, to `destination` (a file
+ * descriptor or a stream; default stdout). Fields: level, time, msg, and the entry's own
+ * (client, reason, code, ...), never message payloads. Errors go under `err` (pino's serializer).
+ */
+export function createLogger(level: LogLevel = 'info', destination: DestinationStream | number = 1): pino.Logger {
+  const options = { level, name: 'actorhub' };
+  return pino(options, typeof destination === 'number' ? pino.destination({ dest: destination, sync: true }) : destination);
+}
+
+/** A small plain-text stderr logger, one line per entry (kept for embedders who used it). */
 export function consoleLogger(level: LogLevel = 'warn'): Logger {
   const min = level === 'silent' ? levels.length : levels.indexOf(level);
   const at =

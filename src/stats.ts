@@ -5,6 +5,7 @@
 export interface HubStats {
   /** Messages received from clients. */
   messagesIn: number;
+  bytesIn: number;
   /** Frames handed to sockets (one per recipient). */
   messagesOut: number;
   bytesOut: number;
@@ -20,6 +21,7 @@ export interface HubStats {
 
 export const createStats = (): HubStats => ({
   messagesIn: 0,
+  bytesIn: 0,
   messagesOut: 0,
   bytesOut: 0,
   dropped: 0,
