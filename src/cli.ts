@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Cause, Effect, Exit } from 'effect';
+import { collectDefaultMetrics } from 'prom-client';
 import { helpText, parseCliArgs, readServerConfig } from './config.js';
 import { HubConfigError } from './errors.js';
 import { make } from './hub-server-live.js';
@@ -21,14 +22,20 @@ async function main(argv: readonly string[]): Promise<number> {
   const program = Effect.gen(function* () {
     const config = yield* readServerConfig({ ...process.env, ...args.env });
     const { url, hub } = yield* make(config);
-    process.stdout.write(
-      `actorhub listening on ${url}\n` +
-        `  websocket: ${url.replace(/^http/, 'ws')}${hub.options.path}\n` +
-        `  stats:     ${url}/stats\n` +
-        `  health:    ${url}/healthz\n` +
-        `  protocol:  ${hub.options.protocol}\n` +
-        (hub.clusterStats() ? `  cluster:   node ${hub.clusterStats()!.node} on ${hub.clusterStats()!.broker.kind}\n` : ''),
-    );
+    // Process metrics (CPU, memory, event loop lag) only in the standalone server: embedders have their own.
+    collectDefaultMetrics({ register: hub.metrics });
+    const lines: [string, string][] = [
+      ['page', `${url}/`],
+      ['websocket', `${url.replace(/^http/, 'ws')}${hub.options.path}`],
+      ['metrics', `${url}/metrics`],
+      ['stats', `${url}/stats`],
+      ['health', `${url}/healthz`],
+      ['api', config.api.apiKey ? `${url}/api/publish, /api/send, /api/stats (Bearer key)` : 'off (no --api-key)'],
+      // ['inspector', ...]: the --inspect option adds its URL here.
+      ['protocol', hub.options.protocol],
+      ...(hub.clusterStats() ? [['cluster', `node ${hub.clusterStats()!.node} on ${hub.clusterStats()!.broker.kind}`] as [string, string]] : []),
+    ];
+    process.stdout.write(`actorhub listening on ${url}\n${lines.map(([k, v]) => `  ${`${k}:`.padEnd(11)}${v}\n`).join('')}`);
     return yield* Effect.never;
   }).pipe(Effect.scoped);
 

@@ -35,6 +35,8 @@ export const SETTINGS = [
   { flag: 'cluster-prefix', env: 'ACTORHUB_CLUSTER_PREFIX', default: 'actorhub', help: 'channel prefix; clusters sharing a broker must differ' },
   { flag: 'heartbeat', env: 'ACTORHUB_HEARTBEAT_MS', default: '1000', help: 'cluster heartbeat period, ms' },
   { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'debug | info | warn | error | silent' },
+  { flag: 'api-key', env: 'ACTORHUB_API_KEY', default: 'none', help: 'bearer key of the HTTP API /api/* (none: API off, 404); prefer the env variable' },
+  { flag: 'api-max-body', env: 'ACTORHUB_API_MAX_BODY', default: String(L.API_MAX_BODY_BYTES), help: 'largest HTTP API request body, bytes (larger: 413)' },
 ] as const;
 
 /** Which broker the standalone server joins, if any. */
@@ -51,12 +53,20 @@ export interface ClusterConfig {
   readonly nodeTimeoutMs: number;
 }
 
+/** The HTTP publish API (docs/observability.md). */
+export interface ApiConfig {
+  /** Undefined: the API is off and answers 404. */
+  readonly apiKey: string | undefined;
+  readonly maxBodyBytes: number;
+}
+
 export interface ServerConfig {
   readonly broker: BrokerConfig | undefined;
   readonly cluster: ClusterConfig;
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
+  readonly api: ApiConfig;
   readonly hub: HubOptions;
 }
 
@@ -89,6 +99,8 @@ const config = Config.all({
   shutdownTimeoutMs: int('ACTORHUB_SHUTDOWN_TIMEOUT_MS', L.SHUTDOWN_TIMEOUT_MS),
   origins: Config.String('ACTORHUB_ORIGINS').pipe(Config.withDefault('same-origin')),
   logLevel: Config.Literals(['debug', 'info', 'warn', 'error', 'silent'], 'LOG_LEVEL').pipe(Config.withDefault('info' as LogLevel)),
+  apiKey: Config.option(Config.String('ACTORHUB_API_KEY')),
+  apiMaxBody: int('ACTORHUB_API_MAX_BODY', L.API_MAX_BODY_BYTES),
 });
 
 /** Effect's schema messages span lines ("Expected …\n  at ["PORT"]"): fold them into one sentence. */
@@ -134,6 +146,16 @@ const clusterOf = (c: Raw): ClusterConfig => {
   return { nodeId, prefix: c.prefix, heartbeatMs: c.heartbeatMs, nodeTimeoutMs: c.nodeTimeoutMs };
 };
 
+const apiOf = (c: Raw): ApiConfig => {
+  // An empty value (ACTORHUB_API_KEY=) means no key, as if unset.
+  const key = c.apiKey._tag === 'Some' && c.apiKey.value !== '' ? c.apiKey.value : undefined;
+  if (key !== undefined && !/^[\x21-\x7e]+$/.test(key)) {
+    throw new HubConfigError({ reason: 'invalid-value', message: 'ACTORHUB_API_KEY must be printable ASCII without spaces (it travels in an Authorization header).' });
+  }
+  if (c.apiMaxBody <= 0) throw new HubConfigError({ reason: 'invalid-number', message: `ACTORHUB_API_MAX_BODY must be a positive number of bytes, got ${c.apiMaxBody}.` });
+  return { apiKey: key, maxBodyBytes: c.apiMaxBody };
+};
+
 const parseOrigins = (value: string): OriginPolicy =>
   value === '*' || value === 'same-origin'
     ? value
@@ -174,7 +196,7 @@ export function readServerConfig(env: Record<string, string | undefined>): Effec
             origins: parseOrigins(c.origins),
           };
           resolveOptions(hub); // the same checks createHub makes, at start-up
-          return { port: c.port, host: c.host, logLevel: c.logLevel, hub, broker: brokerOf(c), cluster: clusterOf(c) };
+          return { port: c.port, host: c.host, logLevel: c.logLevel, api: apiOf(c), hub, broker: brokerOf(c), cluster: clusterOf(c) };
         },
         catch: (error) =>
           error instanceof HubConfigError
@@ -223,6 +245,7 @@ export function helpText(): string {
     ...rows,
     `  --${'help'.padEnd(20)} ${''.padEnd(30)} ${''.padEnd(12)} show this help`,
     '',
-    'Endpoints: ws://HOST:PORT/ws (the JSON protocol of docs/protocol.md, or the relay), GET /stats, GET /healthz',
+    'Endpoints: ws://HOST:PORT/ws (the JSON protocol of docs/protocol.md, or the relay), GET /stats, GET /healthz,',
+    '           GET /metrics (Prometheus), POST /api/publish, POST /api/send, GET /api/stats (with --api-key; docs/observability.md)',
   ].join('\n');
 }

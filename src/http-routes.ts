@@ -1,5 +1,12 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Hub } from './hub.js';
+import { createHttpApi, type HttpApiOptions } from './http-api.js';
+import { metricsHandler } from './metrics/handler.js';
+
+export interface RoutesOptions {
+  /** The HTTP publish API under /api (off, answering 404, without an apiKey). */
+  readonly api?: HttpApiOptions;
+}
 
 const json = (res: ServerResponse, status: number, body: unknown): void => {
   const text = JSON.stringify(body);
@@ -7,16 +14,20 @@ const json = (res: ServerResponse, status: number, body: unknown): void => {
   res.end(text);
 };
 
-/** The standalone server's plain HTTP side: /stats and /healthz; everything else is 404. */
-export function hubRoutes(hub: Hub): RequestListener {
+/** The standalone server's plain HTTP side: /stats, /healthz, /metrics and /api/*; everything else is 404. */
+export function hubRoutes(hub: Hub, options: RoutesOptions = {}): RequestListener {
   const startedAt = Date.now();
+  const api = createHttpApi(hub, options.api ?? { apiKey: undefined });
+  const metrics = metricsHandler(hub);
   return (req: IncomingMessage, res: ServerResponse) => {
+    if (api(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/stats' && path !== '/healthz') return json(res, 404, { error: 'not found' });
+    if (path !== '/stats' && path !== '/healthz' && path !== '/metrics') return json(res, 404, { error: 'not found' });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return json(res, 405, { error: 'method not allowed' });
     }
+    if (path === '/metrics') return metrics(req, res);
     const cluster = hub.clusterStats();
     if (path === '/healthz') {
       if (hub.closing) return json(res, 503, { status: 'draining' });

@@ -11,7 +11,7 @@ import { HubServerError } from './errors.js';
 import { hubRoutes } from './http-routes.js';
 import { createHub, type Hub } from './hub.js';
 import { HubServer, type HubServerShape } from './hub-server.js';
-import { consoleLogger } from './logger.js';
+import { createLogger } from './logger.js';
 import type { HubOptions } from './options.js';
 
 const displayHost = (address: AddressInfo): string =>
@@ -63,8 +63,9 @@ export const make = (config: ServerConfig, extra: HubOptions = {}) =>
 
 const listen = (config: ServerConfig, extra: HubOptions) =>
     Effect.callback<HubServerShape, HubServerError>((resume) => {
-      const hub = createHub({ logger: consoleLogger(config.logLevel), ...config.hub, ...extra });
-      const server = createServer(hubRoutes(hub));
+      const logger = extra.logger ?? createLogger(config.logLevel);
+      const hub = createHub({ ...config.hub, ...extra, logger });
+      const server = createServer(hubRoutes(hub, { api: { ...config.api, logger } }));
       hub.attach(server);
       server.once('error', (cause) => {
         void hub.close({ timeoutMs: 1 });

@@ -83,6 +83,8 @@ describe('readServerConfig: defaults', () => {
       'node-timeout': String(c.cluster.nodeTimeoutMs),
       heartbeat: String(c.cluster.heartbeatMs),
       'cluster-prefix': c.cluster.prefix,
+      'api-key': c.api.apiKey ?? 'none',
+      'api-max-body': String(c.api.maxBodyBytes),
     };
     expect(Object.keys(actual).sort()).toEqual(SETTINGS.map((s) => s.flag).sort());
     for (const s of SETTINGS) expect(actual[s.flag], s.flag).toBe(s.default);
@@ -122,6 +124,7 @@ describe('readServerConfig: values from the environment', () => {
       port: 9000,
       host: '127.0.0.1',
       logLevel: 'debug',
+      api: { apiKey: undefined, maxBodyBytes: 262_144 },
       hub: {
         protocol: 'relay',
         topics: { maxTopicLength: 32, maxTopicsPerClient: 4, maxMembersPerTopic: 50 },
@@ -250,6 +253,24 @@ describe('readServerConfig: refusals', () => {
     const exit = await Effect.runPromiseExit(readServerConfig({ PORT: '70000' }));
     expect(Exit.isFailure(exit)).toBe(true);
     await expect(Effect.runPromise(readServerConfig({ PORT: '70000' }))).rejects.toThrow(/PORT/);
+  });
+});
+
+describe('readServerConfig: the HTTP API settings', () => {
+  it('takes the key and the body limit; an empty key means no key (API off)', () => {
+    expect(read({ ACTORHUB_API_KEY: 'k3y-with.symbols!', ACTORHUB_API_MAX_BODY: '1024' }).api).toEqual({ apiKey: 'k3y-with.symbols!', maxBodyBytes: 1024 });
+    expect(read({ ACTORHUB_API_KEY: '' }).api.apiKey).toBeUndefined();
+    expect(read({}).api).toEqual({ apiKey: undefined, maxBodyBytes: L.API_MAX_BODY_BYTES });
+  });
+
+  it('refuses a key that cannot travel in an Authorization header, and a body limit that is not positive', () => {
+    expect(refuse({ ACTORHUB_API_KEY: 'two words' }).message).toContain('ACTORHUB_API_KEY');
+    expect(refuse({ ACTORHUB_API_MAX_BODY: '0' }).message).toContain('ACTORHUB_API_MAX_BODY');
+    expect(refuse({ ACTORHUB_API_MAX_BODY: 'big' }).message).toContain('ACTORHUB_API_MAX_BODY');
+  });
+
+  it('--api-key and --api-max-body are flags for them', () => {
+    expect(read(fromCli({}, ['--api-key', 'secret', '--api-max-body', '2048'])).api).toEqual({ apiKey: 'secret', maxBodyBytes: 2048 });
   });
 });
 
