@@ -92,9 +92,11 @@ export const createWriterLogic = (stats: HubStats, events?: ClientEvents) =>
         lastSeen = Date.now();
       },
       drain: flush,
-      closed: (code, reason) => {
+      closed: (code, reason, sentCode) => {
         closing = true;
         queue.clear();
+        // ws closed it for a protocol error (1007, 1009...): the server's decision, whatever came back.
+        if (sentCode !== undefined) initiated ??= { reason: reasonOfCode(sentCode), code: sentCode };
         end(code, reason);
         sendBack({ type: 'socket.closed', code, reason });
       },

@@ -6,8 +6,11 @@ export interface ConnectionHandlers {
   pong(): void;
   /** The socket flushed its buffer below the high-water mark: write more. */
   drain(): void;
-  /** The socket is gone, whoever closed it. Called once. */
-  closed(code: number, reason: string): void;
+  /**
+   * The socket is gone, whoever closed it. Called once. `code` is what the peer sent (1006:
+   * nothing); `sentCode` is set when the transport itself closed it for a protocol error (1007, 1009...).
+   */
+  closed(code: number, reason: string, sentCode?: number): void;
 }
 
 /**

@@ -11,7 +11,13 @@ export interface WsConnectionOptions {
   readonly remoteAddress: string | undefined;
 }
 
-const noop = (): void => undefined;
+/** The close code ws attaches to a protocol error it closes the socket for (a symbol it does not export). */
+const statusCodeOf = (err: unknown): number | undefined => {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const key = Object.getOwnPropertySymbols(err).find((s) => s.description === 'status-code');
+  const code = key === undefined ? undefined : (err as Record<symbol, unknown>)[key];
+  return typeof code === 'number' ? code : undefined;
+};
 
 /**
  * A `ws` WebSocket seen as a Connection. Frames arrive already encoded by the hub (see
@@ -27,6 +33,7 @@ export class WsConnection implements Connection, Corkable {
   readonly #closeTimeoutMs: number;
   readonly #highWater: number;
   #closeTimer: NodeJS.Timeout | undefined;
+  #protocolErrorCode: number | undefined;
 
   constructor(ws: WebSocket, options: WsConnectionOptions) {
     this.#ws = ws;
@@ -36,7 +43,9 @@ export class WsConnection implements Connection, Corkable {
     this.#highWater = Math.max(options.writeHighWaterBytes, this.socket.writableHighWaterMark);
     this.remoteAddress = options.remoteAddress;
     // ws reports protocol errors (1007, 1009, ...) as 'error' before closing: never let one throw.
-    ws.on('error', noop);
+    ws.on('error', (err) => {
+      this.#protocolErrorCode ??= statusCodeOf(err);
+    });
   }
 
   get bufferedAmount(): number {
@@ -58,7 +67,7 @@ export class WsConnection implements Connection, Corkable {
     const onDrain = (): void => handlers.drain();
     const onClose = (code: number, reason: Buffer): void => {
       clearTimeout(this.#closeTimer);
-      handlers.closed(code, reason.toString());
+      handlers.closed(code, reason.toString(), this.#protocolErrorCode);
     };
     ws.on('message', onMessage);
     ws.on('pong', onPong);
