@@ -223,7 +223,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   try {
     parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
   } catch (error) {
-    throw new HubConfigError({ reason: 'unknown-flag', message: `${(error as Error).message}. Run with --help for the list of flags.` });
+    // node's messages may span lines ("…is ambiguous.\nDid you forget…"): the CLI prints one line.
+    const text = (error as Error).message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').replace(/\.+$/, '');
+    throw new HubConfigError({ reason: 'unknown-flag', message: `${text}. Run with --help for the list of flags.` });
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const env: Record<string, string> = {};
@@ -235,15 +237,17 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
 }
 
 export function helpText(): string {
-  const rows = SETTINGS.map((s) => `  --${s.flag.padEnd(20)} ${s.env.padEnd(30)} ${s.default.padEnd(12)} ${s.help}`);
+  // Columns as wide as their longest entry, so long flags never push a row out of line.
+  const [f, e, d] = [Math.max(...SETTINGS.map((s) => s.flag.length)) + 2, Math.max(...SETTINGS.map((s) => s.env.length)), Math.max(...SETTINGS.map((s) => s.default.length))];
+  const row = (flag: string, env: string, def: string, meaning: string): string => `  ${flag.padEnd(f)}  ${env.padEnd(e)}  ${def.padEnd(d)}  ${meaning}`;
   return [
     'actorhub — a WebSocket hub built on XState actors',
     '',
     'Usage: actorhub [flags]     (flags override environment variables)',
     '',
-    `  ${'flag'.padEnd(22)} ${'environment'.padEnd(30)} ${'default'.padEnd(12)} meaning`,
-    ...rows,
-    `  --${'help'.padEnd(20)} ${''.padEnd(30)} ${''.padEnd(12)} show this help`,
+    row('flag', 'environment', 'default', 'meaning'),
+    ...SETTINGS.map((s) => row(`--${s.flag}`, s.env, s.default, s.help)),
+    row('--help, -h', '', '', 'show this help'),
     '',
     'Endpoints: ws://HOST:PORT/ws (the JSON protocol of docs/protocol.md, or the relay), GET /stats, GET /healthz,',
     '           GET /metrics (Prometheus), POST /api/publish, POST /api/send, GET /api/stats (with --api-key; docs/observability.md)',

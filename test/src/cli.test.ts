@@ -193,6 +193,26 @@ describe('actorhub CLI: flags', () => {
   );
 
   it(
+    'bad values of the observability flags exit 2 with a one-line reason naming the setting',
+    async () => {
+      for (const [args, name] of [
+        [['--log-level', 'loud'], 'LOG_LEVEL'],
+        [['--api-max-body', '0'], 'ACTORHUB_API_MAX_BODY'],
+        [['--api-key', 'has space'], 'ACTORHUB_API_KEY'],
+      ] as const) {
+        const { code, stdout, stderr } = await runCli(['--port', '0', '--host', '127.0.0.1', ...args]);
+        expect(code, args.join(' ')).toBe(2);
+        expect(stdout).toBe('');
+        const lines = stderr.trimEnd().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(/^actorhub: /);
+        expect(lines[0]).toContain(name);
+      }
+    },
+    TIMEOUT * 2,
+  );
+
+  it(
     'a ping interval not below the pong wait exits 2',
     async () => {
       const { code, stderr } = await runCli(['--port', '0', '--host', '127.0.0.1', '--ping-interval', '5000', '--pong-wait', '5000']);
@@ -204,6 +224,55 @@ describe('actorhub CLI: flags', () => {
 });
 
 describe('actorhub CLI: the running server', () => {
+  it(
+    'prints every URL; serves /metrics (hub and process metrics) and the HTTP API with --api-key; logs JSON lines at debug',
+    async () => {
+      const key = 'cli-test-key-123456';
+      const cli = spawnCli(['--port', '0', '--host', '127.0.0.1', '--log-level', 'debug', '--api-key', key]);
+      const match = await waitForStdout(cli, /^ {2}protocol: +json$/m);
+      const port = Number(/^actorhub listening on http:\/\/127\.0\.0\.1:(\d+)$/m.exec(cli.out.stdout)![1]);
+      const base = `http://127.0.0.1:${port}`;
+      expect(match).toBeTruthy();
+      for (const line of [`page:      ${base}/`, `websocket: ws://127.0.0.1:${port}/ws`, `metrics:   ${base}/metrics`, `stats:     ${base}/stats`, `api:       ${base}/api/publish`]) {
+        expect(cli.out.stdout).toContain(`  ${line}`);
+      }
+
+      const client = await connect(`ws://127.0.0.1:${port}/ws`);
+      clients.push(client);
+      const res = await fetch(`${base}/api/publish`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ data: 'from the backend' }),
+      });
+      expect(await res.json()).toEqual({ delivered: 1 });
+      await client.received(2); // welcome, then the message
+      expect(JSON.parse(client.texts[1]!)).toEqual({ type: 'message', data: 'from the backend' });
+
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(/^actorhub_connections 1$/m);
+      expect(metrics).toMatch(/^process_cpu_user_seconds_total /m);
+      expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds /m);
+
+      await waitForStdout(cli, /"msg":"client connected"/);
+      const connected = cli.out.stdout.split('\n').find((l) => l.includes('"client connected"'))!;
+      expect(JSON.parse(connected)).toMatchObject({ level: 20, name: 'actorhub', msg: 'client connected' });
+      expect(cli.out.stdout).not.toContain('from the backend');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'without --api-key the API answers 404 api_disabled and the banner says it is off',
+    async () => {
+      const { cli, base } = await startServer();
+      await waitForStdout(cli, /^ {2}api: +off/m);
+      const res = await fetch(`${base}/api/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":1}' });
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ error: 'api_disabled' });
+    },
+    TIMEOUT,
+  );
+
   it(
     'serves /healthz and /stats, accepts a WebSocket client, and on SIGTERM closes it with 1001 and exits 0',
     async () => {

@@ -307,6 +307,23 @@ describe('parseCliArgs', () => {
     expect(error.message).toContain('--help');
   });
 
+  it('folds node\'s multi-line messages into one line (a value that looks like a flag)', () => {
+    let message = '';
+    try {
+      parseCliArgs(['--api-max-body', '-5']);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('--api-max-body');
+    expect(message).not.toContain('\n');
+  });
+
+  it('help lines up every column, however long the flag', () => {
+    const lines = helpText().split('\n').filter((l) => l.startsWith('  --'));
+    const envColumn = new Set(lines.filter((l) => !l.startsWith('  --help')).map((l) => l.search(/ [A-Z][A-Z_]+ /)));
+    expect(envColumn.size).toBe(1);
+  });
+
   it('refuses positional arguments', () => {
     expect(() => parseCliArgs(['serve'])).toThrow(HubConfigError);
   });
