@@ -116,7 +116,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       stats.rejectedUpgrades++;
       const r = err instanceof Rejected ? err : new Rejected(500, 'internal error');
       if (!(err instanceof Rejected)) logger.error({ err }, 'upgrade failed');
-      logger.debug({ status: r.status, url: req.url }, 'upgrade refused');
+      // The path only: a query string may carry a token.
+      logger.debug({ status: r.status, path: pathnameOf(req.url) }, 'upgrade refused');
       rejectUpgrade(socket, r.status, r.message);
       return;
     }
