@@ -16,6 +16,8 @@ export interface HubStats {
   pingsSent: number;
   connectionsTotal: number;
   rejectedUpgrades: number;
+  /** The same, by HTTP status (a small fixed set: 401, 403, 404, 409, 429, 500, 503). */
+  rejectedByStatus: Record<string, number>;
   hookErrors: number;
 }
 
@@ -30,5 +32,6 @@ export const createStats = (): HubStats => ({
   pingsSent: 0,
   connectionsTotal: 0,
   rejectedUpgrades: 0,
+  rejectedByStatus: {},
   hookErrors: 0,
 });

@@ -115,6 +115,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     } catch (err) {
       stats.rejectedUpgrades++;
       const r = err instanceof Rejected ? err : new Rejected(500, 'internal error');
+      stats.rejectedByStatus[r.status] = (stats.rejectedByStatus[r.status] ?? 0) + 1;
       if (!(err instanceof Rejected)) logger.error({ err }, 'upgrade failed');
       // The path only: a query string may carry a token.
       logger.debug({ status: r.status, path: pathnameOf(req.url) }, 'upgrade refused');

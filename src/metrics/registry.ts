@@ -86,7 +86,16 @@ export function createHubMetrics(src: MetricsSource): Registry {
       for (const d of tally.disconnects.values()) this.inc({ reason: d.reason, code: d.code }, d.count);
     },
   });
-  counter('actorhub_upgrades_rejected_total', 'Upgrade requests refused before the handshake (path, origin, capacity, authentication).', () => stats.rejectedUpgrades);
+  new Counter({
+    name: 'actorhub_upgrades_rejected_total',
+    help: 'Upgrade requests refused before the handshake, by HTTP status (404 path, 403 origin, 401/403/429 authentication, 409 duplicate id, 500 hook failure, 503 full/closing/auth timeout).',
+    labelNames: ['status'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [status, n] of Object.entries(stats.rejectedByStatus)) this.inc({ status }, n);
+    },
+  });
   counter('actorhub_messages_received_total', 'Messages received from clients.', () => stats.messagesIn);
   counter('actorhub_received_bytes_total', 'Payload bytes of the messages received from clients.', () => stats.bytesIn);
   counter('actorhub_messages_sent_total', 'Frames written to client sockets (one per recipient).', () => stats.messagesOut);

@@ -134,6 +134,22 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('actorhub_upgrades_rejected_total', () => {
+  it('counts refused upgrades by HTTP status', async () => {
+    h = await startRoutedHub({ origins: ['https://ok.example'], maxClients: 1 });
+    await expect(connect(h.ws.replace('/ws', '/elsewhere'))).rejects.toThrow(/404/);
+    await expect(connect(h.ws, { origin: 'https://evil.example' })).rejects.toThrow(/403/);
+    await expect(connect(h.ws, { origin: 'https://evil.example' })).rejects.toThrow(/403/);
+    await connect(h.ws, { origin: 'https://ok.example' });
+    await expect(connect(h.ws, { origin: 'https://ok.example' })).rejects.toThrow(/503/);
+    const m = await h.scrape();
+    expect(m.get('actorhub_upgrades_rejected_total', { status: '404' })).toBe(1);
+    expect(m.get('actorhub_upgrades_rejected_total', { status: '403' })).toBe(2);
+    expect(m.get('actorhub_upgrades_rejected_total', { status: '503' })).toBe(1);
+    expect(m.get('actorhub_connects_total')).toBe(1);
+  });
+});
+
 describe('actorhub_disconnects_total by reason and close code', () => {
   interface Case {
     readonly name: string;
