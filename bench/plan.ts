@@ -141,7 +141,7 @@ export function settingsFor(options: Options): Settings {
         idle: { sizes: [1000], concurrency: 100, settleMs: 500 },
         crossNode: { ...CROSS_NODE, sizes: [1000], warmupMs: 500, measureMs: 1500, latency: { ...CROSS_NODE.latency, warmupMs: 500, measureMs: 1500 } },
         churn: { ...CHURN, subscribers: 100, checkers: 4, workers: 10, warmupMs: 1000, churnMs: 3000, rssEveryMs: 250 },
-        ops: { sizes: [1000, 10_000, 50_000], batches: 5, batchSize: 200, broadcasts: 5 },
+        ops: { sizes: [1000, 50_000], batches: 5, batchSize: 200, broadcasts: 5 },
         quietWaitMs: 5_000,
         quietBudgetMs: 15_000,
       }

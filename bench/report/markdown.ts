@@ -17,6 +17,11 @@ export function markdown(results: Results, charts: readonly Chart[]): string {
     const c = charts.find((x) => x.file === file);
     return c ? `![${c.title}](performance/${c.file})` : '';
   };
+  /** Tables (by title prefix) and charts (by file) of a scenario, or one line when this run did not measure it. */
+  const section = (parts: readonly string[], only: string): string => {
+    const out = parts.map((p) => (p.endsWith('.svg') ? chart(p) : ts.some((x) => x.title.startsWith(p)) ? table(p) : '')).filter(Boolean);
+    return out.length ? out.join('\n\n') : `_Not measured in this run (it predates the scenario; the full \`npm run bench\` measures it, \`--only ${only}\` alone)._`;
+  };
   const allRows = [...summary.fanout, ...summary.latency, ...summary.idle, ...(summary.churn ?? [])];
   const failedChecks = [...summary.fanout, ...summary.latency, ...(summary.churn ?? [])].filter((r) => !checksPass(r.checks));
   const crossFailed = [...(summary.crossFanout ?? []), ...(summary.crossLatency ?? [])].filter((r) => !checksPass(r.checks));
@@ -188,25 +193,15 @@ ${chart('idle-connects.svg')}
 
 ## Cross-node (two actorhub nodes over a broker)
 
-${table('Cross-node fan-out')}
-
-${chart('crossnode-fanout.svg')}
-
-${table('Cross-node latency')}
-
-${chart('crossnode-latency.svg')}
+${section(['Cross-node fan-out', 'crossnode-fanout.svg', 'Cross-node latency', 'crossnode-latency.svg'], 'cross-node')}
 
 ## Churn
 
-${table('Churn')}
-
-${chart('churn-rss.svg')}
+${section(['Churn', 'churn-rss.svg'], 'churn')}
 
 ## Hub operations in-process
 
-${table('Hub operations')}
-
-${chart('ops-scaling.svg')}
+${section(['Hub operations', 'ops-scaling.svg'], 'ops')}
 
 ## Correctness and flags
 
