@@ -134,7 +134,7 @@ const bytesMiB = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
 async function execute(root: string, spec: Spec, options: Options, s: Settings, taskset: boolean, clkTck: number, started: Date): Promise<{ result: JobResult; brokerDropped?: number }> {
   const core = (c: number): number | undefined => (taskset ? c : undefined);
   if (spec.scenario === 'ops') {
-    const job = { clients: spec.n, batches: s.ops.batches, batchSize: s.ops.batchSize, broadcasts: s.ops.broadcasts };
+    const job = { clients: spec.n, warmupClients: s.ops.warmupClients, batches: s.ops.batches, batchSize: s.ops.batchSize, broadcasts: s.ops.broadcasts };
     return { result: await runChild(root, ['--expose-gc', 'dist/bench/ops/main.js', JSON.stringify(job)], core(0)) };
   }
   const peer = PEERS.find((p) => p.id === spec.peer)!;

@@ -10,6 +10,8 @@ import type { OpsResult } from '../types.js';
 
 export interface OpsJob {
   readonly clients: number;
+  /** Clients of a throwaway hub run first, so that every size is measured with warm (JIT-compiled) code. */
+  readonly warmupClients: number;
   readonly batches: number;
   readonly batchSize: number;
   readonly broadcasts: number;
@@ -27,7 +29,20 @@ function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(what);
 }
 
+/** Every operation measured below, on a hub of its own: the same warm-up whatever N is. */
+async function warmUp(clients: number): Promise<void> {
+  const hub = fakeHub(clients);
+  for (let i = 0; i < clients; i++) hub.register(`w${i}`);
+  for (let i = 0; i < clients / 2; i++) hub.actor.send({ type: 'hub.unregister', id: `w${i}` });
+  for (let i = 0; i < clients / 2; i++) hub.register(`v${i}`);
+  for (let k = 0; k < 5; k++) hub.actor.send({ type: 'hub.broadcast', data: 'x'.repeat(64) });
+  hub.actor.send({ type: 'hub.shutdown' });
+  await toPromise(hub.actor);
+}
+
 async function run(job: OpsJob): Promise<OpsResult> {
+  await warmUp(job.warmupClients);
+  gc();
   const n = job.clients;
   const hub = fakeHub(n + job.batchSize + 10);
   const wall0 = performance.now();

@@ -156,7 +156,9 @@ Scenarios:
    stable subscriber must have received the whole stream once, in order.
 6. **Hub operations in-process** (the hub machine of \`machines/hub.machine.ts\` with fake
    client writers and connections, no sockets; \`bench/ops/\`): a fresh process per size
-   (${(s.ops?.sizes ?? []).map((n) => n.toLocaleString('en-US')).join(', ')} registered clients), pinned to core 0, run with \`--expose-gc\`. At each size: ${s.ops?.batches ?? '–'} batches of
+   (${(s.ops?.sizes ?? []).map((n) => n.toLocaleString('en-US')).join(', ')} registered clients), pinned to core 0, run with \`--expose-gc\`. Each process first warms up on a
+   throwaway hub of ${(s.ops?.warmupClients ?? 5000).toLocaleString('en-US')} clients (every operation, so that every size is measured with
+   compiled code), then fills the measured hub ("fill": µs per client of that). At each size: ${s.ops?.batches ?? '–'} batches of
    ${s.ops?.batchSize ?? '–'} REGISTERs then the same ${s.ops?.batchSize ?? '–'} UNREGISTERs (\`hub.unregister\`, which closes the client and
    stops its actor), a garbage collection before each batch, µs/op = batch time / ${s.ops?.batchSize ?? '–'}, median of
    the batches; ${s.ops?.broadcasts ?? '–'} BROADCASTs to all N (ns per recipient); finally \`hub.shutdown\` until the hub
