@@ -153,7 +153,9 @@ Scenarios:
    are counted and the server's RSS is sampled every ${s.churn?.rssEveryMs ?? '–'} ms for ${(s.churn?.churnMs ?? 0) / 1000} s (first, last, max,
    least-squares slope, spread = (max − min) / first). Then the loops stop, \`/stats\` must come
    back to the baseline (the stable subscribers and the publisher) within ${(s.churn?.baselineTimeoutMs ?? 0) / 1000} s, and every
-   stable subscriber must have received the whole stream once, in order.
+   stable subscriber must have received the whole stream once, in order. The stream
+   (${((s.churn?.subscribers ?? 0) * (s.churn?.rate ?? 0)).toLocaleString('en-US')} deliveries/s) is kept well below every peer's fan-out capacity: a server
+   saturated by the stream would answer handshakes late, and the figure would measure that.
 6. **Hub operations in-process** (the hub machine of \`machines/hub.machine.ts\` with fake
    client writers and connections, no sockets; \`bench/ops/\`): a fresh process per size
    (${(s.ops?.sizes ?? []).map((n) => n.toLocaleString('en-US')).join(', ')} registered clients), pinned to core 0, run with \`--expose-gc\`. Each process first warms up on a
