@@ -40,7 +40,8 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-export async function startServer(root: string, peer: Peer, core: number | undefined): Promise<Server> {
+/** A server process: a peer, or one node of a cross-node run (its own id and arguments). */
+export async function startServer(root: string, peer: Pick<Peer, 'args'> & { readonly id: string }, core: number | undefined): Promise<Server> {
   const child = spawnNode(root, peer.args, core);
   let stdout = '';
   let stderr = '';
@@ -75,8 +76,12 @@ export async function startServer(root: string, peer: Peer, core: number | undef
   return { pid: child.pid, port, stop };
 }
 
-export async function runGenerator(root: string, job: Job, core: number | undefined): Promise<JobResult> {
-  const child = spawnNode(root, ['dist/bench/load/main.js', JSON.stringify(job)], core);
+export const runGenerator = (root: string, job: Job, core: number | undefined): Promise<JobResult> =>
+  runChild(root, ['dist/bench/load/main.js', JSON.stringify(job)], core);
+
+/** Runs a node script that prints one line "RESULT <json>" (a JobResult, or {"error": "..."}). */
+export async function runChild(root: string, args: readonly string[], core: number | undefined): Promise<JobResult> {
+  const child = spawnNode(root, args, core);
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -84,10 +89,10 @@ export async function runGenerator(root: string, job: Job, core: number | undefi
   if (!(await exited(child, GENERATOR_TIMEOUT_MS))) {
     child.kill('SIGKILL');
     await exited(child, 5_000);
-    throw new Error(`the generator did not finish within ${GENERATOR_TIMEOUT_MS} ms`);
+    throw new Error(`${args.find((a) => a.endsWith('.js')) ?? 'the child'} did not finish within ${GENERATOR_TIMEOUT_MS} ms`);
   }
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`the generator printed no result (exit ${child.exitCode ?? child.signalCode}): ${stderr.trim().slice(-500)}`);
+  if (!line) throw new Error(`${args.find((a) => a.endsWith('.js')) ?? 'the child'} printed no result (exit ${child.exitCode ?? child.signalCode}): ${stderr.trim().slice(-500)}`);
   const body = JSON.parse(line.slice(7)) as JobResult | { error: string };
   if ('error' in body) throw new Error(body.error);
   return body;

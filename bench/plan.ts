@@ -1,9 +1,14 @@
 /** Command-line options and what a full or a --quick run measures. */
 import { parseArgs } from 'node:util';
 import { PEERS, type PeerId } from './peers.js';
-import type { Counters } from './types.js';
+import type { Counters, Departure } from './types.js';
 
-export type Scenario = 'fanout' | 'latency' | 'idle';
+export type Scenario = 'fanout' | 'latency' | 'idle' | 'cross-node' | 'churn' | 'ops';
+export const SCENARIOS: readonly Scenario[] = ['fanout', 'latency', 'idle', 'cross-node', 'churn', 'ops'];
+
+/** Cross-node setups: actorhub alone (the reference), or two actorhub nodes over a broker. */
+export type ClusterSetup = 'single' | 'redis' | 'nats';
+export const SETUPS: readonly ClusterSetup[] = ['single', 'redis', 'nats'];
 
 export interface Options {
   readonly quick: boolean;
@@ -15,21 +20,50 @@ export interface Options {
   readonly docs: boolean;
   /** Only re-render the reports from bench/results/latest.json. */
   readonly reportOnly: boolean;
+  /** Brokers of the cross-node scenario. */
+  readonly redis: string;
+  readonly nats: string;
 }
 
 export interface Settings {
   readonly fanout: { readonly sizes: readonly number[]; readonly payloads: readonly number[]; readonly warmupMs: number; readonly measureMs: number; readonly window: number; readonly checkers: number };
   readonly latency: { readonly recipients: number; readonly rates: readonly number[]; readonly payload: number; readonly warmupMs: number; readonly measureMs: number; readonly checkers: number };
   readonly idle: { readonly sizes: readonly number[]; readonly concurrency: number; readonly settleMs: number };
+  readonly crossNode: {
+    readonly sizes: readonly number[];
+    readonly payload: number;
+    readonly window: number;
+    readonly warmupMs: number;
+    readonly measureMs: number;
+    readonly checkers: number;
+    readonly latency: { readonly recipients: number; readonly rate: number; readonly warmupMs: number; readonly measureMs: number; readonly checkers: number };
+  };
+  readonly churn: {
+    readonly subscribers: number;
+    readonly checkers: number;
+    readonly payload: number;
+    readonly rate: number;
+    readonly workers: number;
+    readonly mix: readonly Departure[];
+    readonly warmupMs: number;
+    readonly churnMs: number;
+    readonly maxCyclesPerWorker: number;
+    readonly rssEveryMs: number;
+    readonly baselineTimeoutMs: number;
+  };
+  readonly ops: { readonly sizes: readonly number[]; readonly warmupClients: number; readonly batches: number; readonly batchSize: number; readonly broadcasts: number };
   /** Longest wait for other processes to go quiet before a run, and all such waits of the suite together. */
   readonly quietWaitMs: number;
   readonly quietBudgetMs: number;
 }
 
 export const HELP = `npm run bench [-- options]
-  --quick              1 round, fewer sizes (N = 100, 1000; idle 1k); writes bench/results/quick.json, not the docs
+  --quick              1 round, fewer sizes and shorter runs of every scenario; writes bench/results/quick.json, not the docs
   --rounds R           rounds of A B C interleaving (default 3, --quick 1)
-  --only LIST          scenarios, comma-separated: fanout,latency,idle (default all)
+  --only LIST          scenarios, comma-separated: ${SCENARIOS.join(',')} (default all)
+                       (without --quick, the results file and docs then hold those scenarios only)
+  --redis URL          Redis of the cross-node scenario (default $REDIS_URL or redis://127.0.0.1:6379)
+  --nats URL           NATS of the cross-node scenario (default $NATS_URL or nats://127.0.0.1:4222)
   --peers LIST         raw-ws,socket.io,actorhub (default all)
   --counters raw|lib   counting subscribers: raw frame-header parsers (default) or the real client library
   --docs / --no-docs   regenerate docs/performance.md and docs/performance/*.svg (default: full run only)
@@ -42,7 +76,9 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
     options: {
       quick: { type: 'boolean', default: false },
       rounds: { type: 'string' },
-      only: { type: 'string', default: 'fanout,latency,idle' },
+      only: { type: 'string', default: SCENARIOS.join(',') },
+      redis: { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
+      nats: { type: 'string', default: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' },
       peers: { type: 'string', default: PEERS.map((p) => p.id).join(',') },
       counters: { type: 'string', default: 'raw' },
       docs: { type: 'boolean' },
@@ -64,13 +100,42 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
   return {
     quick: values.quick,
     rounds,
-    only: list(values.only, ['fanout', 'latency', 'idle'] as const, 'scenario'),
+    only: list(values.only, SCENARIOS, 'scenario'),
     peers: list(values.peers, PEERS.map((p) => p.id), 'peer'),
     counters: values.counters,
     docs: values['no-docs'] ? false : (values.docs ?? !values.quick),
     reportOnly: values['report-only'],
+    redis: values.redis,
+    nats: values.nats,
   };
 }
+
+const CROSS_NODE: Settings['crossNode'] = {
+  sizes: [1000, 5000],
+  payload: 64,
+  window: 32,
+  warmupMs: 500,
+  measureMs: 2000,
+  checkers: 4,
+  latency: { recipients: 1000, rate: 100, warmupMs: 500, measureMs: 4000, checkers: 10 },
+};
+
+// The stream (subscribers × rate deliveries/s) stays well below the slowest peer's fan-out
+// capacity (~100k/s for socket.io here): an overloaded server would make the churn figures
+// measure the stream instead.
+const CHURN: Settings['churn'] = {
+  subscribers: 1000,
+  checkers: 4,
+  payload: 64,
+  rate: 20,
+  workers: 20,
+  mix: ['close', 'fin', 'rst'],
+  warmupMs: 3000,
+  churnMs: 15_000,
+  maxCyclesPerWorker: 100_000,
+  rssEveryMs: 500,
+  baselineTimeoutMs: 10_000,
+};
 
 export function settingsFor(options: Options): Settings {
   return options.quick
@@ -78,6 +143,9 @@ export function settingsFor(options: Options): Settings {
         fanout: { sizes: [100, 1000], payloads: [64, 1024], warmupMs: 500, measureMs: 2000, window: 32, checkers: 4 },
         latency: { recipients: 1000, rates: [100], payload: 64, warmupMs: 1000, measureMs: 2000, checkers: 10 },
         idle: { sizes: [1000], concurrency: 100, settleMs: 500 },
+        crossNode: { ...CROSS_NODE, sizes: [1000], warmupMs: 500, measureMs: 1500, latency: { ...CROSS_NODE.latency, warmupMs: 500, measureMs: 1500 } },
+        churn: { ...CHURN, subscribers: 100, rate: 50, checkers: 4, workers: 10, warmupMs: 1000, churnMs: 3000, rssEveryMs: 250 },
+        ops: { sizes: [1000, 50_000], warmupClients: 5000, batches: 5, batchSize: 200, broadcasts: 5 },
         quietWaitMs: 5_000,
         quietBudgetMs: 15_000,
       }
@@ -85,6 +153,9 @@ export function settingsFor(options: Options): Settings {
         fanout: { sizes: [100, 1000, 5000], payloads: [64, 1024], warmupMs: 500, measureMs: 2000, window: 32, checkers: 4 },
         latency: { recipients: 1000, rates: [100, 20], payload: 64, warmupMs: 500, measureMs: 4000, checkers: 10 },
         idle: { sizes: [1000, 10_000], concurrency: 100, settleMs: 1000 },
+        crossNode: CROSS_NODE,
+        churn: CHURN,
+        ops: { sizes: [1000, 10_000, 50_000], warmupClients: 5000, batches: 9, batchSize: 500, broadcasts: 9 },
         quietWaitMs: 10_000,
         quietBudgetMs: 60_000,
       };

@@ -7,9 +7,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clockTicks, hasTaskset, runGenerator, startServer, waitForQuiet, type Server } from './harness.js';
+import { clusterStats, nodeArgs, probeBroker, waitForCluster } from './cluster.js';
+import { clockTicks, hasTaskset, runChild, runGenerator, startServer, waitForQuiet, type Server } from './harness.js';
 import { describeMachine } from './machine.js';
-import { HELP, parseOptions, settingsFor, type Options, type Scenario, type Settings } from './plan.js';
+import { HELP, parseOptions, settingsFor, SETUPS, type ClusterSetup, type Options, type Scenario, type Settings } from './plan.js';
 import { PEERS, type PeerId } from './peers.js';
 import { charts } from './report/charts.js';
 import { bytes, pct, si } from './report/format.js';
@@ -26,6 +27,9 @@ interface Spec {
   readonly n: number;
   readonly payload?: number;
   readonly rate?: number;
+  /** Cross-node: what is measured, and on which setup. */
+  readonly kind?: 'fanout' | 'latency';
+  readonly setup?: ClusterSetup;
 }
 
 function repoRoot(): string {
@@ -59,11 +63,41 @@ function plan(options: Options, s: Settings, fdLimit: number, notes: string[]): 
   if (options.only.includes('idle')) {
     for (const n of s.idle.sizes.filter((n) => fits(n, 'idle'))) rounds((round, peer) => specs.push({ scenario: 'idle', peer, round, n }));
   }
+  // Cross-node and ops measure actorhub alone: its setups take turns instead of the peers.
+  const setups = (add: (round: number, setup: ClusterSetup) => void): void => {
+    for (let round = 1; round <= options.rounds; round++) for (const setup of SETUPS) add(round, setup);
+  };
+  if (options.only.includes('cross-node')) {
+    const c = s.crossNode;
+    for (const n of c.sizes.filter((n) => fits(n, 'cross-node fan-out'))) {
+      setups((round, setup) => specs.push({ scenario: 'cross-node', kind: 'fanout', setup, peer: 'actorhub', round, n, payload: c.payload }));
+    }
+    if (fits(c.latency.recipients, 'cross-node latency')) {
+      setups((round, setup) => specs.push({ scenario: 'cross-node', kind: 'latency', setup, peer: 'actorhub', round, n: c.latency.recipients, payload: c.payload, rate: c.latency.rate }));
+    }
+  }
+  if (options.only.includes('churn') && fits(s.churn.subscribers + s.churn.workers, 'churn')) {
+    rounds((round, peer) => specs.push({ scenario: 'churn', peer, round, n: s.churn.subscribers, rate: s.churn.rate }));
+  }
+  if (options.only.includes('ops')) {
+    for (let round = 1; round <= options.rounds; round++) for (const n of s.ops.sizes) specs.push({ scenario: 'ops', peer: 'actorhub', round, n });
+  }
   return specs;
 }
 
-function job(spec: Spec, target: Target, options: Options, s: Settings): Job {
+function job(spec: Spec, target: Target, options: Options, s: Settings, second?: Target): Job {
   switch (spec.scenario) {
+    case 'cross-node': {
+      const c = s.crossNode;
+      const common = { target, ...(second ? { second } : {}), payload: c.payload, counters: options.counters };
+      return spec.kind === 'latency'
+        ? { scenario: 'latency', ...common, recipients: spec.n, rate: c.latency.rate, checkers: c.latency.checkers, warmupMs: c.latency.warmupMs, measureMs: c.latency.measureMs }
+        : { scenario: 'fanout', ...common, recipients: spec.n, window: c.window, checkers: c.checkers, warmupMs: c.warmupMs, measureMs: c.measureMs };
+    }
+    case 'churn':
+      return { scenario: 'churn', target, counters: options.counters, ...s.churn };
+    case 'ops':
+      throw new Error('ops runs in a process of its own, not in the load generator');
     case 'fanout':
       return { scenario: 'fanout', target, recipients: spec.n, payload: spec.payload ?? 64, counters: options.counters, ...s.fanout };
     case 'latency':
@@ -74,26 +108,71 @@ function job(spec: Spec, target: Target, options: Options, s: Settings): Job {
 }
 
 function describe(result: JobResult): string {
+  if (result.scenario === 'ops') {
+    const r = result;
+    return `REGISTER ${r.registerUs.median.toFixed(1)} µs/op, UNREGISTER ${r.unregisterUs.median.toFixed(1)} µs/op, BROADCAST ${r.broadcastNs.median.toFixed(0)} ns/recipient, shutdown ${r.shutdownMs.toFixed(0)} ms, heap ${bytesMiB(r.heapUsedBytes)}, CPU share ${pct(r.cpuShare)}${r.cpuShare < 0.9 ? ' NOISY' : ''}`;
+  }
   const cpu = `server ${pct(result.cpu.server)} (core ${pct(result.cpu.cores[0]?.busy ?? Number.NaN)}), generator ${pct(result.cpu.generator)} (core ${pct(result.cpu.cores[1]?.busy ?? Number.NaN)})`;
   const flags = `${generatorBound(result.cpu) ? ' GENERATOR-BOUND' : bothSaturated(result.cpu) ? ' (both cores saturated)' : ''}${noisy(result.cpu) ? ` NOISY (others ${pct(result.cpu.others)})` : ''}`;
   switch (result.scenario) {
     case 'fanout':
       return `${si(result.deliveriesPerSec)} deliveries/s, ${cpu}, ${checksText({ ...result.check })}${flags}`;
-    case 'latency':
-      return `p50 ${result.latency.p50.toFixed(2)} ms, p99 ${result.latency.p99.toFixed(2)} ms, max ${result.latency.max.toFixed(2)} ms, ${cpu}, ${checksText({ ...result.check })}${flags}`;
+    case 'latency': {
+      const nodes = result.latencyByNode?.map((p, i) => `node ${i + 1} p50 ${p.p50.toFixed(2)} / p99 ${p.p99.toFixed(2)} ms`).join(', ');
+      return `p50 ${result.latency.p50.toFixed(2)} ms, p99 ${result.latency.p99.toFixed(2)} ms, max ${result.latency.max.toFixed(2)} ms${nodes ? ` (${nodes})` : ''}, ${cpu}, ${checksText({ ...result.check })}${flags}`;
+    }
     case 'idle':
       return `${(result.rssPerConnBytes / 1024).toFixed(1)} KiB/connection, ${si(result.connectsPerSec)} connects/s, ${result.failed} failed${flags}`;
+    case 'churn':
+      return `${si(result.cyclesPerSec)} cycles/s (${result.cycles} measured, ${result.failedCycles} failed), clients ${result.finalClients}/${result.baseline} after ${Math.round(result.msToBaseline)} ms, RSS ${bytesMiB(result.rssFirst)} → ${bytesMiB(result.rssLast)} (max ${bytesMiB(result.rssMax)}), ${checksText({ ...result.check })}${flags}`;
   }
 }
 
-function writeReports(root: string, results: Results, docs: boolean): string[] {
+const bytesMiB = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
+
+/** One run: its servers (one peer, or one or two actorhub nodes), then the generator or the ops child. */
+async function execute(root: string, spec: Spec, options: Options, s: Settings, taskset: boolean, clkTck: number, started: Date): Promise<{ result: JobResult; brokerDropped?: number }> {
+  const core = (c: number): number | undefined => (taskset ? c : undefined);
+  if (spec.scenario === 'ops') {
+    const job = { clients: spec.n, warmupClients: s.ops.warmupClients, batches: s.ops.batches, batchSize: s.ops.batchSize, broadcasts: s.ops.broadcasts };
+    return { result: await runChild(root, ['--expose-gc', 'dist/bench/ops/main.js', JSON.stringify(job)], core(0)) };
+  }
+  const peer = PEERS.find((p) => p.id === spec.peer)!;
+  const servers: Server[] = [];
+  try {
+    if (spec.scenario === 'cross-node' && spec.setup !== undefined && spec.setup !== 'single') {
+      const setup = spec.setup;
+      const url = setup === 'redis' ? options.redis : options.nats;
+      await probeBroker(setup, url);
+      // A fresh prefix per run: leftovers of an earlier run (or another user of the broker) stay apart.
+      const prefix = `bench-${started.getTime().toString(36)}-${process.pid}-${spec.kind}-${spec.n}-r${spec.round}`;
+      // Both nodes share core 0 (the generator keeps core 1; the broker is not pinned).
+      for (const id of ['bench-node-1', 'bench-node-2']) servers.push(await startServer(root, { id: `${setup} ${id}`, args: nodeArgs(setup, url, prefix, id) }, core(0)));
+      const [one, two] = servers as [Server, Server];
+      await waitForCluster([{ port: one.port, id: 'bench-node-1' }, { port: two.port, id: 'bench-node-2' }]);
+      const target = (sv: Server): Target => ({ port: sv.port, path: peer.path, wire: peer.wire, serverPid: sv.pid, clkTck });
+      const result = await runGenerator(root, job(spec, target(one), options, s, target(two)), core(1));
+      const dropped = (await Promise.all(servers.map((sv) => clusterStats(sv.port)))).reduce((sum, v) => sum + v.broker.dropped, 0);
+      return { result, brokerDropped: dropped };
+    }
+    const server = await startServer(root, peer, core(0));
+    servers.push(server);
+    const target: Target = { port: server.port, path: peer.path, wire: peer.wire, serverPid: server.pid, clkTck };
+    return { result: await runGenerator(root, job(spec, target, options, s), core(1)) };
+  } finally {
+    await Promise.all(servers.map((sv) => sv.stop()));
+  }
+}
+
+/** `saved`: what goes into the JSON file when it differs from what the reports render (--report-only). */
+function writeReports(root: string, results: Results, docs: boolean, saved: Results = results): string[] {
   const written: string[] = [];
   const file = path.join(root, 'bench', 'results', `${results.mode === 'quick' ? 'quick' : 'latest'}.json`);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(file, `${JSON.stringify(saved, null, 1)}\n`);
   written.push(path.relative(root, file));
   if (docs) {
-    const drawn = charts(results.summary);
+    const drawn = charts(results.summary, results.runs);
     const dir = path.join(root, 'docs', 'performance');
     mkdirSync(dir, { recursive: true });
     for (const c of drawn) {
@@ -115,9 +194,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const root = repoRoot();
   if (options.reportOnly) {
     const saved = JSON.parse(readFileSync(path.join(root, 'bench', 'results', 'latest.json'), 'utf8')) as Results;
-    const results: Results = { ...saved, summary: summarise(saved.runs) };
+    // Results written before a scenario existed lack its settings: the method text then shows the defaults (its tables say "not measured").
+    const defaults = parseOptions([]) as Options;
+    const results: Results = {
+      ...saved,
+      options: { ...defaults, ...saved.options },
+      settings: { ...settingsFor({ ...defaults, quick: saved.mode === 'quick' }), ...saved.settings },
+      summary: summarise(saved.runs),
+    };
     process.stdout.write(`${textTables(results.summary)}\n`);
-    const written = writeReports(root, results, options.docs);
+    const written = writeReports(root, results, options.docs, { ...saved, summary: results.summary });
     process.stdout.write(`\nwrote ${written.join(', ')}\n`);
     return 0;
   }
@@ -140,25 +226,20 @@ async function main(argv: readonly string[]): Promise<number> {
   const runs: RunRecord[] = [];
   let quietBudget = settings.quietBudgetMs;
   for (const [i, spec] of specs.entries()) {
-    const peer = PEERS.find((p) => p.id === spec.peer)!;
-    const what = `[${i + 1}/${specs.length}] ${spec.scenario} N=${spec.n}${spec.scenario === 'fanout' ? ` ${bytes(spec.payload ?? 0)}` : ''}${spec.rate ? ` ${spec.rate} msg/s` : ''} ${peer.id} r${spec.round}`;
+    const who = spec.scenario === 'cross-node' ? `actorhub ${spec.setup === 'single' ? '1 node' : `2 nodes over ${spec.setup}`}` : spec.scenario === 'ops' ? 'hub machine' : spec.peer;
+    const what = `[${i + 1}/${specs.length}] ${spec.scenario}${spec.kind ? ` ${spec.kind}` : ''} N=${spec.n}${spec.scenario === 'fanout' ? ` ${bytes(spec.payload ?? 0)}` : ''}${spec.rate ? ` ${spec.rate} msg/s` : ''} ${who} r${spec.round}`;
     const quiet = await waitForQuiet(Math.min(settings.quietWaitMs, quietBudget));
     quietBudget = Math.max(0, quietBudget - quiet.waitedMs);
     if (quiet.load >= 0.25) log(`${what}: the machine is busy (${quiet.load.toFixed(2)} cores used by other processes); running anyway`);
-    let server: Server | undefined;
     const t0 = performance.now();
     try {
-      server = await startServer(root, peer, taskset ? 0 : undefined);
-      const target: Target = { port: server.port, path: peer.path, wire: peer.wire, serverPid: server.pid, clkTck };
-      const result = await runGenerator(root, job(spec, target, options, settings), taskset ? 1 : undefined);
-      runs.push({ ...spec, quietWaitMs: Math.round(quiet.waitedMs), durationMs: Math.round(performance.now() - t0), result });
-      log(`${what}: ${describe(result)}`);
+      const { result, brokerDropped } = await execute(root, spec, options, settings, taskset, clkTck, started);
+      runs.push({ ...spec, quietWaitMs: Math.round(quiet.waitedMs), durationMs: Math.round(performance.now() - t0), result, ...(brokerDropped === undefined ? {} : { brokerDropped }) });
+      log(`${what}: ${describe(result)}${brokerDropped ? `, broker dropped ${brokerDropped}` : ''}`);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       runs.push({ ...spec, quietWaitMs: Math.round(quiet.waitedMs), durationMs: Math.round(performance.now() - t0), error: message });
       log(`${what}: FAILED: ${message}`);
-    } finally {
-      await server?.stop();
     }
   }
 
@@ -181,8 +262,10 @@ async function main(argv: readonly string[]): Promise<number> {
   if (notes.length) process.stdout.write(`\n${notes.join('\n')}\n`);
   const written = writeReports(root, results, options.docs);
   process.stdout.write(`\n${runs.length} runs in ${Math.round(results.durationSec)} s; wrote ${written.join(', ')}\n`);
-  const failedChecks = [...results.summary.fanout, ...results.summary.latency].filter((r) => !checksPass(r.checks));
-  return runs.some((r) => r.error) || failedChecks.length ? 1 : 0;
+  const sm = results.summary;
+  const failedChecks = [...sm.fanout, ...sm.latency, ...(sm.crossFanout ?? []), ...(sm.crossLatency ?? []), ...(sm.churn ?? [])].filter((r) => !checksPass(r.checks));
+  const leaked = (sm.churn ?? []).filter((r) => r.returned < r.runs - r.errors.length);
+  return runs.some((r) => r.error) || failedChecks.length || leaked.length ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(

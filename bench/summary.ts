@@ -1,15 +1,20 @@
 /** From the runs to the figures: medians with min–max per peer, ratios to raw ws, flags, targets. */
 import { BASELINE, type PeerId } from './peers.js';
-import type { CpuReport, FanoutResult, IdleResult, JobResult, LatencyResult } from './types.js';
+import type { ClusterSetup, Scenario } from './plan.js';
+import type { ChurnResult, CpuReport, FanoutResult, IdleResult, JobResult, LatencyResult, OpsResult } from './types.js';
 import type { Correctness } from './types.js';
 
 export interface RunRecord {
-  readonly scenario: JobResult['scenario'];
+  readonly scenario: Scenario;
   readonly peer: PeerId;
   readonly round: number;
   readonly n: number;
   readonly payload?: number;
   readonly rate?: number;
+  /** Cross-node runs: what was measured, on which setup, and messages the nodes' broker adapters dropped. */
+  readonly kind?: 'fanout' | 'latency';
+  readonly setup?: ClusterSetup;
+  readonly brokerDropped?: number;
   readonly quietWaitMs: number;
   /** Wall time of the run: server start, generator, server stop. */
   readonly durationMs?: number;
@@ -44,9 +49,9 @@ export const noisy = (cpu: CpuReport): boolean => cpu.others >= 0.15;
 /** The correctness counters, summed over rounds. */
 export type Checks = Omit<Correctness, 'expected' | 'delivered'>;
 
-const sumChecks = (results: readonly (FanoutResult | LatencyResult)[]): Checks => {
+const sumChecks = (results: readonly (FanoutResult | LatencyResult | ChurnResult)[]): Checks => {
   const codes = new Set<number>();
-  const sum = (f: (r: FanoutResult | LatencyResult) => number): number => results.reduce((s, r) => s + f(r), 0);
+  const sum = (f: (r: FanoutResult | LatencyResult | ChurnResult) => number): number => results.reduce((s, r) => s + f(r), 0);
   for (const r of results) for (const c of r.check.closeCodes) codes.add(c);
   return {
     lost: sum((r) => r.check.lost),
@@ -116,24 +121,104 @@ export interface IdleRow extends Group {
   readonly failedConnections: number;
 }
 
+/** Cross-node fan-out: one setup (1 node, or 2 nodes over a broker) at one N. */
+export interface CrossFanoutRow extends Group {
+  readonly setup: ClusterSetup;
+  readonly n: number;
+  readonly deliveriesPerSec: Stat;
+  /** Ratio of medians to the single node; per-round ratios (the single node ran just before). */
+  readonly ratio: number | undefined;
+  readonly roundRatio: Stat;
+  /** Both nodes' CPU together, and the core they share. */
+  readonly serverCpu: Stat;
+  readonly serverCore: Stat;
+  readonly generatorCore: Stat;
+  readonly serverNsPerDelivery: Stat;
+  readonly p99: Stat;
+  readonly brokerDropped: number;
+  readonly checks: Checks;
+}
+
+/** Cross-node latency: the checkers on node 1 (the publisher's) and on node 2. */
+export interface CrossLatencyRow extends Group {
+  readonly setup: ClusterSetup;
+  readonly n: number;
+  readonly rate: number;
+  readonly node1: { readonly p50: Stat; readonly p99: Stat };
+  readonly node2: { readonly p50: Stat; readonly p99: Stat } | undefined;
+  /** Per round: node 2 minus node 1, ms (what the broker adds). */
+  readonly brokerP50: Stat;
+  readonly brokerP99: Stat;
+  readonly serverCore: Stat;
+  readonly brokerDropped: number;
+  readonly checks: Checks;
+}
+
+export interface ChurnRow extends Group {
+  /** The stable subscribers (n, like the other rows). */
+  readonly n: number;
+  readonly subscribers: number;
+  readonly rate: number;
+  readonly cyclesPerSec: Stat;
+  readonly ratio: number | undefined;
+  readonly roundRatio: Stat;
+  readonly failedCycles: number;
+  /** Runs whose /stats came back to the baseline, and how long it took. */
+  readonly returned: number;
+  readonly msToBaseline: Stat;
+  readonly rssFirst: Stat;
+  readonly rssLast: Stat;
+  readonly rssMax: Stat;
+  readonly rssSlope: Stat;
+  readonly rssSpread: Stat;
+  readonly serverCore: Stat;
+  readonly checks: Checks;
+}
+
+export interface OpsRow {
+  readonly n: number;
+  readonly runs: number;
+  readonly errors: readonly string[];
+  /** Medians over the runs of each run's median over its batches. */
+  readonly registerUs: Stat;
+  readonly unregisterUs: Stat;
+  readonly broadcastNs: Stat;
+  readonly shutdownMs: Stat;
+  readonly fillUs: Stat;
+  readonly heapBytes: Stat;
+  /** CPU time / wall time: below 0.9, the process waited for its core (flagged noisy). */
+  readonly cpuShare: Stat;
+  /** To the smallest size measured (1k): 2× is the target. */
+  readonly registerRatio: number | undefined;
+  readonly unregisterRatio: number | undefined;
+  readonly broadcastRatio: number | undefined;
+}
+
 export interface TargetCheck {
   readonly what: string;
   readonly target: string;
   readonly measured: number | undefined;
   readonly met: boolean | undefined;
+  /** How `measured` reads: a ratio (default) or milliseconds. */
+  readonly unit?: 'ratio' | 'ms';
 }
 
 export interface Summary {
   readonly fanout: readonly FanoutRow[];
   readonly latency: readonly LatencyRow[];
   readonly idle: readonly IdleRow[];
+  /** Absent in results written before these scenarios existed. */
+  readonly crossFanout?: readonly CrossFanoutRow[];
+  readonly crossLatency?: readonly CrossLatencyRow[];
+  readonly churn?: readonly ChurnRow[];
+  readonly ops?: readonly OpsRow[];
   readonly targets: readonly TargetCheck[];
 }
 
-function groups<R extends JobResult>(runs: readonly RunRecord[], scenario: R['scenario'], key: (r: RunRecord) => string) {
+function groups<R extends JobResult>(runs: readonly RunRecord[], scenario: Scenario, key: (r: RunRecord) => string, only: (r: RunRecord) => boolean = () => true) {
   const out = new Map<string, { records: RunRecord[]; results: R[] }>();
   for (const run of runs) {
-    if (run.scenario !== scenario) continue;
+    if (run.scenario !== scenario || !only(run)) continue;
     const k = key(run);
     const g = out.get(k) ?? { records: [], results: [] };
     g.records.push(run);
@@ -271,5 +356,136 @@ export function summarise(runs: readonly RunRecord[]): Summary {
     check('memory per idle connection, 10k', '≤ 1.3× raw ws', idle10k?.ratioRss, (v) => v <= 1.3),
     check('connects/s, 10k', '≥ 1.0× raw ws', idle10k?.ratioConnects, (v) => v >= 1.0),
   ];
-  return { fanout: fanoutRows, latency: latencyRows, idle: idleRows, targets };
+  const cross = crossNode(runs);
+  const churn = churnRows(runs);
+  const ops = opsRows(runs);
+  const big = ops.find((r) => r.n === 50_000);
+  if (big) {
+    targets.push(
+      check('REGISTER µs/op, 50k vs 1k clients (hub machine)', '≤ 2×', big.registerRatio, (v) => v <= 2),
+      check('UNREGISTER µs/op, 50k vs 1k clients', '≤ 2×', big.unregisterRatio, (v) => v <= 2),
+      check('BROADCAST ns/recipient, 50k vs 1k clients', '≤ 2×', big.broadcastRatio, (v) => v <= 2),
+      { ...check('shutdown with 50k clients (hub machine)', '< 1000 ms', big.shutdownMs.median, (v) => v < 1000), unit: 'ms' as const },
+    );
+  }
+  return { fanout: fanoutRows, latency: latencyRows, idle: idleRows, ...cross, churn, ops, targets };
+}
+
+/** The same round's single-node run: cross-node ratios are taken against it. */
+const singleOf = (runs: readonly RunRecord[], rec: RunRecord): RunRecord | undefined =>
+  runs.find((b) => b.scenario === 'cross-node' && b.setup === 'single' && b.kind === rec.kind && b.round === rec.round && b.n === rec.n);
+
+function crossNode(runs: readonly RunRecord[]): { crossFanout: CrossFanoutRow[]; crossLatency: CrossLatencyRow[] } {
+  const crossFanout: CrossFanoutRow[] = [];
+  const dropped = (records: readonly RunRecord[]): number => records.reduce((sum, r) => sum + (r.brokerDropped ?? 0), 0);
+  for (const { records, results } of groups<FanoutResult>(runs, 'cross-node', (r) => `${r.n}/${r.setup}`, (r) => r.kind === 'fanout').values()) {
+    const first = records[0]!;
+    const perRound: number[] = [];
+    for (const rec of records) {
+      const base = singleOf(runs, rec)?.result;
+      if (rec.result?.scenario === 'fanout' && base?.scenario === 'fanout' && base.deliveriesPerSec > 0) perRound.push(rec.result.deliveriesPerSec / base.deliveriesPerSec);
+    }
+    crossFanout.push({
+      ...groupInfo(first.peer, records, results.map((r) => r.cpu)),
+      setup: first.setup ?? 'single',
+      n: first.n,
+      deliveriesPerSec: stat(results.map((r) => r.deliveriesPerSec)),
+      ratio: undefined,
+      roundRatio: stat(perRound),
+      serverCpu: stat(results.map((r) => r.cpu.server)),
+      serverCore: stat(results.map((r) => r.cpu.cores[0]?.busy ?? Number.NaN)),
+      generatorCore: stat(results.map((r) => r.cpu.cores[1]?.busy ?? Number.NaN)),
+      serverNsPerDelivery: stat(results.map((r) => r.serverNsPerDelivery)),
+      p99: stat(results.map((r) => r.latency.p99)),
+      brokerDropped: dropped(records),
+      checks: sumChecks(results),
+    });
+  }
+  const fanoutRows = crossFanout.map((row) => {
+    const base = crossFanout.find((b) => b.setup === 'single' && b.n === row.n);
+    return { ...row, ratio: ratio(row.deliveriesPerSec.median, base?.deliveriesPerSec.median) };
+  });
+
+  const crossLatency: CrossLatencyRow[] = [];
+  for (const { records, results } of groups<LatencyResult>(runs, 'cross-node', (r) => `${r.n}/${r.rate}/${r.setup}`, (r) => r.kind === 'latency').values()) {
+    const first = records[0]!;
+    const node = (i: number) => ({ p50: stat(results.map((r) => (r.latencyByNode?.[i] ?? r.latency).p50)), p99: stat(results.map((r) => (r.latencyByNode?.[i] ?? r.latency).p99)) });
+    const two = results.every((r) => r.latencyByNode?.length === 2);
+    const diff = (f: 'p50' | 'p99') => stat(results.flatMap((r) => (r.latencyByNode?.length === 2 ? [r.latencyByNode[1]![f] - r.latencyByNode[0]![f]] : [])));
+    crossLatency.push({
+      ...groupInfo(first.peer, records, results.map((r) => r.cpu)),
+      setup: first.setup ?? 'single',
+      n: first.n,
+      rate: first.rate ?? 0,
+      node1: node(0),
+      node2: two && results.length ? node(1) : undefined,
+      brokerP50: diff('p50'),
+      brokerP99: diff('p99'),
+      serverCore: stat(results.map((r) => r.cpu.cores[0]?.busy ?? Number.NaN)),
+      brokerDropped: dropped(records),
+      checks: sumChecks(results),
+    });
+  }
+  return { crossFanout: fanoutRows, crossLatency };
+}
+
+function churnRows(runs: readonly RunRecord[]): ChurnRow[] {
+  const rows: ChurnRow[] = [];
+  for (const { records, results } of groups<ChurnResult>(runs, 'churn', (r) => `${r.n}/${r.peer}`).values()) {
+    const first = records[0]!;
+    const p = (f: (r: ChurnResult) => number): Stat => stat(results.map(f));
+    rows.push({
+      ...groupInfo(first.peer, records, results.map((r) => r.cpu)),
+      n: first.n,
+      subscribers: first.n,
+      rate: first.rate ?? 0,
+      cyclesPerSec: p((r) => r.cyclesPerSec),
+      ratio: undefined,
+      roundRatio: roundRatios(runs, records, (r) => (r.scenario === 'churn' ? r.cyclesPerSec : undefined)),
+      failedCycles: results.reduce((sum, r) => sum + r.failedCycles, 0),
+      returned: results.filter((r) => r.returnedToBaseline).length,
+      msToBaseline: p((r) => r.msToBaseline),
+      rssFirst: p((r) => r.rssFirst),
+      rssLast: p((r) => r.rssLast),
+      rssMax: p((r) => r.rssMax),
+      rssSlope: p((r) => r.rssSlopeBytesPerSec),
+      rssSpread: p((r) => r.rssSpread),
+      serverCore: p((r) => r.cpu.cores[0]?.busy ?? Number.NaN),
+      checks: sumChecks(results),
+    });
+  }
+  return rows.map((row) => {
+    const base = rows.find((b) => b.peer === BASELINE && b.subscribers === row.subscribers);
+    return { ...row, ratio: ratio(row.cyclesPerSec.median, base?.cyclesPerSec.median) };
+  });
+}
+
+function opsRows(runs: readonly RunRecord[]): OpsRow[] {
+  const rows: OpsRow[] = [];
+  for (const { records, results } of groups<OpsResult>(runs, 'ops', (r) => String(r.n)).values()) {
+    const p = (f: (r: OpsResult) => number): Stat => stat(results.map(f));
+    rows.push({
+      n: records[0]!.n,
+      runs: records.length,
+      errors: records.flatMap((r) => (r.error ? [`round ${r.round}: ${r.error}`] : [])),
+      registerUs: p((r) => r.registerUs.median),
+      unregisterUs: p((r) => r.unregisterUs.median),
+      broadcastNs: p((r) => r.broadcastNs.median),
+      shutdownMs: p((r) => r.shutdownMs),
+      fillUs: p((r) => r.fillUsPerClient),
+      heapBytes: p((r) => r.heapUsedBytes),
+      cpuShare: p((r) => r.cpuShare ?? Number.NaN),
+      registerRatio: undefined,
+      unregisterRatio: undefined,
+      broadcastRatio: undefined,
+    });
+  }
+  rows.sort((a, b) => a.n - b.n);
+  const base = rows[0];
+  return rows.map((row) => ({
+    ...row,
+    registerRatio: ratio(row.registerUs.median, base?.registerUs.median),
+    unregisterRatio: ratio(row.unregisterUs.median, base?.unregisterUs.median),
+    broadcastRatio: ratio(row.broadcastNs.median, base?.broadcastNs.median),
+  }));
 }

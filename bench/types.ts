@@ -18,6 +18,8 @@ export interface Target {
 export interface FanoutJob {
   readonly scenario: 'fanout';
   readonly target: Target;
+  /** Cross-node runs: a second node; recipients are split half/half, the publisher stays on `target`. */
+  readonly second?: Target;
   /** Clients that receive every message (counters + checkers); the publisher is one more. */
   readonly recipients: number;
   readonly checkers: number;
@@ -32,6 +34,8 @@ export interface FanoutJob {
 export interface LatencyJob {
   readonly scenario: 'latency';
   readonly target: Target;
+  /** Cross-node runs: a second node (see FanoutJob.second). */
+  readonly second?: Target;
   readonly recipients: number;
   readonly checkers: number;
   readonly payload: number;
@@ -51,7 +55,32 @@ export interface IdleJob {
   readonly settleMs: number;
 }
 
-export type Job = FanoutJob | LatencyJob | IdleJob;
+/** How a churning client leaves: a close frame (1000), TCP FIN without one, or TCP RST. */
+export type Departure = 'close' | 'fin' | 'rst';
+
+export interface ChurnJob {
+  readonly scenario: 'churn';
+  readonly target: Target;
+  /** The stable audience: subscribers (counters + checkers) and one publisher at `rate`. */
+  readonly subscribers: number;
+  readonly checkers: number;
+  readonly payload: number;
+  readonly rate: number;
+  /** Connect/disconnect loops running at once; departures go round-robin through `mix`. */
+  readonly workers: number;
+  readonly mix: readonly Departure[];
+  /** Churn before RSS sampling and cycle counting start. */
+  readonly warmupMs: number;
+  readonly churnMs: number;
+  /** Per-worker bound on cycles (the loops stop at churnMs or here, whichever comes first). */
+  readonly maxCyclesPerWorker: number;
+  readonly rssEveryMs: number;
+  /** Longest wait for /stats to return to the baseline once the churn stopped. */
+  readonly baselineTimeoutMs: number;
+  readonly counters: Counters;
+}
+
+export type Job = FanoutJob | LatencyJob | IdleJob | ChurnJob;
 
 /** Latency percentiles in milliseconds, from the checkers' hdr histograms (µs resolution). */
 export interface Percentiles {
@@ -83,8 +112,10 @@ export interface Correctness {
 
 /** CPU over the measured window, as fractions of one core. */
 export interface CpuReport {
-  /** utime + stime of the server process (/proc/PID/stat). */
+  /** utime + stime of the server process (/proc/PID/stat); of both nodes together in cross-node runs. */
   readonly server: number;
+  /** Cross-node runs: each node's share. */
+  readonly servers?: readonly number[];
   /** user + system of the generator process. */
   readonly generator: number;
   /** Every core's busy fraction, softirq included (the server is pinned to core 0, the generator to core 1). */
@@ -102,9 +133,11 @@ export interface FanoutResult {
   readonly deliveriesPerSec: number;
   readonly messagesPerSec: number;
   readonly cpu: CpuReport;
-  /** Server process CPU time per delivery. */
+  /** Server process CPU time per delivery (cross-node: both servers' CPU together). */
   readonly serverNsPerDelivery: number;
   readonly latency: Percentiles;
+  /** Cross-node runs: the checkers on node 1, then those on node 2. */
+  readonly latencyByNode?: readonly Percentiles[];
   readonly check: Correctness;
 }
 
@@ -117,6 +150,7 @@ export interface LatencyResult {
   /** Server process CPU time per delivery made in the measured window. */
   readonly serverNsPerDelivery: number;
   readonly latency: Percentiles;
+  readonly latencyByNode?: readonly Percentiles[];
   readonly check: Correctness;
 }
 
@@ -134,4 +168,61 @@ export interface IdleResult {
   readonly cpu: CpuReport;
 }
 
-export type JobResult = FanoutResult | LatencyResult | IdleResult;
+export interface RssSample {
+  /** ms since sampling started. */
+  readonly t: number;
+  readonly rss: number;
+}
+
+export interface ChurnResult {
+  readonly scenario: 'churn';
+  /** Clients /stats reported before the churn: the stable subscribers and the publisher. */
+  readonly baseline: number;
+  /** Cycles (connect, handshake, leave) completed in the measured window, and per departure kind. */
+  readonly cycles: number;
+  readonly cyclesByKind: Readonly<Record<Departure, number>>;
+  readonly cyclesPerSec: number;
+  /** Connects or departures that failed or timed out (all windows). */
+  readonly failedCycles: number;
+  readonly totalCycles: number;
+  /** /stats after the churn stopped: back at the baseline, and how long that took. */
+  readonly finalClients: number;
+  readonly returnedToBaseline: boolean;
+  readonly msToBaseline: number;
+  /** Server RSS sampled over the measured window (after the warm-up). */
+  readonly rss: readonly RssSample[];
+  readonly rssFirst: number;
+  readonly rssLast: number;
+  readonly rssMax: number;
+  /** Least-squares slope over the window, bytes per second. */
+  readonly rssSlopeBytesPerSec: number;
+  /** (max − min) / first. */
+  readonly rssSpread: number;
+  readonly sent: number;
+  readonly cpu: CpuReport;
+  /** The stable subscribers' checks: every message of the stream, once, in order. */
+  readonly check: Correctness;
+  readonly latency: Percentiles;
+}
+
+/** In-process hub operations (bench/ops): no sockets, fake writers. */
+export interface OpsResult {
+  readonly scenario: 'ops';
+  readonly clients: number;
+  /** µs per operation: median, min, max over the batches. */
+  readonly registerUs: { readonly median: number; readonly min: number; readonly max: number };
+  readonly unregisterUs: { readonly median: number; readonly min: number; readonly max: number };
+  /** ns per recipient of one hub.broadcast, over the repetitions. */
+  readonly broadcastNs: { readonly median: number; readonly min: number; readonly max: number };
+  /** hub.shutdown until the hub actor is done (every client closed and removed). */
+  readonly shutdownMs: number;
+  /** Registering the N clients in the first place, µs per client. */
+  readonly fillUsPerClient: number;
+  readonly heapUsedBytes: number;
+  readonly batches: number;
+  readonly batchSize: number;
+  /** CPU time / wall time of the process over the run: well below 1, it waited for its core (a busy machine). */
+  readonly cpuShare: number;
+}
+
+export type JobResult = FanoutResult | LatencyResult | IdleResult | ChurnResult | OpsResult;

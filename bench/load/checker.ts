@@ -54,3 +54,7 @@ export function percentiles(histograms: readonly Histogram[]): Percentiles {
     count: all.totalCount,
   };
 }
+
+/** Percentiles of the checkers on each node of a cross-node run (node 1, then node 2). */
+export const byNode = (audience: { readonly checkers: readonly Checker[]; readonly checkerNode: readonly number[] }): Percentiles[] =>
+  [0, 1].map((node) => percentiles(audience.checkers.filter((_, i) => audience.checkerNode[i] === node).map((c) => c.histogram)));

@@ -5,15 +5,16 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openAudience } from './audience.js';
-import { percentiles } from './checker.js';
+import { byNode, percentiles } from './checker.js';
 import { makePayload } from './payload.js';
 import { until } from './server-stats.js';
 import { cpuReport, snapshot, windowBetween } from './window.js';
 import type { FanoutJob, FanoutResult } from '../types.js';
 
 export async function runFanout(job: FanoutJob): Promise<FanoutResult> {
-  const audience = await openAudience(job.target, job.recipients, job.checkers, job.payload, job.counters);
+  const audience = await openAudience(job.target, job.recipients, job.checkers, job.payload, job.counters, job.second);
   const { tally, publisher, checkers } = audience;
+  const servers = job.second ? [job.target.serverPid, job.second.serverPid] : job.target.serverPid;
   const n = job.recipients;
   let sent = 0;
   let sending = true;
@@ -32,12 +33,12 @@ export async function runFanout(job: FanoutJob): Promise<FanoutResult> {
   pump();
 
   await sleep(job.warmupMs);
-  const a = snapshot(job.target.serverPid);
+  const a = snapshot(servers);
   const totalA = tally.total;
   const sentA = sent;
   for (const c of checkers) c.recordFrom = sent;
   await sleep(job.measureMs);
-  const b = snapshot(job.target.serverPid);
+  const b = snapshot(servers);
   const totalB = tally.total;
   const sentB = sent;
   for (const c of checkers) c.recordTo = sent;
@@ -62,6 +63,7 @@ export async function runFanout(job: FanoutJob): Promise<FanoutResult> {
     cpu: cpuReport(w),
     serverNsPerDelivery: deliveries > 0 ? (w.serverCpuSeconds * 1e9) / deliveries : 0,
     latency: percentiles(checkers.map((c) => c.histogram)),
+    ...(job.second ? { latencyByNode: byNode(audience) } : {}),
     check,
   };
 }

@@ -2,6 +2,7 @@
  * The load generator, a process of its own: node dist/bench/load/main.js '<job as JSON>'.
  * Prints one line "RESULT <json>" (a JobResult, or {"error": "..."}) and exits.
  */
+import { runChurn } from './churn.js';
 import { runFanout } from './fanout.js';
 import { runIdle } from './idle.js';
 import { runLatency } from './latency.js';
@@ -25,6 +26,8 @@ async function main(): Promise<JobResult> {
       return runLatency(job);
     case 'idle':
       return runIdle(job);
+    case 'churn':
+      return runChurn(job);
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import type { Wire } from '../types.js';
+import type { Departure, Wire } from '../types.js';
 
 /** Every delivery counted by any client of the generator; `wake` runs once total reaches wakeAt. */
 export class Tally {
@@ -23,8 +23,8 @@ export class Tally {
 const SHARED = Buffer.allocUnsafe(256 * 1024);
 
 /** A masked (client-to-server) frame. */
-export function maskedFrame(opcode: number, text: string): Buffer {
-  const payload = Buffer.from(text);
+export function maskedFrame(opcode: number, text: string | Buffer): Buffer {
+  const payload = typeof text === 'string' ? Buffer.from(text) : text;
   const len = payload.length;
   const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
   const frame = Buffer.allocUnsafe(2 + ext + 4 + len);
@@ -44,6 +44,8 @@ export function maskedFrame(opcode: number, text: string): Buffer {
 }
 
 const PONG = maskedFrame(0xa, '');
+/** A close frame with code 1000 (the payload is the code, big-endian). */
+const CLOSE_NORMAL = maskedFrame(0x8, Buffer.from([0x03, 0xe8]));
 const EIO_PONG = maskedFrame(0x1, '3');
 const SIO_CONNECT = maskedFrame(0x1, '40');
 
@@ -112,6 +114,32 @@ export class RawClient {
         this.closed = true;
         if (!this.ready) this.onFail(new Error('connection closed before the handshake finished'));
       });
+    });
+  }
+
+  /**
+   * Leaves as a churning client does, resolving once the socket is closed (at most timeoutMs,
+   * then RST): 'close' sends a close frame (1000) and waits for the server to close, 'fin'
+   * ends the TCP stream without a close frame, 'rst' resets it. Resolves false on a timeout.
+   */
+  leave(kind: Departure, timeoutMs: number): Promise<boolean> {
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return Promise.resolve(true);
+    if (kind === 'rst') {
+      socket.resetAndDestroy();
+      return Promise.resolve(true);
+    }
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        socket.resetAndDestroy();
+        resolve(false);
+      }, timeoutMs);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      if (kind === 'close') socket.write(CLOSE_NORMAL);
+      else socket.end();
     });
   }
 

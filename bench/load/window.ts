@@ -11,15 +11,16 @@ export interface Snapshot {
   readonly t: number;
   readonly cpu: NodeJS.CpuUsage;
   readonly serverTicks: number;
+  /** Per server, when several were measured (cross-node). */
+  readonly perServer: readonly number[];
   readonly cores: readonly CoreTicks[];
 }
 
-export const snapshot = (serverPid: number): Snapshot => ({
-  t: performance.now(),
-  cpu: process.cpuUsage(),
-  serverTicks: cpuTicks(serverPid),
-  cores: coreTicks(),
-});
+/** `servers`: the pid of the server under test, or of every node of a cross-node run. */
+export const snapshot = (servers: number | readonly number[]): Snapshot => {
+  const perServer = (typeof servers === 'number' ? [servers] : servers).map(cpuTicks);
+  return { t: performance.now(), cpu: process.cpuUsage(), serverTicks: perServer.reduce((a, b) => a + b, 0), perServer, cores: coreTicks() };
+};
 
 export interface Window {
   readonly ms: number;
@@ -27,6 +28,8 @@ export interface Window {
   readonly serverCpu: number;
   readonly generatorCpu: number;
   readonly serverCpuSeconds: number;
+  /** Fractions of one core per server (one entry unless several were measured). */
+  readonly perServer: readonly number[];
   /** Per core: busy fraction (softirq included) and the softirq part. */
   readonly cores: readonly { readonly busy: number; readonly softirq: number }[];
   /** CPU charged to processes other than the server and the generator (the machine is not quiet if this is high). */
@@ -46,7 +49,14 @@ export function windowBetween(a: Snapshot, b: Snapshot, clkTck: number): Window 
     return { busy: (core.busy - before.busy) / total, softirq: (core.softirq - before.softirq) / total };
   });
   const othersCpu = Math.max(0, processTicks / clkTck / seconds - serverCpuSeconds / seconds - generatorSeconds / seconds);
-  return { ms, serverCpu: serverCpuSeconds / seconds, generatorCpu: generatorSeconds / seconds, serverCpuSeconds, cores, othersCpu };
+  const perServer = b.perServer.map((ticks, i) => (ticks - (a.perServer[i] ?? ticks)) / clkTck / seconds);
+  return { ms, serverCpu: serverCpuSeconds / seconds, generatorCpu: generatorSeconds / seconds, serverCpuSeconds, perServer, cores, othersCpu };
 }
 
-export const cpuReport = (w: Window): CpuReport => ({ server: w.serverCpu, generator: w.generatorCpu, cores: w.cores, others: w.othersCpu });
+export const cpuReport = (w: Window): CpuReport => ({
+  server: w.serverCpu,
+  ...(w.perServer.length > 1 ? { servers: w.perServer } : {}),
+  generator: w.generatorCpu,
+  cores: w.cores,
+  others: w.othersCpu,
+});

@@ -1,6 +1,6 @@
 /** The charts of docs/performance.md, drawn from a summary. */
 import { PEERS } from '../peers.js';
-import type { Stat, Summary } from '../summary.js';
+import type { RunRecord, Stat, Summary } from '../summary.js';
 import { bytes, ms, si } from './format.js';
 import { barChart, lineChart } from './svg.js';
 
@@ -12,8 +12,9 @@ export interface Chart {
 
 const v = (s: Stat) => ({ y: s.median, lo: s.min, hi: s.max });
 
-export function charts(summary: Summary): Chart[] {
+export function charts(summary: Summary, runs: readonly RunRecord[] = []): Chart[] {
   const out: Chart[] = [];
+  out.push(...crossNodeCharts(summary), ...churnCharts(summary, runs), ...opsCharts(summary));
   const peers = PEERS.filter((p) => [...summary.fanout, ...summary.latency, ...summary.idle].some((r) => r.peer === p.id));
 
   for (const payload of [...new Set(summary.fanout.map((r) => r.payload))].sort((a, b) => a - b)) {
@@ -80,4 +81,110 @@ export function charts(summary: Summary): Chart[] {
     });
   }
   return out;
+}
+
+const SETUP_SERIES = [
+  { setup: 'single', label: 'actorhub, 1 node', color: '#dc2626' },
+  { setup: 'redis', label: '2 nodes, Redis', color: '#7c3aed' },
+  { setup: 'nats', label: '2 nodes, NATS', color: '#059669' },
+] as const;
+
+function crossNodeCharts(summary: Summary): Chart[] {
+  const out: Chart[] = [];
+  const fan = summary.crossFanout ?? [];
+  if (fan.length) {
+    const ns = [...new Set(fan.map((r) => r.n))].sort((a, b) => a - b);
+    const title = 'Cross-node fan-out: deliveries/s, 1 node vs 2 nodes';
+    out.push({
+      file: 'crossnode-fanout.svg',
+      title,
+      svg: barChart({
+        title,
+        xLabel: 'recipients (half on each node for 2 nodes), 64 B',
+        yLabel: 'deliveries / s (median, min–max)',
+        groups: ns.map((n) => `N = ${n.toLocaleString('en-US')}`),
+        log: false,
+        series: SETUP_SERIES.map((s) => ({ label: s.label, color: s.color, values: ns.map((n) => { const r = fan.find((x) => x.n === n && x.setup === s.setup); return r ? v(r.deliveriesPerSec) : undefined; }) })),
+        yFormat: si,
+      }),
+    });
+  }
+  const lat = summary.crossLatency ?? [];
+  if (lat.length) {
+    const r0 = lat[0]!;
+    const title = `Cross-node latency at ${r0.rate} msg/s, N = ${r0.n}: node 1 vs node 2`;
+    out.push({
+      file: 'crossnode-latency.svg',
+      title,
+      svg: barChart({
+        title,
+        xLabel: 'checkers on the publisher\'s node (1) and on the other node (2)',
+        yLabel: 'ms from send to receive (log scale)',
+        groups: ['node 1 p50', 'node 2 p50', 'node 1 p99', 'node 2 p99'],
+        log: true,
+        series: SETUP_SERIES.map((s) => {
+          const r = lat.find((x) => x.setup === s.setup);
+          return { label: s.label, color: s.color, values: r ? [v(r.node1.p50), r.node2 && v(r.node2.p50), v(r.node1.p99), r.node2 && v(r.node2.p99)] : [] };
+        }),
+        yFormat: ms,
+      }),
+    });
+  }
+  return out;
+}
+
+function churnCharts(summary: Summary, runs: readonly RunRecord[]): Chart[] {
+  if (!summary.churn?.length) return [];
+  // One line per peer: the RSS samples of its last completed round.
+  const series = PEERS.flatMap((p) => {
+    const run = [...runs].reverse().find((r) => r.scenario === 'churn' && r.peer === p.id && r.result?.scenario === 'churn');
+    if (run?.result?.scenario !== 'churn') return [];
+    return [{ label: p.label, color: p.color, points: run.result.rss.map((s) => ({ x: s.t / 1000, y: s.rss / 2 ** 20, lo: s.rss / 2 ** 20, hi: s.rss / 2 ** 20 })) }];
+  });
+  if (!series.length) return [];
+  const title = 'Churn: server RSS during connect/disconnect loops';
+  return [
+    {
+      file: 'churn-rss.svg',
+      title,
+      svg: lineChart({
+        title,
+        xLabel: 's after the warm-up (last round)',
+        yLabel: 'server RSS, MiB (axis not from 0)',
+        xs: series.flatMap((s) => s.points.map((p) => p.x)),
+        series,
+        log: false,
+        linearX: true,
+        fitY: true,
+        yFormat: (x) => x.toFixed(0),
+      }),
+    },
+  ];
+}
+
+function opsCharts(summary: Summary): Chart[] {
+  const ops = summary.ops ?? [];
+  if (ops.length < 2) return [];
+  const colors = ['#9ca3af', '#f59e0b', '#dc2626', '#7c3aed'];
+  const title = `Hub operations: cost per operation relative to ${ops[0]!.n.toLocaleString('en-US')} clients (target ≤ 2×)`;
+  const one = (y: number) => ({ y, lo: y, hi: y });
+  return [
+    {
+      file: 'ops-scaling.svg',
+      title,
+      svg: barChart({
+        title,
+        xLabel: 'hub machine with fake writers, in-process',
+        yLabel: `× the cost at ${ops[0]!.n.toLocaleString('en-US')} clients`,
+        groups: ['REGISTER', 'UNREGISTER', 'BROADCAST (per recipient)'],
+        log: false,
+        series: ops.map((r, i) => ({
+          label: `${r.n.toLocaleString('en-US')} clients`,
+          color: colors[i % colors.length]!,
+          values: [r.registerRatio, r.unregisterRatio, r.broadcastRatio].map((x) => (x === undefined ? undefined : one(x))),
+        })),
+        yFormat: (x) => x.toFixed(1),
+      }),
+    },
+  ];
 }

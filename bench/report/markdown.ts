@@ -17,8 +17,15 @@ export function markdown(results: Results, charts: readonly Chart[]): string {
     const c = charts.find((x) => x.file === file);
     return c ? `![${c.title}](performance/${c.file})` : '';
   };
-  const allRows = [...summary.fanout, ...summary.latency, ...summary.idle];
-  const failedChecks = [...summary.fanout, ...summary.latency].filter((r) => !checksPass(r.checks));
+  /** Tables (by title prefix) and charts (by file) of a scenario, or one line when this run did not measure it. */
+  const section = (parts: readonly string[], only: string): string => {
+    const out = parts.map((p) => (p.endsWith('.svg') ? chart(p) : ts.some((x) => x.title.startsWith(p)) ? table(p) : '')).filter(Boolean);
+    return out.length ? out.join('\n\n') : `_Not measured in this run (it predates the scenario; the full \`npm run bench\` measures it, \`--only ${only}\` alone)._`;
+  };
+  const allRows = [...summary.fanout, ...summary.latency, ...summary.idle, ...(summary.churn ?? [])];
+  const failedChecks = [...summary.fanout, ...summary.latency, ...(summary.churn ?? [])].filter((r) => !checksPass(r.checks));
+  const crossFailed = [...(summary.crossFanout ?? []), ...(summary.crossLatency ?? [])].filter((r) => !checksPass(r.checks));
+  const leaked = (summary.churn ?? []).filter((r) => r.returned < r.runs - r.errors.length);
   const flagged = allRows.filter((r) => r.generatorBound || r.bothSaturated || r.noisy || r.errors.length);
   const base = summary.fanout.find((r) => r.peer === 'raw-ws' && r.n === 1000 && r.payload === 64);
   const floor = base
@@ -37,7 +44,12 @@ export function markdown(results: Results, charts: readonly Chart[]): string {
       return `\nAt ${rate} msg/s (${rate} × ${over[0]!.n} = ${offered.toLocaleString('en-US')} deliveries/s offered) the server core of ${who.join('; ')} was ≥ 90% busy (**overloaded**): latency there includes queueing. Compare the peers at a rate where none is overloaded too.\n`;
     })
     .join('');
-  const errors = allRows.flatMap((r) => r.errors.map((e) => `${r.peer} (N = ${r.n}): ${e}`));
+  const errors = [
+    ...[...summary.fanout, ...summary.latency, ...summary.idle].flatMap((r) => r.errors.map((e) => `${r.peer} (N = ${r.n}): ${e}`)),
+    ...(summary.churn ?? []).flatMap((r) => r.errors.map((e) => `churn, ${r.peer}: ${e}`)),
+    ...[...(summary.crossFanout ?? []), ...(summary.crossLatency ?? [])].flatMap((r) => r.errors.map((e) => `cross-node, ${r.setup} (N = ${r.n}): ${e}`)),
+    ...(summary.ops ?? []).flatMap((r) => r.errors.map((e) => `hub operations, ${r.n} clients: ${e}`)),
+  ];
 
   return `# Performance
 
@@ -54,7 +66,7 @@ ${table('Targets')}
 | memory | ${m.memoryGiB} GiB |
 | OS | ${m.kernel} |
 | Node | ${m.node} |
-| pinning | ${m.taskset ? 'server on core 0, load generator on core 1 (`taskset -c`)' : 'none (`taskset` not found)'} |
+| pinning | ${m.taskset ? 'server on core 0, load generator on core 1 (`taskset -c`); cross-node: both nodes on core 0, the broker unpinned; hub operations: core 0' : 'none (`taskset` not found)'} |
 | open files | ${m.openFiles} |
 | libraries | ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')} |
 | actorhub | commit ${m.commit} |
@@ -119,7 +131,42 @@ Scenarios:
    per connection = (VmRSS after ${s.idle.settleMs / 1000} s of quiet − VmRSS before) / N. RSS includes garbage the
    collector has not reclaimed yet: treat it as an upper bound.
 
-Not built yet from issue 5: churn (connect/disconnect loops) and in-process hub operations.
+4. **Cross-node fan-out and latency** (actorhub only): two actorhub processes started with the
+   CLI exactly as a user does — \`node dist/src/cli.js --protocol relay … --redis ${results.options.redis ?? 'redis://127.0.0.1:6379'}\` (or
+   \`--nats ${results.options.nats ?? 'nats://127.0.0.1:4222'}\`), a fresh \`--cluster-prefix\` per run and \`--node-id bench-node-1\` / \`bench-node-2\`
+   — and, in the same round, one actorhub alone (the reference for "vs 1 node"). Before the
+   first message each node's \`/stats\` must list the other and its broker as \`up\`. The
+   publisher is on node 1; recipients connect half to node 1, half to node 2 (checkers too).
+   Fan-out: N = ${s.crossNode?.sizes.join(', ') ?? '–'}, ${bytes(s.crossNode?.payload ?? 64)}, ${s.crossNode?.window ?? '–'} messages in flight, the fan-out method above.
+   Latency: N = ${s.crossNode?.latency.recipients ?? '–'} in all, ${s.crossNode?.latency.rate ?? '–'} msg/s, ${s.crossNode?.latency.checkers ?? '–'} checkers (half per node); the broker's cost is the
+   difference between node 2's and node 1's percentiles, per round. The same checks apply
+   (across nodes delivery is at-most-once by design; on a healthy loopback none should be
+   lost, and the table reports what was seen, with what the nodes' broker adapters dropped).
+   **Pinning:** both nodes share core 0, the generator keeps core 1, and the broker (an already
+   running Redis or NATS server) is not pinned, so it competes for both cores: two nodes get no
+   more CPU than one. The ratio measures what the broker hop costs on a fixed CPU budget, not
+   what a second machine would add.
+5. **Churn**: ${s.churn?.subscribers ?? '–'} stable subscribers (${s.churn?.checkers ?? '–'} of them checkers) receive a ${s.churn?.rate ?? '–'} msg/s stream of
+   ${bytes(s.churn?.payload ?? 64)} while ${s.churn?.workers ?? '–'} loops connect a light client, wait for its handshake (for socket.io,
+   the namespace join), and leave, in turn with a close frame (1000), a TCP FIN without a
+   close frame (\`socket.end()\`) and a TCP RST (\`socket.resetAndDestroy()\`). After ${(s.churn?.warmupMs ?? 0) / 1000} s of warm-up, cycles
+   are counted and the server's RSS is sampled every ${s.churn?.rssEveryMs ?? '–'} ms for ${(s.churn?.churnMs ?? 0) / 1000} s (first, last, max,
+   least-squares slope, spread = (max − min) / first). Then the loops stop, \`/stats\` must come
+   back to the baseline (the stable subscribers and the publisher) within ${(s.churn?.baselineTimeoutMs ?? 0) / 1000} s, and every
+   stable subscriber must have received the whole stream once, in order. The stream
+   (${((s.churn?.subscribers ?? 0) * (s.churn?.rate ?? 0)).toLocaleString('en-US')} deliveries/s) is kept well below every peer's fan-out capacity: a server
+   saturated by the stream would answer handshakes late, and the figure would measure that.
+6. **Hub operations in-process** (the hub machine of \`machines/hub.machine.ts\` with fake
+   client writers and connections, no sockets; \`bench/ops/\`): a fresh process per size
+   (${(s.ops?.sizes ?? []).map((n) => n.toLocaleString('en-US')).join(', ')} registered clients), pinned to core 0, run with \`--expose-gc\`. Each process first warms up on a
+   throwaway hub of ${(s.ops?.warmupClients ?? 5000).toLocaleString('en-US')} clients (every operation, so that every size is measured with
+   compiled code), then fills the measured hub ("fill": µs per client of that). At each size: ${s.ops?.batches ?? '–'} batches of
+   ${s.ops?.batchSize ?? '–'} REGISTERs then the same ${s.ops?.batchSize ?? '–'} UNREGISTERs (\`hub.unregister\`, which closes the client and
+   stops its actor), a garbage collection before each batch, µs/op = batch time / ${s.ops?.batchSize ?? '–'}, median of
+   the batches; ${s.ops?.broadcasts ?? '–'} BROADCASTs to all N (ns per recipient); finally \`hub.shutdown\` until the hub
+   actor is done (what \`hub.close()\` waits for before it closes the servers). Each process
+   checks its counts (every broadcast reached N writers, the hub is empty and stopped at the
+   end). Targets: 50k vs 1k within 2×, shutdown at 50k under 1 s.
 
 ## Fan-out
 
@@ -148,18 +195,33 @@ ${chart('idle-memory.svg')}
 
 ${chart('idle-connects.svg')}
 
+## Cross-node (two actorhub nodes over a broker)
+
+${section(['Cross-node fan-out', 'crossnode-fanout.svg', 'Cross-node latency', 'crossnode-latency.svg'], 'cross-node')}
+
+## Churn
+
+${section(['Churn', 'churn-rss.svg'], 'churn')}
+
+## Hub operations in-process
+
+${section(['Hub operations', 'ops-scaling.svg'], 'ops')}
+
 ## Correctness and flags
 
-${failedChecks.length === 0 ? 'Every fan-out and latency run passed its checks: nothing lost, duplicated, reordered, altered or echoed to the publisher, and no connection closed.' : `Checks failed:\n\n${failedChecks.map((r) => `- ${r.peer}, N = ${r.n}${'payload' in r ? `, ${bytes(r.payload)}` : ''}: lost ${r.checks.lost}, duplicated ${r.checks.duplicated}, echoed ${r.checks.echoed}, out of order ${r.checks.outOfOrder}, corrupt ${r.checks.corrupt}, closed ${r.checks.closed}${r.checks.closeCodes.length ? ` (close codes ${r.checks.closeCodes.join(', ')})` : ''}`).join('\n')}`}
+${failedChecks.length === 0 ? 'Every fan-out, latency and churn run passed its checks: nothing lost, duplicated, reordered, altered or echoed to the publisher, and no (stable) connection closed.' : `Checks failed:\n\n${failedChecks.map((r) => `- ${r.peer}, N = ${r.n}${'payload' in r ? `, ${bytes(r.payload)}` : ''}: lost ${r.checks.lost}, duplicated ${r.checks.duplicated}, echoed ${r.checks.echoed}, out of order ${r.checks.outOfOrder}, corrupt ${r.checks.corrupt}, closed ${r.checks.closed}${r.checks.closeCodes.length ? ` (close codes ${r.checks.closeCodes.join(', ')})` : ''}`).join('\n')}`}
 
+${(summary.crossFanout ?? []).length + (summary.crossLatency ?? []).length === 0 ? '' : crossFailed.length === 0 ? 'Every cross-node run passed the same checks (nothing lost across the broker in these runs).\n' : `Cross-node checks failed (delivery across nodes is at-most-once; this is what was seen):\n\n${crossFailed.map((r) => `- ${r.setup}, N = ${r.n}: lost ${r.checks.lost}, duplicated ${r.checks.duplicated}, echoed ${r.checks.echoed}, out of order ${r.checks.outOfOrder}, corrupt ${r.checks.corrupt}, closed ${r.checks.closed}; broker adapters dropped ${r.brokerDropped}`).join('\n')}\n`}
+${(summary.churn ?? []).length === 0 ? '' : leaked.length === 0 ? 'After every churn run the server\'s client count came back to its baseline.\n' : `The client count did **not** come back to the baseline after churn: ${leaked.map((r) => `${r.peer} (${r.returned}/${r.runs} runs)`).join(', ')}.\n`}
 ${flagged.length === 0 ? 'No run was generator-bound or noisy, and none failed.' : `Flagged: ${flagged.map((r) => `${r.peer} N = ${r.n}${'payload' in r ? ` ${bytes(r.payload)}` : ''}${'rate' in r ? ` ${r.rate} msg/s` : ''} (${flags(r)})`).join('; ')}.`}
 ${errors.length ? `\nErrors:\n\n${errors.map((e) => `- ${e}`).join('\n')}\n` : ''}${results.notes.length ? `\nNotes:\n\n${results.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
 ## Reproduce
 
 \`\`\`sh
-npm run bench              # the full suite (~10 min on 2 cores): this page, its charts, bench/results/latest.json
-npm run bench -- --quick   # 1 round, fewer sizes (~1–2 min): stdout and bench/results/quick.json only
-npm run bench -- --help    # --rounds, --only, --peers, --counters raw|lib, --report-only
+npm run bench              # the full suite (~20 min on 2 cores): this page, its charts, bench/results/latest.json
+npm run bench -- --quick   # 1 round, fewer sizes, every scenario (~3 min): stdout and bench/results/quick.json only
+npm run bench -- --only cross-node,churn,ops   # some scenarios only (fanout, latency, idle, cross-node, churn, ops)
+npm run bench -- --help    # --rounds, --only, --peers, --counters raw|lib, --redis URL, --nats URL, --report-only
 \`\`\`
 `;
 }

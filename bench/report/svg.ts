@@ -62,6 +62,24 @@ function linearScale(max: number): Scale {
   return { y: (v) => M.top + PH - (v / top) * PH, ticks };
 }
 
+/** A linear axis over [lo, hi] with some margin, not from 0: small changes stay visible (label it so). */
+function rangeScale(lo: number, hi: number): Scale {
+  const pad = Math.max((hi - lo) * 0.1, Math.abs(hi) * 0.02, 1e-9);
+  const step = niceStep(hi - lo + 2 * pad, 5);
+  const bottom = Math.floor((lo - pad) / step) * step;
+  const top = Math.ceil((hi + pad) / step) * step;
+  const ticks: number[] = [];
+  for (let v = bottom; v <= top + step / 2 && ticks.length < 20; v += step) ticks.push(v);
+  return { y: (v) => M.top + PH - ((v - bottom) / (top - bottom)) * PH, ticks };
+}
+
+function xTicks(lo: number, hi: number): number[] {
+  const step = niceStep(Math.max(hi - lo, 1), 6);
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi && out.length < 20; v += step) out.push(v);
+  return out;
+}
+
 function logScale(min: number, max: number): Scale {
   const lo = Math.floor(Math.log10(min > 0 ? min : 0.01));
   const hi = Math.max(lo + 1, Math.ceil(Math.log10(max > 0 ? max : 1)));
@@ -97,15 +115,34 @@ function whisker(x: number, lo: number, hi: number, color: string): string {
 }
 
 /** Medians joined by lines over a logarithmic x axis, min–max as whiskers. */
-export function lineChart(opts: { title: string; xLabel: string; yLabel: string; xs: readonly number[]; series: readonly LineSeries[]; log: boolean; yFormat: (v: number) => string }): string {
+export function lineChart(opts: {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  xs: readonly number[];
+  series: readonly LineSeries[];
+  log: boolean;
+  yFormat: (v: number) => string;
+  /** A linear x axis (time); the default is logarithmic (N). */
+  linearX?: boolean;
+  /** A linear y axis that starts at the smallest value instead of 0. */
+  fitY?: boolean;
+}): string {
   const xs = [...new Set(opts.xs)].sort((a, b) => a - b);
-  const lmin = Math.log10(xs[0] ?? 1);
-  const lmax = Math.log10(xs[xs.length - 1] ?? 10);
-  const x = (v: number): number => (lmax === lmin ? M.left + PW / 2 : M.left + 30 + ((Math.log10(v) - lmin) / (lmax - lmin)) * (PW - 60));
+  const tx = opts.linearX ? (v: number) => v : Math.log10;
+  const lmin = tx(xs[0] ?? 1);
+  const lmax = tx(xs[xs.length - 1] ?? 10);
+  const x = (v: number): number => (lmax === lmin ? M.left + PW / 2 : M.left + 30 + ((tx(v) - lmin) / (lmax - lmin)) * (PW - 60));
   const ys = opts.series.flatMap((s) => s.points.flatMap((p) => [p.lo, p.hi])).filter((v) => Number.isFinite(v) && v > 0);
-  const scale = opts.log ? logScale(ys.length ? Math.min(...ys) : 1, ys.length ? Math.max(...ys) : 10) : linearScale(Math.max(0, ...ys) * 1.08);
+  const scale = opts.log
+    ? logScale(ys.length ? Math.min(...ys) : 1, ys.length ? Math.max(...ys) : 10)
+    : opts.fitY && ys.length
+      ? rangeScale(Math.min(...ys), Math.max(...ys))
+      : linearScale(Math.max(0, ...ys) * 1.08);
   const body = [...yAxis(scale, opts.yFormat)];
-  for (const v of xs) body.push(`<text x="${f1(x(v))}" y="${M.top + PH + 18}" text-anchor="middle" fill="#4b5563">${esc(v.toLocaleString('en-US'))}</text>`);
+  // A time axis gets a few round ticks, not a label per sample.
+  const labels = opts.linearX ? xTicks(xs[0] ?? 0, xs[xs.length - 1] ?? 1) : xs;
+  for (const v of labels) body.push(`<text x="${f1(x(v))}" y="${M.top + PH + 18}" text-anchor="middle" fill="#4b5563">${esc(v.toLocaleString('en-US'))}</text>`);
   body.push(`<line x1="${M.left}" x2="${M.left + PW}" y1="${M.top + PH}" y2="${M.top + PH}" stroke="#9ca3af"/>`);
   opts.series.forEach((s, si) => {
     // Whiskers of the series side by side, so that one does not hide another.

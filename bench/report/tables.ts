@@ -90,11 +90,107 @@ export function tables(summary: Summary): Table[] {
       ]),
     });
   }
+  out.push(...newTables(summary));
   if (summary.targets.some((t) => t.measured !== undefined)) {
     out.push({
-      title: 'Targets of issue 5 (actorhub, ratio to raw ws in the same run)',
+      title: 'Targets of issue 5 (actorhub; ratios to raw ws in the same run, or between sizes of the hub machine)',
       header: ['what', 'target', 'measured', 'met'],
-      rows: summary.targets.map((t) => [t.what, t.target, times(t.measured), t.met === undefined ? 'not measured' : t.met ? 'yes' : 'NO']),
+      rows: summary.targets.map((t) => [t.what, t.target, t.unit === 'ms' ? (t.measured === undefined ? '–' : `${ms(t.measured)} ms`) : times(t.measured), t.met === undefined ? 'not measured' : t.met ? 'yes' : 'NO']),
+    });
+  }
+  return out;
+}
+
+const setupLabel = (setup: string): string => (setup === 'single' ? '1 node' : `2 nodes, ${setup === 'redis' ? 'Redis' : 'NATS'}`);
+const signedMs = (v: number): string => (Number.isFinite(v) ? `${v < 0 ? '-' : '+'}${ms(Math.abs(v))}` : '–');
+const mib = (b: number): string => (Number.isFinite(b) ? (b / 2 ** 20).toFixed(1) : '–');
+const us = (v: number): string => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '–');
+
+/** Cross-node, churn and hub operations. */
+function newTables(summary: Summary): Table[] {
+  const out: Table[] = [];
+  if (summary.crossFanout?.length) {
+    out.push({
+      title: 'Cross-node fan-out: actorhub, publisher on node 1, recipients half on node 1 and half on node 2 (both nodes pinned to core 0, the generator to core 1, the broker unpinned); vs 1 node: ratio of medians [range of the per-round ratios]',
+      header: ['N', 'setup', 'deliveries/s', 'vs 1 node', 'servers CPU', 'core 0', 'gen core', 'server µs/delivery', 'p99 ms', 'broker dropped', 'checks', 'flags'],
+      rows: summary.crossFanout.map((r) => [
+        String(r.n),
+        setupLabel(r.setup),
+        range(r.deliveriesPerSec, si),
+        ratioText(r.ratio, r.roundRatio),
+        pct(r.serverCpu.median),
+        pct(r.serverCore.median),
+        pct(r.generatorCore.median),
+        (r.serverNsPerDelivery.median / 1000).toFixed(2),
+        ms(r.p99.median),
+        String(r.brokerDropped),
+        checksText(r.checks),
+        flags(r),
+      ]),
+    });
+  }
+  if (summary.crossLatency?.length) {
+    out.push({
+      title: 'Cross-node latency at a fixed rate: checkers on node 1 (the publisher\'s) and on node 2, ms from send to receive; broker cost = node 2 − node 1 (median [min–max] over the rounds)',
+      header: ['N', 'msg/s', 'setup', 'node 1 p50', 'node 1 p99', 'node 2 p50', 'node 2 p99', 'broker p50', 'broker p99', 'core 0', 'broker dropped', 'checks', 'flags'],
+      rows: summary.crossLatency.map((r) => [
+        String(r.n),
+        String(r.rate),
+        setupLabel(r.setup),
+        range(r.node1.p50, ms),
+        range(r.node1.p99, ms),
+        r.node2 ? range(r.node2.p50, ms) : '–',
+        r.node2 ? range(r.node2.p99, ms) : '–',
+        r.brokerP50.count ? range(r.brokerP50, signedMs) : '–',
+        r.brokerP99.count ? range(r.brokerP99, signedMs) : '–',
+        pct(r.serverCore.median),
+        String(r.brokerDropped),
+        checksText(r.checks),
+        flags(r),
+      ]),
+    });
+  }
+  if (summary.churn?.length) {
+    out.push({
+      title: 'Churn: connect/disconnect loops (close frame, FIN, RST in turn) while a stream flows to stable subscribers; server RSS sampled after the warm-up (median [min–max] of the rounds)',
+      header: ['subscribers', 'peer', 'cycles/s', 'vs raw ws', 'failed', 'back to baseline', 'ms to baseline', 'RSS first MiB', 'RSS last MiB', 'RSS max MiB', 'RSS slope KiB/s', 'RSS spread', 'server core', 'checks', 'flags'],
+      rows: summary.churn.map((r) => [
+        String(r.subscribers),
+        label(r.peer),
+        range(r.cyclesPerSec, si),
+        ratioText(r.ratio, r.roundRatio),
+        String(r.failedCycles),
+        `${r.returned}/${r.runs}`,
+        ms(r.msToBaseline.median),
+        mib(r.rssFirst.median),
+        mib(r.rssLast.median),
+        mib(r.rssMax.median),
+        range(r.rssSlope, (v) => (v / 1024).toFixed(1)),
+        pct(r.rssSpread.median),
+        pct(r.serverCore.median),
+        checksText(r.checks),
+        flags(r),
+      ]),
+    });
+  }
+  if (summary.ops?.length) {
+    out.push({
+      title: 'Hub operations in-process: the hub machine with fake writers, no sockets (median [min–max] over the runs of each run\'s median over its batches; ratios to the smallest size)',
+      header: ['clients', 'REGISTER µs/op', 'ratio', 'UNREGISTER µs/op', 'ratio', 'BROADCAST ns/recipient', 'ratio', 'shutdown ms', 'fill µs/client', 'heap MiB', 'CPU share', 'flags'],
+      rows: summary.ops.map((r) => [
+        r.n.toLocaleString('en-US'),
+        range(r.registerUs, us),
+        times(r.registerRatio),
+        range(r.unregisterUs, us),
+        times(r.unregisterRatio),
+        range(r.broadcastNs, (v) => v.toFixed(0)),
+        times(r.broadcastRatio),
+        range(r.shutdownMs, (v) => v.toFixed(0)),
+        us(r.fillUs.median),
+        mib(r.heapBytes.median),
+        pct(r.cpuShare.min),
+        [r.cpuShare.min < 0.9 ? 'noisy' : '', r.errors.length ? `failed ${r.errors.length}/${r.runs}` : ''].filter(Boolean).join(', '),
+      ]),
     });
   }
   return out;

@@ -1,0 +1,77 @@
+/**
+ * The hub machine with fake client writers and connections: no sockets, pure actors. Adapted
+ * from test/support/fake-clients.ts (bench/ does not import from test/), without the per-event
+ * logs: a writer only counts what it receives, and answers a close like a live peer would.
+ */
+import { createActor, fromCallback } from 'xstate';
+import { clientMachine } from '../../machines/client.machine.js';
+import type { ClientId, Frame, WriterEvent, WriterInput } from '../../machines/client.types.js';
+import { hubMachine } from '../../machines/hub.machine.js';
+import type { OutboundFrames } from '../../machines/hub.types.js';
+import type { Connection } from '../../src/connection.js';
+
+export const fakeConnection = (): Connection => ({
+  remoteAddress: '127.0.0.1',
+  bufferedAmount: 0,
+  isOpen: true,
+  writable: true,
+  listen: () => () => undefined,
+  write: () => undefined,
+  ping: () => undefined,
+  close: () => undefined,
+  terminate: () => undefined,
+});
+
+const frame = (byteLength: number): Frame => ({ byteLength });
+const ONE: Frame = frame(1);
+
+/** Frames built once per message, like the real encoders; no welcome frame (relay mode has none). */
+const frames: OutboundFrames = {
+  welcome: () => undefined,
+  message: (data) => frame(String(data).length),
+  joined: () => ONE,
+  left: () => ONE,
+  ack: () => ONE,
+  error: () => ONE,
+};
+
+export interface FakeHub {
+  readonly actor: ReturnType<typeof createActor<typeof hubMachine>>;
+  /** Events every writer received, all together. */
+  received(): number;
+  register(id: ClientId): void;
+  count(): number;
+}
+
+export function fakeHub(maxClients: number): FakeHub {
+  let received = 0;
+  const writer = fromCallback<WriterEvent, WriterInput>(({ receive, sendBack }) => {
+    receive((event) => {
+      received++;
+      if (event.type === 'writer.close') sendBack({ type: 'socket.closed', code: event.code, reason: event.reason });
+      else if (event.type === 'writer.terminate') sendBack({ type: 'socket.closed', code: 1006, reason: '' });
+    });
+  });
+  const actor = createActor(hubMachine, {
+    input: {
+      clientLogic: clientMachine.provide({ actors: { writer } }),
+      frames,
+      topicLimits: { maxTopicLength: 64, maxTopicsPerClient: 8, maxMembersPerTopic: Number.POSITIVE_INFINITY },
+      presenceEvents: () => false,
+      badFrames: { max: 3, windowMs: 60_000 },
+      forward: () => undefined,
+      limits: { maxMessages: 256, maxBytes: 1024 * 1024, policy: 'close' },
+      maxClients,
+      pingIntervalMs: 3_600_000,
+      pongWaitMs: 3_600_000,
+      shutdownTimeoutMs: 10_000,
+    },
+  });
+  actor.start();
+  return {
+    actor,
+    received: () => received,
+    register: (id) => actor.send({ type: 'hub.register', id, connection: fakeConnection() }),
+    count: () => actor.getSnapshot().context.count,
+  };
+}
