@@ -2,7 +2,15 @@ import { fromCallback } from 'xstate';
 import type { Frame, WriterEvent, WriterInput } from '../machines/client.types.js';
 import { CloseCode } from './close-codes.js';
 import { FrameQueue } from './frame-queue.js';
+import { InboundRateLimiter, rateLimitsEnabled, type RateLimits } from './rate-limit.js';
 import type { HubStats } from './stats.js';
+
+/** Inbound rate limiting, hub-wide settings; each writer keeps its own buckets. */
+export interface InboundLimits {
+  readonly rate: RateLimits;
+  /** What a client gets for each dropped message (the JSON protocol's `rate_limited`); none in relay. */
+  readonly limitedFrame: Frame | undefined;
+}
 
 /**
  * The client's write loop: the only code that writes to its socket. It writes a frame
@@ -11,12 +19,14 @@ import type { HubStats } from './stats.js';
  * close frames bypass the queue. It also keeps the heartbeat: a sweep from the hub pings the
  * peer, or terminates it if nothing was heard for pongWaitMs.
  */
-export const createWriterLogic = (stats: HubStats) =>
+export const createWriterLogic = (stats: HubStats, inbound?: InboundLimits) =>
   fromCallback<WriterEvent, WriterInput>(({ input, sendBack, receive }) => {
     const { connection: conn, limits, pongWaitMs } = input;
     const queue = new FrameQueue();
     let closing = false;
     let lastSeen = Date.now();
+    // Checked here, before the message costs a machine transition: O(1), no timer.
+    const limiter = inbound && rateLimitsEnabled(inbound.rate) ? new InboundRateLimiter(inbound.rate, performance.now()) : undefined;
 
     const write = (frame: Frame): void => {
       conn.write(frame);
@@ -63,11 +73,30 @@ export const createWriterLogic = (stats: HubStats) =>
       else overflow(frame);
     };
 
+    const refuse = (verdict: 'limited' | 'close'): void => {
+      stats.rateLimited++;
+      if (verdict === 'limited') {
+        if (inbound?.limitedFrame) deliver(inbound.limitedFrame);
+        return;
+      }
+      closing = true;
+      queue.clear();
+      stats.rateLimitCloses++;
+      const reason = 'rate limit exceeded';
+      conn.close(CloseCode.PolicyViolation, reason);
+      sendBack({ type: 'writer.rateLimited', code: CloseCode.PolicyViolation, reason });
+    };
+
     const stopListening = conn.listen({
       message: (data, binary) => {
         lastSeen = Date.now();
         stats.messagesIn++;
-        if (!closing) sendBack({ type: 'socket.message', data, binary });
+        if (closing) return;
+        if (limiter) {
+          const verdict = limiter.check(data.byteLength, performance.now());
+          if (verdict !== 'ok') return refuse(verdict);
+        }
+        sendBack({ type: 'socket.message', data, binary });
       },
       pong: () => {
         lastSeen = Date.now();

@@ -16,6 +16,12 @@ export interface HubStats {
   connectionsTotal: number;
   rejectedUpgrades: number;
   hookErrors: number;
+  /** Upgrades answered 408 because the gate (authenticate included) outlasted handshakeTimeoutMs. */
+  handshakeTimeouts: number;
+  /** Inbound messages dropped by a client's rate limit. */
+  rateLimited: number;
+  /** Clients closed with 1008 for exceeding their rate limit persistently. */
+  rateLimitCloses: number;
 }
 
 export const createStats = (): HubStats => ({
@@ -29,4 +35,7 @@ export const createStats = (): HubStats => ({
   connectionsTotal: 0,
   rejectedUpgrades: 0,
   hookErrors: 0,
+  handshakeTimeouts: 0,
+  rateLimited: 0,
+  rateLimitCloses: 0,
 });
