@@ -12,6 +12,7 @@ import { hubRoutes } from './http-routes.js';
 import { createHub, type Hub } from './hub.js';
 import { HubServer, type HubServerShape } from './hub-server.js';
 import { consoleLogger } from './logger.js';
+import * as L from './limits.js';
 import type { HubOptions } from './options.js';
 
 const displayHost = (address: AddressInfo): string =>
@@ -64,7 +65,16 @@ export const make = (config: ServerConfig, extra: HubOptions = {}) =>
 const listen = (config: ServerConfig, extra: HubOptions) =>
     Effect.callback<HubServerShape, HubServerError>((resume) => {
       const hub = createHub({ logger: consoleLogger(config.logLevel), ...config.hub, ...extra });
-      const server = createServer(hubRoutes(hub));
+      // Slowloris: headers trickled or never sent time out with 408 (Node checks every interval).
+      const { headersTimeoutMs, requestTimeoutMs } = config.http ?? { headersTimeoutMs: L.HEADERS_TIMEOUT_MS, requestTimeoutMs: L.REQUEST_TIMEOUT_MS };
+      const server = createServer(
+        {
+          headersTimeout: headersTimeoutMs,
+          requestTimeout: requestTimeoutMs,
+          connectionsCheckingInterval: Math.min(L.CONNECTIONS_CHECK_INTERVAL_MS, Math.ceil(headersTimeoutMs / 4)),
+        },
+        hubRoutes(hub),
+      );
       hub.attach(server);
       server.once('error', (cause) => {
         void hub.close({ timeoutMs: 1 });
