@@ -96,7 +96,14 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       throw new Rejected(result.reject, result.message ?? 'unauthorized');
     }
     const accepted = typeof result === 'object' && result !== null ? result : {};
-    const id = accepted.id ?? deps.generateId();
+    let id: ClientId;
+    try {
+      id = accepted.id ?? deps.generateId();
+    } catch (err) {
+      stats.hookErrors++;
+      logger.error({ err }, 'generateId() threw; refusing the upgrade');
+      throw new Rejected(500, 'internal error');
+    }
     if (typeof id !== 'string' || id.length === 0) throw new Rejected(500, 'authenticate() returned an invalid id');
     if (deps.isClosing()) throw new Rejected(503, 'hub is shutting down');
     if (deps.isRegistered(id)) throw new Rejected(409, 'client id already connected');
