@@ -73,6 +73,9 @@ export const createWriterLogic = (stats: HubStats, inbound?: InboundLimits) =>
       else overflow(frame);
     };
 
+    // Messages that still arrive after a rate-limit close; past a burst's worth the peer is ignoring it.
+    let closedForRate = false;
+    let afterClose = 0;
     const refuse = (verdict: 'limited' | 'close'): void => {
       stats.rateLimited++;
       if (verdict === 'limited') {
@@ -84,6 +87,7 @@ export const createWriterLogic = (stats: HubStats, inbound?: InboundLimits) =>
       stats.rateLimitCloses++;
       const reason = 'rate limit exceeded';
       conn.close(CloseCode.PolicyViolation, reason);
+      closedForRate = true;
       sendBack({ type: 'writer.rateLimited', code: CloseCode.PolicyViolation, reason });
     };
 
@@ -91,7 +95,11 @@ export const createWriterLogic = (stats: HubStats, inbound?: InboundLimits) =>
       message: (data, binary) => {
         lastSeen = Date.now();
         stats.messagesIn++;
-        if (closing) return;
+        if (closing) {
+          // A flooder keeps sending after our close frame: stop parsing it; closeTimeoutMs ends it.
+          if (closedForRate && ++afterClose > inbound!.rate.messagesBurst) conn.stopReading?.();
+          return;
+        }
         if (limiter) {
           const verdict = limiter.check(data.byteLength, performance.now());
           if (verdict !== 'ok') return refuse(verdict);

@@ -69,7 +69,7 @@ describe('rate limits over real sockets', () => {
   const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
   it('JSON: a flooding client gets rate_limited, then 1008; another client receives everything, in order', async () => {
-    harness = await startHub({ protocol: 'json', rateLimit });
+    harness = await startHub({ protocol: 'json', rateLimit, closeTimeoutMs: 100 });
     const { client: healthy } = await connectJson(harness.url);
     const { client: flooder } = await connectJson(harness.url);
     await whenCount(harness.hub, (n) => n === 2);
@@ -114,7 +114,7 @@ describe('rate limits over real sockets', () => {
   });
 
   it('relay: excess messages are dropped and counted, with no frame back; persisting closes with 1008', async () => {
-    harness = await startHub({ protocol: 'relay', rateLimit });
+    harness = await startHub({ protocol: 'relay', rateLimit, closeTimeoutMs: 100 });
     const healthy = await connect(harness.url);
     const flooder = await connect(harness.url);
     await whenCount(harness.hub, (n) => n === 2);
