@@ -24,7 +24,7 @@ import type { Peer } from './peers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const self = fileURLToPath(import.meta.url);
-const RATE_LIMIT = ['--rate-messages', '1000', '--rate-messages-burst', '2000'];
+const RATE_LIMIT = ['--rate-messages', '1000', '--rate-messages-burst', '100'];
 const children = new Set<ChildProcess>();
 const servers = new Set<Server>();
 // Interrupted: leave no hub or flooder behind.

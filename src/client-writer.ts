@@ -73,7 +73,7 @@ export const createWriterLogic = (stats: HubStats, inbound?: InboundLimits) =>
       else overflow(frame);
     };
 
-    // Messages that still arrive after a rate-limit close; past a burst's worth the peer is ignoring it.
+    // Messages that still arrive after a rate-limit close; past maxViolations more, the peer is ignoring it.
     let closedForRate = false;
     let afterClose = 0;
     const refuse = (verdict: 'limited' | 'close'): void => {
@@ -97,7 +97,7 @@ export const createWriterLogic = (stats: HubStats, inbound?: InboundLimits) =>
         stats.messagesIn++;
         if (closing) {
           // A flooder keeps sending after our close frame: stop parsing it; closeTimeoutMs ends it.
-          if (closedForRate && ++afterClose > inbound!.rate.messagesBurst) conn.stopReading?.();
+          if (closedForRate && ++afterClose > inbound!.rate.maxViolations) conn.stopReading?.();
           return;
         }
         if (limiter) {
