@@ -81,7 +81,8 @@ const visit = async (origin: number, path: string): Promise<{ open: boolean; pro
   }
 };
 
-describe('a real browser', () => {
+// Each test drives a browser tab: give it the service suite's 30 s even when run by `npm test`.
+describe('a real browser', { timeout: 30_000 }, () => {
   it('connects with its token in a subprotocol; the hub answers the other subprotocol', async () => {
     const before = registers;
     expect(await visit(hubPort, '/good')).toEqual({ open: true, protocol: 'actorhub' });
