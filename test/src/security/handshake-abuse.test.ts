@@ -178,3 +178,28 @@ describe('slowloris against the standalone server', () => {
     });
   });
 });
+
+describe('server timeouts never cut an established WebSocket', () => {
+  it('a socket open longer than headersTimeout and requestTimeout stays open (the timeouts end at the upgrade)', async () => {
+    const { createServer } = await import('node:http');
+    const { createHub } = await import('../../../src/hub.js');
+    const hub = createHub({ logger: silentLogger });
+    const server = createServer({ headersTimeout: 100, requestTimeout: 150, connectionsCheckingInterval: 20 });
+    hub.attach(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const c = await connect(`ws://127.0.0.1:${port}/ws`);
+      await whenCount(hub, (n) => n === 1);
+      // Several checking intervals past both timeouts, then a round trip proves the socket lives.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      hub.broadcast({ still: 'here' });
+      await c.received(2); // welcome, then the broadcast
+      expect(c.ws.readyState).toBe(c.ws.OPEN);
+    } finally {
+      await hub.close({ timeoutMs: 100 });
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
