@@ -157,6 +157,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       stats.handshakeTimeouts++;
       refuse(new Rejected(408, 'handshake timed out'));
     }, options.handshakeTimeoutMs);
+    timer.unref(); // never what keeps a closing process alive
     socket.once('close', settle); // a peer that gives up frees its slot at once, not when its hook answers
 
     let admission: Admission;
