@@ -114,11 +114,12 @@ export function createHub(options: HubOptions = {}): Hub {
           stats,
         })
       : undefined); // relay: the machine's own default action
-  const rateLimitedFrame = frames.error(
-    undefined,
-    'rate_limited',
-    `rate limit exceeded (${resolved.rateLimit.messagesPerSec} messages/s, ${resolved.rateLimit.bytesPerSec} bytes/s): message dropped`,
-  );
+  const { messagesPerSec, bytesPerSec } = resolved.rateLimit;
+  const rates = [
+    ...(Number.isFinite(messagesPerSec) ? [`${messagesPerSec} messages/s`] : []),
+    ...(Number.isFinite(bytesPerSec) ? [`${bytesPerSec} bytes/s`] : []),
+  ];
+  const rateLimitedFrame = frames.error(undefined, 'rate_limited', `rate limit exceeded (${rates.join(', ')}): message dropped`);
   const clientLogic = clientMachine.provide({
     actors: { writer: createWriterLogic(stats, { rate: resolved.rateLimit, limitedFrame: rateLimitedFrame }) },
     actions: handleMessage ? { handleMessage } : {},

@@ -85,7 +85,7 @@ describe('rate limits over real sockets', () => {
     expect(closed).toEqual({ code: 1008, reason: 'rate limit exceeded' });
     const errors = flooder.frames.filter((f) => f.type === 'error');
     expect(errors).toHaveLength(3);
-    for (const e of errors) expect(e).toMatchObject({ code: 'rate_limited' });
+    for (const e of errors) expect(e).toEqual({ type: 'error', code: 'rate_limited', message: 'rate limit exceeded (0.01 messages/s): message dropped' });
     expect(harness.hub.stats.rateLimited).toBe(4);
     expect(harness.hub.stats.rateLimitCloses).toBe(1);
 
