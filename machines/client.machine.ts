@@ -101,6 +101,7 @@ export const clientMachine = setup({
         // The writer has already closed (overflow) or terminated (silent peer) the socket.
         'writer.overflowed': { target: 'closing' },
         'writer.timedOut': { target: 'closing' },
+        'writer.rateLimited': { target: 'closing' },
         'socket.closed': {
           target: 'closed',
           actions: { type: 'recordClose', params: ({ event }) => event },

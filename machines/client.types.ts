@@ -57,6 +57,8 @@ export type ClientEvent =
   | { type: 'socket.closed'; code: number; reason: string }
   | { type: 'writer.overflowed'; code: number; reason: string }
   | { type: 'writer.timedOut' }
+  /** The writer closed the socket with 1008: the client kept exceeding its inbound rate limit. */
+  | { type: 'writer.rateLimited'; code: number; reason: string }
   | { type: 'client.close'; code: number; reason: string }
   | { type: 'client.terminate' }
   /** An answer for this client only (ack, error), from its own protocol handler. */

@@ -17,6 +17,7 @@ import { TOPIC_PATTERN, TopicIndex, type Topic } from './topic-index.js';
 const DUPLICATE_ID = 4009;
 const TRY_AGAIN_LATER = 1013;
 const GOING_AWAY = 1001;
+const INTERNAL_ERROR = 1011;
 
 const sendToWriters = (clients: Map<ClientId, ClientEntry>, event: WriterEvent, except?: ClientId): void => {
   // A plain loop over ref.send: sendTo() defers through an O(n) queue (DESIGN.md fact 2).
@@ -286,6 +287,10 @@ export const hubMachine = setup({
         timeoutMs: params.timeoutMs ?? context.shutdownTimeoutMs,
       },
     })),
+    /** A client actor that threw is stopped, maybe before its writer's cleanup ran: close its socket here. */
+    failClient: ({ context }, params: { id: ClientId }) => {
+      context.clients.get(params.id)?.ref.getSnapshot().context?.connection.close(INTERNAL_ERROR, 'internal error');
+    },
     // Provided from src/ (logging); a no-op in the bare machine.
     reportError: (_, _params: { during: string; error: unknown }) => undefined,
   },
@@ -308,13 +313,14 @@ export const hubMachine = setup({
       actions: { type: 'removeClient', params: ({ event }: { event: AnyEventObject }) => ({ id: String(event.actorId) }) },
     },
     'hub.failed': { actions: { type: 'reportError', params: ({ event }) => event } },
-    // A client actor that threw is already stopped; its writer's cleanup terminated the socket.
+    // A client actor that threw is already stopped: its peer gets 1011, nobody else notices.
     'xstate.error.actor.*': {
       actions: [
         {
           type: 'reportError',
           params: ({ event }: { event: AnyEventObject }) => ({ during: `client ${String(event.actorId)}`, error: event.error }),
         },
+        { type: 'failClient', params: ({ event }: { event: AnyEventObject }) => ({ id: String(event.actorId) }) },
         { type: 'removeClient', params: ({ event }: { event: AnyEventObject }) => ({ id: String(event.actorId) }) },
       ],
     },

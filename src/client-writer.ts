@@ -4,7 +4,15 @@ import type { ClientEvents } from './client-events.js';
 import { CloseCode } from './close-codes.js';
 import { reasonOfCode, type DisconnectReason } from './disconnect-reason.js';
 import { FrameQueue } from './frame-queue.js';
+import { InboundRateLimiter, rateLimitsEnabled, type RateLimits } from './rate-limit.js';
 import type { HubStats } from './stats.js';
+
+/** Inbound rate limiting, hub-wide settings; each writer keeps its own buckets. */
+export interface InboundLimits {
+  readonly rate: RateLimits;
+  /** What a client gets for each dropped message (the JSON protocol's `rate_limited`); none in relay. */
+  readonly limitedFrame: Frame | undefined;
+}
 
 /**
  * The client's write loop: the only code that writes to its socket. It writes a frame
@@ -13,7 +21,7 @@ import type { HubStats } from './stats.js';
  * close frames bypass the queue. It also keeps the heartbeat: a sweep from the hub pings the
  * peer, or terminates it if nothing was heard for pongWaitMs.
  */
-export const createWriterLogic = (stats: HubStats, events?: ClientEvents) =>
+export const createWriterLogic = (stats: HubStats, events?: ClientEvents, inbound?: InboundLimits) =>
   fromCallback<WriterEvent, WriterInput>(({ input, sendBack, receive }) => {
     const { connection: conn, limits, pongWaitMs } = input;
     const queue = new FrameQueue();
@@ -34,6 +42,8 @@ export const createWriterLogic = (stats: HubStats, events?: ClientEvents) =>
         queue,
       );
     };
+    // Checked here, before the message costs a machine transition: O(1), no timer.
+    const limiter = inbound && rateLimitsEnabled(inbound.rate) ? new InboundRateLimiter(inbound.rate, performance.now()) : undefined;
 
     const write = (frame: Frame): void => {
       conn.write(frame);
@@ -81,12 +91,39 @@ export const createWriterLogic = (stats: HubStats, events?: ClientEvents) =>
       else overflow(frame);
     };
 
+    // Messages that still arrive after a rate-limit close; past maxViolations more, the peer is ignoring it.
+    let closedForRate = false;
+    let afterClose = 0;
+    const refuse = (verdict: 'limited' | 'close'): void => {
+      stats.rateLimited++;
+      if (verdict === 'limited') {
+        if (inbound?.limitedFrame) deliver(inbound.limitedFrame);
+        return;
+      }
+      closing = true;
+      queue.clear();
+      stats.rateLimitCloses++;
+      const reason = 'rate limit exceeded';
+      conn.close(CloseCode.PolicyViolation, reason);
+      closedForRate = true;
+      sendBack({ type: 'writer.rateLimited', code: CloseCode.PolicyViolation, reason });
+    };
+
     const stopListening = conn.listen({
       message: (data, binary) => {
         lastSeen = Date.now();
         stats.messagesIn++;
         stats.bytesIn += data.length;
-        if (!closing) sendBack({ type: 'socket.message', data, binary });
+        if (closing) {
+          // A flooder keeps sending after our close frame: stop parsing it; closeTimeoutMs ends it.
+          if (closedForRate && ++afterClose > inbound!.rate.maxViolations) conn.stopReading?.();
+          return;
+        }
+        if (limiter) {
+          const verdict = limiter.check(data.byteLength, performance.now());
+          if (verdict !== 'ok') return refuse(verdict);
+        }
+        sendBack({ type: 'socket.message', data, binary });
       },
       pong: () => {
         lastSeen = Date.now();

@@ -6,6 +6,7 @@ import * as L from './limits.js';
 import type { LogLevel } from './logger.js';
 import { resolveOptions, type HubOptions, type Protocol } from './options.js';
 import type { OriginPolicy } from './origin.js';
+import { isTokenSource, type TokenSource } from './auth-token.js';
 
 /** Every setting of the standalone server: a CLI flag, its environment variable, its default. */
 export const SETTINGS = [
@@ -26,6 +27,17 @@ export const SETTINGS = [
   { flag: 'max-members-per-topic', env: 'ACTORHUB_MAX_MEMBERS_PER_TOPIC', default: 'unlimited', help: 'members one topic may have' },
   { flag: 'presence-events', env: 'ACTORHUB_PRESENCE_EVENTS', default: 'false', help: 'send joined/left frames to topic members (true | false)' },
   { flag: 'max-bad-frames', env: 'ACTORHUB_MAX_BAD_FRAMES', default: String(L.MAX_BAD_FRAMES), help: 'undecodable frames per minute before close 1008' },
+  { flag: 'max-per-ip', env: 'ACTORHUB_MAX_PER_IP', default: 'unlimited', help: 'open connections per client address (beyond: HTTP 429)' },
+  { flag: 'trust-proxy', env: 'ACTORHUB_TRUST_PROXY', default: String(L.TRUST_PROXY_HOPS), help: 'proxies in front whose X-Forwarded-For is believed (0: ignore it)' },
+  { flag: 'headers-timeout', env: 'ACTORHUB_HEADERS_TIMEOUT_MS', default: String(L.HEADERS_TIMEOUT_MS), help: 'HTTP headers must be complete within this (slowloris: 408), ms' },
+  { flag: 'handshake-timeout', env: 'ACTORHUB_HANDSHAKE_TIMEOUT_MS', default: String(L.HANDSHAKE_TIMEOUT_MS), help: 'upgrade request to registered client, auth included (beyond: 408), ms' },
+  { flag: 'auth-token', env: 'ACTORHUB_AUTH_TOKENS', default: 'none', help: 'comma-separated tokens a client must present (prefer the env variable: flags show in ps)' },
+  { flag: 'token-from', env: 'ACTORHUB_TOKEN_FROM', default: L.TOKEN_SOURCES.join(','), help: 'where tokens are read: header,protocol,query (query strings end up in logs)' },
+  { flag: 'rate-messages', env: 'ACTORHUB_RATE_MESSAGES', default: 'unlimited', help: 'inbound messages per second per client (beyond: rate_limited, then 1008)' },
+  { flag: 'rate-messages-burst', env: 'ACTORHUB_RATE_MESSAGES_BURST', default: String(L.RATE_MESSAGES_BURST), help: 'messages a client may send at once above its rate' },
+  { flag: 'rate-bytes', env: 'ACTORHUB_RATE_BYTES', default: 'unlimited', help: 'inbound bytes per second per client' },
+  { flag: 'rate-bytes-burst', env: 'ACTORHUB_RATE_BYTES_BURST', default: String(L.RATE_BYTES_BURST), help: 'bytes a client may send at once above its rate (>= max payload)' },
+  { flag: 'rate-max-violations', env: 'ACTORHUB_RATE_MAX_VIOLATIONS', default: String(L.RATE_MAX_VIOLATIONS), help: `dropped messages within ${L.RATE_VIOLATION_WINDOW_MS / 1000} s before close 1008` },
   { flag: 'origins', env: 'ACTORHUB_ORIGINS', default: 'same-origin', help: "allowed browser origins: same-origin | * | comma-separated list" },
   { flag: 'redis', env: 'REDIS_URL', default: 'none', help: 'cluster over Redis pub/sub, e.g. redis://127.0.0.1:6379' },
   { flag: 'nats', env: 'NATS_URL', default: 'none', help: 'cluster over NATS, e.g. nats://127.0.0.1:4222' },
@@ -67,6 +79,8 @@ export interface ServerConfig {
   readonly host: string;
   readonly logLevel: LogLevel;
   readonly api: ApiConfig;
+  /** The standalone http.Server's own timeouts (slowloris); embedders set theirs on their server. */
+  readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
   readonly hub: HubOptions;
 }
 
@@ -97,6 +111,17 @@ const config = Config.all({
   pingIntervalMs: Config.option(Config.Int('ACTORHUB_PING_INTERVAL_MS')),
   pongWaitMs: int('ACTORHUB_PONG_WAIT_MS', L.PONG_WAIT_MS),
   shutdownTimeoutMs: int('ACTORHUB_SHUTDOWN_TIMEOUT_MS', L.SHUTDOWN_TIMEOUT_MS),
+  maxPerIp: Config.option(Config.Int('ACTORHUB_MAX_PER_IP')),
+  trustProxy: int('ACTORHUB_TRUST_PROXY', L.TRUST_PROXY_HOPS),
+  headersTimeoutMs: int('ACTORHUB_HEADERS_TIMEOUT_MS', L.HEADERS_TIMEOUT_MS),
+  handshakeTimeoutMs: int('ACTORHUB_HANDSHAKE_TIMEOUT_MS', L.HANDSHAKE_TIMEOUT_MS),
+  authTokens: Config.option(Config.String('ACTORHUB_AUTH_TOKENS')),
+  tokenFrom: Config.String('ACTORHUB_TOKEN_FROM').pipe(Config.withDefault(L.TOKEN_SOURCES.join(','))),
+  rateMessages: Config.option(Config.Finite('ACTORHUB_RATE_MESSAGES')),
+  rateMessagesBurst: int('ACTORHUB_RATE_MESSAGES_BURST', L.RATE_MESSAGES_BURST),
+  rateBytes: Config.option(Config.Finite('ACTORHUB_RATE_BYTES')),
+  rateBytesBurst: Config.option(Config.Int('ACTORHUB_RATE_BYTES_BURST')),
+  rateMaxViolations: int('ACTORHUB_RATE_MAX_VIOLATIONS', L.RATE_MAX_VIOLATIONS),
   origins: Config.String('ACTORHUB_ORIGINS').pipe(Config.withDefault('same-origin')),
   logLevel: Config.Literals(['debug', 'info', 'warn', 'error', 'silent'], 'LOG_LEVEL').pipe(Config.withDefault('info' as LogLevel)),
   apiKey: Config.option(Config.String('ACTORHUB_API_KEY')),
@@ -156,6 +181,21 @@ const apiOf = (c: Raw): ApiConfig => {
   return { apiKey: key, maxBodyBytes: c.apiMaxBody };
 };
 
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+const parseTokenFrom = (value: string): TokenSource[] => {
+  const from = list(value);
+  const bad = from.find((f) => !isTokenSource(f));
+  if (bad !== undefined || from.length === 0) {
+    throw new HubConfigError({ reason: 'invalid-choice', message: `ACTORHUB_TOKEN_FROM must list some of header, protocol, query; got "${value}".` });
+  }
+  return from as TokenSource[];
+};
+
 const parseOrigins = (value: string): OriginPolicy =>
   value === '*' || value === 'same-origin'
     ? value
@@ -194,9 +234,27 @@ export function readServerConfig(env: Record<string, string | undefined>): Effec
             ...(c.pingIntervalMs._tag === 'Some' ? { pingIntervalMs: c.pingIntervalMs.value } : {}),
             shutdownTimeoutMs: c.shutdownTimeoutMs,
             origins: parseOrigins(c.origins),
+            trustProxy: c.trustProxy,
+            handshakeTimeoutMs: c.handshakeTimeoutMs,
+            ...(c.maxPerIp._tag === 'Some' ? { maxConnectionsPerIp: c.maxPerIp.value } : {}),
+            auth: {
+              from: parseTokenFrom(c.tokenFrom),
+              ...(c.authTokens._tag === 'Some' ? { tokens: list(c.authTokens.value) } : {}),
+            },
+            rateLimit: {
+              messagesBurst: c.rateMessagesBurst,
+              maxViolations: c.rateMaxViolations,
+              ...(c.rateMessages._tag === 'Some' ? { messagesPerSec: c.rateMessages.value } : {}),
+              ...(c.rateBytes._tag === 'Some' ? { bytesPerSec: c.rateBytes.value } : {}),
+              ...(c.rateBytesBurst._tag === 'Some' ? { bytesBurst: c.rateBytesBurst.value } : {}),
+            },
           };
+          if (c.headersTimeoutMs <= 0) {
+            throw new HubConfigError({ reason: 'invalid-number', message: `ACTORHUB_HEADERS_TIMEOUT_MS must be a positive number of ms, got ${c.headersTimeoutMs}.` });
+          }
+          const http = { headersTimeoutMs: c.headersTimeoutMs, requestTimeoutMs: Math.max(L.REQUEST_TIMEOUT_MS, c.headersTimeoutMs) };
           resolveOptions(hub); // the same checks createHub makes, at start-up
-          return { port: c.port, host: c.host, logLevel: c.logLevel, api: apiOf(c), hub, broker: brokerOf(c), cluster: clusterOf(c) };
+          return { port: c.port, host: c.host, logLevel: c.logLevel, api: apiOf(c), http, hub, broker: brokerOf(c), cluster: clusterOf(c) };
         },
         catch: (error) =>
           error instanceof HubConfigError

@@ -33,4 +33,6 @@ export interface Connection {
   close(code: number, reason: string): void;
   /** Destroys the socket without a closing handshake. */
   terminate(): void;
+  /** Stops reading the peer (one closed for abuse): its frames cost nothing more; the close timeout ends it. */
+  stopReading?(): void;
 }

@@ -12,6 +12,7 @@ import { hubRoutes } from './http-routes.js';
 import { createHub, type Hub } from './hub.js';
 import { HubServer, type HubServerShape } from './hub-server.js';
 import { createLogger } from './logger.js';
+import * as L from './limits.js';
 import type { HubOptions } from './options.js';
 
 const displayHost = (address: AddressInfo): string =>
@@ -65,7 +66,16 @@ const listen = (config: ServerConfig, extra: HubOptions) =>
     Effect.callback<HubServerShape, HubServerError>((resume) => {
       const logger = extra.logger ?? createLogger(config.logLevel);
       const hub = createHub({ ...config.hub, ...extra, logger });
-      const server = createServer(hubRoutes(hub, { api: { ...config.api, logger } }));
+      // Slowloris: headers trickled or never sent time out with 408 (Node checks every interval).
+      const { headersTimeoutMs, requestTimeoutMs } = config.http ?? { headersTimeoutMs: L.HEADERS_TIMEOUT_MS, requestTimeoutMs: L.REQUEST_TIMEOUT_MS };
+      const server = createServer(
+        {
+          headersTimeout: headersTimeoutMs,
+          requestTimeout: requestTimeoutMs,
+          connectionsCheckingInterval: Math.min(L.CONNECTIONS_CHECK_INTERVAL_MS, Math.ceil(headersTimeoutMs / 4)),
+        },
+        hubRoutes(hub, { api: { ...config.api, logger } }),
+      );
       hub.attach(server);
       server.once('error', (cause) => {
         void hub.close({ timeoutMs: 1 });

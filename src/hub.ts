@@ -6,7 +6,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { clientMachine } from '../machines/client.machine.js';
 import type { ClientId } from '../machines/client.types.js';
 import { hubMachine, type HubMachine } from '../machines/hub.machine.js';
+import { selectProtocol, staticTokenAuth } from './auth-token.js';
 import { createWriterLogic } from './client-writer.js';
+import { ConnectionCount } from './connection-count.js';
 import { CloseCode } from './close-codes.js';
 import { onMessageHandler } from './on-message.js';
 import { preparer } from './prepare.js';
@@ -49,6 +51,8 @@ export interface Hub {
   readonly metrics: Registry;
   /** Registered clients. */
   readonly size: number;
+  /** Open connections (upgrading or upgraded) per client address, as the per-IP cap counts them. */
+  connectionsByIp(): Map<string, number>;
   readonly closing: boolean;
   /** Handles every 'upgrade' of this server (other paths get 404). */
   attach(server: Server): void;
@@ -120,8 +124,14 @@ export function createHub(options: HubOptions = {}): Hub {
           stats,
         })
       : undefined); // relay: the machine's own default action
+  const { messagesPerSec, bytesPerSec } = resolved.rateLimit;
+  const rates = [
+    ...(Number.isFinite(messagesPerSec) ? [`${messagesPerSec} messages/s`] : []),
+    ...(Number.isFinite(bytesPerSec) ? [`${bytesPerSec} bytes/s`] : []),
+  ];
+  const rateLimitedFrame = frames.error(undefined, 'rate_limited', `rate limit exceeded (${rates.join(', ')}): message dropped`);
   const clientLogic = clientMachine.provide({
-    actors: { writer: createWriterLogic(stats, clientEvents(logger, tally)) },
+    actors: { writer: createWriterLogic(stats, clientEvents(logger, tally), { rate: resolved.rateLimit, limitedFrame: rateLimitedFrame }) },
     actions: handleMessage ? { handleMessage } : {},
   });
 
@@ -154,7 +164,7 @@ export function createHub(options: HubOptions = {}): Hub {
       clientLogic,
       frames,
       topicLimits: resolved.topics,
-      presenceEvents: resolved.presenceEvents,
+      presenceEvents: guardedPredicate(resolved.presenceEvents, stats, logger),
       badFrames: { max: resolved.maxBadFrames, windowMs: resolved.badFrameWindowMs },
       forward: cluster ? cluster.forward : () => undefined,
       limits: resolved.outbound,
@@ -188,7 +198,10 @@ export function createHub(options: HubOptions = {}): Hub {
     clientTracking: false,
     perMessageDeflate: false,
     maxPayload: resolved.maxPayload,
+    // Never echo a token-carrying subprotocol; a browser needs some answer when it offered any.
+    handleProtocols: selectProtocol(resolved.auth.protocolPrefix),
   });
+  const perIp = new ConnectionCount();
 
   const registry = () => actor.getSnapshot().context.clients;
 
@@ -208,7 +221,7 @@ export function createHub(options: HubOptions = {}): Hub {
 
   const handleUpgrade = createUpgradeHandler({
     options: resolved,
-    authenticate: options.authenticate,
+    authenticate: resolved.auth.tokens ? staticTokenAuth(resolved.auth.tokens, resolved.auth) : options.authenticate,
     generateId,
     wss,
     stats,
@@ -217,6 +230,7 @@ export function createHub(options: HubOptions = {}): Hub {
     isRegistered: (id) => registry().has(id),
     size: () => actor.getSnapshot().context.count,
     register,
+    perIp,
   });
 
   const onServerUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -243,6 +257,7 @@ export function createHub(options: HubOptions = {}): Hub {
     get closing() {
       return closing;
     },
+    connectionsByIp: () => perIp.snapshot(),
     attach(server) {
       if (servers.has(server)) return;
       servers.add(server);
@@ -324,4 +339,17 @@ export function createHub(options: HubOptions = {}): Hub {
     },
   };
   return hub;
+}
+
+/** A user predicate run inside the hub actor: a throw must not kill the hub, so it counts as false. */
+function guardedPredicate(predicate: (topic: string) => boolean, stats: HubStats, logger: { error(o: object, m: string): void }) {
+  return (topic: string): boolean => {
+    try {
+      return predicate(topic) === true;
+    } catch (err) {
+      stats.hookErrors++;
+      logger.error({ err, topic }, 'presenceEvents predicate threw; no joined/left frames for this event');
+      return false;
+    }
+  };
 }

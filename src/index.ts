@@ -1,6 +1,9 @@
 export { createHub, type Hub, type HubActor, type ClientInfo, type CloseOptions } from './hub.js';
 export type { HubOptions, AuthResult, ClientHandle, ResolvedOptions } from './options.js';
 export type { OriginPolicy } from './origin.js';
+export { extractToken, staticTokenAuth, selectProtocol, type TokenSource, type TokenOptions } from './auth-token.js';
+export { clientAddress } from './client-address.js';
+export type { RateLimits } from './rate-limit.js';
 export type { Connection, ConnectionHandlers } from './connection.js';
 export type { HubStats } from './stats.js';
 export type { Logger, LogLevel } from './logger.js';

@@ -54,3 +54,38 @@ export const API_MAX_BODY_BYTES = 256 * 1024;
 
 /** Upper bounds of the fan-out time histogram, seconds (10 µs … 1 s; +Inf is implied). */
 export const FANOUT_BUCKETS_SECONDS = [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] as const;
+/** From the upgrade request to the registered client (authenticate() included); beyond it: 408. */
+export const HANDSHAKE_TIMEOUT_MS = 15_000;
+
+/** Standalone server: headers not complete by then get 408 and the socket is closed (slowloris). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** Standalone server: a whole plain HTTP request (/stats, /healthz) must arrive within this. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** How often Node checks those two timeouts (its own default, 30 s, is coarser than they are). */
+export const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+
+/**
+ * Open connections (upgrading or upgraded) per client address; beyond it: 429. Unlimited by
+ * default because behind a proxy every client shares one address unless trustProxy is set.
+ */
+export const MAX_CONNECTIONS_PER_IP = Number.POSITIVE_INFINITY;
+/** Proxies in front of the hub whose X-Forwarded-For is believed (0: the header is ignored). */
+export const TRUST_PROXY_HOPS = 0;
+
+/**
+ * Inbound rate per client, token buckets refilled lazily (no timers). Off (Infinity) by
+ * default, like most hubs; docs/security.md gives settings. Invariant: byte burst ≥ maxPayload.
+ */
+export const RATE_MESSAGES_PER_SEC = Number.POSITIVE_INFINITY;
+export const RATE_MESSAGES_BURST = 200;
+export const RATE_BYTES_PER_SEC = Number.POSITIVE_INFINITY;
+export const RATE_BYTES_BURST = 4 * MAX_PAYLOAD_BYTES;
+/** More than RATE_MAX_VIOLATIONS dropped messages within RATE_VIOLATION_WINDOW_MS closes with 1008. */
+export const RATE_MAX_VIOLATIONS = 10;
+export const RATE_VIOLATION_WINDOW_MS = 10_000;
+
+/** Where a token may be carried (docs/security.md): query strings end up in logs, so not by default. */
+export const TOKEN_SOURCES = ['header', 'protocol'] as const;
+export const TOKEN_QUERY_PARAM = 'token';
+/** A subprotocol `bearer.<token>` carries a token from a browser; it is never echoed back. */
+export const TOKEN_PROTOCOL_PREFIX = 'bearer.';

@@ -6,6 +6,8 @@ import * as L from './limits.js';
 import type { Logger } from './logger.js';
 import type { OriginPolicy } from './origin.js';
 import type { Hub } from './hub.js';
+import type { TokenOptions, TokenSource } from './auth-token.js';
+import type { RateLimits } from './rate-limit.js';
 
 /** What authenticate() may answer: accept (optionally naming the client) or reject the upgrade. */
 export type AuthResult =
@@ -78,6 +80,16 @@ export interface HubOptions {
   readonly closeTimeoutMs?: number;
   readonly shutdownTimeoutMs?: number;
   readonly authTimeoutMs?: number;
+  /** From the upgrade request to the registered client, authenticate() included; beyond: 408. */
+  readonly handshakeTimeoutMs?: number;
+  /** Open connections per client address (upgrading ones included); beyond: 429. Unlimited by default. */
+  readonly maxConnectionsPerIp?: number;
+  /** Proxies in front of the hub whose X-Forwarded-For is believed (default 0: ignored). */
+  readonly trustProxy?: number;
+  /** Per-client inbound rate limits (docs/security.md); off unless a rate is set. */
+  readonly rateLimit?: Partial<RateLimits>;
+  /** A static token list (compared in constant time), and where tokens may come from. Not with authenticate. */
+  readonly auth?: TokenOptions & { readonly tokens?: readonly string[] };
   readonly origins?: OriginPolicy;
   readonly authenticate?: (req: IncomingMessage) => AuthResult | Promise<AuthResult>;
   /** Replaces the default relay (every message to every other client). */
@@ -105,6 +117,11 @@ export interface ResolvedOptions {
   readonly closeTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly authTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly maxConnectionsPerIp: number;
+  readonly trustProxy: number;
+  readonly rateLimit: RateLimits;
+  readonly auth: { readonly tokens: readonly string[] | undefined; readonly from: readonly TokenSource[]; readonly queryParam: string; readonly protocolPrefix: string };
   readonly origins: OriginPolicy;
 }
 
@@ -116,6 +133,58 @@ const positiveInt = (name: string, value: number | undefined, fallback: number):
     throw new HubConfigError({ reason: 'invalid-number', message: `${name} must be a positive integer, got ${String(value)}.` });
   }
   return v;
+};
+
+const positiveOrUnlimited = (name: string, value: number | undefined, fallback: number, integer: boolean): number => {
+  const v = value ?? fallback;
+  if (v === Number.POSITIVE_INFINITY) return v;
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || (integer && !Number.isSafeInteger(v))) {
+    throw new HubConfigError({
+      reason: 'invalid-number',
+      message: `${name} must be a positive ${integer ? 'integer' : 'number'} or Infinity, got ${String(value)}.`,
+    });
+  }
+  return v;
+};
+
+const resolveRateLimit = (r: Partial<RateLimits> = {}, maxPayload: number): RateLimits => {
+  const bytesBurst = positiveInt('rateLimit.bytesBurst', r.bytesBurst, Math.max(L.RATE_BYTES_BURST, maxPayload));
+  if (bytesBurst < maxPayload) {
+    throw new HubConfigError({
+      reason: 'invariant',
+      message: `rateLimit.bytesBurst (${bytesBurst}) must be at least maxPayload (${maxPayload}), or a largest message could never pass.`,
+    });
+  }
+  return {
+    messagesPerSec: positiveOrUnlimited('rateLimit.messagesPerSec', r.messagesPerSec, L.RATE_MESSAGES_PER_SEC, false),
+    messagesBurst: positiveInt('rateLimit.messagesBurst', r.messagesBurst, L.RATE_MESSAGES_BURST),
+    bytesPerSec: positiveOrUnlimited('rateLimit.bytesPerSec', r.bytesPerSec, L.RATE_BYTES_PER_SEC, false),
+    bytesBurst,
+    maxViolations: positiveInt('rateLimit.maxViolations', r.maxViolations, L.RATE_MAX_VIOLATIONS),
+    violationWindowMs: positiveInt('rateLimit.violationWindowMs', r.violationWindowMs, L.RATE_VIOLATION_WINDOW_MS),
+  };
+};
+
+const TOKEN_SOURCES: readonly TokenSource[] = ['header', 'protocol', 'query'];
+
+const resolveAuth = (options: HubOptions): ResolvedOptions['auth'] => {
+  const a = options.auth ?? {};
+  if (a.tokens !== undefined && options.authenticate !== undefined) {
+    throw new HubConfigError({ reason: 'invalid-choice', message: 'Give either auth.tokens or authenticate(), not both: call staticTokenAuth() inside your authenticate() to combine them.' });
+  }
+  if (a.tokens !== undefined && (a.tokens.length === 0 || a.tokens.some((t) => typeof t !== 'string' || t.length === 0))) {
+    throw new HubConfigError({ reason: 'invalid-value', message: 'auth.tokens must be a non-empty list of non-empty strings.' });
+  }
+  const from = a.from ?? L.TOKEN_SOURCES;
+  const unknown = from.find((f) => !TOKEN_SOURCES.includes(f));
+  if (unknown !== undefined || from.length === 0) {
+    throw new HubConfigError({ reason: 'invalid-choice', message: `auth.from must list some of ${TOKEN_SOURCES.join(', ')}, got "${String(unknown ?? '')}".` });
+  }
+  const protocolPrefix = a.protocolPrefix ?? L.TOKEN_PROTOCOL_PREFIX;
+  if (protocolPrefix.length === 0) {
+    throw new HubConfigError({ reason: 'invalid-value', message: 'auth.protocolPrefix must not be empty, or every subprotocol would be taken for a token.' });
+  }
+  return { tokens: a.tokens, from, queryParam: a.queryParam ?? L.TOKEN_QUERY_PARAM, protocolPrefix };
 };
 
 /** Fills in defaults and checks every value and invariant; throws HubConfigError with a sentence. */
@@ -148,6 +217,11 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
     throw new HubConfigError({ reason: 'invalid-choice', message: `protocol must be "json" or "relay", got "${String(protocol)}".` });
   }
   const presence = options.presenceEvents ?? false;
+  const maxPayload = positiveInt('maxPayload', options.maxPayload, L.MAX_PAYLOAD_BYTES);
+  const trustProxy = options.trustProxy ?? L.TRUST_PROXY_HOPS;
+  if (!Number.isSafeInteger(trustProxy) || trustProxy < 0) {
+    throw new HubConfigError({ reason: 'invalid-number', message: `trustProxy must be 0 or a positive integer (proxies in front of the hub), got ${String(options.trustProxy)}.` });
+  }
   return {
     protocol,
     topics: {
@@ -163,7 +237,7 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
     badFrameWindowMs: positiveInt('badFrameWindowMs', options.badFrameWindowMs, L.BAD_FRAME_WINDOW_MS),
     maxPendingCommands: positiveInt('maxPendingCommands', options.maxPendingCommands, L.MAX_PENDING_COMMANDS),
     path,
-    maxPayload: positiveInt('maxPayload', options.maxPayload, L.MAX_PAYLOAD_BYTES),
+    maxPayload,
     maxClients: positiveInt('maxClients', options.maxClients, L.MAX_CLIENTS),
     outbound: {
       maxMessages: positiveInt('outbound.maxMessages', options.outbound?.maxMessages, L.MAX_QUEUE_MESSAGES),
@@ -176,6 +250,11 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
     closeTimeoutMs: positiveInt('closeTimeoutMs', options.closeTimeoutMs, L.CLOSE_TIMEOUT_MS),
     shutdownTimeoutMs: positiveInt('shutdownTimeoutMs', options.shutdownTimeoutMs, L.SHUTDOWN_TIMEOUT_MS),
     authTimeoutMs: positiveInt('authTimeoutMs', options.authTimeoutMs, L.AUTH_TIMEOUT_MS),
+    handshakeTimeoutMs: positiveInt('handshakeTimeoutMs', options.handshakeTimeoutMs, L.HANDSHAKE_TIMEOUT_MS),
+    maxConnectionsPerIp: positiveOrUnlimited('maxConnectionsPerIp', options.maxConnectionsPerIp, L.MAX_CONNECTIONS_PER_IP, true),
+    trustProxy,
+    rateLimit: resolveRateLimit(options.rateLimit, maxPayload),
+    auth: resolveAuth(options),
     origins: options.origins ?? 'same-origin',
   };
 }

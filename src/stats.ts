@@ -19,6 +19,12 @@ export interface HubStats {
   /** The same, by HTTP status (a small fixed set: 401, 403, 404, 409, 429, 500, 503). */
   rejectedByStatus: Record<string, number>;
   hookErrors: number;
+  /** Upgrades answered 408 because the gate (authenticate included) outlasted handshakeTimeoutMs. */
+  handshakeTimeouts: number;
+  /** Inbound messages dropped by a client's rate limit. */
+  rateLimited: number;
+  /** Clients closed with 1008 for exceeding their rate limit persistently. */
+  rateLimitCloses: number;
 }
 
 export const createStats = (): HubStats => ({
@@ -34,4 +40,7 @@ export const createStats = (): HubStats => ({
   rejectedUpgrades: 0,
   rejectedByStatus: {},
   hookErrors: 0,
+  handshakeTimeouts: 0,
+  rateLimited: 0,
+  rateLimitCloses: 0,
 });

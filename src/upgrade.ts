@@ -2,6 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { ClientId, OutboundLimits } from '../machines/client.types.js';
+import { clientAddress } from './client-address.js';
+import type { ConnectionCount } from './connection-count.js';
 import { rejectUpgrade } from './http-reject.js';
 import type { Logger } from './logger.js';
 import { checkLimitsOverride, type AuthResult, type HubOptions, type ResolvedOptions } from './options.js';
@@ -25,6 +27,8 @@ export interface UpgradeDeps {
   readonly isRegistered: (id: ClientId) => boolean;
   readonly size: () => number;
   readonly register: (ws: WebSocket, req: IncomingMessage, admission: Admission) => void;
+  /** Open connections per client address (the per-IP cap); owned by this gate. */
+  readonly perIp: ConnectionCount;
 }
 
 class Rejected {
@@ -52,16 +56,18 @@ const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   });
 
 /**
- * The gate in front of the hub: path, origin, capacity and authentication are checked
- * before the WebSocket handshake completes, so a refused request never reaches the hub.
+ * The gate in front of the hub: path, origin, per-address and total capacity, and
+ * authentication are checked before the WebSocket handshake completes, so a refused request
+ * never reaches the hub. The whole gate is bounded by handshakeTimeoutMs.
  */
 export function createUpgradeHandler(deps: UpgradeDeps) {
   const { options, stats, logger } = deps;
-  let pending = 0; // upgrades waiting on authenticate(): they count against maxClients
+  let pending = 0; // upgrades admitted but not yet registered: they count against maxClients
 
-  const admit = async (req: IncomingMessage): Promise<Admission> => {
-    if (deps.isClosing()) throw new Rejected(503, 'hub is shutting down');
-    if (pathnameOf(req.url) !== options.path) throw new Rejected(404, 'not found');
+  /** The synchronous checks, made before anything is counted. */
+  const precheck = (req: IncomingMessage): Rejected | undefined => {
+    if (deps.isClosing()) return new Rejected(503, 'hub is shutting down');
+    if (pathnameOf(req.url) !== options.path) return new Rejected(404, 'not found');
     let originOk: boolean;
     try {
       originOk = isOriginAllowed(options.origins, req);
@@ -69,11 +75,13 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       logger.error({ err }, 'origin predicate threw; refusing the upgrade');
       originOk = false;
     }
-    if (!originOk) throw new Rejected(403, 'origin not allowed');
-    if (deps.size() + pending >= options.maxClients) throw new Rejected(503, 'hub is full');
+    if (!originOk) return new Rejected(403, 'origin not allowed');
+    return undefined;
+  };
+
+  const admit = async (req: IncomingMessage): Promise<Admission> => {
     let result: AuthResult = true;
     if (deps.authenticate) {
-      pending++;
       try {
         result = await withTimeout(Promise.resolve().then(() => deps.authenticate!(req)), options.authTimeoutMs);
       } catch (err) {
@@ -81,8 +89,6 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         stats.hookErrors++;
         logger.error({ err }, 'authenticate() threw; refusing the upgrade');
         throw new Rejected(500, 'authentication failed');
-      } finally {
-        pending--;
       }
     }
     if (result === false) throw new Rejected(401, 'unauthorized');
@@ -90,7 +96,14 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       throw new Rejected(result.reject, result.message ?? 'unauthorized');
     }
     const accepted = typeof result === 'object' && result !== null ? result : {};
-    const id = accepted.id ?? deps.generateId();
+    let id: ClientId;
+    try {
+      id = accepted.id ?? deps.generateId();
+    } catch (err) {
+      stats.hookErrors++;
+      logger.error({ err }, 'generateId() threw; refusing the upgrade');
+      throw new Rejected(500, 'internal error');
+    }
     if (typeof id !== 'string' || id.length === 0) throw new Rejected(500, 'authenticate() returned an invalid id');
     if (deps.isClosing()) throw new Rejected(503, 'hub is shutting down');
     if (deps.isRegistered(id)) throw new Rejected(409, 'client id already connected');
@@ -109,23 +122,65 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     // A peer that resets while we wait on auth must not become an unhandled 'error'.
     const onError = (): void => undefined;
     socket.on('error', onError);
+    const refuse = (r: Rejected): void => {
+      stats.rejectedUpgrades++;
+      stats.rejectedByStatus[r.status] = (stats.rejectedByStatus[r.status] ?? 0) + 1;
+      // The path only: a query string may carry a token.
+      logger.debug({ status: r.status, path: pathnameOf(req.url) }, 'upgrade refused');
+      rejectUpgrade(socket, r.status, r.message);
+    };
+    const early = precheck(req);
+    if (early) return refuse(early);
+
+    const ip = clientAddress(req, options.trustProxy);
+    if (!deps.perIp.tryAcquire(ip, options.maxConnectionsPerIp)) return refuse(new Rejected(429, 'too many connections from this address'));
+    // Released when the socket closes, whoever closes it (refusal, peer, hub, timeout): one exit, no leak.
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      deps.perIp.release(ip);
+    };
+    socket.once('close', release);
+    if ((socket as { closed?: boolean }).closed === true) return release(); // 'close' already happened
+
+    if (deps.size() + pending >= options.maxClients) return refuse(new Rejected(503, 'hub is full'));
+    pending++;
+    let settled = false;
+    const settle = (): void => {
+      if (settled) return;
+      settled = true;
+      pending--;
+      clearTimeout(timer);
+    };
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settle();
+      stats.handshakeTimeouts++;
+      refuse(new Rejected(408, 'handshake timed out'));
+    }, options.handshakeTimeoutMs);
+    timer.unref(); // never what keeps a closing process alive
+    socket.once('close', settle); // a peer that gives up frees its slot at once, not when its hook answers
+
     let admission: Admission;
     try {
       admission = await admit(req);
     } catch (err) {
-      stats.rejectedUpgrades++;
-      const r = err instanceof Rejected ? err : new Rejected(500, 'internal error');
-      stats.rejectedByStatus[r.status] = (stats.rejectedByStatus[r.status] ?? 0) + 1;
+      if (settled) return; // the handshake timeout already answered
+      settle();
       if (!(err instanceof Rejected)) logger.error({ err }, 'upgrade failed');
-      // The path only: a query string may carry a token.
-      logger.debug({ status: r.status, path: pathnameOf(req.url) }, 'upgrade refused');
-      rejectUpgrade(socket, r.status, r.message);
+      refuse(err instanceof Rejected ? err : new Rejected(500, 'internal error'));
       return;
     }
-    if (socket.destroyed) return; // the peer gave up while we authenticated
-    deps.wss.handleUpgrade(req, socket, head, (ws) => {
-      socket.off('error', onError);
-      deps.register(ws, req, admission);
-    });
+    if (settled) return;
+    if (socket.destroyed) return settle(); // the peer gave up while we authenticated
+    try {
+      deps.wss.handleUpgrade(req, socket, head, (ws) => {
+        socket.off('error', onError);
+        deps.register(ws, req, admission);
+      });
+    } finally {
+      settle(); // after registration: ws completes a handshake synchronously
+    }
   };
 }

@@ -98,6 +98,10 @@ export class WsConnection implements Connection, Corkable {
     this.#closeTimer.unref();
   }
 
+  stopReading(): void {
+    this.#ws.pause();
+  }
+
   terminate(): void {
     clearTimeout(this.#closeTimer);
     this.#ws.terminate();

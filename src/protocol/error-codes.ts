@@ -17,4 +17,6 @@ export type ProtocolErrorCode =
   /** canSubscribe / canPublish refused. */
   | 'forbidden'
   /** Too many commands waiting on asynchronous authorization hooks. */
-  | 'overloaded';
+  | 'overloaded'
+  /** The client exceeded its inbound rate limit: the message was dropped (persisting closes with 1008). */
+  | 'rate_limited';

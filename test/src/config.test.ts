@@ -85,6 +85,17 @@ describe('readServerConfig: defaults', () => {
       'cluster-prefix': c.cluster.prefix,
       'api-key': c.api.apiKey ?? 'none',
       'api-max-body': String(c.api.maxBodyBytes),
+      'max-per-ip': Number.isFinite(resolved.maxConnectionsPerIp) ? String(resolved.maxConnectionsPerIp) : 'unlimited',
+      'trust-proxy': String(resolved.trustProxy),
+      'headers-timeout': String(c.http.headersTimeoutMs),
+      'handshake-timeout': String(resolved.handshakeTimeoutMs),
+      'auth-token': resolved.auth.tokens ? resolved.auth.tokens.join(',') : 'none',
+      'token-from': resolved.auth.from.join(','),
+      'rate-messages': Number.isFinite(resolved.rateLimit.messagesPerSec) ? String(resolved.rateLimit.messagesPerSec) : 'unlimited',
+      'rate-messages-burst': String(resolved.rateLimit.messagesBurst),
+      'rate-bytes': Number.isFinite(resolved.rateLimit.bytesPerSec) ? String(resolved.rateLimit.bytesPerSec) : 'unlimited',
+      'rate-bytes-burst': String(resolved.rateLimit.bytesBurst),
+      'rate-max-violations': String(resolved.rateLimit.maxViolations),
     };
     expect(Object.keys(actual).sort()).toEqual(SETTINGS.map((s) => s.flag).sort());
     for (const s of SETTINGS) expect(actual[s.flag], s.flag).toBe(s.default);
@@ -125,6 +136,7 @@ describe('readServerConfig: values from the environment', () => {
       host: '127.0.0.1',
       logLevel: 'debug',
       api: { apiKey: undefined, maxBodyBytes: 262_144 },
+      http: { headersTimeoutMs: L.HEADERS_TIMEOUT_MS, requestTimeoutMs: L.REQUEST_TIMEOUT_MS },
       hub: {
         protocol: 'relay',
         topics: { maxTopicLength: 32, maxTopicsPerClient: 4, maxMembersPerTopic: 50 },
@@ -138,6 +150,10 @@ describe('readServerConfig: values from the environment', () => {
         pongWaitMs: 3000,
         shutdownTimeoutMs: 250,
         origins: '*',
+        trustProxy: 0,
+        handshakeTimeoutMs: L.HANDSHAKE_TIMEOUT_MS,
+        auth: { from: ['header', 'protocol'] },
+        rateLimit: { messagesBurst: L.RATE_MESSAGES_BURST, maxViolations: L.RATE_MAX_VIOLATIONS },
       },
     });
   });
@@ -411,5 +427,32 @@ describe('readServerConfig: cluster', () => {
     expect(refuse({ REDIS_URL: 'http://a' }).message).toMatch(/must start with redis:\/\//);
     expect(refuse({ ACTORHUB_NODE_ID: 'has space' }).message).toMatch(/ACTORHUB_NODE_ID/);
     expect(refuse({ ACTORHUB_HEARTBEAT_MS: '1000', ACTORHUB_NODE_TIMEOUT_MS: '2000' }).message).toMatch(/must exceed twice/);
+  });
+});
+
+describe('readServerConfig: security settings', () => {
+  it('reads the per-IP cap, proxy trust, timeouts, tokens and rate limits', () => {
+    const c = read({
+      ACTORHUB_MAX_PER_IP: '20',
+      ACTORHUB_TRUST_PROXY: '1',
+      ACTORHUB_HEADERS_TIMEOUT_MS: '5000',
+      ACTORHUB_HANDSHAKE_TIMEOUT_MS: '7000',
+      ACTORHUB_AUTH_TOKENS: 'one, two',
+      ACTORHUB_TOKEN_FROM: 'protocol,query',
+      ACTORHUB_RATE_MESSAGES: '50',
+      ACTORHUB_RATE_BYTES: '65536',
+    });
+    const r = resolveOptions(c.hub);
+    expect(r.maxConnectionsPerIp).toBe(20);
+    expect(r.trustProxy).toBe(1);
+    expect(c.http).toEqual({ headersTimeoutMs: 5000, requestTimeoutMs: L.REQUEST_TIMEOUT_MS });
+    expect(r.handshakeTimeoutMs).toBe(7000);
+    expect(r.auth).toMatchObject({ tokens: ['one', 'two'], from: ['protocol', 'query'] });
+    expect(r.rateLimit).toMatchObject({ messagesPerSec: 50, messagesBurst: L.RATE_MESSAGES_BURST, bytesPerSec: 65536 });
+  });
+
+  it('refuses an unknown token source and a zero rate with a sentence', () => {
+    expect(() => read({ ACTORHUB_TOKEN_FROM: 'cookie' })).toThrow(/ACTORHUB_TOKEN_FROM must list some of header, protocol, query/);
+    expect(() => read({ ACTORHUB_RATE_MESSAGES: '0' })).toThrow(/rateLimit\.messagesPerSec must be a positive number or Infinity, got 0\./);
   });
 });

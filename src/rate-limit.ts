@@ -1,0 +1,49 @@
+import { TokenBucket } from './token-bucket.js';
+
+/** Per-client inbound rate limits (docs/security.md). Rates in units per second; Infinity: off. */
+export interface RateLimits {
+  readonly messagesPerSec: number;
+  readonly messagesBurst: number;
+  readonly bytesPerSec: number;
+  readonly bytesBurst: number;
+  /** More than this many refused messages within violationWindowMs closes the client with 1008. */
+  readonly maxViolations: number;
+  readonly violationWindowMs: number;
+}
+
+export type RateVerdict = 'ok' | 'limited' | 'close';
+
+export const rateLimitsEnabled = (r: RateLimits): boolean =>
+  r.messagesPerSec !== Number.POSITIVE_INFINITY || r.bytesPerSec !== Number.POSITIVE_INFINITY;
+
+/**
+ * One client's inbound limiter: a message bucket, a byte bucket, and a count of refusals in a
+ * fixed window. `now` is a monotonic clock in ms (performance.now()).
+ */
+export class InboundRateLimiter {
+  readonly #messages: TokenBucket;
+  readonly #bytes: TokenBucket;
+  #violations = 0;
+  #windowStart = 0;
+
+  constructor(
+    readonly limits: RateLimits,
+    now: number,
+  ) {
+    this.#messages = new TokenBucket(limits.messagesPerSec, limits.messagesBurst, now);
+    this.#bytes = new TokenBucket(limits.bytesPerSec, limits.bytesBurst, now);
+  }
+
+  check(byteLength: number, now: number): RateVerdict {
+    // Both buckets are charged only when both allow, so a refused message costs no tokens.
+    if (this.#messages.take(1, now)) {
+      if (this.#bytes.take(byteLength, now)) return 'ok';
+      this.#messages.refund(1);
+    }
+    if (now - this.#windowStart > this.limits.violationWindowMs) {
+      this.#windowStart = now;
+      this.#violations = 0;
+    }
+    return ++this.#violations > this.limits.maxViolations ? 'close' : 'limited';
+  }
+}
