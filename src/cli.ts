@@ -20,13 +20,14 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const program = Effect.gen(function* () {
     const config = yield* readServerConfig({ ...process.env, ...args.env });
-    const { url, hub } = yield* make(config);
+    const { url, hub, inspectorUrl } = yield* make(config);
     process.stdout.write(
       `actorhub listening on ${url}\n` +
         `  websocket: ${url.replace(/^http/, 'ws')}${hub.options.path}\n` +
         `  stats:     ${url}/stats\n` +
         `  health:    ${url}/healthz\n` +
         `  protocol:  ${hub.options.protocol}\n` +
+        (inspectorUrl ? `  inspector: ${inspectorUrl}  (dev only; open it in a browser with internet: it embeds stately.ai/inspect)\n` : '') +
         (hub.clusterStats() ? `  cluster:   node ${hub.clusterStats()!.node} on ${hub.clusterStats()!.broker.kind}\n` : ''),
     );
     return yield* Effect.never;

@@ -35,6 +35,8 @@ export const SETTINGS = [
   { flag: 'cluster-prefix', env: 'ACTORHUB_CLUSTER_PREFIX', default: 'actorhub', help: 'channel prefix; clusters sharing a broker must differ' },
   { flag: 'heartbeat', env: 'ACTORHUB_HEARTBEAT_MS', default: '1000', help: 'cluster heartbeat period, ms' },
   { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'debug | info | warn | error | silent' },
+  { flag: 'inspect', env: 'ACTORHUB_INSPECT', default: 'false', boolean: true, help: 'dev only: start the Stately inspector relay and show every actor live' },
+  { flag: 'inspect-port', env: 'ACTORHUB_INSPECT_PORT', default: String(L.DEFAULT_INSPECTOR_PORT), help: 'port of the inspector relay and its viewer page' },
 ] as const;
 
 /** Which broker the standalone server joins, if any. */
@@ -53,6 +55,8 @@ export interface ClusterConfig {
 
 export interface ServerConfig {
   readonly broker: BrokerConfig | undefined;
+  /** The Stately inspector relay (--inspect); off when undefined. */
+  readonly inspect?: { readonly port: number } | undefined;
   readonly cluster: ClusterConfig;
   readonly port: number;
   readonly host: string;
@@ -88,6 +92,8 @@ const config = Config.all({
   pongWaitMs: int('ACTORHUB_PONG_WAIT_MS', L.PONG_WAIT_MS),
   shutdownTimeoutMs: int('ACTORHUB_SHUTDOWN_TIMEOUT_MS', L.SHUTDOWN_TIMEOUT_MS),
   origins: Config.String('ACTORHUB_ORIGINS').pipe(Config.withDefault('same-origin')),
+  inspect: Config.Boolean('ACTORHUB_INSPECT').pipe(Config.withDefault(false)),
+  inspectPort: int('ACTORHUB_INSPECT_PORT', L.DEFAULT_INSPECTOR_PORT),
   logLevel: Config.Literals(['debug', 'info', 'warn', 'error', 'silent'], 'LOG_LEVEL').pipe(Config.withDefault('info' as LogLevel)),
 });
 
@@ -134,6 +140,17 @@ const clusterOf = (c: Raw): ClusterConfig => {
   return { nodeId, prefix: c.prefix, heartbeatMs: c.heartbeatMs, nodeTimeoutMs: c.nodeTimeoutMs };
 };
 
+const inspectOf = (c: Raw): ServerConfig['inspect'] => {
+  if (!c.inspect) return undefined;
+  if (c.inspectPort < 0 || c.inspectPort > 65_535) {
+    throw new HubConfigError({ reason: 'invalid-number', message: `ACTORHUB_INSPECT_PORT must be between 0 and 65535, got ${c.inspectPort}.` });
+  }
+  if (c.inspectPort !== 0 && c.inspectPort === c.port) {
+    throw new HubConfigError({ reason: 'invariant', message: `The inspector relay and the hub cannot share port ${c.port}: give --inspect-port another one.` });
+  }
+  return { port: c.inspectPort };
+};
+
 const parseOrigins = (value: string): OriginPolicy =>
   value === '*' || value === 'same-origin'
     ? value
@@ -174,7 +191,7 @@ export function readServerConfig(env: Record<string, string | undefined>): Effec
             origins: parseOrigins(c.origins),
           };
           resolveOptions(hub); // the same checks createHub makes, at start-up
-          return { port: c.port, host: c.host, logLevel: c.logLevel, hub, broker: brokerOf(c), cluster: clusterOf(c) };
+          return { port: c.port, host: c.host, logLevel: c.logLevel, hub, broker: brokerOf(c), cluster: clusterOf(c), inspect: inspectOf(c) };
         },
         catch: (error) =>
           error instanceof HubConfigError
@@ -195,7 +212,7 @@ export interface CliArgs {
 export function parseCliArgs(argv: readonly string[]): CliArgs {
   const options = Object.fromEntries([
     ['help', { type: 'boolean' as const, short: 'h' }],
-    ...SETTINGS.map((s) => [s.flag, { type: 'string' as const }]),
+    ...SETTINGS.map((s) => [s.flag, { type: 'boolean' in s ? ('boolean' as const) : ('string' as const) }]),
   ]);
   let parsed;
   try {
@@ -208,6 +225,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   for (const s of SETTINGS) {
     const v = values[s.flag];
     if (typeof v === 'string') env[s.env] = v;
+    else if (v === true) env[s.env] = 'true';
   }
   return { help: values.help === true, env };
 }

@@ -48,3 +48,12 @@ export const BAD_FRAME_WINDOW_MS = 60_000;
 
 /** Commands one client may have waiting on async canSubscribe/canPublish hooks. */
 export const MAX_PENDING_COMMANDS = 64;
+
+/** The Stately inspector relay (--inspect): its port (the hub's default, 8080, is taken). */
+export const DEFAULT_INSPECTOR_PORT = 8081;
+/** Inspection events held while the relay connection opens; older ones are dropped. */
+export const INSPECTOR_MAX_DEFERRED_EVENTS = 200;
+/** Bytes waiting on the relay socket beyond which inspection events are dropped, not queued. */
+export const INSPECTOR_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** Client ids listed in the hub's inspected snapshot (the count is always exact). */
+export const INSPECTOR_SNAPSHOT_IDS = 20;
