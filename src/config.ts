@@ -55,8 +55,8 @@ export interface ClusterConfig {
 
 export interface ServerConfig {
   readonly broker: BrokerConfig | undefined;
-  /** The Stately inspector relay (--inspect); off when undefined. */
-  readonly inspect?: { readonly port: number } | undefined;
+  /** The Stately inspector relay (--inspect, dev only). */
+  readonly inspect?: { readonly enabled: boolean; readonly port: number };
   readonly cluster: ClusterConfig;
   readonly port: number;
   readonly host: string;
@@ -140,15 +140,14 @@ const clusterOf = (c: Raw): ClusterConfig => {
   return { nodeId, prefix: c.prefix, heartbeatMs: c.heartbeatMs, nodeTimeoutMs: c.nodeTimeoutMs };
 };
 
-const inspectOf = (c: Raw): ServerConfig['inspect'] => {
-  if (!c.inspect) return undefined;
+const inspectOf = (c: Raw): NonNullable<ServerConfig['inspect']> => {
   if (c.inspectPort < 0 || c.inspectPort > 65_535) {
     throw new HubConfigError({ reason: 'invalid-number', message: `ACTORHUB_INSPECT_PORT must be between 0 and 65535, got ${c.inspectPort}.` });
   }
-  if (c.inspectPort !== 0 && c.inspectPort === c.port) {
+  if (c.inspect && c.inspectPort !== 0 && c.inspectPort === c.port) {
     throw new HubConfigError({ reason: 'invariant', message: `The inspector relay and the hub cannot share port ${c.port}: give --inspect-port another one.` });
   }
-  return { port: c.inspectPort };
+  return { enabled: c.inspect, port: c.inspectPort };
 };
 
 const parseOrigins = (value: string): OriginPolicy =>

@@ -52,7 +52,7 @@ export const make = (config: ServerConfig, extra: HubOptions = {}) =>
     Effect.gen(function* () {
       const nodeId = config.cluster.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
       // Given to the hub, the inspector is closed by hub.close(); until then, by a failure here.
-      const inspector = config.inspect ? yield* startInspectorEffect(config.inspect.port, config.logLevel) : undefined;
+      const inspector = config.inspect?.enabled ? yield* startInspectorEffect(config.inspect.port, config.logLevel) : undefined;
       const broker = config.broker
         ? yield* connectBroker(config.broker, nodeId).pipe(Effect.tapError(() => Effect.promise(async () => inspector?.close())))
         : undefined;
