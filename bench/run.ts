@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clockTicks, hasTaskset, runGenerator, startServer, waitForQuiet, type Server } from './harness.js';
 import { describeMachine } from './machine.js';
+import { runInspectorBench } from './inspector.js';
 import { HELP, parseOptions, settingsFor, type Options, type Scenario, type Settings } from './plan.js';
 import { PEERS, type PeerId } from './peers.js';
 import { charts } from './report/charts.js';
@@ -107,6 +108,7 @@ function writeReports(root: string, results: Results, docs: boolean): string[] {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'inspector') return runInspectorBench(argv.slice(1)); // in process, on its own
   const options = parseOptions(argv);
   if (options === 'help') {
     process.stdout.write(`${HELP}\n`);
