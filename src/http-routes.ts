@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Hub } from './hub.js';
+import { hubPage } from './page/page.js';
 
 const json = (res: ServerResponse, status: number, body: unknown): void => {
   const text = JSON.stringify(body);
@@ -7,11 +8,13 @@ const json = (res: ServerResponse, status: number, body: unknown): void => {
   res.end(text);
 };
 
-/** The standalone server's plain HTTP side: /stats and /healthz; everything else is 404. */
+/** The standalone server's plain HTTP side: the live page (/), /stats and /healthz; everything else is 404. */
 export function hubRoutes(hub: Hub): RequestListener {
   const startedAt = Date.now();
+  const page = hubPage(hub);
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (path === '/') return page(req, res);
     if (path !== '/stats' && path !== '/healthz') return json(res, 404, { error: 'not found' });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');

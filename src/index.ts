@@ -36,3 +36,4 @@ export type { ClusterStats } from './cluster/cluster.js';
 export type { ClusterOptionsInput } from './options.js';
 export { startInspector, isHubInspector, type HubInspector, type InspectorOptions } from './inspector/inspector.js';
 export { sanitizeEvent, sanitizeContext } from './inspector/sanitize.js';
+export { hubPage, type PageOptions } from './page/page.js';
