@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createInspector } from '@statelyai/inspect';
 import { createInspectorServer } from '@statelyai/inspect/server';
@@ -43,6 +46,42 @@ export const isHubInspector = (value: unknown): value is HubInspector =>
 
 /** Events on the per-recipient hot path: one per client per message or heartbeat sweep. */
 const HOT = new Set(['client.deliver', 'client.heartbeat']);
+
+/** The library's version, which every inspection event carries. */
+const LIBRARY_VERSION = ((): string => {
+  try {
+    const entry = createRequire(import.meta.url).resolve('@statelyai/inspect');
+    return (JSON.parse(readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+/**
+ * A machine's definition, serialised as the library does (functions by name), once per logic:
+ * the library re-serialises it for every actor, i.e. for every client that connects.
+ */
+/** What the inspector reads of an actor (xstate's public ActorRef type hides logic and _parent). */
+interface InspectedActor {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly logic: { readonly config?: { readonly id?: string } };
+  readonly _parent?: { readonly sessionId: string };
+  getSnapshot(): unknown;
+}
+
+const definitions = new WeakMap<object, string>();
+const definitionOf = (actorRef: InspectedActor): string => {
+  const logic = actorRef.logic;
+  const config = logic.config;
+  if (!config) return JSON.stringify({ id: actorRef.id });
+  let text = definitions.get(logic);
+  if (text === undefined) {
+    text = JSON.stringify(config, (_key, value: unknown) => (typeof value === 'function' ? { type: value.name } : value));
+    definitions.set(logic, text);
+  }
+  return text;
+};
 
 const failed = (port: number, cause: unknown): HubServerError =>
   new HubServerError({
@@ -101,8 +140,29 @@ export async function startInspector(options: InspectorOptions = {}): Promise<Hu
     next(event) {
       if (closed) return;
       switch (event.type) {
-        case '@xstate.actor':
-          break;
+        case '@xstate.actor': {
+          // Built here rather than by the library, to reuse the definition. Deferred like the
+          // library's events (same timer queue, so the order holds): the actor's snapshot
+          // does not exist yet while it is being constructed.
+          const actorRef = event.actorRef as unknown as InspectedActor;
+          const rootId = event.rootId;
+          setTimeout(() => {
+            const config = actorRef.logic.config;
+            connection.send({
+              type: '@xstate.actor',
+              name: actorRef.id === actorRef.sessionId && config?.id ? config.id : actorRef.id,
+              definition: definitionOf(actorRef),
+              _version: LIBRARY_VERSION,
+              createdAt: Date.now().toString(),
+              id: null,
+              rootId,
+              parentId: actorRef._parent?.sessionId,
+              sessionId: actorRef.sessionId,
+              snapshot: compactSnapshot(actorRef.getSnapshot(), maxIds),
+            });
+          }, 0);
+          return;
+        }
         case '@xstate.event':
           if (!deliveries && HOT.has(event.event.type)) return;
           break;

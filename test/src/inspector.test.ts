@@ -72,7 +72,10 @@ describe('the Stately inspector', () => {
     // Each client is an actor under the hub, drawn from the client machine's definition.
     const annActor = await view.until((s) => s.type === '@xstate.actor' && s.name === ann.id);
     expect(annActor.parentId).toBe(hubActor.sessionId);
-    expect(view.raw.find((r) => r.includes(`"name":"${ann.id}"`))).toContain('"definition"');
+    const definition = JSON.parse((annActor as Seen & { definition: string }).definition) as { id: string; states: object };
+    expect(definition.id).toBe('client');
+    expect(Object.keys(definition.states)).toEqual(['open', 'closing', 'closed']);
+    expect((annActor as Seen & { _version: string })._version).toMatch(/^\d+\.\d+\.\d+/);
 
     // Events: what bob's socket said (the bytes counted, not shown) and what the hub did with it.
     const bobActor = await view.until((s) => s.type === '@xstate.actor' && s.name === bob.id);
