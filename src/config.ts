@@ -240,6 +240,6 @@ export function helpText(): string {
     ...rows,
     `  --${'help'.padEnd(20)} ${''.padEnd(30)} ${''.padEnd(12)} show this help`,
     '',
-    'Endpoints: ws://HOST:PORT/ws (the JSON protocol of docs/protocol.md, or the relay), GET /stats, GET /healthz',
+    'Endpoints: ws://HOST:PORT/ws (the JSON protocol of docs/protocol.md, or the relay), GET / (live page), GET /stats, GET /healthz',
   ].join('\n');
 }
