@@ -20,6 +20,7 @@ button.ghost { background: transparent; color: var(--accent); }
 header button.ghost { color: #c7d2fe; border-color: #4b5270; }
 button:disabled { opacity: .45; cursor: default; }
 input { font: inherit; border: 1px solid var(--line); border-radius: 8px; padding: 6px 10px; min-width: 0; background: #fff; color: var(--ink); }
+input:disabled { background: var(--bg); color: var(--muted); }
 input:focus { outline: 2px solid var(--accent-soft); border-color: var(--accent); }
 main { display: grid; grid-template-columns: 250px 1fr 230px; gap: 16px; padding: 16px 22px; max-width: 1280px; margin: 0 auto; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: 14px; box-shadow: 0 1px 2px rgba(20,24,40,.04); }

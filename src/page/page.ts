@@ -68,7 +68,7 @@ export function pageHtml(config: { path: string; protocol: string; stats: string
       <div id="stat-foot" class="foot"></div>
     </section>
     <section class="card about">
-      Speaks the documented JSON protocol on <code>${escapeHtml(config.path)}</code>; figures from <code>${escapeHtml(config.stats)}</code>.
+      Speaks the documented ${config.protocol === 'json' ? 'JSON' : 'relay'} protocol on <code>${escapeHtml(config.path)}</code>; figures from <code>${escapeHtml(config.stats)}</code>.
     </section>
   </div>
 </main>
