@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { clusterStats, nodeArgs, probeBroker, waitForCluster } from './cluster.js';
 import { clockTicks, hasTaskset, runChild, runGenerator, startServer, waitForQuiet, type Server } from './harness.js';
 import { describeMachine } from './machine.js';
+import { runInspectorBench } from './inspector.js';
 import { HELP, parseOptions, settingsFor, SETUPS, type ClusterSetup, type Options, type Scenario, type Settings } from './plan.js';
 import { PEERS, type PeerId } from './peers.js';
 import { charts } from './report/charts.js';
@@ -186,6 +187,7 @@ function writeReports(root: string, results: Results, docs: boolean, saved: Resu
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'inspector') return runInspectorBench(argv.slice(1)); // in process, on its own
   const options = parseOptions(argv);
   if (options === 'help') {
     process.stdout.write(`${HELP}\n`);

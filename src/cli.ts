@@ -21,7 +21,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const program = Effect.gen(function* () {
     const config = yield* readServerConfig({ ...process.env, ...args.env });
-    const { url, hub } = yield* make(config);
+    const { url, hub, inspectorUrl } = yield* make(config);
     // Process metrics (CPU, memory, event loop lag) only in the standalone server: embedders have their own.
     collectDefaultMetrics({ register: hub.metrics });
     const lines: [string, string][] = [
@@ -31,7 +31,7 @@ async function main(argv: readonly string[]): Promise<number> {
       ['stats', `${url}/stats`],
       ['health', `${url}/healthz`],
       ['api', config.api.apiKey ? `${url}/api/publish, /api/send, /api/stats (Bearer key)` : 'off (no --api-key)'],
-      // ['inspector', ...]: the --inspect option adds its URL here.
+      ...(inspectorUrl ? [['inspector', `${inspectorUrl}  (dev only; open it in a browser with internet: it embeds stately.ai/inspect)`] as [string, string]] : []),
       ['protocol', hub.options.protocol],
       ...(hub.clusterStats() ? [['cluster', `node ${hub.clusterStats()!.node} on ${hub.clusterStats()!.broker.kind}`] as [string, string]] : []),
     ];

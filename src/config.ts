@@ -49,6 +49,8 @@ export const SETTINGS = [
   { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'debug | info | warn | error | silent' },
   { flag: 'api-key', env: 'ACTORHUB_API_KEY', default: 'none', help: 'bearer key of the HTTP API /api/* (none: API off, 404); prefer the env variable' },
   { flag: 'api-max-body', env: 'ACTORHUB_API_MAX_BODY', default: String(L.API_MAX_BODY_BYTES), help: 'largest HTTP API request body, bytes (larger: 413)' },
+  { flag: 'inspect', env: 'ACTORHUB_INSPECT', default: 'false', boolean: true, help: 'dev only: start the Stately inspector relay and show every actor live' },
+  { flag: 'inspect-port', env: 'ACTORHUB_INSPECT_PORT', default: String(L.DEFAULT_INSPECTOR_PORT), help: 'port of the inspector relay and its viewer page' },
 ] as const;
 
 /** Which broker the standalone server joins, if any. */
@@ -74,6 +76,8 @@ export interface ApiConfig {
 
 export interface ServerConfig {
   readonly broker: BrokerConfig | undefined;
+  /** The Stately inspector relay (--inspect, dev only). */
+  readonly inspect?: { readonly enabled: boolean; readonly port: number };
   readonly cluster: ClusterConfig;
   readonly port: number;
   readonly host: string;
@@ -123,6 +127,8 @@ const config = Config.all({
   rateBytesBurst: Config.option(Config.Int('ACTORHUB_RATE_BYTES_BURST')),
   rateMaxViolations: int('ACTORHUB_RATE_MAX_VIOLATIONS', L.RATE_MAX_VIOLATIONS),
   origins: Config.String('ACTORHUB_ORIGINS').pipe(Config.withDefault('same-origin')),
+  inspect: Config.Boolean('ACTORHUB_INSPECT').pipe(Config.withDefault(false)),
+  inspectPort: int('ACTORHUB_INSPECT_PORT', L.DEFAULT_INSPECTOR_PORT),
   logLevel: Config.Literals(['debug', 'info', 'warn', 'error', 'silent'], 'LOG_LEVEL').pipe(Config.withDefault('info' as LogLevel)),
   apiKey: Config.option(Config.String('ACTORHUB_API_KEY')),
   apiMaxBody: int('ACTORHUB_API_MAX_BODY', L.API_MAX_BODY_BYTES),
@@ -196,6 +202,16 @@ const parseTokenFrom = (value: string): TokenSource[] => {
   return from as TokenSource[];
 };
 
+const inspectOf = (c: Raw): NonNullable<ServerConfig['inspect']> => {
+  if (c.inspectPort < 0 || c.inspectPort > 65_535) {
+    throw new HubConfigError({ reason: 'invalid-number', message: `ACTORHUB_INSPECT_PORT must be between 0 and 65535, got ${c.inspectPort}.` });
+  }
+  if (c.inspect && c.inspectPort !== 0 && c.inspectPort === c.port) {
+    throw new HubConfigError({ reason: 'invariant', message: `The inspector relay and the hub cannot share port ${c.port}: give --inspect-port another one.` });
+  }
+  return { enabled: c.inspect, port: c.inspectPort };
+};
+
 const parseOrigins = (value: string): OriginPolicy =>
   value === '*' || value === 'same-origin'
     ? value
@@ -254,7 +270,7 @@ export function readServerConfig(env: Record<string, string | undefined>): Effec
           }
           const http = { headersTimeoutMs: c.headersTimeoutMs, requestTimeoutMs: Math.max(L.REQUEST_TIMEOUT_MS, c.headersTimeoutMs) };
           resolveOptions(hub); // the same checks createHub makes, at start-up
-          return { port: c.port, host: c.host, logLevel: c.logLevel, api: apiOf(c), http, hub, broker: brokerOf(c), cluster: clusterOf(c) };
+          return { port: c.port, host: c.host, logLevel: c.logLevel, api: apiOf(c), http, hub, broker: brokerOf(c), cluster: clusterOf(c), inspect: inspectOf(c) };
         },
         catch: (error) =>
           error instanceof HubConfigError
@@ -275,7 +291,7 @@ export interface CliArgs {
 export function parseCliArgs(argv: readonly string[]): CliArgs {
   const options = Object.fromEntries([
     ['help', { type: 'boolean' as const, short: 'h' }],
-    ...SETTINGS.map((s) => [s.flag, { type: 'string' as const }]),
+    ...SETTINGS.map((s) => [s.flag, { type: 'boolean' in s ? ('boolean' as const) : ('string' as const) }]),
   ]);
   let parsed;
   try {
@@ -290,6 +306,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   for (const s of SETTINGS) {
     const v = values[s.flag];
     if (typeof v === 'string') env[s.env] = v;
+    else if (v === true) env[s.env] = 'true';
   }
   return { help: values.help === true, env };
 }
@@ -307,7 +324,7 @@ export function helpText(): string {
     ...SETTINGS.map((s) => row(`--${s.flag}`, s.env, s.default, s.help)),
     row('--help, -h', '', '', 'show this help'),
     '',
-    'Endpoints: ws://HOST:PORT/ws (the JSON protocol of docs/protocol.md, or the relay), GET /stats, GET /healthz,',
+    'Endpoints: ws://HOST:PORT/ws (the JSON protocol of docs/protocol.md, or the relay), GET / (live page), GET /stats, GET /healthz,',
     '           GET /metrics (Prometheus), POST /api/publish, POST /api/send, GET /api/stats (with --api-key; docs/observability.md)',
   ].join('\n');
 }

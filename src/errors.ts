@@ -11,7 +11,7 @@ export class HubConfigError extends Data.TaggedError('HubConfigError')<{
 
 /** The standalone server could not start (port in use, bad host...). */
 export class HubServerError extends Data.TaggedError('HubServerError')<{
-  readonly reason: 'listen-failed' | 'broker-unreachable';
+  readonly reason: 'listen-failed' | 'broker-unreachable' | 'inspector-failed';
   readonly message: string;
   readonly cause?: unknown;
 }> {}

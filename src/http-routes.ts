@@ -7,6 +7,7 @@ export interface RoutesOptions {
   /** The HTTP publish API under /api (off, answering 404, without an apiKey). */
   readonly api?: HttpApiOptions;
 }
+import { hubPage } from './page/page.js';
 
 const json = (res: ServerResponse, status: number, body: unknown): void => {
   const text = JSON.stringify(body);
@@ -14,14 +15,16 @@ const json = (res: ServerResponse, status: number, body: unknown): void => {
   res.end(text);
 };
 
-/** The standalone server's plain HTTP side: /stats, /healthz, /metrics and /api/*; everything else is 404. */
+/** The standalone server's plain HTTP side: the live page (/), /stats, /healthz, /metrics and /api/*; everything else is 404. */
 export function hubRoutes(hub: Hub, options: RoutesOptions = {}): RequestListener {
   const startedAt = Date.now();
   const api = createHttpApi(hub, options.api ?? { apiKey: undefined });
   const metrics = metricsHandler(hub);
+  const page = hubPage(hub);
   return (req: IncomingMessage, res: ServerResponse) => {
     if (api(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
+    if (path === '/') return page(req, res);
     if (path !== '/stats' && path !== '/healthz' && path !== '/metrics') return json(res, 404, { error: 'not found' });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');

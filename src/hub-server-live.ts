@@ -13,6 +13,7 @@ import { createHub, type Hub } from './hub.js';
 import { HubServer, type HubServerShape } from './hub-server.js';
 import { createLogger } from './logger.js';
 import * as L from './limits.js';
+import { isHubInspector, startInspector } from './inspector/inspector.js';
 import type { HubOptions } from './options.js';
 
 const displayHost = (address: AddressInfo): string =>
@@ -35,6 +36,13 @@ export const connectBroker = (config: BrokerConfig, nodeId: string): Effect.Effe
   return config.waitMs === 0 ? once : once.pipe(Effect.retry(Schedule.max([reconnectSchedule, Schedule.during(Duration.millis(config.waitMs))])));
 };
 
+const startInspectorEffect = (port: number, logLevel: ServerConfig['logLevel']) =>
+  Effect.tryPromise({
+    try: () => startInspector({ port, logger: createLogger(logLevel) }),
+    catch: (cause) =>
+      cause instanceof HubServerError ? cause : new HubServerError({ reason: 'inspector-failed', message: `Cannot start the inspector: ${String(cause)}`, cause }),
+  });
+
 /**
  * Acquires a hub listening on its own HTTP server; releasing it closes the hub gracefully
  * (1001 to every client, terminate after the shutdown timeout) and then the server.
@@ -44,8 +52,13 @@ export const make = (config: ServerConfig, extra: HubOptions = {}) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
       const nodeId = config.cluster.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
-      const broker = config.broker ? yield* connectBroker(config.broker, nodeId) : undefined;
+      // Given to the hub, the inspector is closed by hub.close(); until then, by a failure here.
+      const inspector = config.inspect?.enabled ? yield* startInspectorEffect(config.inspect.port, config.logLevel) : undefined;
+      const broker = config.broker
+        ? yield* connectBroker(config.broker, nodeId).pipe(Effect.tapError(() => Effect.promise(async () => inspector?.close())))
+        : undefined;
       return yield* listen(config, {
+        ...(inspector ? { inspect: inspector } : {}),
         ...(broker
           ? { cluster: { broker, nodeId, prefix: config.cluster.prefix, heartbeatMs: config.cluster.heartbeatMs, nodeTimeoutMs: config.cluster.nodeTimeoutMs } }
           : {}),
@@ -91,7 +104,8 @@ const listen = (config: ServerConfig, extra: HubOptions) =>
       });
       server.listen(config.port, config.host, () => {
         const address = server.address() as AddressInfo;
-        resume(Effect.succeed({ hub, server, port: address.port, url: `http://${displayHost(address)}:${address.port}` }));
+        const inspect = isHubInspector(extra.inspect) ? { inspectorUrl: extra.inspect.url } : {};
+        resume(Effect.succeed({ hub, server, port: address.port, url: `http://${displayHost(address)}:${address.port}`, ...inspect }));
       });
     });
 

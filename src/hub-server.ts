@@ -10,6 +10,8 @@ export interface HubServerShape {
   readonly port: number;
   /** http://host:port — the WebSocket endpoint is the same with ws: and the hub's path. */
   readonly url: string;
+  /** The Stately inspector's viewer page, when started with `inspect` (--inspect). */
+  readonly inspectorUrl?: string;
 }
 
 export class HubServer extends Context.Service<HubServer, HubServerShape>()('actorhub/HubServer') {}

@@ -26,6 +26,7 @@ import type { Member, Topic } from '../machines/topic-index.js';
 import { createStats, type HubStats } from './stats.js';
 import { createCluster, type ClusterStats } from './cluster/cluster.js';
 import { createUpgradeHandler } from './upgrade.js';
+import { isHubInspector } from './inspector/inspector.js';
 import { WsConnection } from './ws-connection.js';
 
 export type HubActor = ActorRefFrom<HubMachine>;
@@ -316,9 +317,11 @@ export function createHub(options: HubOptions = {}): Hub {
         const done = (): void => {
           clearTimeout(guard);
           wss.close();
-          // The clients' departures went out first; now leave the cluster.
-          if (cluster) void cluster.close().then(resolve, resolve);
-          else resolve();
+          // The clients' departures went out first; now leave the cluster, then stop inspecting.
+          const inspector = isHubInspector(options.inspect) ? options.inspect : undefined;
+          const finish = (): void => void (inspector ? inspector.close().then(resolve, resolve) : resolve());
+          if (cluster) void cluster.close().then(finish, finish);
+          else finish();
         };
         if (actor.getSnapshot().status !== 'active') return done();
         actor.subscribe({ complete: done, error: done });

@@ -40,3 +40,6 @@ export { redisBroker, type RedisBrokerOptions } from './broker/redis.js';
 export { natsBroker, type NatsBrokerOptions } from './broker/nats.js';
 export type { ClusterStats } from './cluster/cluster.js';
 export type { ClusterOptionsInput } from './options.js';
+export { startInspector, isHubInspector, type HubInspector, type InspectorOptions } from './inspector/inspector.js';
+export { sanitizeEvent, sanitizeContext } from './inspector/sanitize.js';
+export { hubPage, type PageOptions } from './page/page.js';

@@ -54,6 +54,7 @@ export const API_MAX_BODY_BYTES = 256 * 1024;
 
 /** Upper bounds of the fan-out time histogram, seconds (10 µs … 1 s; +Inf is implied). */
 export const FANOUT_BUCKETS_SECONDS = [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] as const;
+
 /** From the upgrade request to the registered client (authenticate() included); beyond it: 408. */
 export const HANDSHAKE_TIMEOUT_MS = 15_000;
 
@@ -89,3 +90,11 @@ export const TOKEN_SOURCES = ['header', 'protocol'] as const;
 export const TOKEN_QUERY_PARAM = 'token';
 /** A subprotocol `bearer.<token>` carries a token from a browser; it is never echoed back. */
 export const TOKEN_PROTOCOL_PREFIX = 'bearer.';
+/** The Stately inspector relay (--inspect): its port (the hub's default, 8080, is taken). */
+export const DEFAULT_INSPECTOR_PORT = 8081;
+/** Inspection events held while the relay connection opens; older ones are dropped. */
+export const INSPECTOR_MAX_DEFERRED_EVENTS = 200;
+/** Bytes waiting on the relay socket beyond which inspection events are dropped, not queued. */
+export const INSPECTOR_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** Client ids listed in the hub's inspected snapshot (the count is always exact). */
+export const INSPECTOR_SNAPSHOT_IDS = 20;

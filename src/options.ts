@@ -94,7 +94,7 @@ export interface HubOptions {
   readonly authenticate?: (req: IncomingMessage) => AuthResult | Promise<AuthResult>;
   /** Replaces the default relay (every message to every other client). */
   readonly onMessage?: (client: ClientHandle, data: string | Buffer, hub: Hub) => void | Promise<void>;
-  /** Passed to the root actor: @statelyai/inspect or any inspection observer. */
+  /** Passed to the root actor: `await startInspector()` (closed by hub.close()), @statelyai/inspect or any inspection observer. */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   readonly generateId?: () => ClientId;
   readonly logger?: Logger;

@@ -96,6 +96,8 @@ describe('readServerConfig: defaults', () => {
       'rate-bytes': Number.isFinite(resolved.rateLimit.bytesPerSec) ? String(resolved.rateLimit.bytesPerSec) : 'unlimited',
       'rate-bytes-burst': String(resolved.rateLimit.bytesBurst),
       'rate-max-violations': String(resolved.rateLimit.maxViolations),
+      inspect: String(c.inspect?.enabled),
+      'inspect-port': String(c.inspect?.port),
     };
     expect(Object.keys(actual).sort()).toEqual(SETTINGS.map((s) => s.flag).sort());
     for (const s of SETTINGS) expect(actual[s.flag], s.flag).toBe(s.default);
@@ -107,6 +109,11 @@ describe('readServerConfig: defaults', () => {
 });
 
 describe('readServerConfig: values from the environment', () => {
+  it('refuses an inspector port equal to the hub port, or out of range', () => {
+    expect(() => read({ PORT: '9000', ACTORHUB_INSPECT: 'true', ACTORHUB_INSPECT_PORT: '9000' })).toThrow(/cannot share port 9000/);
+    expect(() => read({ ACTORHUB_INSPECT_PORT: '70000' })).toThrow(/ACTORHUB_INSPECT_PORT must be between 0 and 65535/);
+  });
+
   it('parses every setting', () => {
     const c = read({
       PORT: '9000',
@@ -128,9 +135,12 @@ describe('readServerConfig: values from the environment', () => {
       ACTORHUB_MAX_MEMBERS_PER_TOPIC: '50',
       ACTORHUB_PRESENCE_EVENTS: 'true',
       ACTORHUB_MAX_BAD_FRAMES: '2',
+      ACTORHUB_INSPECT: 'true',
+      ACTORHUB_INSPECT_PORT: '9001',
     });
     expect(c).toEqual({
       broker: undefined,
+      inspect: { enabled: true, port: 9001 },
       cluster: { nodeId: undefined, prefix: 'actorhub', heartbeatMs: 1000, nodeTimeoutMs: 3500 },
       port: 9000,
       host: '127.0.0.1',
@@ -293,6 +303,10 @@ describe('readServerConfig: the HTTP API settings', () => {
 describe('parseCliArgs', () => {
   it('maps every flag to its environment variable', () => {
     for (const s of SETTINGS) {
+      if ('boolean' in s) {
+        expect(parseCliArgs([`--${s.flag}`]).env, s.flag).toEqual({ [s.env]: 'true' });
+        continue;
+      }
       expect(parseCliArgs([`--${s.flag}`, 'v']).env, s.flag).toEqual({ [s.env]: 'v' });
       expect(parseCliArgs([`--${s.flag}=w`]).env, s.flag).toEqual({ [s.env]: 'w' });
     }

@@ -1,0 +1,139 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { hubRoutes } from '../../src/http-routes.js';
+import { createHub } from '../../src/hub.js';
+import type { HubOptions } from '../../src/options.js';
+import { silentLogger } from '../support/ws-client.js';
+
+/**
+ * The live page (GET /) in a real headless Chromium against a real hub on port 0: what a
+ * person sees is what the protocol did. The screenshot is the artefact: test-results/page.png.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const SCREENSHOT = path.resolve('test-results/page.png');
+
+let context: BrowserContext;
+let profile: string;
+
+beforeAll(async () => {
+  // Fail, never skip: the browser test is part of the service suite.
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's chromium (.ci/run does) or set CHROMIUM_PATH.`);
+  profile = await mkdtemp(path.join(os.tmpdir(), 'actorhub-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1280, height: 760 },
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  if (profile) await rm(profile, { recursive: true, force: true });
+});
+
+async function serve(options: HubOptions = {}): Promise<string> {
+  const hub = createHub({ logger: silentLogger, ...options });
+  const server = http.createServer(hubRoutes(hub));
+  hub.attach(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(async () => {
+    await hub.close({ timeoutMs: 200 });
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+}
+
+async function open(url: string): Promise<{ page: Page; id: string }> {
+  const page = await context.newPage();
+  onTestFinished(() => page.close());
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
+  onTestFinished(() => expect(errors, 'errors in the page').toEqual([]));
+  await page.goto(url);
+  await expect.poll(() => page.getByTestId('me').textContent()).toMatch(/^you are \S+/);
+  const id = (await page.getByTestId('me').textContent())!.replace('you are ', '');
+  return { page, id };
+}
+
+async function join(page: Page, topic: string): Promise<void> {
+  await page.fill('#topic', topic);
+  await page.click('#join');
+  await page.locator(`[data-testid=topics] li[data-topic="${topic}"].active`).waitFor();
+}
+
+describe('the live page in Chromium', () => {
+  it('two people join a topic, one publishes, the other sees the message and who is present', async () => {
+    const url = await serve();
+    const ann = await open(url);
+    const bob = await open(url);
+    expect(ann.id).not.toBe(bob.id);
+
+    await join(ann.page, 'lobby');
+    await join(bob.page, 'lobby');
+    // Bob's presence list, asked with the protocol's presence command, holds both.
+    for (const id of [ann.id, bob.id]) await bob.page.locator(`[data-testid=presence] li[data-member="${id}"]`).waitFor();
+    await expect.poll(() => bob.page.locator('[data-testid=presence] li[data-member]').count()).toBe(2);
+
+    await ann.page.fill('#text', 'Grüße from Ann');
+    await ann.page.click('#send');
+    await ann.page.locator('.msg.mine', { hasText: 'delivered to 1' }).waitFor();
+    const got = bob.page.locator('[data-testid=messages] .msg', { hasText: 'Grüße from Ann' });
+    await got.waitFor();
+    expect(await got.locator('.meta').textContent()).toBe(`#lobby · ${ann.id}`);
+
+    await bob.page.fill('#text', 'Hi Ann!');
+    await bob.page.click('#send');
+    await ann.page.locator('[data-testid=messages] .msg', { hasText: 'Hi Ann!' }).waitFor();
+
+    // The hub panel polls GET /stats: two clients, one topic, and messages counted.
+    await expect.poll(() => bob.page.getByTestId('stat-clients').textContent()).toBe('2');
+    await expect.poll(() => bob.page.getByTestId('stat-topics').textContent()).toBe('1');
+    await expect.poll(() => bob.page.locator('#stat-foot').textContent()).toMatch(/^hub running · up \d+ s/);
+
+    await mkdir(path.dirname(SCREENSHOT), { recursive: true });
+    await bob.page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(existsSync(SCREENSHOT)).toBe(true);
+
+    // Leaving shows on the other side once presence is asked again (on Ann's next join/select).
+    await bob.page.locator('[data-testid=topics] li[data-topic="lobby"] button').click();
+    await bob.page.locator('[data-testid=topics] li[data-topic="lobby"]').waitFor({ state: 'detached' });
+    await ann.page.locator('[data-testid=topics] li[data-topic="lobby"]').click();
+    await expect.poll(() => ann.page.locator('[data-testid=presence] li[data-member]').count()).toBe(1);
+  });
+
+  it('says so when the hub speaks the relay protocol, and still relays text', async () => {
+    const url = await serve({ protocol: 'relay' });
+    const [a, b] = [await context.newPage(), await context.newPage()];
+    onTestFinished(async () => void (await Promise.all([a.close(), b.close()])));
+    for (const page of [a, b]) {
+      await page.goto(url);
+      await expect.poll(() => page.getByTestId('status').textContent()).toBe('connected (relay)');
+    }
+    expect(await a.locator('#relay').isVisible()).toBe(true);
+    expect(await a.locator('#join').isDisabled()).toBe(true);
+    await a.fill('#text', 'plain text');
+    await a.click('#send');
+    await b.locator('[data-testid=messages] .msg', { hasText: 'plain text' }).waitFor();
+  });
+
+  it('serves the page only for GET and HEAD, with a strict content security policy', async () => {
+    const url = await serve();
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'; script-src 'sha256-[^']+'/);
+    expect(await res.text()).not.toMatch(/<script src=|<link rel="stylesheet"|https?:\/\//); // nothing from elsewhere
+    expect((await fetch(url, { method: 'POST' })).status).toBe(405);
+  });
+});
