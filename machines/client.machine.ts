@@ -1,18 +1,10 @@
-import { assign, fromCallback, sendParent, sendTo, setup } from 'xstate';
-import type {
-  Frame,
-  ClientContext,
-  ClientEvent,
-  ClientInput,
-  ClientOutput,
-  WriterEvent,
-  WriterInput,
-} from './client.types.js';
+import { assign, sendParent, setup } from 'xstate';
+import type { Frame, ClientContext, ClientEvent, ClientInput, ClientOutput } from './client.types.js';
 
 /**
- * One connected client. It owns its socket through the invoked `writer` (the write loop,
- * provided from src/ — a callback actor, so a delivery costs no machine transition) and
- * ends in a final state whose done event unregisters it from the hub.
+ * One connected client. It owns its socket through its `writer` (the write loop from src/, a
+ * plain object it starts on entry: a delivery costs no machine transition and no second actor)
+ * and ends in a final state whose done event unregisters it from the hub.
  */
 export const clientMachine = setup({
   types: {
@@ -27,10 +19,6 @@ export const clientMachine = setup({
       params.now - context.badFrameWindowStart <= context.badFrames.windowMs &&
       context.badFrameCount + 1 > context.badFrames.max,
   },
-  actors: {
-    // Placeholder: the real write loop over a Connection comes from src/client-writer.ts.
-    writer: fromCallback<WriterEvent, WriterInput>(() => undefined),
-  },
   actions: {
     // Default inbound behaviour (the seed's relay): every message to every other client.
     handleMessage: sendParent(
@@ -41,13 +29,12 @@ export const clientMachine = setup({
         except: params.id,
       }),
     ),
-    closeSocket: sendTo('writer', (_, params: { code: number; reason: string }) => ({
-      type: 'writer.close' as const,
-      code: params.code,
-      reason: params.reason,
-    })),
-    terminateSocket: sendTo('writer', { type: 'writer.terminate' as const }),
-    reply: sendTo('writer', (_, params: { frame: Frame }) => ({ type: 'client.deliver' as const, frame: params.frame })),
+    // From here on the writer reports to this actor: socket.message, socket.closed, ...
+    startWriter: ({ context, self }) => context.writer.start(self),
+    closeSocket: ({ context }, params: { code: number; reason: string }) =>
+      context.writer.send({ type: 'writer.close', code: params.code, reason: params.reason }),
+    terminateSocket: ({ context }) => context.writer.send({ type: 'writer.terminate' }),
+    reply: ({ context }, params: { frame: Frame }) => context.writer.send({ type: 'client.deliver', frame: params.frame }),
     countBadFrame: assign(({ context }, params: { now: number }) =>
       params.now - context.badFrameWindowStart > context.badFrames.windowMs
         ? { badFrameCount: 1, badFrameWindowStart: params.now }
@@ -61,16 +48,7 @@ export const clientMachine = setup({
 }).createMachine({
   id: 'client',
   context: ({ input }) => ({ ...input, closeCode: undefined, closeReason: '', badFrameCount: 0, badFrameWindowStart: 0 }),
-  invoke: {
-    id: 'writer',
-    src: 'writer',
-    input: ({ context }) => ({
-      id: context.id,
-      connection: context.connection,
-      limits: context.limits,
-      pongWaitMs: context.pongWaitMs,
-    }),
-  },
+  entry: 'startWriter',
   initial: 'open',
   states: {
     open: {

@@ -1,5 +1,5 @@
 import { assign, createActor, fromCallback, setup, type AnyEventObject, type EventObject } from 'xstate';
-import type { ClientId, Frame, WriterEvent } from './client.types.js';
+import type { ClientId, Frame, OutboundLimits, WriterEvent } from './client.types.js';
 import type {
   ClientEntry,
   HubContext,
@@ -8,7 +8,6 @@ import type {
   HubInput,
   HubRegisterEvent,
   Ref,
-  WriterRef,
 } from './hub.types.js';
 import { RemoteDirectory } from './remote-directory.js';
 import { TOPIC_PATTERN, TopicIndex, type Topic } from './topic-index.js';
@@ -18,10 +17,16 @@ const DUPLICATE_ID = 4009;
 const TRY_AGAIN_LATER = 1013;
 const GOING_AWAY = 1001;
 
+/** The hub's limits unless the client has its own: one shared object for every client without. */
+const limitsFor = (hub: OutboundLimits, own: Partial<OutboundLimits> | undefined): OutboundLimits =>
+  own === undefined || (own.maxMessages === undefined && own.maxBytes === undefined && own.policy === undefined)
+    ? hub
+    : { maxMessages: own.maxMessages ?? hub.maxMessages, maxBytes: own.maxBytes ?? hub.maxBytes, policy: own.policy ?? hub.policy };
+
 const sendToWriters = (clients: Map<ClientId, ClientEntry>, event: WriterEvent, except?: ClientId): void => {
   // A plain loop over ref.send: sendTo() defers through an O(n) queue (DESIGN.md fact 2).
   for (const [id, entry] of clients) {
-    if (id !== except) entry.writer?.send(event);
+    if (id !== except) entry.writer.send(event);
   }
 };
 
@@ -31,14 +36,14 @@ const sendToMembers = (context: HubContext, topic: Topic, frame: Frame, except?:
   let delivered = 0;
   for (const id of context.topics.members(topic).keys()) {
     if (id === except) continue;
-    context.clients.get(id)?.writer?.send(event);
+    context.clients.get(id)?.writer.send(event);
     delivered++;
   }
   return delivered;
 };
 
 const deliver = (context: HubContext, id: ClientId | undefined, frame: Frame | undefined): void => {
-  if (id !== undefined && frame) context.clients.get(id)?.writer?.send({ type: 'client.deliver', frame });
+  if (id !== undefined && frame) context.clients.get(id)?.writer.send({ type: 'client.deliver', frame });
 };
 
 const answer = (context: HubContext, id: ClientId | undefined, ref: Ref | undefined, result: unknown = {}): void => {
@@ -105,19 +110,14 @@ export const hubMachine = setup({
   },
   actions: {
     addClient: assign(({ context, self }, params: HubRegisterEvent) => {
+      const limits = limitsFor(context.limits, params.limits);
+      const writer = context.createWriter({ id: params.id, connection: params.connection, limits, pongWaitMs: context.pongWaitMs });
       const ref = createActor(context.clientLogic, {
         parent: self,
         id: params.id,
-        input: {
-          id: params.id,
-          meta: params.meta,
-          connection: params.connection,
-          limits: { ...context.limits, ...params.limits },
-          pongWaitMs: context.pongWaitMs,
-          badFrames: context.badFrames,
-        },
+        input: { id: params.id, meta: params.meta, writer, limits, badFrames: context.badFrames },
       });
-      context.clients.set(params.id, { ref, writer: undefined, meta: params.meta, connectedAt: Date.now() });
+      context.clients.set(params.id, { ref, writer, meta: params.meta, connectedAt: Date.now() });
       context.forward({ kind: 'clientUp', id: params.id, meta: params.meta });
       return { count: context.clients.size };
     }),
@@ -125,7 +125,6 @@ export const hubMachine = setup({
       const entry = context.clients.get(params.id);
       if (!entry) return;
       entry.ref.start();
-      entry.writer = entry.ref.getSnapshot().children.writer as WriterRef | undefined;
       deliver(context, params.id, context.frames.welcome(params.id));
     },
     /** The connection never became a client: the hub owns it for this instant only. */
@@ -142,9 +141,10 @@ export const hubMachine = setup({
       }
       context.forward({ kind: 'clientDown', id: params.id });
       // Removed while still connected (someone else sent hub.unregister): do not leak the socket.
-      if (entry.ref.getSnapshot().status === 'active') {
-        entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
-      }
+      const status = entry.ref.getSnapshot().status;
+      if (status === 'active') entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
+      // The client actor failed: the writer it owned has no owner left to close its socket.
+      else if (status !== 'done') entry.writer.dispose();
       return { count: context.clients.size, topicCount: context.topics.topicCount };
     }),
     deliverToAll: ({ context, self }, params: { data: unknown; binary?: boolean; except?: ClientId; remote?: boolean }) => {
@@ -182,7 +182,7 @@ export const hubMachine = setup({
         self.send({ type: 'hub.failed', during: 'hub.send', error });
         return;
       }
-      entry.writer?.send({ type: 'client.deliver', frame });
+      entry.writer.send({ type: 'client.deliver', frame });
       answer(context, params.from, params.ref, { delivered: 1 });
     },
     subscribe: assign(({ context }, params: { id: ClientId; topic: Topic; ref?: Ref }) => {
@@ -308,7 +308,7 @@ export const hubMachine = setup({
       actions: { type: 'removeClient', params: ({ event }: { event: AnyEventObject }) => ({ id: String(event.actorId) }) },
     },
     'hub.failed': { actions: { type: 'reportError', params: ({ event }) => event } },
-    // A client actor that threw is already stopped; its writer's cleanup terminated the socket.
+    // A client actor that threw is already stopped; removeClient disposes of its writer (and socket).
     'xstate.error.actor.*': {
       actions: [
         {

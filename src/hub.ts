@@ -111,9 +111,9 @@ export function createHub(options: HubOptions = {}): Hub {
         })
       : undefined); // relay: the machine's own default action
   const clientLogic = clientMachine.provide({
-    actors: { writer: createWriterLogic(stats) },
     actions: handleMessage ? { handleMessage } : {},
   });
+  const createWriter = createWriterLogic(stats);
 
   const nodeId = options.cluster?.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) {
@@ -141,6 +141,7 @@ export function createHub(options: HubOptions = {}): Hub {
   const actor = createActor(machine, {
     input: {
       clientLogic,
+      createWriter,
       frames,
       topicLimits: resolved.topics,
       presenceEvents: resolved.presenceEvents,
