@@ -1,4 +1,4 @@
-import type { ClientEvent, Frame, Writer, WriterEvent, WriterInput, WriterOwner } from '../machines/client.types.js';
+import type { ClientEvent, Frame, OutboundLimits, Writer, WriterEvent, WriterInput, WriterOwner } from '../machines/client.types.js';
 import { CloseCode } from './close-codes.js';
 import type { Connection, ConnectionHandlers } from './connection.js';
 import { FrameQueue } from './frame-queue.js';
@@ -19,7 +19,8 @@ const nobody: WriterOwner = { send: () => undefined };
  */
 export class ClientWriter implements Writer, ConnectionHandlers {
   readonly #conn: Connection;
-  readonly #input: WriterInput;
+  readonly #limits: OutboundLimits;
+  readonly #pongWaitMs: number;
   readonly #stats: HubStats;
   #owner: WriterOwner = nobody;
   /** Created on the first frame that must wait: an idle client holds no queue. */
@@ -29,7 +30,8 @@ export class ClientWriter implements Writer, ConnectionHandlers {
 
   constructor(input: WriterInput, stats: HubStats) {
     this.#conn = input.connection;
-    this.#input = input;
+    this.#limits = input.limits;
+    this.#pongWaitMs = input.pongWaitMs;
     this.#stats = stats;
   }
 
@@ -45,7 +47,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
         return;
       case 'client.heartbeat':
         if (this.#closing) return;
-        if (event.now - this.#lastSeen > this.#input.pongWaitMs) {
+        if (event.now - this.#lastSeen > this.#pongWaitMs) {
           this.#closing = true;
           this.#queue = undefined;
           this.#stats.heartbeatTimeouts++;
@@ -112,7 +114,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
   #deliver(frame: Frame): void {
     if (this.#closing) return;
     const queue = this.#queue;
-    const limits = this.#input.limits;
+    const limits = this.#limits;
     if ((queue === undefined || queue.length === 0) && this.#conn.writable) return this.#write(frame);
     const q = queue ?? (this.#queue = new FrameQueue());
     if (q.length < limits.maxMessages && q.bytes + frame.byteLength <= limits.maxBytes) q.push(frame);
@@ -120,7 +122,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
   }
 
   #overflow(queue: FrameQueue, frame: Frame): void {
-    const { limits } = this.#input;
+    const limits = this.#limits;
     const stats = this.#stats;
     switch (limits.policy) {
       case 'drop-newest':

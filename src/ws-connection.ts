@@ -14,6 +14,29 @@ export interface WsConnectionOptions {
 const noop = (): void => undefined;
 
 /**
+ * The listeners are shared by every connection (no closures per socket): ws and net call them
+ * with `this` set to the emitter, which carries its connection under this key.
+ */
+const kConnection = Symbol('actorhub.connection');
+type Owned = { [kConnection]?: WsConnection };
+const ownerOf = (emitter: object): WsConnection | undefined => (emitter as Owned)[kConnection];
+function onMessage(this: object, data: Buffer, binary: boolean): void {
+  ownerOf(this)?.handlers?.message(data, binary);
+}
+function onPong(this: object): void {
+  ownerOf(this)?.handlers?.pong();
+}
+function onDrain(this: object): void {
+  ownerOf(this)?.handlers?.drain();
+}
+function onClose(this: object, code: number, reason: Buffer): void {
+  const conn = ownerOf(this);
+  if (!conn) return;
+  conn.clearCloseTimer();
+  conn.handlers?.closed(code, reason.toString());
+}
+
+/**
  * A `ws` WebSocket seen as a Connection. Frames arrive already encoded by the hub (see
  * frame.ts), so they go straight to the TCP socket: ws's own send() would re-frame them.
  * That is safe because nothing else sends on this socket and per-message deflate is off.
@@ -51,25 +74,31 @@ export class WsConnection implements Connection, Corkable {
     return this.socket.writableLength < this.#highWater;
   }
 
+  /** Set while listening; read by the shared listeners above. */
+  handlers: ConnectionHandlers | undefined;
+
   listen(handlers: ConnectionHandlers): () => void {
+    this.handlers = handlers;
     const ws = this.#ws;
-    const onMessage = (data: Buffer, binary: boolean): void => handlers.message(data, binary);
-    const onPong = (): void => handlers.pong();
-    const onDrain = (): void => handlers.drain();
-    const onClose = (code: number, reason: Buffer): void => {
-      clearTimeout(this.#closeTimer);
-      handlers.closed(code, reason.toString());
-    };
+    (ws as Owned)[kConnection] = this;
+    (this.socket as Owned)[kConnection] = this;
     ws.on('message', onMessage);
     ws.on('pong', onPong);
-    ws.once('close', onClose);
+    ws.on('close', onClose); // ws emits it once; once() would wrap it in two more objects per socket
     this.socket.on('drain', onDrain);
-    return () => {
-      ws.off('message', onMessage);
-      ws.off('pong', onPong);
-      ws.off('close', onClose);
-      this.socket.off('drain', onDrain);
-    };
+    return () => this.#unlisten();
+  }
+
+  #unlisten(): void {
+    this.handlers = undefined;
+    this.#ws.off('message', onMessage);
+    this.#ws.off('pong', onPong);
+    this.#ws.off('close', onClose);
+    this.socket.off('drain', onDrain);
+  }
+
+  clearCloseTimer(): void {
+    clearTimeout(this.#closeTimer);
   }
 
   write(frame: Frame): void {
