@@ -1,4 +1,4 @@
-import { assign, createActor, fromCallback, setup, type AnyEventObject, type EventObject } from 'xstate';
+import { assign, createActor, fromCallback, setup, stopChild, type AnyEventObject, type EventObject } from 'xstate';
 import type { ClientId, Frame, OutboundLimits, WriterEvent } from './client.types.js';
 import type {
   ClientEntry,
@@ -121,6 +121,9 @@ export const hubMachine = setup({
       context.forward({ kind: 'clientUp', id: params.id, meta: params.meta });
       return { count: context.clients.size };
     }),
+    /** Runs after the transition (stopChild is deferred), so removeClient still sees the client as it was. */
+    // An unknown id resolves to '' (no such child): nothing to stop.
+    stopClient: stopChild(({ context }, params: { id: ClientId }) => context.clients.get(params.id)?.ref ?? ''),
     startClient: ({ context }, params: { id: ClientId }) => {
       const entry = context.clients.get(params.id);
       if (!entry) return;
@@ -140,11 +143,13 @@ export const hubMachine = setup({
         leftLocally(context, topic, params.id);
       }
       context.forward({ kind: 'clientDown', id: params.id });
+      const client = entry.ref.getSnapshot();
       // Removed while still connected (someone else sent hub.unregister): do not leak the socket.
-      const status = entry.ref.getSnapshot().status;
-      if (status === 'active') entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
+      if (client.status === 'active') {
+        if (client.value !== 'closed') entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
+      }
       // The client actor failed: the writer it owned has no owner left to close its socket.
-      else if (status !== 'done') entry.writer.dispose();
+      else entry.writer.dispose();
       return { count: context.clients.size, topicCount: context.topics.topicCount };
     }),
     deliverToAll: ({ context, self }, params: { data: unknown; binary?: boolean; except?: ClientId; remote?: boolean }) => {
@@ -271,9 +276,11 @@ export const hubMachine = setup({
     closeClient: ({ context }, params: { id: ClientId; code: number; reason: string }) => {
       context.clients.get(params.id)?.ref.send({ type: 'client.close', code: params.code, reason: params.reason });
     },
+    // One pass of close frames straight through the writers (no client transition each); every
+    // client still unregisters itself once its socket has closed.
     closeAll: ({ context }) => {
-      const event = { type: 'client.close' as const, code: context.shutdown.code, reason: context.shutdown.reason };
-      for (const entry of context.clients.values()) entry.ref.send(event);
+      const event: WriterEvent = { type: 'writer.close', code: context.shutdown.code, reason: context.shutdown.reason };
+      for (const entry of context.clients.values()) entry.writer.send(event);
     },
     terminateAll: ({ context }) => {
       const event = { type: 'client.terminate' as const };
@@ -302,10 +309,12 @@ export const hubMachine = setup({
   }),
   initial: 'running',
   on: {
-    'hub.unregister': { actions: { type: 'removeClient', params: ({ event }) => ({ id: event.id }) } },
-    // A client whose socket closed reached its final state: that is its unregister.
-    'xstate.done.actor.*': {
-      actions: { type: 'removeClient', params: ({ event }: { event: AnyEventObject }) => ({ id: String(event.actorId) }) },
+    // From a client whose socket closed (its own unregister), or from anyone.
+    'hub.unregister': {
+      actions: [
+        { type: 'stopClient', params: ({ event }) => ({ id: event.id }) },
+        { type: 'removeClient', params: ({ event }) => ({ id: event.id }) },
+      ],
     },
     'hub.failed': { actions: { type: 'reportError', params: ({ event }) => event } },
     // A client actor that threw is already stopped; removeClient disposes of its writer (and socket).

@@ -15,9 +15,11 @@ function fakeClient() {
   writer.send = (event) => void writerEvents.push(event);
   writer.dispose = () => void writer.disposed++;
   const handled: { id: string; data: Buffer; binary: boolean }[] = [];
+  const reported: string[] = [];
   const machine = clientMachine.provide({
     actions: {
       handleMessage: (_, params) => void handled.push(params),
+      reportClosed: ({ context }) => void reported.push(context.id),
     },
   });
   const actor = createActor(machine, {
@@ -29,7 +31,7 @@ function fakeClient() {
       badFrames: { max: 2, windowMs: 1_000 },
     },
   }).start();
-  return { actor, writer, writerEvents, handled, socket: (event: ClientEvent) => back(event) };
+  return { actor, writer, writerEvents, handled, reported, socket: (event: ClientEvent) => back(event) };
 }
 
 describe('client machine', () => {
@@ -71,12 +73,14 @@ describe('client machine', () => {
     expect(writerEvents).toEqual([]);
   });
 
-  it('open → closed when the socket closes, and outputs the close', () => {
-    const { actor, socket } = fakeClient();
+  it('open → closed when the socket closes: records the close and unregisters itself, once', () => {
+    const { actor, socket, reported } = fakeClient();
     socket({ type: 'socket.closed', code: 1006, reason: '' });
     expect(actor.getSnapshot().value).toBe('closed');
-    expect(actor.getSnapshot().status).toBe('done');
-    expect(actor.getSnapshot().output).toEqual({ id: 'c1', code: 1006, reason: '' });
+    expect(actor.getSnapshot().context).toMatchObject({ closeCode: 1006, closeReason: '' });
+    expect(reported).toEqual(['c1']);
+    socket({ type: 'socket.closed', code: 1006, reason: '' });
+    expect(reported).toEqual(['c1']);
   });
 
   it('closing: ignores inbound messages and another close, still terminates, ends on socket.closed', () => {
@@ -89,14 +93,16 @@ describe('client machine', () => {
     expect(writerEvents).toEqual([{ type: 'writer.close', code: 1000, reason: '' }, { type: 'writer.terminate' }]);
     socket({ type: 'socket.closed', code: 1000, reason: 'ok' });
     expect(actor.getSnapshot().value).toBe('closed');
-    expect(actor.getSnapshot().output).toEqual({ id: 'c1', code: 1000, reason: 'ok' });
+    expect(actor.getSnapshot().context).toMatchObject({ closeCode: 1000, closeReason: 'ok' });
   });
 
-  it('closed: is final; its writer, whose socket is gone, is neither used nor disposed again', () => {
+  it('closed: ignores everything; its writer, whose socket is gone, is neither used nor disposed', () => {
     const { actor, writer, writerEvents, socket } = fakeClient();
     socket({ type: 'socket.closed', code: 1000, reason: '' });
-    expect(actor.getSnapshot().status).toBe('done');
     actor.send({ type: 'client.close', code: 1000, reason: '' });
+    actor.send({ type: 'client.terminate' });
+    actor.send({ type: 'client.reply', frame: { byteLength: 1 } });
+    expect(actor.getSnapshot().value).toBe('closed');
     expect(writerEvents).toEqual([]);
     expect(writer.disposed).toBe(0);
   });
