@@ -16,9 +16,9 @@ import { pathToFileURL } from 'node:url';
 import { createWebSocketInspector } from '@statelyai/inspect';
 import { createInspectorServer } from '@statelyai/inspect/server';
 import { WebSocket } from 'ws';
-import { createActor, fromCallback, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type InspectionEvent, type Observer } from 'xstate';
 import { clientMachine } from '../machines/client.machine.js';
-import type { Frame, WriterEvent, WriterInput } from '../machines/client.types.js';
+import type { Frame, Writer } from '../machines/client.types.js';
 import { hubMachine } from '../machines/hub.machine.js';
 import type { OutboundFrames } from '../machines/hub.types.js';
 import type { Connection } from '../src/connection.js';
@@ -133,12 +133,11 @@ async function measure(n: number, mode: Mode, hubEvents: number, broadcasts: num
     return Math.max(end, await settled()) - t;
   };
   let received = 0;
-  const writer = fromCallback<WriterEvent, WriterInput>(({ receive }) => {
-    receive(() => void received++);
-  });
+  const createWriter = (): Writer => ({ start: () => undefined, send: () => void received++, dispose: () => undefined });
   const actor = createActor(hubMachine, {
     input: {
-      clientLogic: clientMachine.provide({ actors: { writer } }),
+      clientLogic: clientMachine,
+      createWriter,
       frames,
       topicLimits: { maxTopicLength: 64, maxTopicsPerClient: 10, maxMembersPerTopic: Number.POSITIVE_INFINITY },
       presenceEvents: () => false,

@@ -24,10 +24,10 @@ export interface Frame {
 export interface ClientInput {
   readonly id: ClientId;
   readonly meta: unknown;
-  readonly connection: Connection;
+  /** The client's write loop over its socket, built by the hub for this client only; the client starts it. */
+  readonly writer: Writer;
+  /** The outbound limits its writer applies (shared with the hub's unless overridden for this client). */
   readonly limits: OutboundLimits;
-  /** A client silent (no pong, no message) for longer than this is terminated. */
-  readonly pongWaitMs: number;
   readonly badFrames: BadFrameLimit;
 }
 
@@ -81,7 +81,27 @@ export interface WriterInput {
   readonly id: ClientId;
   readonly connection: Connection;
   readonly limits: OutboundLimits;
+  /** A client silent (no pong, no message) for longer than this is terminated. */
   readonly pongWaitMs: number;
+}
+
+/** Where a writer reports what happened on its socket: its own client actor. */
+export interface WriterOwner {
+  send(event: ClientEvent): void;
+}
+
+/**
+ * A client's write loop (src/client-writer.ts): the only code that writes to its socket. A plain
+ * object owned by the client actor rather than a child actor: a second actor per client cost
+ * ~2 KiB and a mailbox hop per delivery (docs/performance.md). The hub calls `send` on the hot
+ * path; the client machine starts it on entry and sends it writer.close / writer.terminate.
+ */
+export interface Writer {
+  /** Starts listening to the socket; what it hears goes to `owner`. Called once, by the client. */
+  start(owner: WriterOwner): void;
+  send(event: WriterEvent): void;
+  /** The client actor died (it threw) with its socket still open: stop listening and destroy it. */
+  dispose(): void;
 }
 
 export type { ActorRefFrom };

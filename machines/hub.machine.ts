@@ -1,5 +1,5 @@
-import { assign, createActor, fromCallback, setup, type AnyEventObject, type EventObject } from 'xstate';
-import type { ClientId, Frame, WriterEvent } from './client.types.js';
+import { assign, createActor, fromCallback, setup, stopChild, type AnyEventObject, type EventObject } from 'xstate';
+import type { ClientId, Frame, OutboundLimits, WriterEvent } from './client.types.js';
 import type {
   ClientEntry,
   HubContext,
@@ -8,7 +8,6 @@ import type {
   HubInput,
   HubRegisterEvent,
   Ref,
-  WriterRef,
 } from './hub.types.js';
 import { RemoteDirectory } from './remote-directory.js';
 import { TOPIC_PATTERN, TopicIndex, type Topic } from './topic-index.js';
@@ -19,10 +18,16 @@ const TRY_AGAIN_LATER = 1013;
 const GOING_AWAY = 1001;
 const INTERNAL_ERROR = 1011;
 
+/** The hub's limits unless the client has its own: one shared object for every client without. */
+const limitsFor = (hub: OutboundLimits, own: Partial<OutboundLimits> | undefined): OutboundLimits =>
+  own === undefined || (own.maxMessages === undefined && own.maxBytes === undefined && own.policy === undefined)
+    ? hub
+    : { maxMessages: own.maxMessages ?? hub.maxMessages, maxBytes: own.maxBytes ?? hub.maxBytes, policy: own.policy ?? hub.policy };
+
 const sendToWriters = (clients: Map<ClientId, ClientEntry>, event: WriterEvent, except?: ClientId): void => {
   // A plain loop over ref.send: sendTo() defers through an O(n) queue (DESIGN.md fact 2).
   for (const [id, entry] of clients) {
-    if (id !== except) entry.writer?.send(event);
+    if (id !== except) entry.writer.send(event);
   }
 };
 
@@ -32,14 +37,14 @@ const sendToMembers = (context: HubContext, topic: Topic, frame: Frame, except?:
   let delivered = 0;
   for (const id of context.topics.members(topic).keys()) {
     if (id === except) continue;
-    context.clients.get(id)?.writer?.send(event);
+    context.clients.get(id)?.writer.send(event);
     delivered++;
   }
   return delivered;
 };
 
 const deliver = (context: HubContext, id: ClientId | undefined, frame: Frame | undefined): void => {
-  if (id !== undefined && frame) context.clients.get(id)?.writer?.send({ type: 'client.deliver', frame });
+  if (id !== undefined && frame) context.clients.get(id)?.writer.send({ type: 'client.deliver', frame });
 };
 
 const answer = (context: HubContext, id: ClientId | undefined, ref: Ref | undefined, result: unknown = {}): void => {
@@ -106,27 +111,24 @@ export const hubMachine = setup({
   },
   actions: {
     addClient: assign(({ context, self }, params: HubRegisterEvent) => {
+      const limits = limitsFor(context.limits, params.limits);
+      const writer = context.createWriter({ id: params.id, connection: params.connection, limits, pongWaitMs: context.pongWaitMs });
       const ref = createActor(context.clientLogic, {
         parent: self,
         id: params.id,
-        input: {
-          id: params.id,
-          meta: params.meta,
-          connection: params.connection,
-          limits: { ...context.limits, ...params.limits },
-          pongWaitMs: context.pongWaitMs,
-          badFrames: context.badFrames,
-        },
+        input: { id: params.id, meta: params.meta, writer, limits, badFrames: context.badFrames },
       });
-      context.clients.set(params.id, { ref, writer: undefined, meta: params.meta, connectedAt: Date.now() });
+      context.clients.set(params.id, { ref, writer, meta: params.meta, connectedAt: Date.now() });
       context.forward({ kind: 'clientUp', id: params.id, meta: params.meta });
       return { count: context.clients.size };
     }),
+    /** Runs after the transition (stopChild is deferred), so removeClient still sees the client as it was. */
+    // An unknown id resolves to '' (no such child): nothing to stop.
+    stopClient: stopChild(({ context }, params: { id: ClientId }) => context.clients.get(params.id)?.ref ?? ''),
     startClient: ({ context }, params: { id: ClientId }) => {
       const entry = context.clients.get(params.id);
       if (!entry) return;
       entry.ref.start();
-      entry.writer = entry.ref.getSnapshot().children.writer as WriterRef | undefined;
       deliver(context, params.id, context.frames.welcome(params.id));
     },
     /** The connection never became a client: the hub owns it for this instant only. */
@@ -142,10 +144,13 @@ export const hubMachine = setup({
         leftLocally(context, topic, params.id);
       }
       context.forward({ kind: 'clientDown', id: params.id });
+      const client = entry.ref.getSnapshot();
       // Removed while still connected (someone else sent hub.unregister): do not leak the socket.
-      if (entry.ref.getSnapshot().status === 'active') {
-        entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
+      if (client.status === 'active') {
+        if (client.value !== 'closed') entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
       }
+      // The client actor failed: the writer it owned has no owner left to close its socket.
+      else entry.writer.dispose();
       return { count: context.clients.size, topicCount: context.topics.topicCount };
     }),
     deliverToAll: ({ context, self }, params: { data: unknown; binary?: boolean; except?: ClientId; remote?: boolean }) => {
@@ -183,7 +188,7 @@ export const hubMachine = setup({
         self.send({ type: 'hub.failed', during: 'hub.send', error });
         return;
       }
-      entry.writer?.send({ type: 'client.deliver', frame });
+      entry.writer.send({ type: 'client.deliver', frame });
       answer(context, params.from, params.ref, { delivered: 1 });
     },
     subscribe: assign(({ context }, params: { id: ClientId; topic: Topic; ref?: Ref }) => {
@@ -272,9 +277,11 @@ export const hubMachine = setup({
     closeClient: ({ context }, params: { id: ClientId; code: number; reason: string }) => {
       context.clients.get(params.id)?.ref.send({ type: 'client.close', code: params.code, reason: params.reason });
     },
+    // One pass of close frames straight through the writers (no client transition each); every
+    // client still unregisters itself once its socket has closed.
     closeAll: ({ context }) => {
-      const event = { type: 'client.close' as const, code: context.shutdown.code, reason: context.shutdown.reason };
-      for (const entry of context.clients.values()) entry.ref.send(event);
+      const event: WriterEvent = { type: 'writer.close', code: context.shutdown.code, reason: context.shutdown.reason };
+      for (const entry of context.clients.values()) entry.writer.send(event);
     },
     terminateAll: ({ context }) => {
       const event = { type: 'client.terminate' as const };
@@ -287,9 +294,9 @@ export const hubMachine = setup({
         timeoutMs: params.timeoutMs ?? context.shutdownTimeoutMs,
       },
     })),
-    /** A client actor that threw is stopped, maybe before its writer's cleanup ran: close its socket here. */
+    /** A client actor that threw is stopped, its socket still open: its writer closes it with 1011. */
     failClient: ({ context }, params: { id: ClientId }) => {
-      context.clients.get(params.id)?.ref.getSnapshot().context?.connection.close(INTERNAL_ERROR, 'internal error');
+      context.clients.get(params.id)?.writer.send({ type: 'writer.close', code: INTERNAL_ERROR, reason: 'internal error' });
     },
     // Provided from src/ (logging); a no-op in the bare machine.
     reportError: (_, _params: { during: string; error: unknown }) => undefined,
@@ -307,13 +314,15 @@ export const hubMachine = setup({
   }),
   initial: 'running',
   on: {
-    'hub.unregister': { actions: { type: 'removeClient', params: ({ event }) => ({ id: event.id }) } },
-    // A client whose socket closed reached its final state: that is its unregister.
-    'xstate.done.actor.*': {
-      actions: { type: 'removeClient', params: ({ event }: { event: AnyEventObject }) => ({ id: String(event.actorId) }) },
+    // From a client whose socket closed (its own unregister), or from anyone.
+    'hub.unregister': {
+      actions: [
+        { type: 'stopClient', params: ({ event }) => ({ id: event.id }) },
+        { type: 'removeClient', params: ({ event }) => ({ id: event.id }) },
+      ],
     },
     'hub.failed': { actions: { type: 'reportError', params: ({ event }) => event } },
-    // A client actor that threw is already stopped: its peer gets 1011, nobody else notices.
+    // A client actor that threw is already stopped; removeClient disposes of its writer (and socket).
     'xstate.error.actor.*': {
       actions: [
         {

@@ -1,7 +1,7 @@
-import type { ActorRef, ActorRefFrom, ErrorActorEvent, Snapshot } from 'xstate';
+import type { ActorRefFrom, ErrorActorEvent } from 'xstate';
 import type { Connection } from '../src/connection.js';
 import type { ClientMachine } from './client.machine.js';
-import type { BadFrameLimit, ClientId, Frame, OutboundLimits, WriterEvent } from './client.types.js';
+import type { BadFrameLimit, ClientId, Frame, OutboundLimits, Writer, WriterInput } from './client.types.js';
 import type { NodeId, RemoteDirectory } from './remote-directory.js';
 import type { Member, Topic, TopicIndex } from './topic-index.js';
 
@@ -54,19 +54,22 @@ export interface OutboundFrames {
 }
 
 export type ClientRef = ActorRefFrom<ClientMachine>;
-export type WriterRef = ActorRef<Snapshot<unknown>, WriterEvent>;
+/** Where the hub's hot path delivers: the client's writer (kept as `WriterRef` for existing imports). */
+export type WriterRef = Writer;
 
 /** One registry entry. The registry (a Map in the hub's context) is owned by the hub actor. */
 export interface ClientEntry {
   readonly ref: ClientRef;
-  /** The client's write loop; filled when the client starts. The hot path sends here. */
-  writer: WriterRef | undefined;
+  /** The client's write loop, owned by the client actor. The hot path sends here. */
+  readonly writer: Writer;
   readonly meta: unknown;
   readonly connectedAt: number;
 }
 
 export interface HubInput {
   readonly clientLogic: ClientMachine;
+  /** Builds a client's writer over its connection (src/client-writer.ts); the client starts it. */
+  readonly createWriter: (input: WriterInput) => Writer;
   readonly frames: OutboundFrames;
   readonly topicLimits: TopicLimits;
   /** Whether members of a topic receive joined/left frames. */

@@ -1,8 +1,7 @@
 import type { ClientId } from '../machines/client.types.js';
 import { POLICY_REASONS, type DisconnectReason } from './disconnect-reason.js';
-import type { FrameQueue } from './frame-queue.js';
 import type { Logger } from './logger.js';
-import type { ClientTally } from './metrics/tally.js';
+import type { ClientTally, QueueView } from './metrics/tally.js';
 
 /** How a connection ended, as its writer saw it. */
 export interface ClientClosed {
@@ -17,8 +16,8 @@ export interface ClientClosed {
 
 /** What a client's writer reports about its connection's life: once at start, once at the end. */
 export interface ClientEvents {
-  opened(id: ClientId, remoteAddress: string | undefined, queue: FrameQueue): void;
-  closed(id: ClientId, info: ClientClosed, queue: FrameQueue): void;
+  opened(id: ClientId, remoteAddress: string | undefined, queue: QueueView): void;
+  closed(id: ClientId, info: ClientClosed, queue: QueueView): void;
 }
 
 /**

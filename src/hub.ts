@@ -132,9 +132,9 @@ export function createHub(options: HubOptions = {}): Hub {
   ];
   const rateLimitedFrame = frames.error(undefined, 'rate_limited', `rate limit exceeded (${rates.join(', ')}): message dropped`);
   const clientLogic = clientMachine.provide({
-    actors: { writer: createWriterLogic(stats, clientEvents(logger, tally), { rate: resolved.rateLimit, limitedFrame: rateLimitedFrame }) },
     actions: handleMessage ? { handleMessage } : {},
   });
+  const createWriter = createWriterLogic({ stats, events: clientEvents(logger, tally), inbound: { rate: resolved.rateLimit, limitedFrame: rateLimitedFrame } });
 
   const nodeId = options.cluster?.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) {
@@ -163,6 +163,7 @@ export function createHub(options: HubOptions = {}): Hub {
   const actor = createActor(machine, {
     input: {
       clientLogic,
+      createWriter,
       frames,
       topicLimits: resolved.topics,
       presenceEvents: guardedPredicate(resolved.presenceEvents, stats, logger),

@@ -20,6 +20,34 @@ const statusCodeOf = (err: unknown): number | undefined => {
 };
 
 /**
+ * The listeners are shared by every connection (no closures per socket): ws and net call them
+ * with `this` set to the emitter, which carries its connection under this key.
+ */
+const kConnection = Symbol('actorhub.connection');
+type Owned = { [kConnection]?: WsConnection };
+const ownerOf = (emitter: object): WsConnection | undefined => (emitter as Owned)[kConnection];
+function onMessage(this: object, data: Buffer, binary: boolean): void {
+  ownerOf(this)?.handlers?.message(data, binary);
+}
+function onPong(this: object): void {
+  ownerOf(this)?.handlers?.pong();
+}
+function onDrain(this: object): void {
+  ownerOf(this)?.handlers?.drain();
+}
+function onClose(this: object, code: number, reason: Buffer): void {
+  const conn = ownerOf(this);
+  if (!conn) return;
+  conn.clearCloseTimer();
+  conn.handlers?.closed(code, reason.toString(), conn.protocolErrorCode);
+}
+/** ws reports protocol errors (1007, 1009, ...) as 'error' before closing: keep the code, never throw. */
+function onError(this: object, err: unknown): void {
+  const conn = ownerOf(this);
+  if (conn) conn.protocolErrorCode ??= statusCodeOf(err);
+}
+
+/**
  * A `ws` WebSocket seen as a Connection. Frames arrive already encoded by the hub (see
  * frame.ts), so they go straight to the TCP socket: ws's own send() would re-frame them.
  * That is safe because nothing else sends on this socket and per-message deflate is off.
@@ -33,7 +61,8 @@ export class WsConnection implements Connection, Corkable {
   readonly #closeTimeoutMs: number;
   readonly #highWater: number;
   #closeTimer: NodeJS.Timeout | undefined;
-  #protocolErrorCode: number | undefined;
+  /** The close code ws sent for a protocol error, if it closed the socket for one. */
+  protocolErrorCode: number | undefined;
 
   constructor(ws: WebSocket, options: WsConnectionOptions) {
     this.#ws = ws;
@@ -42,10 +71,8 @@ export class WsConnection implements Connection, Corkable {
     // 'drain' only fires once the socket's own high-water mark was crossed: never queue below it.
     this.#highWater = Math.max(options.writeHighWaterBytes, this.socket.writableHighWaterMark);
     this.remoteAddress = options.remoteAddress;
-    // ws reports protocol errors (1007, 1009, ...) as 'error' before closing: never let one throw.
-    ws.on('error', (err) => {
-      this.#protocolErrorCode ??= statusCodeOf(err);
-    });
+    (ws as Owned)[kConnection] = this;
+    ws.on('error', onError);
   }
 
   get bufferedAmount(): number {
@@ -60,25 +87,30 @@ export class WsConnection implements Connection, Corkable {
     return this.socket.writableLength < this.#highWater;
   }
 
+  /** Set while listening; read by the shared listeners above. */
+  handlers: ConnectionHandlers | undefined;
+
   listen(handlers: ConnectionHandlers): () => void {
+    this.handlers = handlers;
     const ws = this.#ws;
-    const onMessage = (data: Buffer, binary: boolean): void => handlers.message(data, binary);
-    const onPong = (): void => handlers.pong();
-    const onDrain = (): void => handlers.drain();
-    const onClose = (code: number, reason: Buffer): void => {
-      clearTimeout(this.#closeTimer);
-      handlers.closed(code, reason.toString(), this.#protocolErrorCode);
-    };
+    (this.socket as Owned)[kConnection] = this;
     ws.on('message', onMessage);
     ws.on('pong', onPong);
-    ws.once('close', onClose);
+    ws.on('close', onClose); // ws emits it once; once() would wrap it in two more objects per socket
     this.socket.on('drain', onDrain);
-    return () => {
-      ws.off('message', onMessage);
-      ws.off('pong', onPong);
-      ws.off('close', onClose);
-      this.socket.off('drain', onDrain);
-    };
+    return () => this.#unlisten();
+  }
+
+  #unlisten(): void {
+    this.handlers = undefined;
+    this.#ws.off('message', onMessage);
+    this.#ws.off('pong', onPong);
+    this.#ws.off('close', onClose);
+    this.socket.off('drain', onDrain);
+  }
+
+  clearCloseTimer(): void {
+    clearTimeout(this.#closeTimer);
   }
 
   write(frame: Frame): void {

@@ -3,9 +3,9 @@
  * from test/support/fake-clients.ts (bench/ does not import from test/), without the per-event
  * logs: a writer only counts what it receives, and answers a close like a live peer would.
  */
-import { createActor, fromCallback } from 'xstate';
+import { createActor } from 'xstate';
 import { clientMachine } from '../../machines/client.machine.js';
-import type { ClientId, Frame, WriterEvent, WriterInput } from '../../machines/client.types.js';
+import type { ClientId, Frame, Writer, WriterEvent, WriterOwner } from '../../machines/client.types.js';
 import { hubMachine } from '../../machines/hub.machine.js';
 import type { OutboundFrames } from '../../machines/hub.types.js';
 import type { Connection } from '../../src/connection.js';
@@ -45,16 +45,22 @@ export interface FakeHub {
 
 export function fakeHub(maxClients: number): FakeHub {
   let received = 0;
-  const writer = fromCallback<WriterEvent, WriterInput>(({ receive, sendBack }) => {
-    receive((event) => {
-      received++;
-      if (event.type === 'writer.close') sendBack({ type: 'socket.closed', code: event.code, reason: event.reason });
-      else if (event.type === 'writer.terminate') sendBack({ type: 'socket.closed', code: 1006, reason: '' });
-    });
-  });
+  const createWriter = (): Writer => {
+    let owner: WriterOwner | undefined;
+    return {
+      start: (client) => void (owner = client),
+      send: (event: WriterEvent) => {
+        received++;
+        if (event.type === 'writer.close') owner?.send({ type: 'socket.closed', code: event.code, reason: event.reason });
+        else if (event.type === 'writer.terminate') owner?.send({ type: 'socket.closed', code: 1006, reason: '' });
+      },
+      dispose: () => void (owner = undefined),
+    };
+  };
   const actor = createActor(hubMachine, {
     input: {
-      clientLogic: clientMachine.provide({ actors: { writer } }),
+      clientLogic: clientMachine,
+      createWriter,
       frames,
       topicLimits: { maxTopicLength: 64, maxTopicsPerClient: 8, maxMembersPerTopic: Number.POSITIVE_INFINITY },
       presenceEvents: () => false,

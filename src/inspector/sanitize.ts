@@ -16,6 +16,7 @@ const REPLACE: Record<string, (value: unknown) => unknown> = {
   data: sizeOf,
   meta: () => STRIPPED,
   connection: () => '‹connection›',
+  writer: () => '‹writer›',
   frame: (frame) => ({ byteLength: (frame as { byteLength?: unknown } | undefined)?.byteLength }),
   clients: (clients) => (Array.isArray(clients) ? `‹${clients.length} clients›` : STRIPPED),
   joins: (joins) => (Array.isArray(joins) ? `‹${joins.length} joins›` : STRIPPED),
@@ -44,7 +45,7 @@ interface HubLike {
 
 interface ClientLike {
   id: string;
-  connection: unknown;
+  writer: unknown;
   closeCode?: number;
   closeReason?: string;
   badFrameCount?: number;
@@ -52,7 +53,7 @@ interface ClientLike {
 }
 
 const isHub = (c: MachineContext): c is MachineContext & HubLike => c.clients instanceof Map && typeof c.count === 'number';
-const isClient = (c: MachineContext): c is MachineContext & ClientLike => typeof c.id === 'string' && 'connection' in c;
+const isClient = (c: MachineContext): c is MachineContext & ClientLike => typeof c.id === 'string' && 'writer' in c;
 
 /** A compact, JSON-safe view of a hub's or a client's context (ids, counters, limits). */
 export function sanitizeContext(context: MachineContext | undefined, maxIds: number): MachineContext | undefined {

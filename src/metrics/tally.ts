@@ -1,5 +1,10 @@
-import type { FrameQueue } from '../frame-queue.js';
 import { codeLabel, type DisconnectReason } from '../disconnect-reason.js';
+
+/** A client's outbound queue as the metrics read it (its writer). */
+export interface QueueView {
+  readonly queueLength: number;
+  readonly queueBytes: number;
+}
 
 /**
  * Per-connection facts the flat HubStats cannot hold: disconnects by reason and close code,
@@ -10,14 +15,14 @@ export class ClientTally {
   /** "reason code" → { reason, code, count }; bounded by reasons × code labels. */
   readonly disconnects = new Map<string, { readonly reason: DisconnectReason; readonly code: string; count: number }>();
   /** Every connected client's outbound queue. */
-  readonly queues = new Set<FrameQueue>();
+  readonly queues = new Set<QueueView>();
 
-  opened(queue: FrameQueue): void {
+  opened(queue: QueueView): void {
     this.connects++;
     this.queues.add(queue);
   }
 
-  closed(queue: FrameQueue, reason: DisconnectReason, code: number): void {
+  closed(queue: QueueView, reason: DisconnectReason, code: number): void {
     this.queues.delete(queue);
     const label = codeLabel(code);
     const key = `${reason} ${label}`;
@@ -33,11 +38,11 @@ export class ClientTally {
     let bytes = 0;
     let backlogged = 0;
     for (const q of this.queues) {
-      const n = q.length;
+      const n = q.queueLength;
       if (n === 0) continue;
       backlogged++;
       messages += n;
-      bytes += q.bytes;
+      bytes += q.queueBytes;
       if (n > max) max = n;
     }
     return { max, messages, bytes, backlogged };

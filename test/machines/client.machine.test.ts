@@ -1,43 +1,45 @@
 import { describe, expect, it } from 'vitest';
-import { createActor, fromCallback } from 'xstate';
+import { createActor } from 'xstate';
 import { clientMachine } from '../../machines/client.machine.js';
-import type { ClientEvent, WriterEvent, WriterInput } from '../../machines/client.types.js';
-import { fakeConnection } from '../support/fake-clients.js';
+import type { ClientEvent, Writer, WriterEvent } from '../../machines/client.types.js';
 
 /** A client machine alone, with a fake writer and spies for the actions that reach the hub. */
 function fakeClient() {
   const writerEvents: WriterEvent[] = [];
   let back: (event: ClientEvent) => void = () => undefined;
+  const writer = { started: 0, disposed: 0 } as Writer & { started: number; disposed: number };
+  writer.start = (owner) => {
+    writer.started++;
+    back = (event) => owner.send(event);
+  };
+  writer.send = (event) => void writerEvents.push(event);
+  writer.dispose = () => void writer.disposed++;
   const handled: { id: string; data: Buffer; binary: boolean }[] = [];
+  const reported: string[] = [];
   const machine = clientMachine.provide({
-    actors: {
-      writer: fromCallback<WriterEvent, WriterInput>(({ receive, sendBack }) => {
-        back = sendBack;
-        receive((event) => void writerEvents.push(event));
-      }),
-    },
     actions: {
       handleMessage: (_, params) => void handled.push(params),
+      reportClosed: ({ context }) => void reported.push(context.id),
     },
   });
   const actor = createActor(machine, {
     input: {
       id: 'c1',
       meta: { user: 'ann' },
-      connection: fakeConnection(),
+      writer,
       limits: { maxMessages: 2, maxBytes: 100, policy: 'close' },
-      pongWaitMs: 1_000,
       badFrames: { max: 2, windowMs: 1_000 },
     },
   }).start();
-  return { actor, writerEvents, handled, socket: (event: ClientEvent) => back(event) };
+  return { actor, writer, writerEvents, handled, reported, socket: (event: ClientEvent) => back(event) };
 }
 
 describe('client machine', () => {
-  it('starts open with its writer invoked', () => {
-    const { actor } = fakeClient();
+  it('starts open and starts its writer, once', () => {
+    const { actor, writer } = fakeClient();
     expect(actor.getSnapshot().value).toBe('open');
-    expect(actor.getSnapshot().children.writer).toBeDefined();
+    expect(writer.started).toBe(1);
+    expect(Object.keys(actor.getSnapshot().children)).toEqual([]); // no second actor per client
     expect(actor.getSnapshot().context.meta).toEqual({ user: 'ann' });
   });
 
@@ -71,12 +73,14 @@ describe('client machine', () => {
     expect(writerEvents).toEqual([]);
   });
 
-  it('open → closed when the socket closes, and outputs the close', () => {
-    const { actor, socket } = fakeClient();
+  it('open → closed when the socket closes: records the close and unregisters itself, once', () => {
+    const { actor, socket, reported } = fakeClient();
     socket({ type: 'socket.closed', code: 1006, reason: '' });
     expect(actor.getSnapshot().value).toBe('closed');
-    expect(actor.getSnapshot().status).toBe('done');
-    expect(actor.getSnapshot().output).toEqual({ id: 'c1', code: 1006, reason: '' });
+    expect(actor.getSnapshot().context).toMatchObject({ closeCode: 1006, closeReason: '' });
+    expect(reported).toEqual(['c1']);
+    socket({ type: 'socket.closed', code: 1006, reason: '' });
+    expect(reported).toEqual(['c1']);
   });
 
   it('closing: ignores inbound messages and another close, still terminates, ends on socket.closed', () => {
@@ -89,14 +93,18 @@ describe('client machine', () => {
     expect(writerEvents).toEqual([{ type: 'writer.close', code: 1000, reason: '' }, { type: 'writer.terminate' }]);
     socket({ type: 'socket.closed', code: 1000, reason: 'ok' });
     expect(actor.getSnapshot().value).toBe('closed');
-    expect(actor.getSnapshot().output).toEqual({ id: 'c1', code: 1000, reason: 'ok' });
+    expect(actor.getSnapshot().context).toMatchObject({ closeCode: 1000, closeReason: 'ok' });
   });
 
-  it('closed: is final and its writer is stopped', () => {
-    const { actor, socket } = fakeClient();
-    const writer = actor.getSnapshot().children.writer!;
+  it('closed: ignores everything; its writer, whose socket is gone, is neither used nor disposed', () => {
+    const { actor, writer, writerEvents, socket } = fakeClient();
     socket({ type: 'socket.closed', code: 1000, reason: '' });
-    expect(writer.getSnapshot().status).toBe('stopped');
+    actor.send({ type: 'client.close', code: 1000, reason: '' });
+    actor.send({ type: 'client.terminate' });
+    actor.send({ type: 'client.reply', frame: { byteLength: 1 } });
+    expect(actor.getSnapshot().value).toBe('closed');
+    expect(writerEvents).toEqual([]);
+    expect(writer.disposed).toBe(0);
   });
 
   it('open: client.reply hands the frame to its own writer', () => {

@@ -53,11 +53,15 @@ describe('hub machine: running', () => {
     expect(writers.log.get('a')).toContainEqual({ type: 'writer.close', code: 1000, reason: 'unregistered' });
   });
 
-  it('removes a client when its socket closes (its done event is the unregister)', () => {
+  it('removes and stops a client when its socket closes (the client unregisters itself)', () => {
     const { actor, register, writers } = fakeHub();
     register('a');
+    const ref = actor.getSnapshot().context.clients.get('a')!.ref;
     writers.back.get('a')!({ type: 'socket.closed', code: 1000, reason: 'bye' });
     expect(actor.getSnapshot().context.count).toBe(0);
+    expect(ref.getSnapshot().status).toBe('stopped');
+    expect(ref.getSnapshot().context).toMatchObject({ closeCode: 1000, closeReason: 'bye' });
+    expect(writers.log.get('a')).not.toContainEqual(expect.objectContaining({ type: 'writer.close' }));
   });
 
   it('refuses a duplicate id with 4009 and keeps the first client', () => {
@@ -123,9 +127,14 @@ describe('hub machine: running', () => {
     });
     register('a');
     register('b');
+    const disposed: string[] = [];
+    const writerA = actor.getSnapshot().context.clients.get('a')!.writer;
+    const dispose = writerA.dispose.bind(writerA);
+    writerA.dispose = () => (disposed.push('a'), dispose());
     writers.back.get('a')!({ type: 'socket.message', data: Buffer.from('x'), binary: false });
     expect(errors.map((e) => [e.during, (e.error as Error).message])).toEqual([['client a', 'boom']]);
     expect(actor.getSnapshot().context.count).toBe(1);
+    expect(disposed).toEqual(['a']); // its socket must not outlive it
     actor.send({ type: 'hub.broadcast', data: 'still' });
     expect(delivered(writers.log.get('b'))).toEqual(['still']);
   });

@@ -1,6 +1,6 @@
-import { createActor, fromCallback } from 'xstate';
+import { createActor } from 'xstate';
 import { clientMachine } from '../../machines/client.machine.js';
-import type { ClientEvent, Frame, WriterEvent, WriterInput } from '../../machines/client.types.js';
+import type { ClientEvent, Frame, Writer, WriterEvent, WriterInput } from '../../machines/client.types.js';
 import { hubMachine } from '../../machines/hub.machine.js';
 import type { HubInput, OutboundFrames } from '../../machines/hub.types.js';
 import type { Connection } from '../../src/connection.js';
@@ -61,28 +61,36 @@ export function fakeHub(
   clientActions: Parameters<typeof clientMachine.provide>[0]['actions'] = {},
 ) {
   const w: FakeWriters = { log: new Map(), back: new Map(), received: 0, autoClose: true, record: true, ...writers };
-  const writer = fromCallback<WriterEvent, WriterInput>(({ input, receive, sendBack }) => {
+  const createWriter = (input: WriterInput): Writer => {
     const log: WriterEvent[] = [];
     if (w.record) w.log.set(input.id, log);
-    w.back.set(input.id, sendBack);
-    receive((event) => {
-      w.received++;
-      if (w.record) log.push(event);
-      w.onEvent?.(input.id, event);
-      if (w.autoClose && event.type === 'writer.close') sendBack({ type: 'socket.closed', code: event.code, reason: event.reason });
-      if (w.autoClose && event.type === 'writer.terminate') sendBack({ type: 'socket.closed', code: 1006, reason: '' });
-    });
-    return () => {
-      if (!w.record) w.back.delete(input.id);
+    let owner: { send(event: ClientEvent): void } | undefined;
+    return {
+      start(client) {
+        owner = client;
+        w.back.set(input.id, (event) => owner?.send(event));
+      },
+      send(event) {
+        w.received++;
+        if (w.record) log.push(event);
+        w.onEvent?.(input.id, event);
+        if (w.autoClose && event.type === 'writer.close') owner?.send({ type: 'socket.closed', code: event.code, reason: event.reason });
+        if (w.autoClose && event.type === 'writer.terminate') owner?.send({ type: 'socket.closed', code: 1006, reason: '' });
+      },
+      dispose() {
+        owner = undefined;
+        if (!w.record) w.back.delete(input.id);
+      },
     };
-  });
+  };
   const errors: { during: string; error: unknown }[] = [];
   const machine = hubMachine.provide({
     actions: { reportError: (_, params) => void errors.push(params) },
   });
   const actor = createActor(machine, {
     input: {
-      clientLogic: clientMachine.provide({ actors: { writer }, actions: clientActions }),
+      clientLogic: clientMachine.provide({ actions: clientActions }),
+      createWriter,
       frames: fakeFrames,
       topicLimits: { maxTopicLength: 16, maxTopicsPerClient: 3, maxMembersPerTopic: 5 },
       presenceEvents: () => true,

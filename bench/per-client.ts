@@ -1,0 +1,344 @@
+/**
+ * What one connection costs, actorhub vs raw ws, in the same run (issue 5's idle and close()
+ * targets), measured with counts rather than wall time where it can:
+ *
+ * - **retained heap per connection**: the server (a child process run with --expose-gc) is
+ *   garbage-collected before and after N idle connections: (heapUsed after − before) / N, plus
+ *   external memory and RSS per connection for comparison with `npm run bench`;
+ * - **connects/s** and **server CPU µs per connect** (process.cpuUsage of the server), peers
+ *   interleaved (raw, hub, raw, hub, …), medians over the rounds; server pinned to core 0 and
+ *   this generator to core 1 when `taskset` exists;
+ * - **in-process hub operations** with fake sockets: bytes per registered client, µs per
+ *   REGISTER/UNREGISTER at 1k and at N, and `close()` time with N clients.
+ *
+ * Run: npm run bench:per-client [-- --connections 10000 --rounds 3 --close-clients 50000]
+ *      add --cpu-prof DIR to write a CPU profile of every server (and of the close() run).
+ */
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { WebSocket, WebSocketServer } from 'ws';
+import { createHub } from '../src/hub.js';
+import type { Connection, ConnectionHandlers } from '../src/connection.js';
+import { consoleLogger } from '../src/logger.js';
+import { connectAll, RawClient, Tally } from './load/raw-client.js';
+
+const { values } = parseArgs({
+  options: {
+    serve: { type: 'string' },
+    'close-run': { type: 'boolean', default: false },
+    connections: { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '100' },
+    'close-clients': { type: 'string', default: '50000' },
+    'cpu-prof': { type: 'string' },
+    only: { type: 'string' },
+  },
+});
+
+type Kind = 'raw' | 'hub';
+interface Sample {
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly rss: number;
+  readonly cpuMicros: number;
+  readonly clients: number;
+}
+type Request = { id: number; op: 'sample'; gc: boolean };
+
+const gc = (): void => {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (!collect) throw new Error('run with --expose-gc');
+  for (let i = 0; i < 4; i++) collect();
+};
+
+const silent = consoleLogger('silent');
+
+// ---------------------------------------------------------------- server child (--serve raw|hub)
+
+function serve(kind: Kind): void {
+  const server = http.createServer((_req, res) => void res.writeHead(404).end());
+  let size: () => number;
+  if (kind === 'raw') {
+    // The same peer as bench/peers/raw-ws.ts.
+    const clients = new Set<WebSocket>();
+    const wss = new WebSocketServer({ server, perMessageDeflate: false, clientTracking: false });
+    wss.on('connection', (ws) => {
+      clients.add(ws);
+      ws.on('message', (data, isBinary) => {
+        for (const client of clients) if (client !== ws && client.readyState === WebSocket.OPEN) client.send(data, { binary: isBinary });
+      });
+      ws.on('close', () => clients.delete(ws));
+      ws.on('error', () => clients.delete(ws));
+    });
+    size = () => clients.size;
+  } else {
+    const hub = createHub({ protocol: 'relay', logger: silent });
+    hub.attach(server);
+    size = () => hub.size;
+  }
+  process.on('message', (m: Request) => {
+    if (m.gc) gc();
+    const mem = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    const sample: Sample = { heapUsed: mem.heapUsed, external: mem.external, rss: mem.rss, cpuMicros: cpu.user + cpu.system, clients: size() };
+    process.send!({ id: m.id, sample });
+  });
+  process.on('SIGTERM', () => process.exit(0));
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    process.send!({ port: typeof address === 'object' && address ? address.port : 0 });
+  });
+}
+
+// ---------------------------------------------------------------- in-process hub operations (--close-run)
+
+/** A socket stand-in: a close or terminate is answered by the "peer" on the next turn of the loop. */
+class FakeConnection implements Connection {
+  readonly remoteAddress = '127.0.0.1';
+  readonly bufferedAmount = 0;
+  readonly writable = true;
+  isOpen = true;
+  #handlers: ConnectionHandlers | undefined;
+  listen(handlers: ConnectionHandlers): () => void {
+    this.#handlers = handlers;
+    return () => (this.#handlers = undefined);
+  }
+  write(): void {}
+  ping(): void {}
+  close(code: number, reason: string): void {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    setImmediate(() => this.#handlers?.closed(code, reason));
+  }
+  terminate(): void {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    setImmediate(() => this.#handlers?.closed(1006, ''));
+  }
+}
+
+async function closeRun(n: number): Promise<void> {
+  const hub = createHub({ protocol: 'relay', logger: silent, maxClients: n + 10_000 });
+  const register = (id: string): void =>
+    hub.actor.send({ type: 'hub.register', id, connection: new FakeConnection(), meta: undefined, limits: {} });
+  // CPU time, not wall time: the machine is shared, and these are single-threaded loops.
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  const opCost = (prefix: string, k: number): { register: number; unregister: number } => {
+    const t0 = cpu();
+    for (let i = 0; i < k; i++) register(`${prefix}${i}`);
+    const t1 = cpu();
+    for (let i = 0; i < k; i++) hub.actor.send({ type: 'hub.unregister', id: `${prefix}${i}` });
+    const t2 = cpu();
+    return { register: (t1 - t0) / k, unregister: (t2 - t1) / k };
+  };
+  const median3 = (f: () => { register: number; unregister: number }) => {
+    const runs = [f(), f(), f()];
+    const med = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
+    return { register: med(runs.map((r) => r.register)), unregister: med(runs.map((r) => r.unregister)) };
+  };
+  opCost('warm', 2000);
+  await sleep(50);
+  gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 1000; i++) register(`c${i}`);
+  const at1k = median3(() => opCost('x', 1000));
+  for (let i = 1000; i < n; i++) register(`c${i}`);
+  await sleep(50);
+  gc();
+  const heap1 = process.memoryUsage().heapUsed;
+  const atN = median3(() => opCost('y', 1000));
+  await sleep(50);
+  gc();
+  const t0 = performance.now();
+  const c0 = cpu();
+  await hub.close({ timeoutMs: 30_000 });
+  const closeCpuMs = (cpu() - c0) / 1000;
+  const closeMs = performance.now() - t0;
+  process.send!({ n, bytesPerClient: (heap1 - heap0) / n, at1k, atN, closeMs, closeCpuMs, left: hub.size }, () => process.exit(0));
+}
+
+// ---------------------------------------------------------------- main: the generator
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const fmt = (x: number, digits = 1): string => x.toFixed(digits);
+
+function pin(pid: number, core: number): boolean {
+  return spawnSync('taskset', ['-a', '-pc', String(core), String(pid)], { stdio: 'ignore' }).status === 0;
+}
+
+function startChild(args: string[], profileName: string): ChildProcess {
+  const prof = values['cpu-prof'];
+  const execArgv = [
+    ...process.execArgv,
+    '--expose-gc',
+    ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${profileName}.cpuprofile`] : []),
+  ];
+  return fork(fileURLToPath(import.meta.url), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+class Server {
+  #next = 0;
+  #waiting = new Map<number, (s: Sample) => void>();
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    child.on('message', (m: { id: number; sample: Sample }) => {
+      this.#waiting.get(m.id)?.(m.sample);
+      this.#waiting.delete(m.id);
+    });
+  }
+  static async start(kind: Kind, label: string): Promise<Server> {
+    const child = startChild(['--serve', kind], label);
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('message', (m: { port: number }) => resolve(m.port));
+      child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+    });
+    pin(child.pid!, 0);
+    return new Server(child, port);
+  }
+  sample(gcFirst: boolean): Promise<Sample> {
+    const id = this.#next++;
+    return new Promise((resolve) => {
+      this.#waiting.set(id, resolve);
+      this.child.send({ id, op: 'sample', gc: gcFirst } satisfies Request);
+    });
+  }
+  async waitFor(clients: number): Promise<void> {
+    for (let i = 0; i < 6000; i++) {
+      if ((await this.sample(false)).clients === clients) return;
+      await sleep(5);
+    }
+    throw new Error(`server never reached ${clients} clients`);
+  }
+  async stop(): Promise<void> {
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+interface IdleRun {
+  readonly heapPerConn: number;
+  readonly externalPerConn: number;
+  readonly rssPerConn: number;
+  readonly connectsPerSec: number;
+  readonly cpuMicrosPerConnect: number;
+}
+
+async function idleRun(kind: Kind, n: number, concurrency: number, label: string): Promise<IdleRun> {
+  const server = await Server.start(kind, label);
+  const tally = new Tally();
+  const open = (count: number) =>
+    connectAll(count, concurrency, async () => {
+      const c = new RawClient('ws', tally);
+      await c.connect('127.0.0.1', server.port, '/ws', 30_000);
+      return c;
+    });
+  // Warm-up: JIT and lazily built state must not count per connection.
+  const warm = await open(500);
+  await server.waitFor(500);
+  for (const c of warm) c.destroy();
+  await server.waitFor(0);
+  await sleep(200);
+  const before = await server.sample(true);
+  const t0 = performance.now();
+  const clients = await open(n);
+  await server.waitFor(n);
+  const ms = performance.now() - t0;
+  const connected = await server.sample(false);
+  await sleep(500);
+  const after = await server.sample(true);
+  for (const c of clients) c.destroy();
+  await server.waitFor(0);
+  await server.stop();
+  return {
+    heapPerConn: (after.heapUsed - before.heapUsed) / n,
+    externalPerConn: (after.external - before.external) / n,
+    rssPerConn: (after.rss - before.rss) / n,
+    connectsPerSec: n / (ms / 1000),
+    cpuMicrosPerConnect: (connected.cpuMicros - before.cpuMicros) / n,
+  };
+}
+
+async function main(): Promise<void> {
+  const n = Number(values.connections);
+  const rounds = Number(values.rounds);
+  const concurrency = Number(values.concurrency);
+  const closeN = Number(values['close-clients']);
+  const only = values.only;
+  const pinned = pin(process.pid, 1);
+  console.log(`per-client bench: ${n} idle connections × ${rounds} rounds (raw, hub interleaved), concurrency ${concurrency}; taskset ${pinned ? 'on' : 'off'}; node ${process.version}`);
+
+  if (only !== 'close') {
+    const runs: Record<Kind, IdleRun[]> = { raw: [], hub: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const kind of ['raw', 'hub'] as const) {
+        const run = await idleRun(kind, n, concurrency, `${kind}-${r}`);
+        runs[kind].push(run);
+        console.log(
+          `  round ${r + 1} ${kind.padEnd(3)}: heap ${fmt(run.heapPerConn / 1024, 2)} KiB/conn, external ${fmt(run.externalPerConn / 1024, 2)} KiB/conn, ` +
+            `rss ${fmt(run.rssPerConn / 1024, 2)} KiB/conn, ${fmt(run.connectsPerSec, 0)} connects/s, server ${fmt(run.cpuMicrosPerConnect, 0)} µs CPU/connect`,
+        );
+      }
+    }
+    const med = (kind: Kind, key: keyof IdleRun) => median(runs[kind].map((r) => r[key]));
+    console.log(`\nmedians over ${rounds} rounds, N = ${n}:`);
+    console.log('| metric | raw ws | actorhub | ratio |');
+    console.log('|---|---|---|---|');
+    const row = (name: string, key: keyof IdleRun, scale: number, digits: number) => {
+      const a = med('raw', key) / scale;
+      const b = med('hub', key) / scale;
+      console.log(`| ${name} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${a === 0 ? '—' : `${fmt(b / a, 2)}×`} |`);
+    };
+    row('heap retained, KiB/conn (after GC)', 'heapPerConn', 1024, 2);
+    row('external, KiB/conn', 'externalPerConn', 1024, 2);
+    row('RSS, KiB/conn (after GC)', 'rssPerConn', 1024, 2);
+    row('connects/s', 'connectsPerSec', 1, 0);
+    row('server CPU µs/connect', 'cpuMicrosPerConnect', 1, 0);
+  }
+
+  if (only !== 'idle') {
+    const child = startChild(['--close-run', '--close-clients', String(closeN)], 'close');
+    pin(child.pid!, 0);
+    const result = await new Promise<{
+      n: number;
+      bytesPerClient: number;
+      at1k: { register: number; unregister: number };
+      atN: { register: number; unregister: number };
+      closeMs: number;
+      closeCpuMs: number;
+      left: number;
+    }>((resolve, reject) => {
+      child.once('message', resolve as (m: unknown) => void);
+      child.once('exit', (code) => reject(new Error(`close run exited with ${code}`)));
+    });
+    console.log(`\nin-process hub, fake sockets, ${result.n} clients:`);
+    console.log(`  heap per registered client (hub side only): ${fmt(result.bytesPerClient, 0)} B`);
+    console.log(`  REGISTER µs CPU/op: ${fmt(result.at1k.register, 2)} at 1k, ${fmt(result.atN.register, 2)} at ${result.n} (${fmt(result.atN.register / result.at1k.register, 2)}×)`);
+    console.log(`  UNREGISTER µs CPU/op: ${fmt(result.at1k.unregister, 2)} at 1k, ${fmt(result.atN.unregister, 2)} at ${result.n} (${fmt(result.atN.unregister / result.at1k.unregister, 2)}×)`);
+    console.log(`  close(): ${fmt(result.closeMs, 0)} ms (${fmt(result.closeCpuMs, 0)} ms CPU), ${result.left} clients left`);
+  }
+}
+
+if (values.serve === 'raw' || values.serve === 'hub') serve(values.serve);
+else if (values['close-run']) void closeRun(Number(values['close-clients']));
+else
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
