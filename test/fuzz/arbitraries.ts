@@ -274,6 +274,15 @@ export const commandFlood = fc
     mk('command-flood', `${list.length} commands`, (ctx) => splitWrites(Buffer.concat(list.map((e) => buildFrame({ opcode: Op.Text, payload: Buffer.from(entriesText(e, ctx)) }))), splits)),
   );
 
+/** Subscribes to ever more topics in one write: past maxTopicsPerClient (100) each gets too_many_topics. */
+export const topicStorm = fc
+  .tuple(fc.integer({ min: 90, max: 130 }), fc.boolean())
+  .map(([n, refs]) =>
+    mk('topic-storm', `${n} subscribes${refs ? ' with refs' : ''}`, () => [
+      Buffer.concat(Array.from({ length: n }, (_, i) => buildFrame({ opcode: Op.Text, payload: Buffer.from(`{"type":"subscribe","topic":"s${i}"${refs ? `,"ref":${i}` : ''}}`) }))),
+    ]),
+  );
+
 /** The JSON-level mixture: mostly commands, some of every kind of bad frame. */
 export const jsonCase: fc.Arbitrary<Case> = fc.oneof(
   { weight: 30, arbitrary: validCommand },
@@ -286,6 +295,7 @@ export const jsonCase: fc.Arbitrary<Case> = fc.oneof(
   { weight: 4, arbitrary: binaryMessage },
   { weight: 4, arbitrary: controlFrames },
   { weight: 1, arbitrary: commandFlood },
+  { weight: 1, arbitrary: topicStorm },
 );
 
 // ---------------------------------------------------------------- frame-level violations (the connection closes)
