@@ -15,6 +15,10 @@ const describe = (message: string): { path: string | undefined; text: string } =
   return { path, text: path ? `${path}: ${lower}` : lower };
 };
 
+/** A `type` as the error message shows it: never serialise an arbitrary value (a deeply nested one overflows the stack). */
+const showType = (type: unknown): string =>
+  typeof type === 'string' ? JSON.stringify(type) : Array.isArray(type) ? 'array' : type === null ? 'null' : typeof type === 'object' ? 'object' : String(type);
+
 const refOf = (value: unknown): ProtocolRef | undefined => {
   const ref = (value as { ref?: unknown } | null)?.ref;
   return (typeof ref === 'string' && ref.length <= 64) || (typeof ref === 'number' && Number.isFinite(ref)) ? ref : undefined;
@@ -45,7 +49,7 @@ export function makeDecoder(maxTopicLength: number): (text: string) => Decoded {
       return {
         ok: false,
         code: 'unknown_type',
-        message: `unknown type ${JSON.stringify(type) ?? 'undefined'}; expected one of ${INBOUND_TYPES.join(', ')}`,
+        message: `unknown type ${showType(type)}; expected one of ${INBOUND_TYPES.join(', ')}`,
         ref,
       };
     }

@@ -109,6 +109,9 @@ describe('JSON protocol over real sockets', () => {
     ['an oversized topic', JSON.stringify({ type: 'subscribe', topic: 'x'.repeat(129), ref: 2 }), 'invalid_topic', /at most 128/, 2],
     ['a topic with spaces', '{"type":"publish","topic":"a b","data":1,"ref":3}', 'invalid_topic', /^publish: topic: expected a string matching/, 3],
     ['a bad ref type', '{"type":"ping","ref":{"x":1}}', 'invalid_frame', /^ping: ref:/, undefined],
+    // Regression (found by test/fuzz): describing this type once overflowed the stack inside the client actor,
+    // which left the socket open and unregistered.
+    ['a deeply nested type', `{"type":${'['.repeat(20_000)}${']'.repeat(20_000)},"ref":9}`, 'unknown_type', /^unknown type array; expected one of/, 9],
   ])('%s gets its documented error, and the connection stays usable', async (_label, text, code, message, ref) => {
     const [a] = await hubWith({}, 1);
     a!.send(text);
