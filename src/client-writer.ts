@@ -24,6 +24,13 @@ export const createWriterLogic = (stats: HubStats) =>
       stats.bytesOut += frame.byteLength;
     };
 
+    const enqueue = (frame: Frame): void => {
+      queue.push(frame);
+      // Only the queueing path pays for this: a client that keeps up never reaches it.
+      if (queue.length > stats.queuePeakMessages) stats.queuePeakMessages = queue.length;
+      if (queue.bytes > stats.queuePeakBytes) stats.queuePeakBytes = queue.bytes;
+    };
+
     const flush = (): void => {
       while (queue.length > 0 && conn.writable) write(queue.shift()!);
     };
@@ -42,7 +49,7 @@ export const createWriterLogic = (stats: HubStats) =>
             queue.shift();
             stats.dropped++;
           }
-          queue.push(frame);
+          enqueue(frame);
           return;
         case 'close': {
           closing = true;
@@ -59,7 +66,7 @@ export const createWriterLogic = (stats: HubStats) =>
     const deliver = (frame: Frame): void => {
       if (closing) return;
       if (queue.length === 0 && conn.writable) write(frame);
-      else if (queue.length < limits.maxMessages && queue.bytes + frame.byteLength <= limits.maxBytes) queue.push(frame);
+      else if (queue.length < limits.maxMessages && queue.bytes + frame.byteLength <= limits.maxBytes) enqueue(frame);
       else overflow(frame);
     };
 
