@@ -3,6 +3,7 @@
  * shutdown under load): the hub as a child process started through the CLI, its /stats,
  * RSS sampling, and a plain table printer.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -35,6 +36,37 @@ export function startHubProcess(flags: readonly string[]): Promise<Server> {
     },
     hasTaskset() ? 0 : undefined,
   );
+}
+
+export interface CliProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly port: number;
+  /** Resolves when the process exits, with its code or signal and performance.now() at that moment. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  readonly stderr: () => string;
+}
+
+/** The CLI as a child process whose exit the caller watches itself (startHubProcess SIGKILLs a slow stop). */
+export async function spawnCli(flags: readonly string[]): Promise<CliProcess> {
+  const args = ['dist/src/cli.js', '--port', '0', '--host', HOST, '--log-level', 'error', ...flags];
+  const command = hasTaskset() ? ['taskset', '-c', '0', process.execPath, ...args] : [process.execPath, ...args];
+  const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', ...command], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
+      if (m) resolve(Number(m[1]));
+    });
+    void exited.then(({ code }) => reject(new Error(`the CLI exited (${code}) before listening: ${stderr}`)));
+  });
+  return { child, pid: child.pid!, port, exited, stderr: () => stderr };
 }
 
 export type Stats = Record<string, unknown> & { clients: number };

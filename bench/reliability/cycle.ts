@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { maskedFrame } from '../load/raw-client.js';
+import { FrameReader } from './frame-reader.js';
 
 export type Mode = 'clean' | 'fin' | 'rst' | 'half-open';
 
@@ -20,31 +21,6 @@ const CLOSE_1000 = (() => {
   for (let i = 0; i < 2; i++) frame[6 + i]! ^= frame[2 + i]!;
   return frame;
 })();
-
-/** Resolves with the data frames' opcodes as they complete; parses only what the cycle needs. */
-class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
-  dataFrames = 0;
-  closeFrame = false;
-  onFrame: () => void = () => undefined;
-
-  push(chunk: Buffer): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    for (;;) {
-      if (this.buf.length < 2) return;
-      const l7 = this.buf[1]! & 0x7f;
-      const head = l7 < 126 ? 2 : l7 === 126 ? 4 : 10;
-      if (this.buf.length < head) return;
-      const len = l7 < 126 ? l7 : l7 === 126 ? this.buf.readUInt16BE(2) : Number(this.buf.readBigUInt64BE(2));
-      if (this.buf.length < head + len) return;
-      const opcode = this.buf[0]! & 0x0f;
-      this.buf = this.buf.subarray(head + len);
-      if (opcode === 1 || opcode === 2) this.dataFrames++;
-      else if (opcode === 8) this.closeFrame = true;
-      this.onFrame();
-    }
-  }
-}
 
 export interface CycleOutcome {
   /** The hub ended the connection by itself (half-open: its heartbeat reaped us). */
