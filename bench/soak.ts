@@ -20,8 +20,8 @@ const { values } = parseArgs({
   options: {
     cycles: { type: 'string', default: '100000' },
     concurrency: { type: 'string', default: '128' },
-    'ping-interval': { type: 'string', default: '100' },
-    'pong-wait': { type: 'string', default: '300' },
+    'ping-interval': { type: 'string', default: '250' },
+    'pong-wait': { type: 'string', default: '1000' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -29,8 +29,8 @@ if (values.help) {
   console.log(`npm run soak [-- options]
   --cycles N         connect/disconnect cycles (default 100000)
   --concurrency C    cycles in flight at most (default 128)
-  --ping-interval MS the hub's heartbeat sweep (default 100)
-  --pong-wait MS     silence after which the hub terminates a peer (default 300)
+  --ping-interval MS the hub's heartbeat sweep (default 250)
+  --pong-wait MS     silence after which the hub terminates a peer (default 1000)
 Modes, by cycle number mod 10: 0–2 clean close, 3–5 FIN, 6–8 RST, 9 half-open.`);
   process.exit(0);
 }
@@ -137,7 +137,11 @@ async function main(): Promise<void> {
   console.log(
     `server RSS: baseline ${mib(baseline.rss)}; after warm-up (${Math.round(CYCLES * WARMUP)} cycles) first ${mib(warm[0]?.rss ?? 0)}, ` +
       `last ${mib(warm.at(-1)?.rss ?? 0)}, max ${mib(maxRss)}, slope ${(rssSlope / 1024).toFixed(1)} KiB per 10k cycles ` +
-      `(${warm.length} samples); heap after GC ${mib(after.heapUsed)} (baseline ${mib(baseline.heapUsed)})`,
+      `(${warm.length} samples)`,
+  );
+  console.log(
+    `after GC: heap used ${mib(after.heapUsed)} (baseline ${mib(baseline.heapUsed)}), heap total ${mib(after.heapTotal)} (${mib(baseline.heapTotal)}), ` +
+      `external ${mib(after.external)} (${mib(baseline.external)}), array buffers ${mib(after.arrayBuffers)} (${mib(baseline.arrayBuffers)})`,
   );
   const clean =
     after.registered === baseline.registered &&

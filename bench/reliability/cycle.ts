@@ -13,6 +13,8 @@ import net from 'node:net';
 import { maskedFrame } from '../load/raw-client.js';
 import { FrameReader } from './frame-reader.js';
 
+const PONG = maskedFrame(0xa, '');
+
 export type Mode = 'clean' | 'fin' | 'rst' | 'half-open';
 
 const CLOSE_1000 = (() => {
@@ -74,7 +76,9 @@ export function cycle(port: number, mode: Mode, topic: string, timeoutMs: number
       if (rest.length > 0) reader.push(rest);
     });
     let step = 0;
-    reader.onFrame = () => {
+    reader.onFrame = (opcode) => {
+      // A live peer answers pings until it leaves (a cycle may outlast a sweep on a busy machine).
+      if (opcode === 9 && step < 2) socket.write(PONG);
       if (step === 0 && reader.dataFrames >= 1) {
         step = 1; // welcome: subscribe
         socket.write(maskedFrame(0x1, JSON.stringify({ type: 'subscribe', topic, ref: 1 })));

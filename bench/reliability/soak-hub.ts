@@ -16,13 +16,22 @@ interface Census {
   actorsCreated: number;
   xstateTimers: number;
   resources: Record<string, number>;
+  handles: string[];
   serverListeners: number;
   processListeners: number;
   serverSockets: number;
   rss: number;
   heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
   stats: Record<string, number>;
 }
+
+// Node creates process.stdout/stderr lazily, on first use by anyone: create them now, so the
+// baseline census already holds them and a one-time creation is not mistaken for a leak.
+void process.stdout;
+void process.stderr;
 
 const config = JSON.parse(process.argv[2] ?? '{}') as { pingIntervalMs: number; pongWaitMs: number };
 const hub = createHub({
@@ -79,11 +88,17 @@ async function census(gc: boolean): Promise<Census> {
     actorsCreated: created,
     xstateTimers: Object.keys(system._snapshot._scheduledEvents).length,
     resources: countBy(process.getActiveResourcesInfo()),
+    handles: (process as unknown as { _getActiveHandles(): { constructor: { name: string }; fd?: number; _handle?: { fd?: number } }[] })
+      ._getActiveHandles()
+      .map((h) => `${h.constructor.name}:${h.fd ?? h._handle?.fd ?? '?'}`),
     serverListeners: listeners(server),
     processListeners: listeners(process),
     serverSockets,
     rss: memory.rss,
     heapUsed: memory.heapUsed,
+    heapTotal: memory.heapTotal,
+    external: memory.external,
+    arrayBuffers: memory.arrayBuffers,
     stats: { ...hub.stats },
   };
 }
