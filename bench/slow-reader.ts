@@ -37,7 +37,7 @@ if (values.help) {
   --quick              200 clients, 8 s per run (default: 1000 clients, 30 s)
   --clients N          healthy clients
   --seconds S          length of each run's stream (after a 2 s warm-up)
-  --rate R             broadcasts per second (default 20)
+  --rate R             broadcasts per second (default 10; --quick 20)
   --payload B          bytes per message (default 32768; --quick 65536): the kernel holds ~4 MiB
                        for a paused loopback socket before the hub's queue fills, so the stream
                        must carry well over that to each client
@@ -48,7 +48,7 @@ if (values.help) {
 const quick = values.quick;
 const N = Number(values.clients ?? (quick ? 200 : 1000));
 const SECONDS = Number(values.seconds ?? (quick ? 8 : 30));
-const RATE = Number(values.rate ?? 20);
+const RATE = Number(values.rate ?? (quick ? 20 : 10));
 const PAYLOAD = Number(values.payload ?? (quick ? 65536 : 32768));
 const MAX_QUEUE_BYTES = Number(values['max-queue-bytes']);
 const HIGH_WATER = 64 * 1024; // the hub's default writeHighWaterBytes
