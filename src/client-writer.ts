@@ -64,6 +64,11 @@ export class ClientWriter implements Writer, ConnectionHandlers {
     this.#limiter = rate && rateLimitsEnabled(rate) ? new InboundRateLimiter(rate, performance.now()) : undefined;
   }
 
+  /** The socket this writer owns (read-only: for diagnostics and tests, never for writing). */
+  get connection(): Connection {
+    return this.#conn;
+  }
+
   /** Frames waiting in the outbound queue (read by /metrics at scrape time). */
   get queueLength(): number {
     return this.#queue?.length ?? 0;
@@ -191,8 +196,16 @@ export class ClientWriter implements Writer, ConnectionHandlers {
     const limits = this.#limits;
     if ((queue === undefined || queue.length === 0) && this.#conn.writable) return this.#write(frame);
     const q = queue ?? (this.#queue = new FrameQueue());
-    if (q.length < limits.maxMessages && q.bytes + frame.byteLength <= limits.maxBytes) q.push(frame);
+    if (q.length < limits.maxMessages && q.bytes + frame.byteLength <= limits.maxBytes) this.#enqueue(q, frame);
     else this.#overflow(q, frame);
+  }
+
+  #enqueue(queue: FrameQueue, frame: Frame): void {
+    queue.push(frame);
+    // Only the queueing path pays for this: a client that keeps up never reaches it.
+    const stats = this.#services.stats;
+    if (queue.length > stats.queuePeakMessages) stats.queuePeakMessages = queue.length;
+    if (queue.bytes > stats.queuePeakBytes) stats.queuePeakBytes = queue.bytes;
   }
 
   #refuse(verdict: 'limited' | 'close'): void {
@@ -227,7 +240,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
           queue.shift();
           stats.dropped++;
         }
-        queue.push(frame);
+        this.#enqueue(queue, frame);
         return;
       case 'close': {
         stats.dropped += queue.length + 1;

@@ -12,6 +12,9 @@ export interface HubStats {
   /** Frames discarded by an overflow policy (including the queue dropped on a slow-consumer close). */
   dropped: number;
   slowConsumerCloses: number;
+  /** The most any one client's outbound queue has held (messages, bytes): proof that it stays within its bounds. */
+  queuePeakMessages: number;
+  queuePeakBytes: number;
   heartbeatTimeouts: number;
   pingsSent: number;
   connectionsTotal: number;
@@ -34,6 +37,8 @@ export const createStats = (): HubStats => ({
   bytesOut: 0,
   dropped: 0,
   slowConsumerCloses: 0,
+  queuePeakMessages: 0,
+  queuePeakBytes: 0,
   heartbeatTimeouts: 0,
   pingsSent: 0,
   connectionsTotal: 0,

@@ -20,7 +20,14 @@ export async function redisBroker(options: RedisBrokerOptions): Promise<Broker> 
     retryStrategy: (times: number) => reconnectDelayMs(times - 1),
     maxRetriesPerRequest: null,
   };
-  const pub = new Redis(options.url, { ...common, enableOfflineQueue: false, connectionName: `actorhub-pub-${options.nodeId}` });
+  // No resending either: ioredis would otherwise replay, after the reconnect, publishes that were
+  // written before the cut and never answered — late (out of order) or twice. At-most-once means drop them.
+  const pub = new Redis(options.url, {
+    ...common,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    connectionName: `actorhub-pub-${options.nodeId}`,
+  });
   const sub = new Redis(options.url, { ...common, autoResubscribe: true, connectionName: `actorhub-sub-${options.nodeId}` });
   const prefix = `${options.nodeId}|`;
   const channels = new Set<string>();
