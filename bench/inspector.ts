@@ -21,7 +21,7 @@ import { clientMachine } from '../machines/client.machine.js';
 import type { Frame, Writer } from '../machines/client.types.js';
 import { hubMachine } from '../machines/hub.machine.js';
 import type { OutboundFrames } from '../machines/hub.types.js';
-import type { Connection } from '../src/connection.js';
+import { fakeConnection } from './ops/fake-hub.js';
 import { startInspector } from '../src/inspector/inspector.js';
 
 type Mode = 'off' | 'actorhub' | 'stock';
@@ -38,17 +38,7 @@ const frames: OutboundFrames = {
   error: () => undefined,
 };
 
-const connection = (): Connection => ({
-  remoteAddress: '127.0.0.1',
-  bufferedAmount: 0,
-  isOpen: true,
-  writable: true,
-  listen: () => () => undefined,
-  write: () => undefined,
-  ping: () => undefined,
-  close: () => undefined,
-  terminate: () => undefined,
-});
+const connection = fakeConnection;
 
 /** Lets every timer queued so far (the inspector's deferred work) and pending I/O run. */
 const drain = async (): Promise<void> => {

@@ -4,7 +4,7 @@ import { natsBroker } from '../../src/broker/nats.js';
 import { redisBroker } from '../../src/broker/redis.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 import { connect, startHub, whenCount, type Harness, type TestClient } from '../support/ws-client.js';
-import { NATS_URL, REDIS_URL, requireService } from './services.js';
+import { NATS_URL, REDIS_URL, requireService, whenBrokerState } from './services.js';
 
 /**
  * Issue 6, item 8 (broker half), with numbered messages: a client of hub A streams 0, 1, 2…
@@ -25,8 +25,6 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c()));
 });
 
-const whenState = (broker: Broker, wanted: string) =>
-  new Promise<void>((resolve) => (broker.state === wanted ? resolve() : broker.onState((s) => s === wanted && resolve())));
 const numbers = (c: TestClient): number[] => c.texts.map(Number);
 /** Messages to stream after the reconnect before stopping. */
 const AFTER_UP = 300;
@@ -67,11 +65,11 @@ for (const [name, make, url] of [
       await remote.received(100);
 
       const cutAt = sent;
-      const down = whenState(brokerA, 'down');
+      const down = whenBrokerState(brokerA, 'down');
       proxy.cut();
       await down;
       const downAt = sent;
-      await whenState(brokerA, 'up');
+      await whenBrokerState(brokerA, 'up');
       const upAt = sent;
       stopAt = Math.min(MAX, upAt + AFTER_UP);
       await local.received(stopAt);

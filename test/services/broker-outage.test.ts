@@ -5,7 +5,7 @@ import { redisBroker } from '../../src/broker/redis.js';
 import { hubRoutes } from '../../src/http-routes.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 import { connect, startHub, whenCount, type Harness } from '../support/ws-client.js';
-import { NATS_URL, REDIS_URL, requireService } from './services.js';
+import { NATS_URL, REDIS_URL, requireService, whenBrokerState } from './services.js';
 
 beforeAll(() => Promise.all([requireService('Redis', REDIS_URL), requireService('NATS', NATS_URL)]));
 
@@ -17,8 +17,6 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c()));
 });
 
-const whenState = (broker: Broker, wanted: string) =>
-  new Promise<void>((resolve) => (broker.state === wanted ? resolve() : broker.onState((s) => s === wanted && resolve())));
 
 /** What /healthz would answer for this hub. */
 function health(h: Harness): Promise<{ status: number; body: unknown }> {
@@ -49,7 +47,7 @@ for (const [name, make, url] of [
       expect((await health(hubs[0]!)).body).toEqual({ status: 'ok' });
 
       proxy.cut();
-      await whenState(brokerA, 'down');
+      await whenBrokerState(brokerA, 'down');
       expect(await health(hubs[0]!)).toEqual({ status: 200, body: { status: 'degraded', broker: 'down' } });
       // Local clients are still served while the broker is down.
       a1.send('local while down');
@@ -57,7 +55,7 @@ for (const [name, make, url] of [
       expect(a2.texts).toEqual(['local while down']);
       expect(brokerA.dropped).toBeGreaterThanOrEqual(1); // what could not reach the cluster was counted, not queued
 
-      await whenState(brokerA, 'up');
+      await whenBrokerState(brokerA, 'up');
       await brokerA.ready();
       expect((await health(hubs[0]!)).body).toEqual({ status: 'ok' });
       // After the reconnect, cross-node traffic flows again (retry: resubscription is asynchronous).

@@ -3,6 +3,7 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 import net from 'node:net';
+import type { Broker } from '../../src/broker/broker.js';
 
 /** Fails with a sentence naming the service when nothing answers at the URL: a service test never skips. */
 export async function requireService(name: string, url: string): Promise<void> {
@@ -15,3 +16,7 @@ export async function requireService(name: string, url: string): Promise<void> {
     );
   });
 }
+
+/** Resolves once the broker reports `wanted` (at once if it already does). */
+export const whenBrokerState = (broker: Broker, wanted: string): Promise<void> =>
+  new Promise<void>((resolve) => (broker.state === wanted ? resolve() : broker.onState((s) => s === wanted && resolve())));
