@@ -1,7 +1,7 @@
 /** Command-line options and what a full or a --quick run measures. */
 import { parseArgs } from 'node:util';
 import { PEERS, type PeerId } from './peers.js';
-import type { Counters, Departure } from './types.js';
+import type { ChurnJob, Counters } from './types.js';
 
 export type Scenario = 'fanout' | 'latency' | 'idle' | 'cross-node' | 'churn' | 'ops';
 export const SCENARIOS: readonly Scenario[] = ['fanout', 'latency', 'idle', 'cross-node', 'churn', 'ops'];
@@ -38,19 +38,8 @@ export interface Settings {
     readonly checkers: number;
     readonly latency: { readonly recipients: number; readonly rate: number; readonly warmupMs: number; readonly measureMs: number; readonly checkers: number };
   };
-  readonly churn: {
-    readonly subscribers: number;
-    readonly checkers: number;
-    readonly payload: number;
-    readonly rate: number;
-    readonly workers: number;
-    readonly mix: readonly Departure[];
-    readonly warmupMs: number;
-    readonly churnMs: number;
-    readonly maxCyclesPerWorker: number;
-    readonly rssEveryMs: number;
-    readonly baselineTimeoutMs: number;
-  };
+  /** A churn job's own settings (bench/types.ts ChurnJob), without what the run adds. */
+  readonly churn: Omit<ChurnJob, 'scenario' | 'target' | 'counters'>;
   readonly ops: { readonly sizes: readonly number[]; readonly warmupClients: number; readonly batches: number; readonly batchSize: number; readonly broadcasts: number };
   /** Longest wait for other processes to go quiet before a run, and all such waits of the suite together. */
   readonly quietWaitMs: number;
