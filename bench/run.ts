@@ -18,20 +18,10 @@ import { bytes, pct, si } from './report/format.js';
 import { markdown } from './report/markdown.js';
 import { checksText, textTables } from './report/tables.js';
 import type { Results } from './results.js';
-import { bothSaturated, checksPass, generatorBound, noisy, summarise, type RunRecord } from './summary.js';
+import { bothSaturated, checksPass, generatorBound, noisy, summarise, type RunRecord, type RunSpec } from './summary.js';
 import type { Job, JobResult, Target } from './types.js';
 
-interface Spec {
-  readonly scenario: Scenario;
-  readonly peer: PeerId;
-  readonly round: number;
-  readonly n: number;
-  readonly payload?: number;
-  readonly rate?: number;
-  /** Cross-node: what is measured, and on which setup. */
-  readonly kind?: 'fanout' | 'latency';
-  readonly setup?: ClusterSetup;
-}
+type Spec = RunSpec;
 
 function repoRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));

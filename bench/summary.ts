@@ -4,16 +4,21 @@ import type { ClusterSetup, Scenario } from './plan.js';
 import type { ChurnResult, CpuReport, FanoutResult, IdleResult, JobResult, LatencyResult, OpsResult } from './types.js';
 import type { Correctness } from './types.js';
 
-export interface RunRecord {
+/** One planned run: which scenario, peer, round and size. */
+export interface RunSpec {
   readonly scenario: Scenario;
   readonly peer: PeerId;
   readonly round: number;
   readonly n: number;
   readonly payload?: number;
   readonly rate?: number;
-  /** Cross-node runs: what was measured, on which setup, and messages the nodes' broker adapters dropped. */
+  /** Cross-node: what is measured, and on which setup. */
   readonly kind?: 'fanout' | 'latency';
   readonly setup?: ClusterSetup;
+}
+
+export interface RunRecord extends RunSpec {
+  /** Cross-node runs: messages the nodes' broker adapters dropped. */
   readonly brokerDropped?: number;
   readonly quietWaitMs: number;
   /** Wall time of the run: server start, generator, server stop. */
