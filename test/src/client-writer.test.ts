@@ -112,9 +112,10 @@ describe('slow consumers: a client that stops reading', () => {
     expect(pingsBeforeResume).toBeGreaterThanOrEqual(pingsWhenFull + 2);
     socketOf(slow).resume();
     await slow.received(sent - harness.hub.stats.dropped);
-    // Every ping sent while paused arrives before the frames that were still queued.
+    // Every ping sent while paused arrives before the frames that were still queued. Sweeps go
+    // on after the resume, and their pings also overtake frames still draining: at least, not exactly.
     const lastData = order.findLastIndex((e) => e !== 'ping');
-    expect(order.slice(0, lastData).filter((e) => e === 'ping').length).toBe(pingsBeforeResume);
+    expect(order.slice(0, lastData).filter((e) => e === 'ping').length).toBeGreaterThanOrEqual(pingsBeforeResume);
   });
 });
 
