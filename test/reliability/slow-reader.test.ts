@@ -4,6 +4,7 @@ import type { Hub } from '../../src/hub.js';
 import type { ClientWriter } from '../../src/client-writer.js';
 import type { WsConnection } from '../../src/ws-connection.js';
 import { connect, startHub, whenCount, type Harness, type TestClient } from '../support/ws-client.js';
+import { namedRelay as named, socketOf, seq, yieldToIo } from '../support/stalled-reader.js';
 
 /**
  * Issue 6, item 1 (functional half; bench/slow-reader.ts measures it under load): one client
@@ -28,13 +29,6 @@ const STREAM_OVER_LIMIT = 16;
 const MAX_FRAMES = 16_384;
 const HEALTHY = 5;
 
-const named = {
-  protocol: 'relay' as const,
-  authenticate: (req: { url?: string }) => ({ id: new URL(req.url ?? '/', 'http://h').searchParams.get('id') ?? undefined }),
-};
-const socketOf = (c: TestClient) => (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
-const seq = (c: TestClient): number[] => c.texts.map((t) => Number(t.slice(0, 7)));
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** The server side of a client's socket, read through the registry (tests only). */
 const serverConnection = (hub: Hub, id: string): WsConnection | undefined =>
   (hub.actor.getSnapshot().context.clients.get(id)?.writer as ClientWriter | undefined)?.connection as WsConnection | undefined;

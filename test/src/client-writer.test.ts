@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { OverflowPolicy } from '../../machines/client.types.js';
 import type { Hub } from '../../src/hub.js';
 import { connect, startHub, whenCount, type Harness, type TestClient } from '../support/ws-client.js';
+import { namedRelay as named, socketOf, seq, yieldToIo } from '../support/stalled-reader.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -9,13 +10,6 @@ afterEach(async () => {
   harness = undefined;
 });
 
-const named = {
-  protocol: 'relay' as const,
-  authenticate: (req: { url?: string }) => ({ id: new URL(req.url ?? '/', 'http://h').searchParams.get('id') ?? undefined }),
-};
-const socketOf = (c: TestClient) => (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
-const seq = (c: TestClient): number[] => c.texts.map((t) => Number(t.slice(0, 7)));
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Broadcasts numbered 16 KiB messages, yielding to I/O between batches, until `until()` holds

@@ -6,6 +6,7 @@ import { startRoutedHub, type RoutedHub } from '../support/http-hub.js';
 import { connectJson } from '../support/json-client.js';
 import type { PromText } from '../support/prom-text.js';
 import { connect, whenCount, type TestClient } from '../support/ws-client.js';
+import { socketOf, yieldToIo } from '../support/stalled-reader.js';
 
 let h: RoutedHub | undefined;
 afterEach(async () => {
@@ -15,8 +16,6 @@ afterEach(async () => {
 
 /** Bytes of an unmasked server frame carrying `payload` bytes. */
 const frameBytes = (payload: number): number => payload + (payload < 126 ? 2 : payload < 65_536 ? 4 : 10);
-const socketOf = (c: TestClient) => (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Every disconnects_total sample as "reason code" → count. */
 const disconnects = (m: PromText): Record<string, number> => {
