@@ -39,14 +39,11 @@ export const clientMachine = setup({
         ? { badFrameCount: 1, badFrameWindowStart: params.now }
         : { badFrameCount: context.badFrameCount + 1 },
     ),
-    // The client's own unregister. An event of one fixed type: a final state's done event
-    // (xstate.done.actor.<id>) has a new type per client, and XState memoises transition
-    // candidates per event type on the hub's state nodes: ~400 B kept for every client ever seen.
-    reportClosed: sendParent(({ context }) => ({ type: 'hub.unregister' as const, id: context.id })),
-    recordClose: assign((_, params: { code: number; reason: string }) => ({
-      closeCode: params.code,
-      closeReason: params.reason,
-    })),
+    // The client's own departure, to the hub's departure queue, which hands the hub every
+    // departure of an event-loop turn in one event (one hub step for a mass disconnect). Not a
+    // final state: its done event (xstate.done.actor.<id>) has a new type per client, and XState
+    // memoises transition candidates per event type on the hub's state nodes (~400 B per client ever seen).
+    reportClosed: ({ context, self }) => context.departures.send({ type: 'client.departed', id: context.id, ref: self }),
   },
 }).createMachine({
   id: 'client',
@@ -57,8 +54,7 @@ export const clientMachine = setup({
     writer: input.writer,
     limits: input.limits,
     badFrames: input.badFrames,
-    closeCode: undefined,
-    closeReason: '',
+    departures: input.departures,
     badFrameCount: 0,
     badFrameWindowStart: 0,
   }),
@@ -94,22 +90,17 @@ export const clientMachine = setup({
         'writer.overflowed': { target: 'closing' },
         'writer.timedOut': { target: 'closing' },
         'writer.rateLimited': { target: 'closing' },
-        'socket.closed': {
-          target: 'closed',
-          actions: { type: 'recordClose', params: ({ event }) => event },
-        },
+        // Why it closed stays in this event (and in the disconnect log): no context copy per close.
+        'socket.closed': { target: 'closed' },
       },
     },
     closing: {
       on: {
         'client.terminate': { actions: 'terminateSocket' },
-        'socket.closed': {
-          target: 'closed',
-          actions: { type: 'recordClose', params: ({ event }) => event },
-        },
+        'socket.closed': { target: 'closed' },
       },
     },
-    // The socket is gone. The hub, told by reportClosed, removes this client and stops it.
+    // The socket is gone. The hub, told through its departure queue, removes this client and stops it.
     closed: { entry: 'reportClosed' },
   },
 });

@@ -1,4 +1,4 @@
-import type { ActorRefFrom } from 'xstate';
+import type { ActorRefFrom, AnyActorRef } from 'xstate';
 import type { Connection } from '../src/connection.js';
 
 export type ClientId = string;
@@ -29,6 +29,19 @@ export interface ClientInput {
   /** The outbound limits its writer applies (shared with the hub's unless overridden for this client). */
   readonly limits: OutboundLimits;
   readonly badFrames: BadFrameLimit;
+  /** The hub's departure queue: where the client reports that its socket is gone. */
+  readonly departures: DeparturesRef;
+}
+
+/** A client whose socket is gone, as it reports itself: its ref tells it from a later client with the same id. */
+export interface Departure {
+  readonly id: ClientId;
+  readonly ref: AnyActorRef;
+}
+
+/** The hub's departure queue (an actor of the hub's): collects departures, hands them to the hub in bulk. */
+export interface DeparturesRef {
+  send(event: { type: 'client.departed' } & Departure): void;
 }
 
 /** More than `max` bad frames within `windowMs` closes the client with 1008. */
@@ -38,17 +51,9 @@ export interface BadFrameLimit {
 }
 
 export interface ClientContext extends ClientInput {
-  readonly closeCode: number | undefined;
-  readonly closeReason: string;
   /** Bad frames counted in the current window, and when that window started. */
   readonly badFrameCount: number;
   readonly badFrameWindowStart: number;
-}
-
-export interface ClientOutput {
-  readonly id: ClientId;
-  readonly code: number | undefined;
-  readonly reason: string;
 }
 
 /** Events the hub and the client's own writer send to the client machine. */

@@ -1,5 +1,5 @@
-import { assign, createActor, fromCallback, setup, stopChild, type AnyEventObject, type EventObject } from 'xstate';
-import type { ClientId, Frame, OutboundLimits, WriterEvent } from './client.types.js';
+import { assign, createActor, enqueueActions, fromCallback, setup, stopChild, type AnyEventObject, type EventObject } from 'xstate';
+import type { ClientId, Departure, DeparturesRef, Frame, OutboundLimits, WriterEvent } from './client.types.js';
 import type {
   ClientEntry,
   HubContext,
@@ -17,6 +17,12 @@ const DUPLICATE_ID = 4009;
 const TRY_AGAIN_LATER = 1013;
 const GOING_AWAY = 1001;
 const INTERNAL_ERROR = 1011;
+const DEPARTURES = 'hub.departures';
+/**
+ * Clients removed in one hub step at most. Each stop is deferred to the end of the step through
+ * an array XState drains with shift(), which turns O(n) past ~16k entries (DESIGN.md fact 2).
+ */
+const MAX_DEPARTURES_PER_STEP = 4096;
 
 /** The hub's limits unless the client has its own: one shared object for every client without. */
 const limitsFor = (hub: OutboundLimits, own: Partial<OutboundLimits> | undefined): OutboundLimits =>
@@ -81,6 +87,29 @@ const leftLocally = (context: HubContext, topic: Topic, id: ClientId): void => {
   if (context.topics.memberCount(topic) === 0) context.forward({ kind: 'topicClosed', topic });
 };
 
+/** The hub's departure queue, invoked at its root (so it outlives running and draining). */
+const departuresOf = (hub: { getSnapshot(): { children: Record<string, unknown> } }): DeparturesRef =>
+  hub.getSnapshot().children[DEPARTURES] as DeparturesRef;
+
+/** Takes one client out of the registry and its topics; the caller stops its actor. */
+const dropClient = (context: HubContext, id: ClientId): void => {
+  const entry = context.clients.get(id);
+  if (!entry) return; // unknown or already removed: a no-op, not a panic
+  context.clients.delete(id);
+  for (const topic of context.topics.removeClient(id)) {
+    announce(context, 'left', topic, id, entry.meta);
+    leftLocally(context, topic, id);
+  }
+  context.forward({ kind: 'clientDown', id });
+  const client = entry.ref.getSnapshot();
+  // Removed while still connected (someone else sent hub.unregister): do not leak the socket.
+  if (client.status === 'active') {
+    if (client.value !== 'closed') entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
+  }
+  // The client actor failed: the writer it owned has no owner left to close its socket.
+  else entry.writer.dispose();
+};
+
 /**
  * The hub. Events are processed one at a time from the actor's mailbox: that sequencing is
  * what replaces the mutex of the classic Go hub. Clients are created with createActor({ parent })
@@ -100,6 +129,26 @@ export const hubMachine = setup({
       timer.unref?.();
       return () => clearInterval(timer);
     }),
+    // Where clients report that their socket is gone: a receive costs no hub step; the batch
+    // reaches the hub as one hub.departed per event-loop turn (bounded: a client departs once).
+    departures: fromCallback<{ type: 'client.departed' } & Departure>(({ sendBack, receive }) => {
+      let batch: Departure[] = [];
+      let pending: ReturnType<typeof setImmediate> | undefined;
+      const flush = (): void => {
+        const all = batch;
+        batch = [];
+        pending = undefined;
+        for (let i = 0; i < all.length; i += MAX_DEPARTURES_PER_STEP) {
+          sendBack({ type: 'hub.departed', departures: all.slice(i, i + MAX_DEPARTURES_PER_STEP) });
+        }
+      };
+      receive(({ id, ref }) => {
+        if (batch.push({ id, ref }) === 1) pending = setImmediate(flush);
+      });
+      return () => {
+        if (pending) clearImmediate(pending);
+      };
+    }),
   },
   delays: {
     shutdownTimeout: ({ context }) => context.shutdown.timeoutMs,
@@ -116,7 +165,7 @@ export const hubMachine = setup({
       const ref = createActor(context.clientLogic, {
         parent: self,
         id: params.id,
-        input: { id: params.id, meta: params.meta, writer, limits, badFrames: context.badFrames },
+        input: { id: params.id, meta: params.meta, writer, limits, badFrames: context.badFrames, departures: departuresOf(self) },
       });
       context.clients.set(params.id, { ref, writer, meta: params.meta, connectedAt: Date.now() });
       context.forward({ kind: 'clientUp', id: params.id, meta: params.meta });
@@ -136,22 +185,21 @@ export const hubMachine = setup({
       params.event.connection.close(params.code, params.reason);
     },
     removeClient: assign(({ context }, params: { id: ClientId }) => {
-      const entry = context.clients.get(params.id);
-      if (!entry) return {}; // unknown or already removed: a no-op, not a panic
-      context.clients.delete(params.id);
-      for (const topic of context.topics.removeClient(params.id)) {
-        announce(context, 'left', topic, params.id, entry.meta);
-        leftLocally(context, topic, params.id);
-      }
-      context.forward({ kind: 'clientDown', id: params.id });
-      const client = entry.ref.getSnapshot();
-      // Removed while still connected (someone else sent hub.unregister): do not leak the socket.
-      if (client.status === 'active') {
-        if (client.value !== 'closed') entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
-      }
-      // The client actor failed: the writer it owned has no owner left to close its socket.
-      else entry.writer.dispose();
+      dropClient(context, params.id);
       return { count: context.clients.size, topicCount: context.topics.topicCount };
+    }),
+    // Departures in bulk: one hub step for every client whose socket closed during the last
+    // event-loop turn (a mass disconnect or a shutdown), not one step each.
+    // Departures in bulk: one hub step for every client whose socket closed during the last
+    // event-loop turn (a mass disconnect, a shutdown), not one step each.
+    removeDeparted: enqueueActions(({ context, enqueue }, params: { departures: readonly Departure[] }) => {
+      // Skips a client already removed, or replaced since by a namesake.
+      const gone = params.departures.filter(({ id, ref }) => context.clients.get(id)?.ref === ref);
+      for (const { ref } of gone) enqueue.stopChild(ref);
+      enqueue.assign(({ context: current }) => {
+        for (const { id } of gone) dropClient(current, id);
+        return { count: current.clients.size, topicCount: current.topics.topicCount };
+      });
     }),
     deliverToAll: ({ context, self }, params: { data: unknown; binary?: boolean; except?: ClientId; remote?: boolean }) => {
       if (!params.remote) context.forward({ kind: 'broadcast', data: params.data, binary: params.binary, except: params.except });
@@ -313,8 +361,11 @@ export const hubMachine = setup({
     shutdown: { code: GOING_AWAY, reason: 'server shutting down', timeoutMs: input.shutdownTimeoutMs },
   }),
   initial: 'running',
+  invoke: { id: DEPARTURES, src: 'departures' },
   on: {
-    // From a client whose socket closed (its own unregister), or from anyone.
+    // Every client whose socket closed since the last turn of the event loop (see departures).
+    'hub.departed': { actions: { type: 'removeDeparted', params: ({ event }) => event } },
+    // From anyone: removes the client now and closes it if it is still connected.
     'hub.unregister': {
       actions: [
         { type: 'stopClient', params: ({ event }) => ({ id: event.id }) },

@@ -1,7 +1,7 @@
 import type { ActorRefFrom, ErrorActorEvent } from 'xstate';
 import type { Connection } from '../src/connection.js';
 import type { ClientMachine } from './client.machine.js';
-import type { BadFrameLimit, ClientId, Frame, OutboundLimits, Writer, WriterInput } from './client.types.js';
+import type { BadFrameLimit, ClientId, Departure, Frame, OutboundLimits, Writer, WriterInput } from './client.types.js';
 import type { NodeId, RemoteDirectory } from './remote-directory.js';
 import type { Member, Topic, TopicIndex } from './topic-index.js';
 
@@ -124,6 +124,8 @@ export type HubEvent =
   | { type: 'hub.disconnect'; id: ClientId; code?: number; reason?: string }
   | { type: 'hub.shutdown'; code?: number; reason?: string; timeoutMs?: number }
   | { type: 'hub.sweep'; now: number }
+  /** From the hub's own departure queue: clients whose socket closed, in bulk. */
+  | { type: 'hub.departed'; departures: readonly Departure[] }
   | { type: 'hub.failed'; during: string; error: unknown };
 
 /** A client actor that threw reaches the hub as this (DESIGN.md fact 5). */

@@ -46,8 +46,6 @@ interface HubLike {
 interface ClientLike {
   id: string;
   writer: unknown;
-  closeCode?: number;
-  closeReason?: string;
   badFrameCount?: number;
   limits?: { maxMessages: number; maxBytes: number; policy: string };
 }
@@ -76,8 +74,6 @@ export function sanitizeContext(context: MachineContext | undefined, maxIds: num
   if (isClient(context)) {
     return {
       id: context.id,
-      closeCode: context.closeCode ?? null,
-      closeReason: context.closeReason ?? '',
       badFrameCount: context.badFrameCount ?? 0,
       ...(context.limits as object | undefined),
     };

@@ -19,16 +19,21 @@ function fakeClient() {
   const machine = clientMachine.provide({
     actions: {
       handleMessage: (_, params) => void handled.push(params),
-      reportClosed: ({ context }) => void reported.push(context.id),
     },
   });
-  const actor = createActor(machine, {
+  const actor: ReturnType<typeof createActor<typeof machine>> = createActor(machine, {
     input: {
       id: 'c1',
       meta: { user: 'ann' },
       writer,
       limits: { maxMessages: 2, maxBytes: 100, policy: 'close' },
       badFrames: { max: 2, windowMs: 1_000 },
+      departures: {
+        send: (event) => {
+          expect(event.ref).toBe(actor); // the hub tells this client from a later namesake by its ref
+          reported.push(event.id);
+        },
+      },
     },
   }).start();
   return { actor, writer, writerEvents, handled, reported, socket: (event: ClientEvent) => back(event) };
@@ -73,11 +78,10 @@ describe('client machine', () => {
     expect(writerEvents).toEqual([]);
   });
 
-  it('open → closed when the socket closes: records the close and unregisters itself, once', () => {
+  it('open → closed when the socket closes: reports its departure to the hub, once', () => {
     const { actor, socket, reported } = fakeClient();
     socket({ type: 'socket.closed', code: 1006, reason: '' });
     expect(actor.getSnapshot().value).toBe('closed');
-    expect(actor.getSnapshot().context).toMatchObject({ closeCode: 1006, closeReason: '' });
     expect(reported).toEqual(['c1']);
     socket({ type: 'socket.closed', code: 1006, reason: '' });
     expect(reported).toEqual(['c1']);
@@ -93,7 +97,6 @@ describe('client machine', () => {
     expect(writerEvents).toEqual([{ type: 'writer.close', code: 1000, reason: '' }, { type: 'writer.terminate' }]);
     socket({ type: 'socket.closed', code: 1000, reason: 'ok' });
     expect(actor.getSnapshot().value).toBe('closed');
-    expect(actor.getSnapshot().context).toMatchObject({ closeCode: 1000, closeReason: 'ok' });
   });
 
   it('closed: ignores everything; its writer, whose socket is gone, is neither used nor disposed', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toPromise } from 'xstate';
-import { delivered, fakeConnection, fakeFrames, fakeHub } from '../support/fake-clients.js';
+import { delivered, departuresTaken, fakeConnection, fakeFrames, fakeHub } from '../support/fake-clients.js';
 
 describe('hub machine: running', () => {
   it('registers clients in its context, not in snapshot.children', () => {
@@ -10,7 +10,7 @@ describe('hub machine: running', () => {
     const snap = actor.getSnapshot();
     expect(snap.context.count).toBe(2);
     expect([...snap.context.clients.keys()]).toEqual(['a', 'b']);
-    expect(Object.keys(snap.children)).toEqual(['hub.heartbeat']);
+    expect(Object.keys(snap.children).sort()).toEqual(['hub.departures', 'hub.heartbeat']);
     expect(snap.context.clients.get('a')?.writer).toBeDefined();
   });
 
@@ -53,15 +53,43 @@ describe('hub machine: running', () => {
     expect(writers.log.get('a')).toContainEqual({ type: 'writer.close', code: 1000, reason: 'unregistered' });
   });
 
-  it('removes and stops a client when its socket closes (the client unregisters itself)', () => {
+  it('removes and stops a client when its socket closes (the client reports its departure)', async () => {
     const { actor, register, writers } = fakeHub();
     register('a');
     const ref = actor.getSnapshot().context.clients.get('a')!.ref;
     writers.back.get('a')!({ type: 'socket.closed', code: 1000, reason: 'bye' });
+    expect(ref.getSnapshot().value).toBe('closed');
+    await departuresTaken();
     expect(actor.getSnapshot().context.count).toBe(0);
     expect(ref.getSnapshot().status).toBe('stopped');
-    expect(ref.getSnapshot().context).toMatchObject({ closeCode: 1000, closeReason: 'bye' });
     expect(writers.log.get('a')).not.toContainEqual(expect.objectContaining({ type: 'writer.close' }));
+  });
+
+  it('takes in every departure of one event-loop turn in a single hub step', async () => {
+    const { actor, register, writers } = fakeHub();
+    for (const id of ['a', 'b', 'c', 'd']) register(id);
+    const steps: string[] = [];
+    actor.subscribe((snap) => steps.push(String(snap.context.count)));
+    for (const id of ['a', 'b', 'c']) writers.back.get(id)!({ type: 'socket.closed', code: 1006, reason: '' });
+    expect(actor.getSnapshot().context.count).toBe(4);
+    await departuresTaken();
+    expect(steps).toEqual(['1']);
+    expect([...actor.getSnapshot().context.clients.keys()]).toEqual(['d']);
+  });
+
+  it('a late departure does not remove a namesake that registered since', async () => {
+    const { actor, register, writers } = fakeHub({}, { autoClose: false });
+    register('a');
+    const first = actor.getSnapshot().context.clients.get('a')!.ref;
+    const closeFirst = writers.back.get('a')!;
+    actor.send({ type: 'hub.unregister', id: 'a' }); // removed now; its socket closes later
+    register('a');
+    closeFirst({ type: 'socket.closed', code: 1000, reason: '' });
+    await departuresTaken();
+    const entry = actor.getSnapshot().context.clients.get('a');
+    expect(entry?.ref).toBeDefined();
+    expect(entry?.ref).not.toBe(first);
+    expect(actor.getSnapshot().context.count).toBe(1);
   });
 
   it('refuses a duplicate id with 4009 and keeps the first client', () => {
@@ -83,13 +111,14 @@ describe('hub machine: running', () => {
     expect(actor.getSnapshot().context.count).toBe(2);
   });
 
-  it('disconnects one client with the given code', () => {
+  it('disconnects one client with the given code', async () => {
     const { actor, register, writers } = fakeHub();
     register('a');
     register('b');
     actor.send({ type: 'hub.disconnect', id: 'a', code: 4000, reason: 'kicked' });
     actor.send({ type: 'hub.disconnect', id: 'ghost' });
     expect(writers.log.get('a')).toContainEqual({ type: 'writer.close', code: 4000, reason: 'kicked' });
+    await departuresTaken();
     expect(actor.getSnapshot().context.count).toBe(1);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterOut } from '../../machines/hub.types.js';
-import { delivered, fakeHub } from '../support/fake-clients.js';
+import { delivered, departuresTaken, fakeHub } from '../support/fake-clients.js';
 
 function clusterHub() {
   const out: ClusterOut[] = [];
@@ -9,13 +9,14 @@ function clusterHub() {
 }
 
 describe('hub machine in a cluster', () => {
-  it('forwards what started here: client up/down, joins and leaves, topic open/close, publishes, broadcasts', () => {
+  it('forwards what started here: client up/down, joins and leaves, topic open/close, publishes, broadcasts', async () => {
     const { actor, register, writers, out } = clusterHub();
     register('a');
     actor.send({ type: 'hub.subscribe', id: 'a', topic: 't' });
     actor.send({ type: 'hub.publish', topic: 't', data: 'x', from: 'a', except: 'a' });
     actor.send({ type: 'hub.broadcast', data: 'y' });
     writers.back.get('a')!({ type: 'socket.closed', code: 1000, reason: '' });
+    await departuresTaken();
     expect(out).toEqual([
       { kind: 'clientUp', id: 'a', meta: undefined },
       { kind: 'topicOpened', topic: 't' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { delivered, fakeConnection as fakeConn, fakeHub } from '../support/fake-clients.js';
+import { delivered, departuresTaken, fakeConnection as fakeConn, fakeHub } from '../support/fake-clients.js';
 
 // fakeHub's limits: topics of at most 16 characters, 3 topics per client, 5 members per topic;
 // presence events on. Frames are labels: "topic<from>data", "ack:ref:result", "error:ref:code".
@@ -77,7 +77,7 @@ describe('hub machine: topics', () => {
     ]);
   });
 
-  it('joined/left go to the other members; a disconnect leaves every topic and leaves no ghost', () => {
+  it('joined/left go to the other members; a disconnect leaves every topic and leaves no ghost', async () => {
     const { actor, register, writers } = fakeHub();
     for (const id of ['a', 'b', 'c']) register(id);
     actor.send({ type: 'hub.subscribe', id: 'a', topic: 'room' });
@@ -86,6 +86,7 @@ describe('hub machine: topics', () => {
     actor.send({ type: 'hub.subscribe', id: 'c', topic: 'lobby' });
     actor.send({ type: 'hub.unsubscribe', id: 'a', topic: 'room' });
     writers.back.get('b')!({ type: 'socket.closed', code: 1006, reason: '' });
+    await departuresTaken();
     expect(delivered(writers.log.get('a'))).toEqual(['joined:room:b']);
     expect(delivered(writers.log.get('c'))).toEqual(['left:lobby:b']);
     expect(delivered(writers.log.get('b'))).toEqual(['joined:lobby:c', 'left:room:a']);
@@ -95,10 +96,11 @@ describe('hub machine: topics', () => {
     expect(actor.getSnapshot().context.topicCount).toBe(1);
   });
 
-  it('commands from a client that already left are ignored', () => {
+  it('commands from a client that already left are ignored', async () => {
     const { actor, register, writers } = fakeHub();
     register('a');
     writers.back.get('a')!({ type: 'socket.closed', code: 1000, reason: '' });
+    await departuresTaken();
     actor.send({ type: 'hub.subscribe', id: 'a', topic: 'room', ref: 1 });
     expect(actor.getSnapshot().context.topicCount).toBe(0);
   });

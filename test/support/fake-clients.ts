@@ -110,6 +110,12 @@ export function fakeHub(
   return { actor, writers: w, errors, register };
 }
 
+/**
+ * Resolves once the hub has taken in the departures reported so far: the departure queue hands
+ * them over on the next turn of the event loop (setImmediate), which this waits for.
+ */
+export const departuresTaken = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Labels of the frames a writer received, welcome frames left out. */
 export const delivered = (events: WriterEvent[] | undefined): string[] =>
   (events ?? []).flatMap((e) => {
