@@ -134,7 +134,7 @@ export function settingsFor(options: Options): Settings {
         idle: { sizes: [1000], concurrency: 100, settleMs: 500 },
         crossNode: { ...CROSS_NODE, sizes: [1000], warmupMs: 500, measureMs: 1500, latency: { ...CROSS_NODE.latency, warmupMs: 500, measureMs: 1500 } },
         churn: { ...CHURN, subscribers: 100, rate: 50, checkers: 4, workers: 10, warmupMs: 1000, churnMs: 3000, rssEveryMs: 250 },
-        ops: { sizes: [1000, 50_000], warmupClients: 5000, batches: 5, batchSize: 200, broadcasts: 5 },
+        ops: { sizes: [1000, 50_000], warmupClients: 5000, batches: 10, batchSize: 200, broadcasts: 5 },
         quietWaitMs: 5_000,
         quietBudgetMs: 15_000,
       }
@@ -144,7 +144,7 @@ export function settingsFor(options: Options): Settings {
         idle: { sizes: [1000, 10_000], concurrency: 100, settleMs: 1000 },
         crossNode: CROSS_NODE,
         churn: CHURN,
-        ops: { sizes: [1000, 10_000, 50_000], warmupClients: 5000, batches: 9, batchSize: 500, broadcasts: 9 },
+        ops: { sizes: [1000, 10_000, 50_000], warmupClients: 5000, batches: 20, batchSize: 500, broadcasts: 9 },
         quietWaitMs: 10_000,
         quietBudgetMs: 60_000,
       };

@@ -184,7 +184,7 @@ export interface OpsRow {
   readonly n: number;
   readonly runs: number;
   readonly errors: readonly string[];
-  /** Medians over the runs of each run's median over its batches. */
+  /** REGISTER/UNREGISTER: medians over the runs of each run's mean over its batches; the rest: of each run's median. */
   readonly registerUs: Stat;
   readonly unregisterUs: Stat;
   readonly broadcastNs: Stat;
@@ -473,8 +473,8 @@ function opsRows(runs: readonly RunRecord[]): OpsRow[] {
       n: records[0]!.n,
       runs: records.length,
       errors: records.flatMap((r) => (r.error ? [`round ${r.round}: ${r.error}`] : [])),
-      registerUs: p((r) => r.registerUs.median),
-      unregisterUs: p((r) => r.unregisterUs.median),
+      registerUs: p((r) => r.registerUs.mean ?? r.registerUs.median),
+      unregisterUs: p((r) => r.unregisterUs.mean ?? r.unregisterUs.median),
       broadcastNs: p((r) => r.broadcastNs.median),
       shutdownMs: p((r) => r.shutdownMs),
       fillUs: p((r) => r.fillUsPerClient),

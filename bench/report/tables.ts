@@ -175,7 +175,7 @@ function newTables(summary: Summary): Table[] {
   }
   if (summary.ops?.length) {
     out.push({
-      title: 'Hub operations in-process: the hub machine with fake writers, no sockets (median [min–max] over the runs of each run\'s median over its batches; ratios to the smallest size)',
+      title: 'Hub operations in-process: the hub machine with fake writers, no sockets (median [min–max] over the runs of each run\'s mean over its batches for REGISTER/UNREGISTER, median for the rest; ratios to the smallest size)',
       header: ['clients', 'REGISTER µs/op', 'ratio', 'UNREGISTER µs/op', 'ratio', 'BROADCAST ns/recipient', 'ratio', 'shutdown ms', 'fill µs/client', 'heap MiB', 'CPU share', 'flags'],
       rows: summary.ops.map((r) => [
         r.n.toLocaleString('en-US'),
