@@ -123,7 +123,7 @@ async function measure(n: number, mode: Mode, hubEvents: number, broadcasts: num
     return Math.max(end, await settled()) - t;
   };
   let received = 0;
-  const createWriter = (): Writer => ({ start: () => undefined, send: () => void received++, dispose: () => undefined });
+  const createWriter = (): Writer => ({ start: () => undefined, send: () => void received++, dispose: () => undefined, handOver: () => undefined });
   const actor = createActor(hubMachine, {
     input: {
       clientLogic: clientMachine,

@@ -107,6 +107,11 @@ export interface Writer {
   send(event: WriterEvent): void;
   /** The client actor died (it threw) with its socket still open: stop listening and destroy it. */
   dispose(): void;
+  /**
+   * Shutdown: the hub has closed this socket and takes its last report (`socket.closed`)
+   * itself, so the client does not step through `closed` on its way out (see closeAll).
+   */
+  handOver(owner: WriterOwner): void;
 }
 
 export type { ActorRefFrom };

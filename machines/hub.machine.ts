@@ -1,7 +1,8 @@
 import { assign, createActor, enqueueActions, fromCallback, setup, stopChild, type AnyEventObject, type EventObject } from 'xstate';
-import type { ClientId, Departure, DeparturesRef, Frame, OutboundLimits, WriterEvent } from './client.types.js';
+import type { ClientId, Departure, DeparturesRef, Frame, OutboundLimits, WriterEvent, WriterOwner } from './client.types.js';
 import type {
   ClientEntry,
+  ClientRef,
   HubContext,
   HubErrorCode,
   HubEvent,
@@ -91,8 +92,18 @@ const leftLocally = (context: HubContext, topic: Topic, id: ClientId): void => {
 const departuresOf = (hub: { getSnapshot(): { children: Record<string, unknown> } }): DeparturesRef =>
   hub.getSnapshot().children[DEPARTURES] as DeparturesRef;
 
-/** Takes one client out of the registry and its topics; the caller stops its actor. */
-const dropClient = (context: HubContext, id: ClientId): void => {
+/** At shutdown, where a writer reports instead of its client: only the socket's end matters. */
+const departOnClose = (departures: DeparturesRef, id: ClientId, ref: ClientRef): WriterOwner => ({
+  send: (event) => {
+    if (event.type === 'socket.closed') departures.send({ type: 'client.departed', id, ref });
+  },
+});
+
+/**
+ * Takes one client out of the registry and its topics; the caller stops its actor. `socketGone`:
+ * it departed (its socket closed), so there is nothing left to close.
+ */
+const dropClient = (context: HubContext, id: ClientId, socketGone = false): void => {
   const entry = context.clients.get(id);
   if (!entry) return; // unknown or already removed: a no-op, not a panic
   context.clients.delete(id);
@@ -101,6 +112,7 @@ const dropClient = (context: HubContext, id: ClientId): void => {
     leftLocally(context, topic, id);
   }
   context.forward({ kind: 'clientDown', id });
+  if (socketGone) return;
   const client = entry.ref.getSnapshot();
   // Removed while still connected (someone else sent hub.unregister): do not leak the socket.
   if (client.status === 'active') {
@@ -197,7 +209,7 @@ export const hubMachine = setup({
       const gone = params.departures.filter(({ id, ref }) => context.clients.get(id)?.ref === ref);
       for (const { ref } of gone) enqueue.stopChild(ref);
       enqueue.assign(({ context: current }) => {
-        for (const { id } of gone) dropClient(current, id);
+        for (const { id } of gone) dropClient(current, id, true);
         return { count: current.clients.size, topicCount: current.topics.topicCount };
       });
     }),
@@ -325,11 +337,17 @@ export const hubMachine = setup({
     closeClient: ({ context }, params: { id: ClientId; code: number; reason: string }) => {
       context.clients.get(params.id)?.ref.send({ type: 'client.close', code: params.code, reason: params.reason });
     },
-    // One pass of close frames straight through the writers (no client transition each); every
-    // client still unregisters itself once its socket has closed.
-    closeAll: ({ context }) => {
+    // One pass of close frames straight through the writers. Each socket's last report goes to
+    // the departure queue, not to its client: the client is stopped from where it is once its
+    // socket has closed, without a step through `closed` (a machine step and ~7 KB of garbage
+    // per client, about half the cost of a shutdown).
+    closeAll: ({ context, self }) => {
       const event: WriterEvent = { type: 'writer.close', code: context.shutdown.code, reason: context.shutdown.reason };
-      for (const entry of context.clients.values()) entry.writer.send(event);
+      const departures = departuresOf(self);
+      for (const [id, { ref, writer }] of context.clients) {
+        writer.handOver(departOnClose(departures, id, ref));
+        writer.send(event);
+      }
     },
     terminateAll: ({ context }) => {
       const event = { type: 'client.terminate' as const };

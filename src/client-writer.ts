@@ -121,6 +121,10 @@ export class ClientWriter implements Writer, ConnectionHandlers {
     if (this.#conn.isOpen) this.#conn.terminate();
   }
 
+  handOver(owner: WriterOwner): void {
+    this.#owner = owner;
+  }
+
   // ConnectionHandlers: what the socket tells its writer.
 
   message(data: Buffer, binary: boolean): void {

@@ -55,6 +55,7 @@ export function fakeHub(maxClients: number): FakeHub {
         else if (event.type === 'writer.terminate') owner?.send({ type: 'socket.closed', code: 1006, reason: '' });
       },
       dispose: () => void (owner = undefined),
+      handOver: (hub) => void (owner = hub),
     };
   };
   const actor = createActor(hubMachine, {

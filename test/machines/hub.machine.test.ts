@@ -182,6 +182,19 @@ describe('hub machine: draining and stopped', () => {
     expect(actor.getSnapshot().status).toBe('done');
   });
 
+  it('on shutdown, the end of each socket goes to the hub: the client is stopped from where it was, without a step through closed', async () => {
+    const { actor, register } = fakeHub();
+    register('a');
+    const ref = actor.getSnapshot().context.clients.get('a')!.ref;
+    const seen: string[] = [];
+    ref.subscribe((snap) => seen.push(`${String(snap.value)}/${snap.status}`));
+    actor.send({ type: 'hub.shutdown' });
+    await toPromise(actor);
+    expect(seen).toEqual([]); // no step at all: not through closing, not through closed
+    expect(ref.getSnapshot()).toMatchObject({ value: 'open', status: 'stopped' });
+    expect(actor.getSnapshot().context.count).toBe(0);
+  });
+
   it('waits in draining for clients that have not closed, and terminates them after the timeout', async () => {
     const { actor, register, writers } = fakeHub({}, { autoClose: false });
     register('a');

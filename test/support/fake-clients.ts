@@ -77,6 +77,9 @@ export function fakeHub(
         if (w.autoClose && event.type === 'writer.close') owner?.send({ type: 'socket.closed', code: event.code, reason: event.reason });
         if (w.autoClose && event.type === 'writer.terminate') owner?.send({ type: 'socket.closed', code: 1006, reason: '' });
       },
+      handOver(hub) {
+        owner = hub;
+      },
       dispose() {
         owner = undefined;
         if (!w.record) w.back.delete(input.id);
