@@ -25,9 +25,9 @@ import { resolveOptions, type HubOptions, type ResolvedOptions } from './options
 import type { Member, Topic } from '../machines/topic-index.js';
 import { createStats, type HubStats } from './stats.js';
 import { createCluster, type ClusterStats } from './cluster/cluster.js';
-import { createUpgradeHandler } from './upgrade.js';
+import { createUpgradeHandler, type Admission } from './upgrade.js';
 import { isHubInspector } from './inspector/inspector.js';
-import { WsConnection } from './ws-connection.js';
+import { WsConnection, type WsConnectionOptions } from './ws-connection.js';
 
 export type HubActor = ActorRefFrom<HubMachine>;
 
@@ -203,22 +203,23 @@ export function createHub(options: HubOptions = {}): Hub {
     // Never echo a token-carrying subprotocol; a browser needs some answer when it offered any.
     handleProtocols: selectProtocol(resolved.auth.protocolPrefix),
   });
-  const perIp = new ConnectionCount();
-
   const registry = () => actor.getSnapshot().context.clients;
 
-  const register = (ws: WebSocket, req: IncomingMessage, admission: { id: ClientId; meta: unknown; limits?: object }): void => {
+  const perIp = new ConnectionCount();
+  const connectionOptions: WsConnectionOptions = {
+    closeTimeoutMs: resolved.closeTimeoutMs,
+    writeHighWaterBytes: resolved.writeHighWaterBytes,
+    released: (ip) => perIp.release(ip),
+  };
+
+  const register = (ws: WebSocket, admission: Admission, ip: string): void => {
     stats.connectionsTotal++;
-    const connection = new WsConnection(ws, {
-      closeTimeoutMs: resolved.closeTimeoutMs,
-      writeHighWaterBytes: resolved.writeHighWaterBytes,
-      remoteAddress: req.socket.remoteAddress,
-    });
+    const connection = new WsConnection(ws, connectionOptions, ip);
     if (actor.getSnapshot().status !== 'active') {
       connection.close(CloseCode.GoingAway, 'server shutting down');
       return;
     }
-    actor.send({ type: 'hub.register', id: admission.id, meta: admission.meta, connection, limits: admission.limits ?? {} });
+    actor.send({ type: 'hub.register', id: admission.id, meta: admission.meta, connection, limits: admission.limits });
   };
 
   const handleUpgrade = createUpgradeHandler({
