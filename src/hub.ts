@@ -4,10 +4,10 @@ import type { Duplex } from 'node:stream';
 import { createActor, type ActorRefFrom } from 'xstate';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { clientMachine } from '../machines/client.machine.js';
-import type { ClientId } from '../machines/client.types.js';
+import type { ClientId, Writer } from '../machines/client.types.js';
 import { hubMachine, type HubMachine } from '../machines/hub.machine.js';
 import { selectProtocol, staticTokenAuth } from './auth-token.js';
-import { createWriterLogic } from './client-writer.js';
+import { createWriterLogic, type ClientWriter } from './client-writer.js';
 import { ConnectionCount } from './connection-count.js';
 import { CloseCode } from './close-codes.js';
 import { onMessageHandler } from './on-message.js';
@@ -19,7 +19,7 @@ import type { Registry } from 'prom-client';
 import { clientEvents } from './client-events.js';
 import { createFanoutTimes, timedDispatch } from './metrics/fanout.js';
 import { createHubMetrics } from './metrics/registry.js';
-import { ClientTally } from './metrics/tally.js';
+import { ClientTally, type QueueView } from './metrics/tally.js';
 import { HubConfigError } from './errors.js';
 import { resolveOptions, type HubOptions, type ResolvedOptions } from './options.js';
 import type { Member, Topic } from '../machines/topic-index.js';
@@ -52,7 +52,7 @@ export interface Hub {
   readonly metrics: Registry;
   /** Registered clients. */
   readonly size: number;
-  /** Open connections (upgrading or upgraded) per client address, as the per-IP cap counts them. */
+  /** Open connections (upgrading or upgraded) per client address, as the per-IP cap counts them (empty with no cap: nothing is counted). */
   connectionsByIp(): Map<string, number>;
   readonly closing: boolean;
   /** Handles every 'upgrade' of this server (other paths get 404). */
@@ -212,7 +212,7 @@ export function createHub(options: HubOptions = {}): Hub {
     released: (ip) => perIp.release(ip),
   };
 
-  const register = (ws: WebSocket, admission: Admission, ip: string): void => {
+  const register = (ws: WebSocket, admission: Admission, ip: string | undefined): void => {
     stats.connectionsTotal++;
     const connection = new WsConnection(ws, connectionOptions, ip);
     if (actor.getSnapshot().status !== 'active') {
@@ -250,6 +250,7 @@ export function createHub(options: HubOptions = {}): Hub {
         tally,
         fanout,
         connections: () => actor.getSnapshot().context.count,
+        queues: () => queuesOf(registry()),
         topics: () => actor.getSnapshot().context.topicCount,
         cluster: () => cluster?.stats(),
       }));
@@ -344,6 +345,11 @@ export function createHub(options: HubOptions = {}): Hub {
     },
   };
   return hub;
+}
+
+/** The registered clients' writers, as the metrics read their queues (this hub builds them: ClientWriter). */
+function* queuesOf(clients: ReadonlyMap<ClientId, { readonly writer: Writer }>): Iterable<QueueView> {
+  for (const entry of clients.values()) yield entry.writer as ClientWriter;
 }
 
 /** A user predicate run inside the hub actor: a throw must not kill the hub, so it counts as false. */

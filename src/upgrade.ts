@@ -28,9 +28,9 @@ export interface UpgradeDeps {
   readonly size: () => number;
   /**
    * Takes the upgraded socket. From here its connection owns the per-IP slot: it calls
-   * `perIp.release(ip)` once the socket is gone.
+   * `perIp.release(ip)` once the socket is gone (`ip` is undefined when nothing is counted).
    */
-  readonly register: (ws: WebSocket, admission: Admission, ip: string) => void;
+  readonly register: (ws: WebSocket, admission: Admission, ip: string | undefined) => void;
   /** Open connections per client address (the per-IP cap); owned by this gate. */
   readonly perIp: ConnectionCount;
 }
@@ -48,6 +48,12 @@ const pathnameOf = (url: string | undefined): string => {
   } catch {
     return '';
   }
+};
+
+/** Whether the request is for `path`; a URL parse costs ~5 us, so the exact path (with any query) is matched first. */
+const isPathOf = (url: string | undefined, path: string, canonical: boolean): boolean => {
+  if (canonical && url !== undefined && url.startsWith(path) && (url.length === path.length || url.charCodeAt(path.length) === 63 /* ? */)) return true;
+  return pathnameOf(url) === path;
 };
 
 const isThenable = (x: unknown): x is PromiseLike<AuthResult> =>
@@ -75,6 +81,10 @@ const DONE: Promise<void> = Promise.resolve();
  */
 export function createUpgradeHandler(deps: UpgradeDeps) {
   const { options, stats, logger, perIp } = deps;
+  // A path the URL parser would rewrite never matches as written: no shortcut for it.
+  const canonicalPath = pathnameOf(options.path) === options.path;
+  // With no cap (the default) there is nothing to count: no address lookup per upgrade.
+  const capped = Number.isFinite(options.maxConnectionsPerIp);
   let pending = 0; // upgrades waiting on an async authenticate(): they count against maxClients
 
   const refuse = (req: IncomingMessage, socket: Duplex, r: Rejected): void => {
@@ -87,7 +97,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   };
 
   /** A socket that never became a connection frees its per-IP slot when it closes, however it closes. */
-  const releaseOnClose = (socket: Duplex, ip: string): void => {
+  const releaseOnClose = (socket: Duplex, ip: string | undefined): void => {
+    if (ip === undefined) return;
     if ((socket as { closed?: boolean }).closed === true) perIp.release(ip); // 'close' already happened
     else socket.once('close', () => perIp.release(ip));
   };
@@ -95,7 +106,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   /** The synchronous checks, made before anything is counted. */
   const precheck = (req: IncomingMessage): Rejected | undefined => {
     if (deps.isClosing()) return new Rejected(503, 'hub is shutting down');
-    if (pathnameOf(req.url) !== options.path) return new Rejected(404, 'not found');
+    if (!isPathOf(req.url, options.path, canonicalPath)) return new Rejected(404, 'not found');
     let originOk: boolean;
     try {
       originOk = isOriginAllowed(options.origins, req);
@@ -143,7 +154,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   };
 
   /** Completes the handshake (ws does it synchronously); true when the hub got the socket. */
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, admission: Admission, ip: string): boolean => {
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, admission: Admission, ip: string | undefined): boolean => {
     let upgraded = false;
     deps.wss.handleUpgrade(req, socket, head, (ws) => {
       upgraded = true;
@@ -153,7 +164,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   };
 
   /** The rare path: authenticate() answered with a promise. Bounded by handshakeTimeoutMs. */
-  const admitLater = async (req: IncomingMessage, socket: Duplex, head: Buffer, ip: string, answer: PromiseLike<AuthResult>): Promise<void> => {
+  const admitLater = async (req: IncomingMessage, socket: Duplex, head: Buffer, ip: string | undefined, answer: PromiseLike<AuthResult>): Promise<void> => {
     pending++;
     let settled = false;
     const settle = (): boolean => {
@@ -166,7 +177,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     // Until the upgrade this socket frees its own slot; a peer that gives up frees it at once, not when its hook answers.
     const onClose = (): void => {
       settle();
-      perIp.release(ip);
+      if (ip !== undefined) perIp.release(ip);
     };
     socket.once('close', onClose);
     socket.on('error', ignore); // a peer that resets while we wait on auth
@@ -197,8 +208,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       refuse(req, socket, early);
       return DONE;
     }
-    const ip = clientAddress(req, options.trustProxy);
-    if (!perIp.tryAcquire(ip, options.maxConnectionsPerIp)) {
+    const ip = capped ? clientAddress(req, options.trustProxy) : undefined;
+    if (ip !== undefined && !perIp.tryAcquire(ip, options.maxConnectionsPerIp)) {
       refuse(req, socket, new Rejected(429, 'too many connections from this address'));
       return DONE;
     }

@@ -61,14 +61,14 @@ export class WsConnection implements Connection, Corkable {
   corked = false;
   readonly #ws: WebSocket;
   readonly #options: WsConnectionOptions;
-  readonly #key: string;
+  readonly #key: string | undefined;
   readonly #highWater: number;
   #closeTimer: NodeJS.Timeout | undefined;
   /** The close code ws sent for a protocol error, if it closed the socket for one. */
   protocolErrorCode: number | undefined;
 
   /** `key`: what the gate counted this connection under (its client address), released once it is gone. */
-  constructor(ws: WebSocket, options: WsConnectionOptions, key: string) {
+  constructor(ws: WebSocket, options: WsConnectionOptions, key: string | undefined) {
     this.#ws = ws;
     this.socket = (ws as unknown as { _socket: Socket })._socket;
     this.#options = options;
@@ -120,7 +120,7 @@ export class WsConnection implements Connection, Corkable {
   /** The socket is gone (ws 'close', once). */
   gone(): void {
     clearTimeout(this.#closeTimer);
-    this.#options.released(this.#key);
+    if (this.#key !== undefined) this.#options.released(this.#key);
   }
 
   write(frame: Frame): void {
