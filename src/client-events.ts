@@ -1,7 +1,7 @@
 import type { ClientId } from '../machines/client.types.js';
 import { POLICY_REASONS, type DisconnectReason } from './disconnect-reason.js';
 import type { Logger } from './logger.js';
-import type { ClientTally, QueueView } from './metrics/tally.js';
+import type { ClientTally } from './metrics/tally.js';
 
 /** How a connection ended, as its writer saw it. */
 export interface ClientClosed {
@@ -16,21 +16,24 @@ export interface ClientClosed {
 
 /** What a client's writer reports about its connection's life: once at start, once at the end. */
 export interface ClientEvents {
-  opened(id: ClientId, remoteAddress: string | undefined, queue: QueueView): void;
-  closed(id: ClientId, info: ClientClosed, queue: QueueView): void;
+  /** `connection.remoteAddress` is read only if it is logged: net looks it up with a system call. */
+  opened(id: ClientId, connection: { readonly remoteAddress: string | undefined }): void;
+  closed(id: ClientId, info: ClientClosed): void;
 }
+
+const debugEnabled = (logger: Logger): boolean => logger.isLevelEnabled?.('debug') ?? true;
 
 /**
  * One log line per connect and disconnect (debug; warn when the hub enforced a limit), and the
  * tallies behind the metrics. Payloads are never logged.
  */
 export const clientEvents = (logger: Logger, tally: ClientTally): ClientEvents => ({
-  opened(id, remoteAddress, queue) {
-    tally.opened(queue);
-    logger.debug({ client: id, remote: remoteAddress }, 'client connected');
+  opened(id, connection) {
+    tally.opened();
+    if (debugEnabled(logger)) logger.debug({ client: id, remote: connection.remoteAddress }, 'client connected');
   },
-  closed(id, info, queue) {
-    tally.closed(queue, info.reason, info.code);
+  closed(id, info) {
+    tally.closed(info.reason, info.code);
     const fields = { client: id, reason: info.reason, code: info.code, closeReason: info.closeReason, by: info.by, durationMs: info.durationMs };
     if (POLICY_REASONS.has(info.reason)) logger.warn(fields, 'client closed by policy');
     else logger.debug(fields, 'client disconnected');

@@ -81,7 +81,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
   start(owner: WriterOwner): void {
     this.#owner = owner;
     this.#conn.listen(this);
-    this.#services.events?.opened(this.#id, this.#conn.remoteAddress, this);
+    this.#services.events?.opened(this.#id, this.#conn);
   }
 
   send(event: WriterEvent): void {
@@ -179,7 +179,6 @@ export class ClientWriter implements Writer, ConnectionHandlers {
       initiated
         ? { ...initiated, closeReason, by: 'server', durationMs }
         : { reason: reasonOfCode(code), code, closeReason, by: 'peer', durationMs },
-      this,
     );
   }
 

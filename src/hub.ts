@@ -4,10 +4,10 @@ import type { Duplex } from 'node:stream';
 import { createActor, type ActorRefFrom } from 'xstate';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { clientMachine } from '../machines/client.machine.js';
-import type { ClientId } from '../machines/client.types.js';
+import type { ClientId, Writer } from '../machines/client.types.js';
 import { hubMachine, type HubMachine } from '../machines/hub.machine.js';
 import { selectProtocol, staticTokenAuth } from './auth-token.js';
-import { createWriterLogic } from './client-writer.js';
+import { createWriterLogic, type ClientWriter } from './client-writer.js';
 import { ConnectionCount } from './connection-count.js';
 import { CloseCode } from './close-codes.js';
 import { onMessageHandler } from './on-message.js';
@@ -19,15 +19,15 @@ import type { Registry } from 'prom-client';
 import { clientEvents } from './client-events.js';
 import { createFanoutTimes, timedDispatch } from './metrics/fanout.js';
 import { createHubMetrics } from './metrics/registry.js';
-import { ClientTally } from './metrics/tally.js';
+import { ClientTally, type QueueView } from './metrics/tally.js';
 import { HubConfigError } from './errors.js';
 import { resolveOptions, type HubOptions, type ResolvedOptions } from './options.js';
 import type { Member, Topic } from '../machines/topic-index.js';
 import { createStats, type HubStats } from './stats.js';
 import { createCluster, type ClusterStats } from './cluster/cluster.js';
-import { createUpgradeHandler } from './upgrade.js';
+import { createUpgradeHandler, type Admission } from './upgrade.js';
 import { isHubInspector } from './inspector/inspector.js';
-import { WsConnection } from './ws-connection.js';
+import { WsConnection, type WsConnectionOptions } from './ws-connection.js';
 
 export type HubActor = ActorRefFrom<HubMachine>;
 
@@ -52,7 +52,7 @@ export interface Hub {
   readonly metrics: Registry;
   /** Registered clients. */
   readonly size: number;
-  /** Open connections (upgrading or upgraded) per client address, as the per-IP cap counts them. */
+  /** Open connections (upgrading or upgraded) per client address, as the per-IP cap counts them (empty with no cap: nothing is counted). */
   connectionsByIp(): Map<string, number>;
   readonly closing: boolean;
   /** Handles every 'upgrade' of this server (other paths get 404). */
@@ -203,22 +203,23 @@ export function createHub(options: HubOptions = {}): Hub {
     // Never echo a token-carrying subprotocol; a browser needs some answer when it offered any.
     handleProtocols: selectProtocol(resolved.auth.protocolPrefix),
   });
-  const perIp = new ConnectionCount();
-
   const registry = () => actor.getSnapshot().context.clients;
 
-  const register = (ws: WebSocket, req: IncomingMessage, admission: { id: ClientId; meta: unknown; limits?: object }): void => {
+  const perIp = new ConnectionCount();
+  const connectionOptions: WsConnectionOptions = {
+    closeTimeoutMs: resolved.closeTimeoutMs,
+    writeHighWaterBytes: resolved.writeHighWaterBytes,
+    released: (ip) => perIp.release(ip),
+  };
+
+  const register = (ws: WebSocket, admission: Admission, ip: string | undefined): void => {
     stats.connectionsTotal++;
-    const connection = new WsConnection(ws, {
-      closeTimeoutMs: resolved.closeTimeoutMs,
-      writeHighWaterBytes: resolved.writeHighWaterBytes,
-      remoteAddress: req.socket.remoteAddress,
-    });
+    const connection = new WsConnection(ws, connectionOptions, ip);
     if (actor.getSnapshot().status !== 'active') {
       connection.close(CloseCode.GoingAway, 'server shutting down');
       return;
     }
-    actor.send({ type: 'hub.register', id: admission.id, meta: admission.meta, connection, limits: admission.limits ?? {} });
+    actor.send({ type: 'hub.register', id: admission.id, meta: admission.meta, connection, limits: admission.limits });
   };
 
   const handleUpgrade = createUpgradeHandler({
@@ -249,6 +250,7 @@ export function createHub(options: HubOptions = {}): Hub {
         tally,
         fanout,
         connections: () => actor.getSnapshot().context.count,
+        queues: () => queuesOf(registry()),
         topics: () => actor.getSnapshot().context.topicCount,
         cluster: () => cluster?.stats(),
       }));
@@ -343,6 +345,11 @@ export function createHub(options: HubOptions = {}): Hub {
     },
   };
   return hub;
+}
+
+/** The registered clients' writers, as the metrics read their queues (this hub builds them: ClientWriter). */
+function* queuesOf(clients: ReadonlyMap<ClientId, { readonly writer: Writer }>): Iterable<QueueView> {
+  for (const entry of clients.values()) yield entry.writer as ClientWriter;
 }
 
 /** A user predicate run inside the hub actor: a throw must not kill the hub, so it counts as false. */

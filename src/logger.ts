@@ -6,6 +6,8 @@ export interface Logger {
   warn(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   debug(obj: object, msg?: string): void;
+  /** pino's: lets the hub skip building an entry nobody will see (assumed true when absent). */
+  isLevelEnabled?(level: string): boolean;
 }
 
 const levels = ['debug', 'info', 'warn', 'error'] as const;
@@ -36,5 +38,11 @@ export function consoleLogger(level: LogLevel = 'warn'): Logger {
         .join(' ');
       process.stderr.write(`${new Date().toISOString()} ${lvl} ${msg ?? ''} ${rest}${detail}\n`);
     };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    isLevelEnabled: (lvl) => levels.indexOf(lvl as (typeof levels)[number]) >= min,
+  };
 }

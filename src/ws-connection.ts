@@ -4,11 +4,13 @@ import type { Frame } from '../machines/client.types.js';
 import type { Connection, ConnectionHandlers } from './connection.js';
 import { corkForTick, type Corkable } from './tick-cork.js';
 
+/** One object per hub, shared by all its connections. */
 export interface WsConnectionOptions {
   readonly closeTimeoutMs: number;
   /** Socket-buffered bytes above which the writer queues instead of writing. */
   readonly writeHighWaterBytes: number;
-  readonly remoteAddress: string | undefined;
+  /** Called once the socket is gone, with the key the connection was admitted under (the per-IP count). */
+  readonly released: (key: string) => void;
 }
 
 /** The close code ws attaches to a protocol error it closes the socket for (a symbol it does not export). */
@@ -35,10 +37,11 @@ function onPong(this: object): void {
 function onDrain(this: object): void {
   ownerOf(this)?.handlers?.drain();
 }
+/** Listened to from the start (not only while a writer listens): the per-IP slot must be freed whoever closes. */
 function onClose(this: object, code: number, reason: Buffer): void {
   const conn = ownerOf(this);
   if (!conn) return;
-  conn.clearCloseTimer();
+  conn.gone();
   conn.handlers?.closed(code, reason.toString(), conn.protocolErrorCode);
 }
 /** ws reports protocol errors (1007, 1009, ...) as 'error' before closing: keep the code, never throw. */
@@ -53,26 +56,33 @@ function onError(this: object, err: unknown): void {
  * That is safe because nothing else sends on this socket and per-message deflate is off.
  */
 export class WsConnection implements Connection, Corkable {
-  readonly remoteAddress: string | undefined;
   readonly socket: Socket;
   /** Set by corkForTick while this socket is corked for the current tick. */
   corked = false;
   readonly #ws: WebSocket;
-  readonly #closeTimeoutMs: number;
+  readonly #options: WsConnectionOptions;
+  readonly #key: string | undefined;
   readonly #highWater: number;
   #closeTimer: NodeJS.Timeout | undefined;
   /** The close code ws sent for a protocol error, if it closed the socket for one. */
   protocolErrorCode: number | undefined;
 
-  constructor(ws: WebSocket, options: WsConnectionOptions) {
+  /** `key`: what the gate counted this connection under (its client address), released once it is gone. */
+  constructor(ws: WebSocket, options: WsConnectionOptions, key: string | undefined) {
     this.#ws = ws;
     this.socket = (ws as unknown as { _socket: Socket })._socket;
-    this.#closeTimeoutMs = options.closeTimeoutMs;
+    this.#options = options;
+    this.#key = key;
     // 'drain' only fires once the socket's own high-water mark was crossed: never queue below it.
     this.#highWater = Math.max(options.writeHighWaterBytes, this.socket.writableHighWaterMark);
-    this.remoteAddress = options.remoteAddress;
     (ws as Owned)[kConnection] = this;
     ws.on('error', onError);
+    ws.on('close', onClose); // ws emits it once; once() would wrap it in two more objects per socket
+  }
+
+  /** The peer's address (net caches it: the gate read it already). */
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
   }
 
   get bufferedAmount(): number {
@@ -96,7 +106,6 @@ export class WsConnection implements Connection, Corkable {
     (this.socket as Owned)[kConnection] = this;
     ws.on('message', onMessage);
     ws.on('pong', onPong);
-    ws.on('close', onClose); // ws emits it once; once() would wrap it in two more objects per socket
     this.socket.on('drain', onDrain);
     return () => this.#unlisten();
   }
@@ -105,12 +114,13 @@ export class WsConnection implements Connection, Corkable {
     this.handlers = undefined;
     this.#ws.off('message', onMessage);
     this.#ws.off('pong', onPong);
-    this.#ws.off('close', onClose);
     this.socket.off('drain', onDrain);
   }
 
-  clearCloseTimer(): void {
+  /** The socket is gone (ws 'close', once). */
+  gone(): void {
     clearTimeout(this.#closeTimer);
+    if (this.#key !== undefined) this.#options.released(this.#key);
   }
 
   write(frame: Frame): void {
@@ -126,7 +136,7 @@ export class WsConnection implements Connection, Corkable {
   close(code: number, reason: string): void {
     if (this.#ws.readyState !== WebSocket.OPEN && this.#ws.readyState !== WebSocket.CONNECTING) return;
     this.#ws.close(code, reason);
-    this.#closeTimer = setTimeout(() => this.#ws.terminate(), this.#closeTimeoutMs);
+    this.#closeTimer = setTimeout(() => this.#ws.terminate(), this.#options.closeTimeoutMs);
     this.#closeTimer.unref();
   }
 

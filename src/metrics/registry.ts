@@ -3,7 +3,7 @@ import type { BrokerState } from '../broker/broker.js';
 import type { ClusterStats } from '../cluster/cluster.js';
 import type { HubStats } from '../stats.js';
 import type { FanoutTimes, TimeHistogram } from './fanout.js';
-import type { ClientTally } from './tally.js';
+import { ClientTally, type QueueView } from './tally.js';
 
 /** What the metrics read, at scrape time only. */
 export interface MetricsSource {
@@ -11,6 +11,8 @@ export interface MetricsSource {
   readonly tally: ClientTally;
   readonly fanout: FanoutTimes;
   connections(): number;
+  /** Every connected client's outbound queue (their writers). */
+  queues(): Iterable<QueueView>;
   topics(): number;
   /** Undefined on a single node; the cluster metrics are registered only when it is not. */
   cluster(): ClusterStats | undefined;
@@ -105,10 +107,10 @@ export function createHubMetrics(src: MetricsSource): Registry {
   counter('actorhub_hook_errors_total', 'User hooks (authenticate, onMessage, canSubscribe, canPublish) that threw or rejected.', () => stats.hookErrors);
 
   // Outbound queues: one pass over every client per scrape, shared by the four gauges.
-  let depth: ReturnType<ClientTally['queueDepth']> | undefined;
+  let depth: ReturnType<typeof ClientTally.queueDepth> | undefined;
   const sample = (): NonNullable<typeof depth> => {
     if (!depth) {
-      depth = tally.queueDepth();
+      depth = ClientTally.queueDepth(src.queues());
       setImmediate(() => (depth = undefined));
     }
     return depth;

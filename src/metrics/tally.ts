@@ -7,23 +7,20 @@ export interface QueueView {
 }
 
 /**
- * Per-connection facts the flat HubStats cannot hold: disconnects by reason and close code,
- * and the live outbound queues (read at scrape time, never per message).
+ * Per-connection facts the flat HubStats cannot hold: disconnects by reason and close code.
+ * The live outbound queues are read from the hub's registry at scrape time (no set of its own
+ * to add to and delete from on every connect).
  */
 export class ClientTally {
   connects = 0;
   /** "reason code" → { reason, code, count }; bounded by reasons × code labels. */
   readonly disconnects = new Map<string, { readonly reason: DisconnectReason; readonly code: string; count: number }>();
-  /** Every connected client's outbound queue. */
-  readonly queues = new Set<QueueView>();
 
-  opened(queue: QueueView): void {
+  opened(): void {
     this.connects++;
-    this.queues.add(queue);
   }
 
-  closed(queue: QueueView, reason: DisconnectReason, code: number): void {
-    this.queues.delete(queue);
+  closed(reason: DisconnectReason, code: number): void {
     const label = codeLabel(code);
     const key = `${reason} ${label}`;
     const entry = this.disconnects.get(key);
@@ -32,12 +29,12 @@ export class ClientTally {
   }
 
   /** One pass over the live queues: how backed up the slowest client is, and the totals. */
-  queueDepth(): { max: number; messages: number; bytes: number; backlogged: number } {
+  static queueDepth(queues: Iterable<QueueView>): { max: number; messages: number; bytes: number; backlogged: number } {
     let max = 0;
     let messages = 0;
     let bytes = 0;
     let backlogged = 0;
-    for (const q of this.queues) {
+    for (const q of queues) {
       const n = q.queueLength;
       if (n === 0) continue;
       backlogged++;

@@ -98,6 +98,43 @@ describe('per-IP connection cap', () => {
     expect(harness.hub.size).toBe(0);
   });
 
+  it('an upgrade admitted by an async authenticate() is counted once, and released once when it closes', async () => {
+    harness = await startHub({ maxConnectionsPerIp: 2, authenticate: async () => true });
+    const a = await connect(harness.url);
+    const b = await connect(harness.url);
+    await whenCount(harness.hub, (n) => n === 2);
+    expect(harness.hub.connectionsByIp()).toEqual(new Map([['127.0.0.1', 2]]));
+    expect(await upgradeStatus(harness.url)).toBe(429);
+    a.ws.close();
+    await whenCount(harness.hub, (n) => n === 1);
+    await eventually(() => openFrom(harness!.hub) === 1);
+    b.ws.terminate();
+    await noneOpen(harness.hub);
+  });
+
+  it('a handshake ws itself refuses (bad key) frees its slot', async () => {
+    harness = await startHub({ maxConnectionsPerIp: 1 });
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect(harness!.port, '127.0.0.1', () =>
+        socket.write(`GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: bad\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+      );
+      let got = '';
+      socket.on('data', (d) => (got += d.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(got));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    await noneOpen(harness.hub);
+    expect(await upgradeStatus(harness.url)).toBe(101);
+  });
+
+  it('without a cap nothing is counted (no address lookup per upgrade)', async () => {
+    harness = await startHub();
+    await connect(harness.url);
+    await whenCount(harness.hub, (n) => n === 1);
+    expect(harness.hub.connectionsByIp().size).toBe(0);
+  });
+
   it('a client that gets 429 never reaches the hub', async () => {
     harness = await startHub({ maxConnectionsPerIp: 1 });
     await connect(harness.url);
