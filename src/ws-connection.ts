@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { Frame } from '../machines/client.types.js';
 import type { Connection, ConnectionHandlers } from './connection.js';
-import { corkForTick, type Corkable } from './tick-cork.js';
+import { writeInTick, type Corkable, type TickState } from './tick-cork.js';
 
 /** One object per hub, shared by all its connections. */
 export interface WsConnectionOptions {
@@ -57,8 +57,8 @@ function onError(this: object, err: unknown): void {
  */
 export class WsConnection implements Connection, Corkable {
   readonly socket: Socket;
-  /** Set by corkForTick while this socket is corked for the current tick. */
-  corked = false;
+  /** What writeInTick did with this socket in the current tick. */
+  tick: TickState = 0;
   readonly #ws: WebSocket;
   readonly #options: WsConnectionOptions;
   readonly #key: string | undefined;
@@ -125,8 +125,7 @@ export class WsConnection implements Connection, Corkable {
 
   write(frame: Frame): void {
     if (this.#ws.readyState !== WebSocket.OPEN) return;
-    corkForTick(this);
-    this.socket.write(frame as Buffer);
+    writeInTick(this, frame as Buffer);
   }
 
   ping(): void {

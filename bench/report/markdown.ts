@@ -164,7 +164,7 @@ Scenarios:
    ${s.ops?.batchSize ?? '–'} REGISTERs then the same ${s.ops?.batchSize ?? '–'} UNREGISTERs (\`hub.unregister\`, which closes the client and
    stops its actor), back to back after one garbage collection, µs/op = the batches' time / the
    operations (a mean that includes the collections they cause; a forced collection before each
-   batch, as earlier runs did, charged the batch after it for V8 sweeping the whole heap); ${s.ops?.broadcasts ?? '–'} BROADCASTs to all N (ns per recipient); finally \`hub.shutdown\` until the hub
+   batch, as earlier runs did, charged the batch after it for V8 sweeping the whole heap); ${s.ops?.broadcasts ?? '–'} BROADCASTs to all N, back to back (ns per recipient, median); finally \`hub.shutdown\` until the hub
    actor is done (what \`hub.close()\` waits for before it closes the servers). Each process
    checks its counts (every broadcast reached N writers, the hub is empty and stopped at the
    end). Targets: 50k vs 1k within 2×, shutdown at 50k under 1 s.
