@@ -201,8 +201,6 @@ export const hubMachine = setup({
       return { count: context.clients.size, topicCount: context.topics.topicCount };
     }),
     // Departures in bulk: one hub step for every client whose socket closed during the last
-    // event-loop turn (a mass disconnect or a shutdown), not one step each.
-    // Departures in bulk: one hub step for every client whose socket closed during the last
     // event-loop turn (a mass disconnect, a shutdown), not one step each.
     removeDeparted: enqueueActions(({ context, enqueue }, params: { departures: readonly Departure[] }) => {
       // Skips a client already removed, or replaced since by a namesake.

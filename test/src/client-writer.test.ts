@@ -168,3 +168,18 @@ describe('inbound limits (enforced by ws, answered with RFC 6455 close codes)', 
     expect(peer.ws.readyState).toBe(peer.ws.OPEN);
   });
 });
+
+describe('shutdown hand-over', () => {
+  it('on close() the writer reports its socket’s end to the hub, so the client is stopped without a step through closed', async () => {
+    harness = await startHub(named);
+    const client = await connect(`${harness.url}?id=a`);
+    await whenCount(harness.hub, (n) => n === 1);
+    const ref = harness.hub.actor.getSnapshot().context.clients.get('a')!.ref;
+    const seen: string[] = [];
+    ref.subscribe((snap) => seen.push(String(snap.value)));
+    await harness.hub.close();
+    expect((await client.closed).code).toBe(1001);
+    expect(seen).toEqual([]);
+    expect(ref.getSnapshot()).toMatchObject({ value: 'open', status: 'stopped' });
+  });
+});
