@@ -91,8 +91,11 @@ function job(spec: Spec, target: Target, options: Options, s: Settings, second?:
       throw new Error('ops runs in a process of its own, not in the load generator');
     case 'fanout':
       return { scenario: 'fanout', target, recipients: spec.n, payload: spec.payload ?? 64, counters: options.counters, ...s.fanout };
-    case 'latency':
-      return { scenario: 'latency', target, counters: options.counters, ...s.latency, rate: spec.rate ?? 100 };
+    case 'latency': {
+      const { recipients, payload, warmupMs, messages, checkers } = s.latency;
+      const rate = spec.rate ?? 100;
+      return { scenario: 'latency', target, counters: options.counters, recipients, payload, warmupMs, checkers, rate, measureMs: (messages / rate) * 1000 };
+    }
     case 'idle':
       return { scenario: 'idle', target, connections: spec.n, concurrency: s.idle.concurrency, settleMs: s.idle.settleMs };
   }
