@@ -114,12 +114,10 @@ const dropClient = (context: HubContext, id: ClientId, socketGone = false): void
   context.forward({ kind: 'clientDown', id });
   if (socketGone) return;
   const client = entry.ref.getSnapshot();
-  // Removed while still connected (someone else sent hub.unregister): do not leak the socket.
-  if (client.status === 'active') {
-    if (client.value !== 'closed') entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
-  }
   // The client actor failed: the writer it owned has no owner left to close its socket.
-  else entry.writer.dispose();
+  if (client.status !== 'active') entry.writer.dispose();
+  // Removed while still connected (someone else sent hub.unregister): do not leak the socket.
+  else if (client.value !== 'closed') entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
 };
 
 /**
