@@ -85,7 +85,7 @@ interface Result {
 async function runScenario(scenario: Scenario, seconds: number, subscribers: number, rate: number, pin: boolean): Promise<Result> {
   const peer = {
     id: 'actorhub',
-    args: ['dist/src/cli.js', '--port', '0', '--host', '127.0.0.1', '--log-level', 'error', '--max-clients', '100000', ...scenario.hubArgs],
+    args: ['dist/src/server/cli.js', '--port', '0', '--host', '127.0.0.1', '--log-level', 'error', '--max-clients', '100000', ...scenario.hubArgs],
   } as unknown as Peer;
   const server: Server = await startServer(root, peer, pin ? 0 : undefined);
   servers.add(server);

@@ -22,7 +22,7 @@ import type { Frame, Writer } from '../machines/client.types.js';
 import { hubMachine } from '../machines/hub.machine.js';
 import type { OutboundFrames } from '../machines/hub.types.js';
 import { fakeConnection } from './ops/fake-hub.js';
-import { startInspector } from '../src/inspector/inspector.js';
+import { startInspector } from '../src/observability/inspector/inspector.js';
 
 type Mode = 'off' | 'actorhub' | 'stock';
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Histogram, Registry } from 'prom-client';
 import { WebSocket } from 'ws';
 import { createHub } from '../src/hub.js';
-import { TimeHistogram } from '../src/metrics/fanout.js';
+import { TimeHistogram } from '../src/observability/metrics/fanout.js';
 
 const clients = Number(process.argv[2] ?? 1000);
 const quiet = { error() {}, warn() {}, info() {}, debug() {} };

@@ -31,7 +31,7 @@ export const PEERS: readonly Peer[] = [
     label: 'actorhub (relay)',
     wire: 'ws',
     path: '/ws',
-    args: ['dist/src/cli.js', '--protocol', 'relay', ...LOCAL, '--log-level', 'silent'],
+    args: ['dist/src/server/cli.js', '--protocol', 'relay', ...LOCAL, '--log-level', 'silent'],
     color: '#dc2626',
   },
 ];

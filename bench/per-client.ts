@@ -22,8 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createHub } from '../src/hub.js';
-import type { Connection, ConnectionHandlers } from '../src/connection.js';
-import { consoleLogger } from '../src/logger.js';
+import type { Connection, ConnectionHandlers } from '../machines/connection.js';
+import { consoleLogger } from '../src/observability/logger.js';
 import { connectAll, RawClient, Tally } from './load/raw-client.js';
 
 const { values } = parseArgs({

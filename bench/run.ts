@@ -202,7 +202,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`\nwrote ${written.join(', ')}\n`);
     return 0;
   }
-  for (const f of ['dist/src/cli.js', 'dist/bench/peers/raw-ws.js', 'dist/bench/load/main.js']) {
+  for (const f of ['dist/src/server/cli.js', 'dist/bench/peers/raw-ws.js', 'dist/bench/load/main.js']) {
     if (!existsSync(path.join(root, f))) throw new Error(`${f} is missing: run \`npm run build\` first (npm run bench does)`);
   }
 

@@ -1,5 +1,5 @@
 import type { ActorRefFrom, AnyActorRef } from 'xstate';
-import type { Connection } from '../src/connection.js';
+import type { Connection } from './connection.js';
 
 export type ClientId = string;
 
@@ -96,7 +96,7 @@ export interface WriterOwner {
 }
 
 /**
- * A client's write loop (src/client-writer.ts): the only code that writes to its socket. A plain
+ * A client's write loop (src/transport/client-writer.ts): the only code that writes to its socket. A plain
  * object owned by the client actor rather than a child actor: a second actor per client cost
  * ~2 KiB and a mailbox hop per delivery (docs/performance.md). The hub calls `send` on the hot
  * path; the client machine starts it on entry and sends it writer.close / writer.terminate.

@@ -1,5 +1,5 @@
 import type { ActorRefFrom, ErrorActorEvent } from 'xstate';
-import type { Connection } from '../src/connection.js';
+import type { Connection } from './connection.js';
 import type { ClientMachine } from './client.machine.js';
 import type { BadFrameLimit, ClientId, Departure, Frame, OutboundLimits, Writer, WriterInput } from './client.types.js';
 import type { NodeId, RemoteDirectory } from './remote-directory.js';
@@ -68,7 +68,7 @@ export interface ClientEntry {
 
 export interface HubInput {
   readonly clientLogic: ClientMachine;
-  /** Builds a client's writer over its connection (src/client-writer.ts); the client starts it. */
+  /** Builds a client's writer over its connection (src/transport/client-writer.ts); the client starts it. */
   readonly createWriter: (input: WriterInput) => Writer;
   readonly frames: OutboundFrames;
   readonly topicLimits: TopicLimits;

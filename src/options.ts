@@ -3,11 +3,11 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { ClientId, OutboundLimits, OverflowPolicy } from '../machines/client.types.js';
 import { HubConfigError } from './errors.js';
 import * as L from './limits.js';
-import type { Logger } from './logger.js';
-import type { OriginPolicy } from './origin.js';
+import type { Logger } from './observability/logger.js';
+import type { OriginPolicy } from './admission/origin.js';
 import type { Hub } from './hub.js';
-import type { TokenOptions, TokenSource } from './auth-token.js';
-import type { RateLimits } from './rate-limit.js';
+import type { TokenOptions, TokenSource } from './admission/auth-token.js';
+import type { RateLimits } from './admission/rate-limit.js';
 
 /** What authenticate() may answer: accept (optionally naming the client) or reject the upgrade. */
 export type AuthResult =
@@ -43,7 +43,7 @@ export interface TopicOptions {
 
 export interface ClusterOptionsInput {
   /** The broker carrying messages between hub processes (memoryBroker, redisBroker, natsBroker). close() closes it. */
-  readonly broker: import('./broker/broker.js').Broker;
+  readonly broker: import('./cluster/broker/broker.js').Broker;
   /** This node's id (generated when absent); letters, digits, '-' and '_'. */
   readonly nodeId?: string;
   /** Channel prefix: clusters sharing one Redis/NATS must differ (default 'actorhub'). */

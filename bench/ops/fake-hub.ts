@@ -8,7 +8,7 @@ import { clientMachine } from '../../machines/client.machine.js';
 import type { ClientId, Frame, Writer, WriterEvent, WriterOwner } from '../../machines/client.types.js';
 import { hubMachine } from '../../machines/hub.machine.js';
 import type { OutboundFrames } from '../../machines/hub.types.js';
-import type { Connection } from '../../src/connection.js';
+import type { Connection } from '../../machines/connection.js';
 
 export const fakeConnection = (): Connection => ({
   remoteAddress: '127.0.0.1',

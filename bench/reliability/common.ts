@@ -22,13 +22,13 @@ export function repoRoot(): string {
   throw new Error('cannot find the repository root (package.json beside bench/)');
 }
 
-/** `node dist/src/cli.js` with these flags, on 127.0.0.1 and a free port, pinned to core 0 when taskset exists. */
+/** `node dist/src/server/cli.js` with these flags, on 127.0.0.1 and a free port, pinned to core 0 when taskset exists. */
 export function startHubProcess(flags: readonly string[]): Promise<Server> {
   return startServer(
     repoRoot(),
     {
       id: 'actorhub',
-      args: ['dist/src/cli.js', '--port', '0', '--host', HOST, '--log-level', 'error', ...flags],
+      args: ['dist/src/server/cli.js', '--port', '0', '--host', HOST, '--log-level', 'error', ...flags],
     },
     hasTaskset() ? 0 : undefined,
   );
@@ -45,7 +45,7 @@ export interface CliProcess {
 
 /** The CLI as a child process whose exit the caller watches itself (startHubProcess SIGKILLs a slow stop). */
 export async function spawnCli(flags: readonly string[]): Promise<CliProcess> {
-  const args = ['dist/src/cli.js', '--port', '0', '--host', HOST, '--log-level', 'error', ...flags];
+  const args = ['dist/src/server/cli.js', '--port', '0', '--host', HOST, '--log-level', 'error', ...flags];
   const command = hasTaskset() ? ['taskset', '-c', '0', process.execPath, ...args] : [process.execPath, ...args];
   const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', ...command], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

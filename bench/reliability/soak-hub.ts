@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHub } from '../../src/hub.js';
-import type { HubStats } from '../../src/stats.js';
+import type { HubStats } from '../../src/observability/stats.js';
 
 interface Census {
   registered: number;

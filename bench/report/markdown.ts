@@ -138,7 +138,7 @@ Scenarios:
    collector has not reclaimed yet: treat it as an upper bound.
 
 4. **Cross-node fan-out and latency** (actorhub only): two actorhub processes started with the
-   CLI exactly as a user does — \`node dist/src/cli.js --protocol relay … --redis ${results.options.redis ?? 'redis://127.0.0.1:6379'}\` (or
+   CLI exactly as a user does — \`node dist/src/server/cli.js --protocol relay … --redis ${results.options.redis ?? 'redis://127.0.0.1:6379'}\` (or
    \`--nats ${results.options.nats ?? 'nats://127.0.0.1:4222'}\`), a fresh \`--cluster-prefix\` per run and \`--node-id bench-node-1\` / \`bench-node-2\`
    — and, in the same round, one actorhub alone (the reference for "vs 1 node"). Before the
    first message each node's \`/stats\` must list the other and its broker as \`up\`. The

@@ -1,6 +1,6 @@
 import type { ClusterOut, HubRemoteEvent, NodeId } from '../../machines/hub.types.js';
-import type { Broker, BrokerState } from '../broker/broker.js';
-import type { Logger } from '../logger.js';
+import type { Broker, BrokerState } from './broker/broker.js';
+import type { Logger } from '../observability/logger.js';
 import { decodeEnvelope, encodeWithData, toHubEvent, type Envelope } from './envelope.js';
 
 /** A node unheard of for NODE_TIMEOUT_MS is dead: its clients leave presence. Invariant: > 2 × HEARTBEAT_MS. */

@@ -1,6 +1,6 @@
 import type { Member, OutboundFrames, Ref, Topic } from '../../machines/hub.types.js';
 import type { ClientId } from '../../machines/client.types.js';
-import { encodeFrame } from '../frame.js';
+import { encodeFrame } from '../transport/frame.js';
 import { PROTOCOL_VERSION, type WelcomeFrame } from './schema.js';
 
 /**

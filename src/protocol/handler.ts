@@ -1,12 +1,12 @@
 import type { AnyActorRef } from 'xstate';
 import type { ClientId } from '../../machines/client.types.js';
 import type { OutboundFrames } from '../../machines/hub.types.js';
-import { clientHandle } from '../client-handle.js';
-import { CloseCode } from '../close-codes.js';
+import { clientHandle } from './client-handle.js';
+import { CloseCode } from '../transport/close-codes.js';
 import type { Hub } from '../hub.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { ClientHandle, TopicHook } from '../options.js';
-import type { HubStats } from '../stats.js';
+import type { HubStats } from '../observability/stats.js';
 import { makeDecoder } from './decode.js';
 import type { ProtocolErrorCode } from './error-codes.js';
 import type { InboundFrame, ProtocolRef } from './schema.js';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OverflowPolicy } from '../../machines/client.types.js';
 import type { Hub } from '../../src/hub.js';
-import type { ClientWriter } from '../../src/client-writer.js';
-import type { WsConnection } from '../../src/ws-connection.js';
+import type { ClientWriter } from '../../src/transport/client-writer.js';
+import type { WsConnection } from '../../src/transport/ws-connection.js';
 import { connect, startHub, whenCount, type Harness, type TestClient } from '../support/ws-client.js';
 import { namedRelay as named, socketOf, seq, yieldToIo } from '../support/stalled-reader.js';
 

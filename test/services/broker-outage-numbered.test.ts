@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from '../../src/broker/broker.js';
-import { natsBroker } from '../../src/broker/nats.js';
-import { redisBroker } from '../../src/broker/redis.js';
+import type { Broker } from '../../src/cluster/broker/broker.js';
+import { natsBroker } from '../../src/cluster/broker/nats.js';
+import { redisBroker } from '../../src/cluster/broker/redis.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 import { connect, startHub, whenCount, type Harness, type TestClient } from '../support/ws-client.js';
 import { NATS_URL, REDIS_URL, requireService, whenBrokerState } from './services.js';

@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from '../../src/broker/broker.js';
-import { natsBroker } from '../../src/broker/nats.js';
-import { redisBroker } from '../../src/broker/redis.js';
-import { hubRoutes } from '../../src/http-routes.js';
+import type { Broker } from '../../src/cluster/broker/broker.js';
+import { natsBroker } from '../../src/cluster/broker/nats.js';
+import { redisBroker } from '../../src/cluster/broker/redis.js';
+import { hubRoutes } from '../../src/server/http-routes.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 import { connect, startHub, whenCount, type Harness } from '../support/ws-client.js';
 import { NATS_URL, REDIS_URL, requireService, whenBrokerState } from './services.js';

@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest';
-import { natsBroker } from '../../src/broker/nats.js';
+import { natsBroker } from '../../src/cluster/broker/nats.js';
 import { describeBrokerConformance } from '../support/broker-conformance.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 import { NATS_URL } from './services.js';

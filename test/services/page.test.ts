@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { hubRoutes } from '../../src/http-routes.js';
+import { hubRoutes } from '../../src/server/http-routes.js';
 import { createHub } from '../../src/hub.js';
 import type { HubOptions } from '../../src/options.js';
 import { silentLogger } from '../support/ws-client.js';

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { redisBroker } from '../../src/broker/redis.js';
+import { redisBroker } from '../../src/cluster/broker/redis.js';
 import { describeBrokerConformance } from '../support/broker-conformance.js';
 import { REDIS_URL } from './services.js';
 import { beforeAll } from 'vitest';

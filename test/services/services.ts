@@ -3,7 +3,7 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 import net from 'node:net';
-import type { Broker } from '../../src/broker/broker.js';
+import type { Broker } from '../../src/cluster/broker/broker.js';
 
 /** Fails with a sentence naming the service when nothing answers at the URL: a service test never skips. */
 export async function requireService(name: string, url: string): Promise<void> {

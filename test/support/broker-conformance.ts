@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Broker, BrokerState } from '../../src/broker/broker.js';
+import type { Broker, BrokerState } from '../../src/cluster/broker/broker.js';
 
 export interface BrokerFactory {
   /** A new node's broker (each call is another node). */
@@ -27,7 +27,7 @@ const when = (broker: Broker, wanted: BrokerState) =>
 
 let seq = 0;
 
-/** The guarantees written on src/broker/broker.ts, checked against one engine. */
+/** The guarantees written on src/cluster/broker/broker.ts, checked against one engine. */
 export function describeBrokerConformance(name: string, factory: BrokerFactory): void {
   describe(`Broker conformance: ${name}`, () => {
     const open: Broker[] = [];

@@ -3,7 +3,7 @@ import { clientMachine } from '../../machines/client.machine.js';
 import type { ClientEvent, Frame, Writer, WriterEvent, WriterInput } from '../../machines/client.types.js';
 import { hubMachine } from '../../machines/hub.machine.js';
 import type { HubInput, OutboundFrames } from '../../machines/hub.types.js';
-import type { Connection } from '../../src/connection.js';
+import type { Connection } from '../../machines/connection.js';
 
 /** A connection that records what the hub machine does with it directly (rejections only). */
 export interface FakeConnection extends Connection {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/src/server/cli.js', import.meta.url));
 
 export interface HubProcess {
   readonly proc: ChildProcess;
@@ -15,7 +15,7 @@ export interface HubProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the real CLI (`dist/src/cli.js`, built by `npm ci`/`npm run build`) as a child process on port 0. */
+/** Starts the real CLI (`dist/src/server/cli.js`, built by `npm ci`/`npm run build`) as a child process on port 0. */
 export async function spawnHub(args: string[], env: Record<string, string> = {}): Promise<HubProcess> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   const proc = spawn(process.execPath, [CLI, '--port', '0', '--host', '127.0.0.1', '--log-level', 'error', ...args], {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Broker } from '../../../src/broker/broker.js';
-import { createMemoryBus, memoryBroker } from '../../../src/broker/memory.js';
+import type { Broker } from '../../../src/cluster/broker/broker.js';
+import { createMemoryBus, memoryBroker } from '../../../src/cluster/broker/memory.js';
 import { connectJson, type JsonClient } from '../../support/json-client.js';
 import { startHub, whenCount, type Harness } from '../../support/ws-client.js';
 

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { InspectionEvent } from 'xstate';
 import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { extractToken, selectProtocol, staticTokenAuth } from '../../../src/auth-token.js';
+import { extractToken, selectProtocol, staticTokenAuth } from '../../../src/admission/auth-token.js';
 import { createHub } from '../../../src/hub.js';
 import { connect, startHub, upgradeStatus, whenCount, type Harness } from '../../support/ws-client.js';
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { clientAddress } from '../../../src/client-address.js';
-import { ConnectionCount } from '../../../src/connection-count.js';
+import { clientAddress } from '../../../src/admission/client-address.js';
+import { ConnectionCount } from '../../../src/admission/connection-count.js';
 
 const req = (peer: string | undefined, xff?: string | string[]) =>
   ({ socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as unknown as IncomingMessage;

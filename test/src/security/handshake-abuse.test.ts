@@ -1,8 +1,8 @@
 import net from 'node:net';
 import { Effect } from 'effect';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readServerConfig } from '../../../src/config.js';
-import { make } from '../../../src/hub-server-live.js';
+import { readServerConfig } from '../../../src/server/config.js';
+import { make } from '../../../src/server/hub-server-live.js';
 import type { Hub } from '../../../src/hub.js';
 import { eventually } from '../../support/eventually.js';
 import { connect, silentLogger, startHub, upgradeStatus, whenCount, type Harness } from '../../support/ws-client.js';

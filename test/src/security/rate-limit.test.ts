@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHub } from '../../../src/hub.js';
-import { InboundRateLimiter, type RateLimits } from '../../../src/rate-limit.js';
-import { TokenBucket } from '../../../src/token-bucket.js';
+import { InboundRateLimiter, type RateLimits } from '../../../src/admission/rate-limit.js';
+import { TokenBucket } from '../../../src/admission/token-bucket.js';
 import { connectJson } from '../../support/json-client.js';
 import { connect, startHub, whenCount, type Harness } from '../../support/ws-client.js';
 

@@ -1,0 +1,146 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readJsonBody } from './http-body.js';
+import { decoderOf, makeApiSchemas } from './http-api-schema.js';
+import { sendJson } from './http-json.js';
+import type { Hub } from '../hub.js';
+import { API_MAX_BODY_BYTES } from '../limits.js';
+import type { Logger } from '../observability/logger.js';
+
+export interface HttpApiOptions {
+  /** The bearer key callers must send (`Authorization: Bearer <key>`). Absent: every API route answers 404 api_disabled. */
+  readonly apiKey: string | undefined;
+  /** Largest request body, bytes (default API_MAX_BODY_BYTES); larger gets 413. */
+  readonly maxBodyBytes?: number;
+  /** Where the routes live (default "/api"): <prefix>/publish, <prefix>/send, <prefix>/stats. */
+  readonly prefix?: string;
+  readonly logger?: Logger;
+}
+
+/** Handles one request; false when its path is not under the prefix (let the caller answer it). */
+export type HttpApiHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** The stable `error` codes of the HTTP API's answers. */
+export type HttpApiErrorCode =
+  | 'not_found'
+  | 'api_disabled'
+  | 'method_not_allowed'
+  | 'unauthorized'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'invalid_json'
+  | 'invalid_body'
+  | 'unknown_client'
+  | 'shutting_down'
+  | 'internal';
+
+const ROUTES: Record<string, readonly string[]> = { '/publish': ['POST'], '/send': ['POST'], '/stats': ['GET', 'HEAD'] };
+
+const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/**
+ * The Centrifugo-style HTTP API, for backends that are not WebSocket clients:
+ * POST /api/publish { topic?, data, except? }, POST /api/send { to, data }, GET /api/stats.
+ * Bearer-key guarded (compared in constant time), bodies decoded with effect/Schema.
+ * Answers count local recipients; in a cluster the message also goes to the other nodes.
+ */
+export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler {
+  const prefix = options.prefix ?? '/api';
+  const maxBodyBytes = options.maxBodyBytes ?? API_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new RangeError(`maxBodyBytes must be a positive integer, got ${maxBodyBytes}.`);
+  const keyDigest = options.apiKey === undefined || options.apiKey === '' ? undefined : digest(options.apiKey);
+  const schemas = makeApiSchemas(hub.options.topics.maxTopicLength);
+  const decodePublish = decoderOf(schemas.publish);
+  const decodeSend = decoderOf(schemas.send);
+  const logger = options.logger;
+
+  const authorized = (req: IncomingMessage): boolean => {
+    const match = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
+    // Digests have one length, so the comparison never leaks the key's length or a prefix.
+    return keyDigest !== undefined && match !== null && timingSafeEqual(digest(match[1]!), keyDigest);
+  };
+
+  const fail = (res: ServerResponse, status: number, error: HttpApiErrorCode, message: string, headers = {}): void => {
+    sendJson(res, status, { error, message }, headers);
+  };
+
+  /** Local recipients and, in a cluster, that the other nodes got it too. */
+  const answer = (res: ServerResponse, delivered: number, forwarded = hub.clusterStats() !== undefined): void =>
+    sendJson(res, 200, forwarded ? { delivered, forwarded: true } : { delivered });
+
+  const stats = (res: ServerResponse): void => {
+    const cluster = hub.clusterStats();
+    sendJson(res, 200, {
+      clients: hub.size,
+      topics: hub.topics().map(({ topic, members }) => ({ topic, members })),
+      ...(cluster ? { cluster: { node: cluster.node, nodes: cluster.nodes, broker: cluster.broker.state } } : {}),
+    });
+  };
+
+  const dispatch = (res: ServerResponse, route: string, value: unknown): void => {
+    if (route === '/publish') {
+      const body = decodePublish(value);
+      if (!body.ok) return fail(res, 400, 'invalid_body', body.message);
+      const { topic, data, except } = body.value;
+      if (topic !== undefined) return answer(res, hub.publish(topic, data, except === undefined ? {} : { except }));
+      const delivered = hub.size - (except !== undefined && hub.has(except) ? 1 : 0);
+      hub.broadcast(data, except === undefined ? {} : { except });
+      return answer(res, delivered);
+    }
+    const body = decodeSend(value);
+    if (!body.ok) return fail(res, 400, 'invalid_body', body.message);
+    const { to, data } = body.value;
+    const local = hub.has(to);
+    // Not here: the hub routes it to the node that has the client, if any node does.
+    if (!local && hub.actor.getSnapshot().context.remote.nodeOf(to) === undefined) {
+      return fail(res, 404, 'unknown_client', `no client "${to}" is connected`);
+    }
+    hub.send(to, data);
+    answer(res, local ? 1 : 0, !local);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, route: string, early: object): Promise<void> => {
+    if (route === '/stats') return stats(res);
+    const read = await readJsonBody(req, maxBodyBytes);
+    if (!read.ok) {
+      if (read.status === 0) return; // the caller went away
+      return fail(res, read.status, read.code, read.message, early);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(read.body.toString('utf8'));
+    } catch (error) {
+      return fail(res, 400, 'invalid_json', `not valid JSON: ${(error as Error).message}`);
+    }
+    if (hub.closing) return fail(res, 503, 'shutting_down', 'the hub is shutting down');
+    dispatch(res, route, value);
+  };
+
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    // Refusals before the body is read close the connection rather than drain an unread body.
+    const early = { connection: 'close' };
+    if (path !== prefix && !path.startsWith(`${prefix}/`)) return false;
+    const route = path.slice(prefix.length);
+    const methods = ROUTES[route];
+    if (!methods) {
+      fail(res, 404, 'not_found', `no API route ${path}; the routes are ${Object.keys(ROUTES).map((r) => prefix + r).join(', ')}`, early);
+    } else if (keyDigest === undefined) {
+      fail(res, 404, 'api_disabled', 'the HTTP API is disabled: start the hub with an API key (--api-key or ACTORHUB_API_KEY)', early);
+    } else if (!methods.includes(req.method ?? '')) {
+      fail(res, 405, 'method_not_allowed', `${path} accepts ${methods.join(', ')}`, { ...early, allow: methods.join(', ') });
+    } else if (!authorized(req)) {
+      logger?.info({ route: path, remote: req.socket.remoteAddress }, 'HTTP API: missing or wrong key');
+      fail(res, 401, 'unauthorized', 'send Authorization: Bearer <API key>', { ...early, 'www-authenticate': 'Bearer realm="actorhub"' });
+    } else {
+      handle(req, res, route, early).then(
+        () => logger?.debug({ route: path, status: res.statusCode }, 'HTTP API request'),
+        (err: unknown) => {
+          logger?.error({ err, route: path }, 'HTTP API request failed');
+          if (!res.headersSent) fail(res, 500, 'internal', 'internal error');
+        },
+      );
+    }
+    return true;
+  };
+}

@@ -1,0 +1,50 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Hub } from '../hub.js';
+import { createHttpApi, type HttpApiOptions } from './http-api.js';
+import { metricsHandler } from '../observability/metrics/handler.js';
+
+export interface RoutesOptions {
+  /** The HTTP publish API under /api (off, answering 404, without an apiKey). */
+  readonly api?: HttpApiOptions;
+}
+import { hubPage } from './page/page.js';
+
+const json = (res: ServerResponse, status: number, body: unknown): void => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+};
+
+/** The standalone server's plain HTTP side: the live page (/), /stats, /healthz, /metrics and /api/*; everything else is 404. */
+export function hubRoutes(hub: Hub, options: RoutesOptions = {}): RequestListener {
+  const startedAt = Date.now();
+  const api = createHttpApi(hub, options.api ?? { apiKey: undefined });
+  const metrics = metricsHandler(hub);
+  const page = hubPage(hub);
+  return (req: IncomingMessage, res: ServerResponse) => {
+    if (api(req, res)) return;
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/') return page(req, res);
+    if (path !== '/stats' && path !== '/healthz' && path !== '/metrics') return json(res, 404, { error: 'not found' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return json(res, 405, { error: 'method not allowed' });
+    }
+    if (path === '/metrics') return metrics(req, res);
+    const cluster = hub.clusterStats();
+    if (path === '/healthz') {
+      if (hub.closing) return json(res, 503, { status: 'draining' });
+      // Broker down: local clients are still served, so the node stays in rotation, degraded.
+      if (cluster && cluster.broker.state !== 'up') return json(res, 200, { status: 'degraded', broker: cluster.broker.state });
+      return json(res, 200, { status: 'ok' });
+    }
+    json(res, 200, {
+      clients: hub.size,
+      topics: hub.actor.getSnapshot().context.topicCount,
+      ...(cluster ? { cluster } : {}),
+      state: hub.actor.getSnapshot().value,
+      uptimeMs: Date.now() - startedAt,
+      ...hub.stats,
+    });
+  };
+}

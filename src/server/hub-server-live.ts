@@ -1,0 +1,113 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { Duration, Effect, Layer, Schedule } from 'effect';
+import { reconnectSchedule } from '../cluster/broker/backoff.js';
+import type { Broker } from '../cluster/broker/broker.js';
+import { natsBroker } from '../cluster/broker/nats.js';
+import { redisBroker } from '../cluster/broker/redis.js';
+import type { BrokerConfig, ServerConfig } from './config.js';
+import { HubServerError } from '../errors.js';
+import { hubRoutes } from './http-routes.js';
+import { createHub, type Hub } from '../hub.js';
+import { HubServer, type HubServerShape } from './hub-server.js';
+import { createLogger } from '../observability/logger.js';
+import * as L from '../limits.js';
+import { isHubInspector, startInspector } from '../observability/inspector/inspector.js';
+import type { HubOptions } from '../options.js';
+
+const displayHost = (address: AddressInfo): string =>
+  address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+/**
+ * Connects to the configured broker. With waitMs 0 an unreachable broker fails start-up at
+ * once; otherwise it is retried on the shared reconnect schedule for up to waitMs.
+ */
+export const connectBroker = (config: BrokerConfig, nodeId: string): Effect.Effect<Broker, HubServerError> => {
+  const once = Effect.tryPromise({
+    try: () => (config.kind === 'redis' ? redisBroker({ url: config.url, nodeId }) : natsBroker({ url: config.url, nodeId })),
+    catch: (cause) =>
+      new HubServerError({
+        reason: 'broker-unreachable',
+        message: `${(cause as Error).message.replace(/\.$/, "")}${config.waitMs > 0 ? ` (retried for ${config.waitMs} ms)` : ''}. Start the broker, or raise --broker-wait.`,
+        cause,
+      }),
+  });
+  return config.waitMs === 0 ? once : once.pipe(Effect.retry(Schedule.max([reconnectSchedule, Schedule.during(Duration.millis(config.waitMs))])));
+};
+
+const startInspectorEffect = (port: number, logLevel: ServerConfig['logLevel']) =>
+  Effect.tryPromise({
+    try: () => startInspector({ port, logger: createLogger(logLevel) }),
+    catch: (cause) =>
+      cause instanceof HubServerError ? cause : new HubServerError({ reason: 'inspector-failed', message: `Cannot start the inspector: ${String(cause)}`, cause }),
+  });
+
+/**
+ * Acquires a hub listening on its own HTTP server; releasing it closes the hub gracefully
+ * (1001 to every client, terminate after the shutdown timeout) and then the server.
+ * `extra` adds what a config file cannot hold: hooks, a logger, an inspector.
+ */
+export const make = (config: ServerConfig, extra: HubOptions = {}) =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      const nodeId = config.cluster.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
+      // Given to the hub, the inspector is closed by hub.close(); until then, by a failure here.
+      const inspector = config.inspect?.enabled ? yield* startInspectorEffect(config.inspect.port, config.logLevel) : undefined;
+      const broker = config.broker
+        ? yield* connectBroker(config.broker, nodeId).pipe(Effect.tapError(() => Effect.promise(async () => inspector?.close())))
+        : undefined;
+      return yield* listen(config, {
+        ...(inspector ? { inspect: inspector } : {}),
+        ...(broker
+          ? { cluster: { broker, nodeId, prefix: config.cluster.prefix, heartbeatMs: config.cluster.heartbeatMs, nodeTimeoutMs: config.cluster.nodeTimeoutMs } }
+          : {}),
+        ...extra,
+      });
+    }),
+    ({ hub, server }) =>
+      Effect.promise(async () => {
+        await hub.close(); // also leaves the cluster and closes the broker
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      }),
+  );
+
+const listen = (config: ServerConfig, extra: HubOptions) =>
+    Effect.callback<HubServerShape, HubServerError>((resume) => {
+      const logger = extra.logger ?? createLogger(config.logLevel);
+      const hub = createHub({ ...config.hub, ...extra, logger });
+      // Slowloris: headers trickled or never sent time out with 408 (Node checks every interval).
+      const { headersTimeoutMs, requestTimeoutMs } = config.http ?? { headersTimeoutMs: L.HEADERS_TIMEOUT_MS, requestTimeoutMs: L.REQUEST_TIMEOUT_MS };
+      const server = createServer(
+        {
+          headersTimeout: headersTimeoutMs,
+          requestTimeout: requestTimeoutMs,
+          connectionsCheckingInterval: Math.min(L.CONNECTIONS_CHECK_INTERVAL_MS, Math.ceil(headersTimeoutMs / 4)),
+        },
+        hubRoutes(hub, { api: { ...config.api, logger } }),
+      );
+      hub.attach(server);
+      server.once('error', (cause) => {
+        void hub.close({ timeoutMs: 1 });
+        resume(
+          Effect.fail(
+            new HubServerError({
+              reason: 'listen-failed',
+              message: `Cannot listen on ${config.host}:${config.port}: ${(cause as Error).message}`,
+              cause,
+            }),
+          ),
+        );
+      });
+      server.listen(config.port, config.host, () => {
+        const address = server.address() as AddressInfo;
+        const inspect = isHubInspector(extra.inspect) ? { inspectorUrl: extra.inspect.url } : {};
+        resume(Effect.succeed({ hub, server, port: address.port, url: `http://${displayHost(address)}:${address.port}`, ...inspect }));
+      });
+    });
+
+/** The hub as an Effect service: `Layer.launch(layer(config))` or provide it to your program. */
+export const layer = (config: ServerConfig, extra?: HubOptions) => Layer.effect(HubServer, make(config, extra));

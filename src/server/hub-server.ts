@@ -1,0 +1,17 @@
+import type { Server } from 'node:http';
+import { Context } from 'effect';
+import type { Hub } from '../hub.js';
+
+/** A running hub on its own HTTP server: what the standalone server is, and what an Effect app embeds. */
+export interface HubServerShape {
+  readonly hub: Hub;
+  readonly server: Server;
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  /** http://host:port — the WebSocket endpoint is the same with ws: and the hub's path. */
+  readonly url: string;
+  /** The Stately inspector's viewer page, when started with `inspect` (--inspect). */
+  readonly inspectorUrl?: string;
+}
+
+export class HubServer extends Context.Service<HubServer, HubServerShape>()('actorhub/HubServer') {}

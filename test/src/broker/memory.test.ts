@@ -1,5 +1,0 @@
-import { createMemoryBus, memoryBroker } from '../../../src/broker/memory.js';
-import { describeBrokerConformance } from '../../support/broker-conformance.js';
-
-const bus = createMemoryBus();
-describeBrokerConformance('memory', { make: async () => memoryBroker(bus) });
