@@ -45,7 +45,12 @@ interface Variant {
 // counts the actor itself. The real writer is per client, a cost outside XState (docs/per-client-cost.md).
 const shared: Omit<ClientInput, 'id'> = {
   meta: undefined,
-  writer: { start: () => undefined, send: () => undefined, dispose: () => undefined, handOver: () => undefined } satisfies Writer,
+  writer: {
+    start: () => undefined,
+    send: () => undefined,
+    dispose: () => undefined,
+    handOver: () => undefined,
+  } satisfies Writer,
   limits: { maxMessages: 256, maxBytes: 1024 * 1024, policy: 'close' },
   badFrames: { max: 10, windowMs: 60_000 },
   departures: { send: () => undefined },
@@ -69,7 +74,11 @@ function variants(parent: AnyActorRef): Variant[] {
   let hub: ReturnType<typeof fakeHub> | undefined;
   return [
     // What any per-client record costs: the floor under every actor.
-    { id: 'object', label: 'plain object (8 fields)', make: (i) => ({ id: `c${i}`, a: i, b: null, c: null, d: 0, e: 0, f: undefined, g: parent }) },
+    {
+      id: 'object',
+      label: 'plain object (8 fields)',
+      make: (i) => ({ id: `c${i}`, a: i, b: null, c: null, d: 0, e: 0, f: undefined, g: parent }),
+    },
     { id: 'callback', label: 'fromCallback actor', make: (i) => child(callback, i) },
     { id: 'transition', label: 'fromTransition actor', make: (i) => child(transition, i) },
     { id: 'atomic', label: 'machine, no child states', make: (i) => child(atomicMachine, i, { id: `c${i}` }) },
@@ -136,7 +145,12 @@ async function measure(variantId: string, count: number): Promise<Measurement> {
   await forcedGcSeen;
   observer.disconnect();
   const collections = collectedAt.filter((t) => t >= start && t <= end).length;
-  return { cpuMicros: (used.user + used.system) / count, allocatedBytes: allocated / count, retainedBytes: retained / count, collections };
+  return {
+    cpuMicros: (used.user + used.system) / count,
+    allocatedBytes: allocated / count,
+    retainedBytes: retained / count,
+    collections,
+  };
 }
 
 const median = (xs: readonly number[]): number => {
@@ -153,16 +167,11 @@ const median = (xs: readonly number[]): number => {
 type Mode = 'allocation' | 'cpu';
 
 function runChild(variant: string, count: number, mode: Mode): Measurement {
-  const heap = mode === 'allocation' ? [`--min-semi-space-size=${YOUNG_GENERATION_MIB}`, `--max-semi-space-size=${YOUNG_GENERATION_MIB}`] : [];
-  const args = [
-    '--expose-gc',
-    ...heap,
-    fileURLToPath(import.meta.url),
-    '--variant',
-    variant,
-    '--count',
-    String(count),
-  ];
+  const heap =
+    mode === 'allocation'
+      ? [`--min-semi-space-size=${YOUNG_GENERATION_MIB}`, `--max-semi-space-size=${YOUNG_GENERATION_MIB}`]
+      : [];
+  const args = ['--expose-gc', ...heap, fileURLToPath(import.meta.url), '--variant', variant, '--count', String(count)];
   const pinned = spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
   const out = pinned
     ? spawnSync('taskset', ['-c', '0', process.execPath, ...args], { encoding: 'utf8' })
@@ -194,7 +203,13 @@ function main(): void {
     const grew = ms.filter((m) => m.collections !== 0).length;
     const note = grew ? ` (a GC ran in ${grew}/${ms.length} batches: understated)` : '';
     console.log(
-      `| ${label} | ${fmt(cpu.get(id)!, 1)} | ${fmt(ms.map((m) => m.allocatedBytes), 0)}${note} | ${fmt(ms.map((m) => m.retainedBytes), 0)} |`,
+      `| ${label} | ${fmt(cpu.get(id)!, 1)} | ${fmt(
+        ms.map((m) => m.allocatedBytes),
+        0,
+      )}${note} | ${fmt(
+        ms.map((m) => m.retainedBytes),
+        0,
+      )} |`,
     );
   }
 }

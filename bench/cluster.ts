@@ -29,12 +29,19 @@ export async function probeBroker(setup: Exclude<ClusterSetup, 'single'>, url: s
   });
   if (!ok) {
     const name = setup === 'redis' ? 'Redis' : 'NATS';
-    throw new Error(`${name} is not reachable at ${url}: start it, pass --${setup} URL, or leave the scenario out (--only fanout,latency,idle,churn,ops)`);
+    throw new Error(
+      `${name} is not reachable at ${url}: start it, pass --${setup} URL, or leave the scenario out (--only fanout,latency,idle,churn,ops)`,
+    );
   }
 }
 
 /** The CLI arguments of one node: actorhub's own, plus the cluster flags. */
-export function nodeArgs(setup: Exclude<ClusterSetup, 'single'>, url: string, prefix: string, nodeId: string): string[] {
+export function nodeArgs(
+  setup: Exclude<ClusterSetup, 'single'>,
+  url: string,
+  prefix: string,
+  nodeId: string,
+): string[] {
   const actorhub = PEERS.find((p) => p.id === 'actorhub')!;
   return [...actorhub.args, `--${setup}`, url, '--cluster-prefix', prefix, '--node-id', nodeId];
 }
@@ -71,7 +78,9 @@ export async function waitForCluster(nodes: readonly { readonly port: number; re
   let last = '';
   while (performance.now() < deadline) {
     const views = await Promise.all(nodes.map((n) => clusterStats(n.port)));
-    const ready = views.every((v, i) => v.broker.state === 'up' && nodes.every((n, j) => j === i || v.nodes.includes(n.id)));
+    const ready = views.every(
+      (v, i) => v.broker.state === 'up' && nodes.every((n, j) => j === i || v.nodes.includes(n.id)),
+    );
     if (ready) return;
     last = views.map((v, i) => `${nodes[i]!.id} sees [${v.nodes.join(', ')}], broker ${v.broker.state}`).join('; ');
     await sleep(50);

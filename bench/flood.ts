@@ -70,7 +70,8 @@ const call = (ws: WebSocket, frame: object): Promise<void> =>
     ws.send(JSON.stringify({ ...frame, ref }));
   });
 
-const percentile = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: Float64Array, p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 interface Result {
   readonly scenario: string;
@@ -82,10 +83,27 @@ interface Result {
   readonly hub: Record<string, number>;
 }
 
-async function runScenario(scenario: Scenario, seconds: number, subscribers: number, rate: number, pin: boolean): Promise<Result> {
+async function runScenario(
+  scenario: Scenario,
+  seconds: number,
+  subscribers: number,
+  rate: number,
+  pin: boolean,
+): Promise<Result> {
   const peer = {
     id: 'actorhub',
-    args: ['dist/src/server/cli.js', '--port', '0', '--host', '127.0.0.1', '--log-level', 'error', '--max-clients', '100000', ...scenario.hubArgs],
+    args: [
+      'dist/src/server/cli.js',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--log-level',
+      'error',
+      '--max-clients',
+      '100000',
+      ...scenario.hubArgs,
+    ],
   } as unknown as Peer;
   const server: Server = await startServer(root, peer, pin ? 0 : undefined);
   servers.add(server);
@@ -111,7 +129,9 @@ async function runScenario(scenario: Scenario, seconds: number, subscribers: num
     sockets.push(publisher);
     if (scenario.flood) {
       const args = [self, '--flooder', url];
-      flooder = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', process.execPath, ...args] : args, { stdio: 'ignore' });
+      flooder = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', process.execPath, ...args] : args, {
+        stdio: 'ignore',
+      });
       children.add(flooder);
       await new Promise((resolve) => setTimeout(resolve, 1_000)); // let the flood reach full speed
     }
@@ -123,7 +143,9 @@ async function runScenario(scenario: Scenario, seconds: number, subscribers: num
       const timer = setInterval(() => {
         const due = Math.floor(((performance.now() - started) / 10) * perTick);
         while (published < due) {
-          publisher.send(JSON.stringify({ type: 'publish', topic: 'bench', data: { t: performance.now(), s: published } }));
+          publisher.send(
+            JSON.stringify({ type: 'publish', topic: 'bench', data: { t: performance.now(), s: published } }),
+          );
           published++;
         }
         if (performance.now() - started >= seconds * 1000) {
@@ -135,8 +157,12 @@ async function runScenario(scenario: Scenario, seconds: number, subscribers: num
     const expected = published * subscribers;
     // Wait (bounded) for the stragglers.
     const deadline = performance.now() + 10_000;
-    while (delivered < expected && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    const stats = (await fetch(`http://127.0.0.1:${server.port}/stats`).then((r) => r.json())) as Record<string, number>;
+    while (delivered < expected && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const stats = (await fetch(`http://127.0.0.1:${server.port}/stats`).then((r) => r.json())) as Record<
+      string,
+      number
+    >;
     const sorted = Float64Array.from(latencies).sort();
     return {
       scenario: scenario.name,
@@ -145,7 +171,11 @@ async function runScenario(scenario: Scenario, seconds: number, subscribers: num
       max: sorted[sorted.length - 1] ?? NaN,
       delivered,
       expected,
-      hub: { messagesIn: stats.messagesIn ?? 0, rateLimited: stats.rateLimited ?? 0, rateLimitCloses: stats.rateLimitCloses ?? 0 },
+      hub: {
+        messagesIn: stats.messagesIn ?? 0,
+        rateLimited: stats.rateLimited ?? 0,
+        rateLimitCloses: stats.rateLimitCloses ?? 0,
+      },
     };
   } finally {
     flooder?.kill('SIGKILL');
@@ -203,7 +233,8 @@ async function main(): Promise<void> {
     `flood bench: ${subscribers} subscribers, 1 publisher at ${rate} msg/s, ${seconds} s per scenario, ` +
       `hub ${pin ? 'on core 0, clients and flooder on core 1' : 'unpinned (no taskset)'}, ${rounds} rounds, load average ${loadavg()[0]!.toFixed(1)}\n\n`,
   );
-  const header = 'scenario                   p50 ms   p99 ms   max ms   delivered             hub messagesIn  rateLimited  1008 closes\n';
+  const header =
+    'scenario                   p50 ms   p99 ms   max ms   delivered             hub messagesIn  rateLimited  1008 closes\n';
   const line = (r: Result): string =>
     `${r.scenario.padEnd(24)} ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}  ${r.max.toFixed(1).padStart(7)}   ` +
     `${`${r.delivered}/${r.expected}`.padEnd(21)} ${String(r.hub.messagesIn).padStart(14)} ${String(r.hub.rateLimited).padStart(12)} ${String(r.hub.rateLimitCloses).padStart(12)}\n`;
@@ -229,7 +260,11 @@ async function main(): Promise<void> {
         max: pick((r) => r.max),
         delivered: pick((r) => r.delivered),
         expected: pick((r) => r.expected),
-        hub: { messagesIn: pick((r) => r.hub.messagesIn!), rateLimited: pick((r) => r.hub.rateLimited!), rateLimitCloses: pick((r) => r.hub.rateLimitCloses!) },
+        hub: {
+          messagesIn: pick((r) => r.hub.messagesIn!),
+          rateLimited: pick((r) => r.hub.rateLimited!),
+          rateLimitCloses: pick((r) => r.hub.rateLimitCloses!),
+        },
       })}`,
     );
   }

@@ -25,14 +25,21 @@ export const clockTicks = (): number => {
  * taskset exists. sh and taskset exec: the child's pid is node's.
  */
 function spawnNode(root: string, args: readonly string[], core: number | undefined): ChildProcess {
-  const command = core === undefined ? [process.execPath, ...args] : ['taskset', '-c', String(core), process.execPath, ...args];
-  return spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', ...command], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command =
+    core === undefined ? [process.execPath, ...args] : ['taskset', '-c', String(core), process.execPath, ...args];
+  return spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', ...command], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 const exited = (child: ChildProcess, timeoutMs: number): Promise<boolean> =>
   child.exitCode !== null || child.signalCode !== null
     ? Promise.resolve(true)
-    : Promise.race([new Promise<boolean>((resolve) => child.once('exit', () => resolve(true))), sleep(timeoutMs, false)]);
+    : Promise.race([
+        new Promise<boolean>((resolve) => child.once('exit', () => resolve(true))),
+        sleep(timeoutMs, false),
+      ]);
 
 export interface Server {
   readonly pid: number;
@@ -41,7 +48,11 @@ export interface Server {
 }
 
 /** A server process: a peer, or one node of a cross-node run (its own id and arguments). */
-export async function startServer(root: string, peer: Pick<Peer, 'args'> & { readonly id: string }, core: number | undefined): Promise<Server> {
+export async function startServer(
+  root: string,
+  peer: Pick<Peer, 'args'> & { readonly id: string },
+  core: number | undefined,
+): Promise<Server> {
   const child = spawnNode(root, peer.args, core);
   let stdout = '';
   let stderr = '';
@@ -55,7 +66,10 @@ export async function startServer(root: string, peer: Pick<Peer, 'args'> & { rea
     }
   };
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${peer.id} did not print its listening line within ${SERVER_START_TIMEOUT_MS} ms`)), SERVER_START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`${peer.id} did not print its listening line within ${SERVER_START_TIMEOUT_MS} ms`)),
+      SERVER_START_TIMEOUT_MS,
+    );
     child.stdout?.setEncoding('utf8').on('data', (s: string) => {
       stdout += s;
       const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
@@ -89,10 +103,15 @@ export async function runChild(root: string, args: readonly string[], core: numb
   if (!(await exited(child, GENERATOR_TIMEOUT_MS))) {
     child.kill('SIGKILL');
     await exited(child, 5_000);
-    throw new Error(`${args.find((a) => a.endsWith('.js')) ?? 'the child'} did not finish within ${GENERATOR_TIMEOUT_MS} ms`);
+    throw new Error(
+      `${args.find((a) => a.endsWith('.js')) ?? 'the child'} did not finish within ${GENERATOR_TIMEOUT_MS} ms`,
+    );
   }
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`${args.find((a) => a.endsWith('.js')) ?? 'the child'} printed no result (exit ${child.exitCode ?? child.signalCode}): ${stderr.trim().slice(-500)}`);
+  if (!line)
+    throw new Error(
+      `${args.find((a) => a.endsWith('.js')) ?? 'the child'} printed no result (exit ${child.exitCode ?? child.signalCode}): ${stderr.trim().slice(-500)}`,
+    );
   const body = JSON.parse(line.slice(7)) as JobResult | { error: string };
   if ('error' in body) throw new Error(body.error);
   return body;
@@ -104,12 +123,11 @@ export async function runChild(root: string, args: readonly string[], core: numb
  */
 export async function waitForQuiet(maxWaitMs: number, threshold = 0.25): Promise<{ waitedMs: number; load: number }> {
   const started = performance.now();
-  let load = 0;
   for (;;) {
     const a = coreTicks();
     await sleep(200);
     const b = coreTicks();
-    load = b.reduce((sum, core, i) => {
+    const load = b.reduce((sum, core, i) => {
       const before = a[i] ?? core;
       return sum + (core.busy - before.busy) / (core.total - before.total || 1);
     }, 0);

@@ -88,7 +88,11 @@ async function inspectorFor(mode: Mode): Promise<Inspection> {
   if (mode === 'actorhub') {
     const inspector = await startInspector({ port: 0, logger: silent });
     const view = await viewer(inspector.port);
-    return { inspect: inspector, settled: () => view.settled(), close: async () => (view.close(), await inspector.close()) };
+    return {
+      inspect: inspector,
+      settled: () => view.settled(),
+      close: async () => (view.close(), await inspector.close()),
+    };
   }
   const port = await freePort();
   const relay = createInspectorServer({ port, autoOpen: false });
@@ -123,7 +127,12 @@ async function measure(n: number, mode: Mode, hubEvents: number, broadcasts: num
     return Math.max(end, await settled()) - t;
   };
   let received = 0;
-  const createWriter = (): Writer => ({ start: () => undefined, send: () => void received++, dispose: () => undefined, handOver: () => undefined });
+  const createWriter = (): Writer => ({
+    start: () => undefined,
+    send: () => void received++,
+    dispose: () => undefined,
+    handOver: () => undefined,
+  });
   const actor = createActor(hubMachine, {
     input: {
       clientLogic: clientMachine,
@@ -180,14 +189,25 @@ export async function runInspectorBench(argv: readonly string[] = []): Promise<n
     for (let round = 1; round <= rounds; round++) {
       for (const mode of modes) {
         // The stock client costs ~100× more per recipient: fewer broadcasts keep the run short.
-        const row = await measure(n, mode, mode === 'stock' ? Math.ceil(hubEvents / 4) : hubEvents, mode === 'stock' ? Math.ceil(broadcasts / 4) : broadcasts);
+        const row = await measure(
+          n,
+          mode,
+          mode === 'stock' ? Math.ceil(hubEvents / 4) : hubEvents,
+          mode === 'stock' ? Math.ceil(broadcasts / 4) : broadcasts,
+        );
         const prev = best.get(mode);
-        best.set(mode, prev ? {
-          n, mode,
-          registerUs: Math.min(prev.registerUs, row.registerUs),
-          hubEventUs: Math.min(prev.hubEventUs, row.hubEventUs),
-          broadcastNsPerRecipient: Math.min(prev.broadcastNsPerRecipient, row.broadcastNsPerRecipient),
-        } : row);
+        best.set(
+          mode,
+          prev
+            ? {
+                n,
+                mode,
+                registerUs: Math.min(prev.registerUs, row.registerUs),
+                hubEventUs: Math.min(prev.hubEventUs, row.hubEventUs),
+                broadcastNsPerRecipient: Math.min(prev.broadcastNsPerRecipient, row.broadcastNsPerRecipient),
+              }
+            : row,
+        );
         process.stderr.write(`inspector bench: N=${n} ${mode} round ${round}/${rounds} done\n`);
       }
     }
@@ -198,7 +218,8 @@ export async function runInspectorBench(argv: readonly string[] = []): Promise<n
     `inspector overhead (${process.version}, best of ${rounds}; ${hubEvents} hub events and ${broadcasts} broadcasts to all N, a quarter of each for stock; fake writers, relay in process)`,
     `${'N'.padStart(6)} ${'inspector'.padEnd(9)} ${'register µs/client'.padStart(19)} ${'hub event µs'.padStart(13)} ${'broadcast ns/recipient'.padStart(23)}`,
     ...rows.map(
-      (r) => `${String(r.n).padStart(6)} ${r.mode.padEnd(9)} ${f(r.registerUs).padStart(19)} ${f(r.hubEventUs).padStart(13)} ${f(r.broadcastNsPerRecipient, 0).padStart(23)}`,
+      (r) =>
+        `${String(r.n).padStart(6)} ${r.mode.padEnd(9)} ${f(r.registerUs).padStart(19)} ${f(r.hubEventUs).padStart(13)} ${f(r.broadcastNsPerRecipient, 0).padStart(23)}`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

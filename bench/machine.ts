@@ -19,7 +19,9 @@ export interface Machine {
 
 const version = (root: string, pkg: string): string => {
   try {
-    return (JSON.parse(readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return 'unknown';
   }
@@ -41,7 +43,9 @@ export function describeMachine(root: string, taskset: boolean): Machine {
     node: process.version,
     taskset,
     openFiles: openFileLimit(),
-    versions: Object.fromEntries(['ws', 'socket.io', 'socket.io-client', 'xstate', 'hdr-histogram-js'].map((p) => [p, version(root, p)])),
+    versions: Object.fromEntries(
+      ['ws', 'socket.io', 'socket.io-client', 'xstate', 'hdr-histogram-js'].map((p) => [p, version(root, p)]),
+    ),
     commit: commit(root),
   };
 }

@@ -67,7 +67,9 @@ while (received < broadcasts * clients) await new Promise((resolve) => setImmedi
 const h = await hub.metrics.getSingleMetricAsString('actorhub_fanout_seconds');
 const count = Number(/actorhub_fanout_seconds_count\{kind="broadcast"\} (\S+)/.exec(h)![1]);
 const sum = Number(/actorhub_fanout_seconds_sum\{kind="broadcast"\} (\S+)/.exec(h)![1]);
-console.log(`fan-out of ${broadcasts} broadcasts to ${clients} clients: mean ${((sum / count) * 1e6).toFixed(0)} µs per dispatch (${((sum / count / clients) * 1e9).toFixed(0)} ns per recipient), from actorhub_fanout_seconds`);
+console.log(
+  `fan-out of ${broadcasts} broadcasts to ${clients} clients: mean ${((sum / count) * 1e6).toFixed(0)} µs per dispatch (${((sum / count / clients) * 1e9).toFixed(0)} ns per recipient), from actorhub_fanout_seconds`,
+);
 
 for (const ws of sockets) ws.terminate();
 await hub.close({ timeoutMs: 500 });

@@ -23,7 +23,22 @@ const K = Number(values['per-publisher']);
 const R = Number(values.receivers);
 
 async function main(): Promise<void> {
-  const rows: (string | number)[][] = [['protocol', 'messages', 'deliveries expected', 'delivered', 'lost', 'duplicated', 'reordered', 'corrupt', 'receivers closed', 'hub dropped', 'seconds', 'deliveries/s']];
+  const rows: (string | number)[][] = [
+    [
+      'protocol',
+      'messages',
+      'deliveries expected',
+      'delivered',
+      'lost',
+      'duplicated',
+      'reordered',
+      'corrupt',
+      'receivers closed',
+      'hub dropped',
+      'seconds',
+      'deliveries/s',
+    ],
+  ];
   let ok = true;
   for (const protocol of values.protocols.split(',') as ('json' | 'relay')[]) {
     const server = await startHubProcess(['--protocol', protocol]);
@@ -43,12 +58,32 @@ async function main(): Promise<void> {
     } finally {
       await server.stop();
     }
-    ok &&= report.lost === 0 && report.duplicated === 0 && report.reordered === 0 && report.corrupt === 0 && report.closed === 0;
-    rows.push([protocol, report.messages, report.expected, report.delivered, report.lost, report.duplicated, report.reordered, report.corrupt, report.closed, String(dropped), (report.ms / 1000).toFixed(1), Math.round(report.delivered / (report.ms / 1000))]);
+    ok &&=
+      report.lost === 0 &&
+      report.duplicated === 0 &&
+      report.reordered === 0 &&
+      report.corrupt === 0 &&
+      report.closed === 0;
+    rows.push([
+      protocol,
+      report.messages,
+      report.expected,
+      report.delivered,
+      report.lost,
+      report.duplicated,
+      report.reordered,
+      report.corrupt,
+      report.closed,
+      String(dropped),
+      (report.ms / 1000).toFixed(1),
+      Math.round(report.delivered / (report.ms / 1000)),
+    ]);
     console.error(`  ${protocol} done`);
   }
   printTable(rows);
-  console.log(`\n${ok ? 'OK' : 'FAILED'}: ${P} publishers × ${K} messages to ${R} receivers: 0 lost, 0 duplicated, per-publisher order kept`);
+  console.log(
+    `\n${ok ? 'OK' : 'FAILED'}: ${P} publishers × ${K} messages to ${R} receivers: 0 lost, 0 duplicated, per-publisher order kept`,
+  );
   process.exit(ok ? 0 : 1);
 }
 

@@ -17,7 +17,14 @@ export interface Peer {
 const LOCAL = ['--port', '0', '--host', '127.0.0.1'];
 
 export const PEERS: readonly Peer[] = [
-  { id: 'raw-ws', label: 'raw ws', wire: 'ws', path: '/ws', args: ['dist/bench/peers/raw-ws.js', ...LOCAL], color: '#6b7280' },
+  {
+    id: 'raw-ws',
+    label: 'raw ws',
+    wire: 'ws',
+    path: '/ws',
+    args: ['dist/bench/peers/raw-ws.js', ...LOCAL],
+    color: '#6b7280',
+  },
   {
     id: 'socket.io',
     label: 'socket.io 4',

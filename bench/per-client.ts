@@ -69,7 +69,8 @@ function serve(kind: Kind): void {
     wss.on('connection', (ws) => {
       clients.add(ws);
       ws.on('message', (data, isBinary) => {
-        for (const client of clients) if (client !== ws && client.readyState === WebSocket.OPEN) client.send(data, { binary: isBinary });
+        for (const client of clients)
+          if (client !== ws && client.readyState === WebSocket.OPEN) client.send(data, { binary: isBinary });
       });
       ws.on('close', () => clients.delete(ws));
       ws.on('error', () => clients.delete(ws));
@@ -84,7 +85,13 @@ function serve(kind: Kind): void {
     if (m.gc) gc();
     const mem = process.memoryUsage();
     const cpu = process.cpuUsage();
-    const sample: Sample = { heapUsed: mem.heapUsed, external: mem.external, rss: mem.rss, cpuMicros: cpu.user + cpu.system, clients: size() };
+    const sample: Sample = {
+      heapUsed: mem.heapUsed,
+      external: mem.external,
+      rss: mem.rss,
+      cpuMicros: cpu.user + cpu.system,
+      clients: size(),
+    };
     process.send!({ id: m.id, sample });
   });
   process.on('SIGTERM', () => process.exit(0));
@@ -161,7 +168,9 @@ async function closeRun(n: number): Promise<void> {
   await hub.close({ timeoutMs: 30_000 });
   const closeCpuMs = (cpu() - c0) / 1000;
   const closeMs = performance.now() - t0;
-  process.send!({ n, bytesPerClient: (heap1 - heap0) / n, at1k, atN, closeMs, closeCpuMs, left: hub.size }, () => process.exit(0));
+  process.send!({ n, bytesPerClient: (heap1 - heap0) / n, at1k, atN, closeMs, closeCpuMs, left: hub.size }, () =>
+    process.exit(0),
+  );
 }
 
 // ---------------------------------------------------------------- main: the generator
@@ -279,7 +288,9 @@ async function main(): Promise<void> {
   const closeN = Number(values['close-clients']);
   const only = values.only;
   const pinned = pin(process.pid, 1);
-  console.log(`per-client bench: ${n} idle connections × ${rounds} rounds (raw, hub interleaved), concurrency ${concurrency}; taskset ${pinned ? 'on' : 'off'}; node ${process.version}`);
+  console.log(
+    `per-client bench: ${n} idle connections × ${rounds} rounds (raw, hub interleaved), concurrency ${concurrency}; taskset ${pinned ? 'on' : 'off'}; node ${process.version}`,
+  );
 
   if (only !== 'close') {
     const runs: Record<Kind, IdleRun[]> = { raw: [], hub: [] };
@@ -326,9 +337,15 @@ async function main(): Promise<void> {
     });
     console.log(`\nin-process hub, fake sockets, ${result.n} clients:`);
     console.log(`  heap per registered client (hub side only): ${fmt(result.bytesPerClient, 0)} B`);
-    console.log(`  REGISTER µs CPU/op: ${fmt(result.at1k.register, 2)} at 1k, ${fmt(result.atN.register, 2)} at ${result.n} (${fmt(result.atN.register / result.at1k.register, 2)}×)`);
-    console.log(`  UNREGISTER µs CPU/op: ${fmt(result.at1k.unregister, 2)} at 1k, ${fmt(result.atN.unregister, 2)} at ${result.n} (${fmt(result.atN.unregister / result.at1k.unregister, 2)}×)`);
-    console.log(`  close(): ${fmt(result.closeMs, 0)} ms (${fmt(result.closeCpuMs, 0)} ms CPU), ${result.left} clients left`);
+    console.log(
+      `  REGISTER µs CPU/op: ${fmt(result.at1k.register, 2)} at 1k, ${fmt(result.atN.register, 2)} at ${result.n} (${fmt(result.atN.register / result.at1k.register, 2)}×)`,
+    );
+    console.log(
+      `  UNREGISTER µs CPU/op: ${fmt(result.at1k.unregister, 2)} at 1k, ${fmt(result.atN.unregister, 2)} at ${result.n} (${fmt(result.atN.unregister / result.at1k.unregister, 2)}×)`,
+    );
+    console.log(
+      `  close(): ${fmt(result.closeMs, 0)} ms (${fmt(result.closeCpuMs, 0)} ms CPU), ${result.left} clients left`,
+    );
   }
 }
 

@@ -26,13 +26,27 @@ export interface Options {
 }
 
 export interface Settings {
-  readonly fanout: { readonly sizes: readonly number[]; readonly payloads: readonly number[]; readonly warmupMs: number; readonly measureMs: number; readonly window: number; readonly checkers: number };
+  readonly fanout: {
+    readonly sizes: readonly number[];
+    readonly payloads: readonly number[];
+    readonly warmupMs: number;
+    readonly measureMs: number;
+    readonly window: number;
+    readonly checkers: number;
+  };
   /**
    * `messages` measured per run, whatever the rate: every checker sees each message at about the
    * same latency, so p99 is a statement about messages, and needs enough of them (600: p99 is
    * set by ~6 messages, not by the one or two of a short window at a low rate).
    */
-  readonly latency: { readonly recipients: number; readonly rates: readonly number[]; readonly payload: number; readonly warmupMs: number; readonly messages: number; readonly checkers: number };
+  readonly latency: {
+    readonly recipients: number;
+    readonly rates: readonly number[];
+    readonly payload: number;
+    readonly warmupMs: number;
+    readonly messages: number;
+    readonly checkers: number;
+  };
   readonly idle: { readonly sizes: readonly number[]; readonly concurrency: number; readonly settleMs: number };
   readonly crossNode: {
     readonly sizes: readonly number[];
@@ -41,11 +55,23 @@ export interface Settings {
     readonly warmupMs: number;
     readonly measureMs: number;
     readonly checkers: number;
-    readonly latency: { readonly recipients: number; readonly rate: number; readonly warmupMs: number; readonly measureMs: number; readonly checkers: number };
+    readonly latency: {
+      readonly recipients: number;
+      readonly rate: number;
+      readonly warmupMs: number;
+      readonly measureMs: number;
+      readonly checkers: number;
+    };
   };
   /** A churn job's own settings (bench/types.ts ChurnJob), without what the run adds. */
   readonly churn: Omit<ChurnJob, 'scenario' | 'target' | 'counters'>;
-  readonly ops: { readonly sizes: readonly number[]; readonly warmupClients: number; readonly batches: number; readonly batchSize: number; readonly broadcasts: number };
+  readonly ops: {
+    readonly sizes: readonly number[];
+    readonly warmupClients: number;
+    readonly batches: number;
+    readonly batchSize: number;
+    readonly broadcasts: number;
+  };
   /** Longest wait for other processes to go quiet before a run, and all such waits of the suite together. */
   readonly quietWaitMs: number;
   readonly quietBudgetMs: number;
@@ -85,17 +111,24 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
   if (values.help) return 'help';
   const list = <T extends string>(text: string, allowed: readonly T[], what: string): T[] =>
     text.split(',').map((s) => {
-      if (!(allowed as readonly string[]).includes(s)) throw new Error(`unknown ${what} "${s}"; expected one of ${allowed.join(', ')}`);
+      if (!(allowed as readonly string[]).includes(s))
+        throw new Error(`unknown ${what} "${s}"; expected one of ${allowed.join(', ')}`);
       return s as T;
     });
   const rounds = values.rounds === undefined ? (values.quick ? 1 : 3) : Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error(`--rounds must be an integer from 1 to 20, got ${values.rounds}`);
-  if (values.counters !== 'raw' && values.counters !== 'lib') throw new Error(`--counters must be raw or lib, got ${values.counters}`);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20)
+    throw new Error(`--rounds must be an integer from 1 to 20, got ${values.rounds}`);
+  if (values.counters !== 'raw' && values.counters !== 'lib')
+    throw new Error(`--counters must be raw or lib, got ${values.counters}`);
   return {
     quick: values.quick,
     rounds,
     only: list(values.only, SCENARIOS, 'scenario'),
-    peers: list(values.peers, PEERS.map((p) => p.id), 'peer'),
+    peers: list(
+      values.peers,
+      PEERS.map((p) => p.id),
+      'peer',
+    ),
     counters: values.counters,
     docs: values['no-docs'] ? false : (values.docs ?? !values.quick),
     reportOnly: values['report-only'],
@@ -137,14 +170,36 @@ export function settingsFor(options: Options): Settings {
         fanout: { sizes: [100, 1000], payloads: [64, 1024], warmupMs: 500, measureMs: 2000, window: 32, checkers: 4 },
         latency: { recipients: 1000, rates: [100], payload: 64, warmupMs: 1000, messages: 200, checkers: 10 },
         idle: { sizes: [1000], concurrency: 100, settleMs: 500 },
-        crossNode: { ...CROSS_NODE, sizes: [1000], warmupMs: 500, measureMs: 1500, latency: { ...CROSS_NODE.latency, warmupMs: 500, measureMs: 1500 } },
-        churn: { ...CHURN, subscribers: 100, rate: 50, checkers: 4, workers: 10, warmupMs: 1000, churnMs: 3000, rssEveryMs: 250 },
+        crossNode: {
+          ...CROSS_NODE,
+          sizes: [1000],
+          warmupMs: 500,
+          measureMs: 1500,
+          latency: { ...CROSS_NODE.latency, warmupMs: 500, measureMs: 1500 },
+        },
+        churn: {
+          ...CHURN,
+          subscribers: 100,
+          rate: 50,
+          checkers: 4,
+          workers: 10,
+          warmupMs: 1000,
+          churnMs: 3000,
+          rssEveryMs: 250,
+        },
         ops: { sizes: [1000, 50_000], warmupClients: 5000, batches: 10, batchSize: 200, broadcasts: 5 },
         quietWaitMs: 5_000,
         quietBudgetMs: 15_000,
       }
     : {
-        fanout: { sizes: [100, 1000, 5000], payloads: [64, 1024], warmupMs: 500, measureMs: 2000, window: 32, checkers: 4 },
+        fanout: {
+          sizes: [100, 1000, 5000],
+          payloads: [64, 1024],
+          warmupMs: 500,
+          measureMs: 2000,
+          window: 32,
+          checkers: 4,
+        },
         latency: { recipients: 1000, rates: [100, 20], payload: 64, warmupMs: 500, messages: 600, checkers: 10 },
         idle: { sizes: [1000, 10_000], concurrency: 100, settleMs: 1000 },
         crossNode: CROSS_NODE,

@@ -50,7 +50,9 @@ export function coreTicks(): CoreTicks[] {
   for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
     const match = /^cpu(\d+)\s+(.*)$/.exec(line);
     if (!match) continue;
-    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = match[2]!.split(/\s+/).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = match[2]!
+      .split(/\s+/)
+      .map(Number);
     const total = user + nice + system + idle + iowait + irq + softirq + steal;
     cores[Number(match[1])] = { busy: total - idle - iowait, softirq, processes: user + nice + system, total };
   }

@@ -11,14 +11,22 @@ import { clusterStats, nodeArgs, probeBroker, waitForCluster } from './cluster.j
 import { clockTicks, hasTaskset, runChild, runGenerator, startServer, waitForQuiet, type Server } from './harness.js';
 import { describeMachine } from './machine.js';
 import { runInspectorBench } from './inspector.js';
-import { HELP, parseOptions, settingsFor, SETUPS, type ClusterSetup, type Options, type Scenario, type Settings } from './plan.js';
+import { HELP, parseOptions, settingsFor, SETUPS, type ClusterSetup, type Options, type Settings } from './plan.js';
 import { PEERS, type PeerId } from './peers.js';
 import { charts } from './report/charts.js';
 import { bytes, pct, si } from './report/format.js';
 import { markdown } from './report/markdown.js';
 import { checksText, textTables } from './report/tables.js';
 import type { Results } from './results.js';
-import { bothSaturated, checksPass, generatorBound, noisy, summarise, type RunRecord, type RunSpec } from './summary.js';
+import {
+  bothSaturated,
+  checksPass,
+  generatorBound,
+  noisy,
+  summarise,
+  type RunRecord,
+  type RunSpec,
+} from './summary.js';
 import type { Job, JobResult, Target } from './types.js';
 
 type Spec = RunSpec;
@@ -45,14 +53,19 @@ function plan(options: Options, s: Settings, fdLimit: number, notes: string[]): 
   };
   if (options.only.includes('fanout')) {
     for (const n of s.fanout.sizes.filter((n) => fits(n, 'fan-out'))) {
-      for (const payload of s.fanout.payloads) rounds((round, peer) => specs.push({ scenario: 'fanout', peer, round, n, payload }));
+      for (const payload of s.fanout.payloads)
+        rounds((round, peer) => specs.push({ scenario: 'fanout', peer, round, n, payload }));
     }
   }
   if (options.only.includes('latency') && fits(s.latency.recipients, 'latency')) {
-    for (const rate of s.latency.rates) rounds((round, peer) => specs.push({ scenario: 'latency', peer, round, n: s.latency.recipients, payload: s.latency.payload, rate }));
+    for (const rate of s.latency.rates)
+      rounds((round, peer) =>
+        specs.push({ scenario: 'latency', peer, round, n: s.latency.recipients, payload: s.latency.payload, rate }),
+      );
   }
   if (options.only.includes('idle')) {
-    for (const n of s.idle.sizes.filter((n) => fits(n, 'idle'))) rounds((round, peer) => specs.push({ scenario: 'idle', peer, round, n }));
+    for (const n of s.idle.sizes.filter((n) => fits(n, 'idle')))
+      rounds((round, peer) => specs.push({ scenario: 'idle', peer, round, n }));
   }
   // Cross-node and ops measure actorhub alone: its setups take turns instead of the peers.
   const setups = (add: (round: number, setup: ClusterSetup) => void): void => {
@@ -61,17 +74,31 @@ function plan(options: Options, s: Settings, fdLimit: number, notes: string[]): 
   if (options.only.includes('cross-node')) {
     const c = s.crossNode;
     for (const n of c.sizes.filter((n) => fits(n, 'cross-node fan-out'))) {
-      setups((round, setup) => specs.push({ scenario: 'cross-node', kind: 'fanout', setup, peer: 'actorhub', round, n, payload: c.payload }));
+      setups((round, setup) =>
+        specs.push({ scenario: 'cross-node', kind: 'fanout', setup, peer: 'actorhub', round, n, payload: c.payload }),
+      );
     }
     if (fits(c.latency.recipients, 'cross-node latency')) {
-      setups((round, setup) => specs.push({ scenario: 'cross-node', kind: 'latency', setup, peer: 'actorhub', round, n: c.latency.recipients, payload: c.payload, rate: c.latency.rate }));
+      setups((round, setup) =>
+        specs.push({
+          scenario: 'cross-node',
+          kind: 'latency',
+          setup,
+          peer: 'actorhub',
+          round,
+          n: c.latency.recipients,
+          payload: c.payload,
+          rate: c.latency.rate,
+        }),
+      );
     }
   }
   if (options.only.includes('churn') && fits(s.churn.subscribers + s.churn.workers, 'churn')) {
     rounds((round, peer) => specs.push({ scenario: 'churn', peer, round, n: s.churn.subscribers, rate: s.churn.rate }));
   }
   if (options.only.includes('ops')) {
-    for (let round = 1; round <= options.rounds; round++) for (const n of s.ops.sizes) specs.push({ scenario: 'ops', peer: 'actorhub', round, n });
+    for (let round = 1; round <= options.rounds; round++)
+      for (const n of s.ops.sizes) specs.push({ scenario: 'ops', peer: 'actorhub', round, n });
   }
   return specs;
 }
@@ -82,22 +109,61 @@ function job(spec: Spec, target: Target, options: Options, s: Settings, second?:
       const c = s.crossNode;
       const common = { target, ...(second ? { second } : {}), payload: c.payload, counters: options.counters };
       return spec.kind === 'latency'
-        ? { scenario: 'latency', ...common, recipients: spec.n, rate: c.latency.rate, checkers: c.latency.checkers, warmupMs: c.latency.warmupMs, measureMs: c.latency.measureMs }
-        : { scenario: 'fanout', ...common, recipients: spec.n, window: c.window, checkers: c.checkers, warmupMs: c.warmupMs, measureMs: c.measureMs };
+        ? {
+            scenario: 'latency',
+            ...common,
+            recipients: spec.n,
+            rate: c.latency.rate,
+            checkers: c.latency.checkers,
+            warmupMs: c.latency.warmupMs,
+            measureMs: c.latency.measureMs,
+          }
+        : {
+            scenario: 'fanout',
+            ...common,
+            recipients: spec.n,
+            window: c.window,
+            checkers: c.checkers,
+            warmupMs: c.warmupMs,
+            measureMs: c.measureMs,
+          };
     }
     case 'churn':
       return { scenario: 'churn', target, counters: options.counters, ...s.churn };
     case 'ops':
       throw new Error('ops runs in a process of its own, not in the load generator');
     case 'fanout':
-      return { scenario: 'fanout', target, recipients: spec.n, payload: spec.payload ?? 64, counters: options.counters, ...s.fanout };
+      return {
+        scenario: 'fanout',
+        target,
+        recipients: spec.n,
+        payload: spec.payload ?? 64,
+        counters: options.counters,
+        ...s.fanout,
+      };
     case 'latency': {
       const { recipients, payload, warmupMs, messages, checkers } = s.latency;
       const rate = spec.rate ?? 100;
-      return { scenario: 'latency', target, counters: options.counters, recipients, payload, warmupMs, checkers, rate, measureMs: (messages / rate) * 1000 };
+      return {
+        scenario: 'latency',
+        target,
+        counters: options.counters,
+        recipients,
+        payload,
+        warmupMs,
+        checkers,
+        rate,
+        measureMs: (messages / rate) * 1000,
+      };
     }
     case 'idle':
-      return { scenario: 'idle', target, connections: spec.n, concurrency: s.idle.concurrency, settleMs: s.idle.settleMs };
+      return {
+        scenario: 'idle',
+        target,
+        connections: spec.n,
+        concurrency: s.idle.concurrency,
+        settleMs: s.idle.settleMs,
+      };
   }
 }
 
@@ -112,7 +178,9 @@ function describe(result: JobResult): string {
     case 'fanout':
       return `${si(result.deliveriesPerSec)} deliveries/s, ${cpu}, ${checksText({ ...result.check })}${flags}`;
     case 'latency': {
-      const nodes = result.latencyByNode?.map((p, i) => `node ${i + 1} p50 ${p.p50.toFixed(2)} / p99 ${p.p99.toFixed(2)} ms`).join(', ');
+      const nodes = result.latencyByNode
+        ?.map((p, i) => `node ${i + 1} p50 ${p.p50.toFixed(2)} / p99 ${p.p99.toFixed(2)} ms`)
+        .join(', ');
       return `p50 ${result.latency.p50.toFixed(2)} ms, p99 ${result.latency.p99.toFixed(2)} ms, max ${result.latency.max.toFixed(2)} ms${nodes ? ` (${nodes})` : ''}, ${cpu}, ${checksText({ ...result.check })}${flags}`;
     }
     case 'idle':
@@ -125,10 +193,24 @@ function describe(result: JobResult): string {
 const bytesMiB = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
 /** One run: its servers (one peer, or one or two actorhub nodes), then the generator or the ops child. */
-async function execute(root: string, spec: Spec, options: Options, s: Settings, taskset: boolean, clkTck: number, started: Date): Promise<{ result: JobResult; brokerDropped?: number }> {
+async function execute(
+  root: string,
+  spec: Spec,
+  options: Options,
+  s: Settings,
+  taskset: boolean,
+  clkTck: number,
+  started: Date,
+): Promise<{ result: JobResult; brokerDropped?: number }> {
   const core = (c: number): number | undefined => (taskset ? c : undefined);
   if (spec.scenario === 'ops') {
-    const job = { clients: spec.n, warmupClients: s.ops.warmupClients, batches: s.ops.batches, batchSize: s.ops.batchSize, broadcasts: s.ops.broadcasts };
+    const job = {
+      clients: spec.n,
+      warmupClients: s.ops.warmupClients,
+      batches: s.ops.batches,
+      batchSize: s.ops.batchSize,
+      broadcasts: s.ops.broadcasts,
+    };
     return { result: await runChild(root, ['--expose-gc', 'dist/bench/ops/main.js', JSON.stringify(job)], core(0)) };
   }
   const peer = PEERS.find((p) => p.id === spec.peer)!;
@@ -141,12 +223,27 @@ async function execute(root: string, spec: Spec, options: Options, s: Settings, 
       // A fresh prefix per run: leftovers of an earlier run (or another user of the broker) stay apart.
       const prefix = `bench-${started.getTime().toString(36)}-${process.pid}-${spec.kind}-${spec.n}-r${spec.round}`;
       // Both nodes share core 0 (the generator keeps core 1; the broker is not pinned).
-      for (const id of ['bench-node-1', 'bench-node-2']) servers.push(await startServer(root, { id: `${setup} ${id}`, args: nodeArgs(setup, url, prefix, id) }, core(0)));
+      for (const id of ['bench-node-1', 'bench-node-2'])
+        servers.push(
+          await startServer(root, { id: `${setup} ${id}`, args: nodeArgs(setup, url, prefix, id) }, core(0)),
+        );
       const [one, two] = servers as [Server, Server];
-      await waitForCluster([{ port: one.port, id: 'bench-node-1' }, { port: two.port, id: 'bench-node-2' }]);
-      const target = (sv: Server): Target => ({ port: sv.port, path: peer.path, wire: peer.wire, serverPid: sv.pid, clkTck });
+      await waitForCluster([
+        { port: one.port, id: 'bench-node-1' },
+        { port: two.port, id: 'bench-node-2' },
+      ]);
+      const target = (sv: Server): Target => ({
+        port: sv.port,
+        path: peer.path,
+        wire: peer.wire,
+        serverPid: sv.pid,
+        clkTck,
+      });
       const result = await runGenerator(root, job(spec, target(one), options, s, target(two)), core(1));
-      const dropped = (await Promise.all(servers.map((sv) => clusterStats(sv.port)))).reduce((sum, v) => sum + v.broker.dropped, 0);
+      const dropped = (await Promise.all(servers.map((sv) => clusterStats(sv.port)))).reduce(
+        (sum, v) => sum + v.broker.dropped,
+        0,
+      );
       return { result, brokerDropped: dropped };
     }
     const server = await startServer(root, peer, core(0));
@@ -203,7 +300,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   for (const f of ['dist/src/server/cli.js', 'dist/bench/peers/raw-ws.js', 'dist/bench/load/main.js']) {
-    if (!existsSync(path.join(root, f))) throw new Error(`${f} is missing: run \`npm run build\` first (npm run bench does)`);
+    if (!existsSync(path.join(root, f)))
+      throw new Error(`${f} is missing: run \`npm run build\` first (npm run bench does)`);
   }
 
   const started = new Date();
@@ -213,27 +311,47 @@ async function main(argv: readonly string[]): Promise<number> {
   const clkTck = clockTicks();
   const notes: string[] = [];
   if (!taskset) notes.push('taskset was not found: server and generator were not pinned to separate cores.');
-  if (options.counters === 'lib') notes.push('Counting recipients used the real client library (--counters lib), not the light raw counters.');
+  if (options.counters === 'lib')
+    notes.push('Counting recipients used the real client library (--counters lib), not the light raw counters.');
   const specs = plan(options, settings, machine.openFiles, notes);
   const log = (line: string): boolean => process.stderr.write(`${line}\n`);
-  log(`actorhub bench: ${specs.length} runs (${options.quick ? 'quick' : 'full'}, ${options.rounds} round${options.rounds === 1 ? '' : 's'}); ${machine.cpus} cores, ${machine.cpuModel}, node ${machine.node}`);
+  log(
+    `actorhub bench: ${specs.length} runs (${options.quick ? 'quick' : 'full'}, ${options.rounds} round${options.rounds === 1 ? '' : 's'}); ${machine.cpus} cores, ${machine.cpuModel}, node ${machine.node}`,
+  );
 
   const runs: RunRecord[] = [];
   let quietBudget = settings.quietBudgetMs;
   for (const [i, spec] of specs.entries()) {
-    const who = spec.scenario === 'cross-node' ? `actorhub ${spec.setup === 'single' ? '1 node' : `2 nodes over ${spec.setup}`}` : spec.scenario === 'ops' ? 'hub machine' : spec.peer;
+    const who =
+      spec.scenario === 'cross-node'
+        ? `actorhub ${spec.setup === 'single' ? '1 node' : `2 nodes over ${spec.setup}`}`
+        : spec.scenario === 'ops'
+          ? 'hub machine'
+          : spec.peer;
     const what = `[${i + 1}/${specs.length}] ${spec.scenario}${spec.kind ? ` ${spec.kind}` : ''} N=${spec.n}${spec.scenario === 'fanout' ? ` ${bytes(spec.payload ?? 0)}` : ''}${spec.rate ? ` ${spec.rate} msg/s` : ''} ${who} r${spec.round}`;
     const quiet = await waitForQuiet(Math.min(settings.quietWaitMs, quietBudget));
     quietBudget = Math.max(0, quietBudget - quiet.waitedMs);
-    if (quiet.load >= 0.25) log(`${what}: the machine is busy (${quiet.load.toFixed(2)} cores used by other processes); running anyway`);
+    if (quiet.load >= 0.25)
+      log(`${what}: the machine is busy (${quiet.load.toFixed(2)} cores used by other processes); running anyway`);
     const t0 = performance.now();
     try {
       const { result, brokerDropped } = await execute(root, spec, options, settings, taskset, clkTck, started);
-      runs.push({ ...spec, quietWaitMs: Math.round(quiet.waitedMs), durationMs: Math.round(performance.now() - t0), result, ...(brokerDropped === undefined ? {} : { brokerDropped }) });
+      runs.push({
+        ...spec,
+        quietWaitMs: Math.round(quiet.waitedMs),
+        durationMs: Math.round(performance.now() - t0),
+        result,
+        ...(brokerDropped === undefined ? {} : { brokerDropped }),
+      });
       log(`${what}: ${describe(result)}${brokerDropped ? `, broker dropped ${brokerDropped}` : ''}`);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      runs.push({ ...spec, quietWaitMs: Math.round(quiet.waitedMs), durationMs: Math.round(performance.now() - t0), error: message });
+      runs.push({
+        ...spec,
+        quietWaitMs: Math.round(quiet.waitedMs),
+        durationMs: Math.round(performance.now() - t0),
+        error: message,
+      });
       log(`${what}: FAILED: ${message}`);
     }
   }
@@ -258,7 +376,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const written = writeReports(root, results, options.docs);
   process.stdout.write(`\n${runs.length} runs in ${Math.round(results.durationSec)} s; wrote ${written.join(', ')}\n`);
   const sm = results.summary;
-  const failedChecks = [...sm.fanout, ...sm.latency, ...(sm.crossFanout ?? []), ...(sm.crossLatency ?? []), ...(sm.churn ?? [])].filter((r) => !checksPass(r.checks));
+  const failedChecks = [
+    ...sm.fanout,
+    ...sm.latency,
+    ...(sm.crossFanout ?? []),
+    ...(sm.crossLatency ?? []),
+    ...(sm.churn ?? []),
+  ].filter((r) => !checksPass(r.checks));
   const leaked = (sm.churn ?? []).filter((r) => r.returned < r.runs - r.errors.length);
   return runs.some((r) => r.error) || failedChecks.length || leaked.length ? 1 : 0;
 }

@@ -127,7 +127,12 @@ async function main(): Promise<void> {
     ['clients connected', `${N} in ${connectS.toFixed(1)} s (concurrency ${CONCURRENCY})`],
     ['hub RSS with them', mib(rss)],
     ['messages received before SIGTERM', `${before} (${RATE} broadcasts/s)`],
-    ['SIGTERM → process exit', exit ? `${(exit.at - sigterm).toFixed(0)} ms (shutdown timeout ${SHUTDOWN_MS} ms)` : `NOT within ${SHUTDOWN_MS + 30_000} ms`],
+    [
+      'SIGTERM → process exit',
+      exit
+        ? `${(exit.at - sigterm).toFixed(0)} ms (shutdown timeout ${SHUTDOWN_MS} ms)`
+        : `NOT within ${SHUTDOWN_MS + 30_000} ms`,
+    ],
     ['exit code', exit ? String(exit.code ?? exit.signal) : '—'],
     ['close codes received', [...codes].map(([c, n]) => `${c}: ${n}`).join(', ')],
     ['SIGTERM → last client socket closed', allClosed ? `${lastClose.toFixed(0)} ms` : 'some never closed'],

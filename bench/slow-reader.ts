@@ -99,7 +99,9 @@ function openChecker(port: number, tally: Tally): Promise<Healthy> {
       checker.onText(data.toString(), performance.now());
       tally.add();
     });
-    ws.once('open', () => resolve({ checker, pings: () => pings, count: () => checker.received, destroy: () => ws.terminate() }));
+    ws.once('open', () =>
+      resolve({ checker, pings: () => pings, count: () => checker.received, destroy: () => ws.terminate() }),
+    );
     ws.once('error', reject);
   });
 }
@@ -163,7 +165,10 @@ async function run(label: string, withSlow: boolean, policy: 'close' | 'drop-old
     const interval = 1000 / RATE;
     const warm = Math.round(WARMUP_MS / interval);
     const total = warm + Math.round((SECONDS * 1000) / interval);
-    for (const c of checkers) (c.recordFrom = warm), (c.recordTo = total);
+    for (const c of checkers) {
+      c.recordFrom = warm;
+      c.recordTo = total;
+    }
     const t0 = performance.now();
     for (let k = 0; k < total; k++) {
       const wait = t0 + k * interval - performance.now();
@@ -234,7 +239,21 @@ async function main(): Promise<void> {
   };
   const baseOf = (round: number) => results.find((r) => r.round === round && r.label === configs[0][0])!;
   printTable([
-    ['run', 'round', 'RSS max', 'RSS mid→end', 'vs baseline max', 'queue peak', 'slow reader', 'p50 ms', 'p99 ms', 'p99 vs base', 'pings/s/healthy', 'lost', 'disorder'],
+    [
+      'run',
+      'round',
+      'RSS max',
+      'RSS mid→end',
+      'vs baseline max',
+      'queue peak',
+      'slow reader',
+      'p50 ms',
+      'p99 ms',
+      'p99 vs base',
+      'pings/s/healthy',
+      'lost',
+      'disorder',
+    ],
     ...results.map((r) => {
       const base = baseOf(r.round);
       return [
@@ -259,11 +278,19 @@ async function main(): Promise<void> {
   console.log('');
   for (const [label] of configs.slice(1)) {
     const rssOver = median(results.filter((r) => r.label === label).map((r) => r.rssMax - baseOf(r.round).rssMax));
-    console.log(`${label}: median p99 ${medianP99(label).toFixed(2)} ms = ${(medianP99(label) / baseP99).toFixed(2)}× the baseline's ${baseP99.toFixed(2)} ms (target ≤ 1.2×); median RSS max over the baseline ${mib(rssOver)}`);
+    console.log(
+      `${label}: median p99 ${medianP99(label).toFixed(2)} ms = ${(medianP99(label) / baseP99).toFixed(2)}× the baseline's ${baseP99.toFixed(2)} ms (target ≤ 1.2×); median RSS max over the baseline ${mib(rssOver)}`,
+    );
   }
   const bounded = results.every((r) => r.queuePeakBytes <= MAX_QUEUE_BYTES);
-  console.log(`queue peak ≤ ${mib(MAX_QUEUE_BYTES)} in every run: ${bounded ? 'yes' : 'NO'}; healthy clients lost ${results.reduce((s, r) => s + r.lost, 0)} messages, ${results.reduce((s, r) => s + r.outOfOrder, 0)} out of order`);
-  console.log(`load average during the script: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (1/5/15 min; the machine has ${cpus().length} cores)`);
+  console.log(
+    `queue peak ≤ ${mib(MAX_QUEUE_BYTES)} in every run: ${bounded ? 'yes' : 'NO'}; healthy clients lost ${results.reduce((s, r) => s + r.lost, 0)} messages, ${results.reduce((s, r) => s + r.outOfOrder, 0)} out of order`,
+  );
+  console.log(
+    `load average during the script: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (1/5/15 min; the machine has ${cpus().length} cores)`,
+  );
   console.log(`RESULT ${JSON.stringify({ N, RATE, PAYLOAD, SECONDS, MAX_QUEUE_BYTES, results })}`);
 }
 

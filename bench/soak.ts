@@ -49,10 +49,14 @@ const modeOf = (i: number): Mode => {
 };
 
 async function main(): Promise<void> {
-  const child = fork(path.join(repoRoot(), 'dist/bench/reliability/soak-hub.js'), [JSON.stringify({ pingIntervalMs: PING_MS, pongWaitMs: PONG_WAIT_MS })], {
-    execArgv: ['--expose-gc'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = fork(
+    path.join(repoRoot(), 'dist/bench/reliability/soak-hub.js'),
+    [JSON.stringify({ pingIntervalMs: PING_MS, pongWaitMs: PONG_WAIT_MS })],
+    {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const replies: ((c: Census) => void)[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     child.on('message', (m: { type: string; port?: number; census?: Census }) => {
@@ -75,7 +79,10 @@ async function main(): Promise<void> {
   const errors = new Map<string, number>();
   const samples: { cycles: number; t: number; rss: number }[] = [];
   const t0 = performance.now();
-  const sampler = setInterval(() => samples.push({ cycles: done, t: performance.now() - t0, rss: rssBytes(child.pid!) }), 500);
+  const sampler = setInterval(
+    () => samples.push({ cycles: done, t: performance.now() - t0, rss: rssBytes(child.pid!) }),
+    500,
+  );
   let lastPrint = 0;
 
   await connectAll(CYCLES, CONCURRENCY, async (i) => {
@@ -92,14 +99,20 @@ async function main(): Promise<void> {
     done++;
     if (done - lastPrint >= CYCLES / 10) {
       lastPrint = done;
-      process.stderr.write(`  ${done} cycles, ${((performance.now() - t0) / 1000).toFixed(0)} s, server RSS ${mib(rssBytes(child.pid!))}\n`);
+      process.stderr.write(
+        `  ${done} cycles, ${((performance.now() - t0) / 1000).toFixed(0)} s, server RSS ${mib(rssBytes(child.pid!))}\n`,
+      );
     }
   });
   const elapsed = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   // Let the hub finish what the last cycles started (RSTs and FINs it has not processed yet).
   let after = await census(false);
-  for (let i = 0; i < 100 && (after.registered > baseline.registered || after.serverSockets > baseline.serverSockets); i++) {
+  for (
+    let i = 0;
+    i < 100 && (after.registered > baseline.registered || after.serverSockets > baseline.serverSockets);
+    i++
+  ) {
     await sleep(50);
     after = await census(false);
   }
@@ -114,10 +127,16 @@ async function main(): Promise<void> {
       `ping every ${PING_MS} ms, pong wait ${PONG_WAIT_MS} ms; ${failures} failed cycles` +
       (errors.size ? ` (${[...errors].map(([k, n]) => `${n}× ${k}`).join('; ')})` : ''),
   );
-  console.log(`modes: ${Object.entries(counts).map(([m, n]) => `${m} ${n}`).join(', ')}`);
+  console.log(
+    `modes: ${Object.entries(counts)
+      .map(([m, n]) => `${m} ${n}`)
+      .join(', ')}`,
+  );
   reaped.sort((a, b) => a - b);
   if (reaped.length) {
-    console.log(`half-open peers reaped by the heartbeat after ${reaped[Math.floor(reaped.length / 2)]!.toFixed(0)} ms median, ${reaped.at(-1)!.toFixed(0)} ms max`);
+    console.log(
+      `half-open peers reaped by the heartbeat after ${reaped[Math.floor(reaped.length / 2)]!.toFixed(0)} ms median, ${reaped.at(-1)!.toFixed(0)} ms max`,
+    );
   }
   console.log('');
   printTable([
@@ -126,12 +145,16 @@ async function main(): Promise<void> {
     row('topics', baseline.topics, after.topics),
     row('live actors (created during the soak)', baseline.actorsAlive, after.actorsAlive),
     row('XState scheduled timers', baseline.xstateTimers, after.xstateTimers),
-    ...[...resources].sort().map((r) => row(`active handles: ${r}`, baseline.resources[r] ?? 0, after.resources[r] ?? 0)),
+    ...[...resources]
+      .sort()
+      .map((r) => row(`active handles: ${r}`, baseline.resources[r] ?? 0, after.resources[r] ?? 0)),
     row('server listeners', baseline.serverListeners, after.serverListeners),
     row('process listeners', baseline.processListeners, after.processListeners),
     row('server sockets', baseline.serverSockets, after.serverSockets),
   ]);
-  console.log(`\nactors created during the soak: ${after.actorsCreated} (${(after.actorsCreated / CYCLES).toFixed(2)} per cycle)`);
+  console.log(
+    `\nactors created during the soak: ${after.actorsCreated} (${(after.actorsCreated / CYCLES).toFixed(2)} per cycle)`,
+  );
   console.log(
     `hub stats: connections ${after.stats.connectionsTotal}, heartbeat timeouts ${after.stats.heartbeatTimeouts}, rejected upgrades ${after.stats.rejectedUpgrades}`,
   );
@@ -158,10 +181,16 @@ async function main(): Promise<void> {
   const retainedPerCycle = (after.heapUsed - baseline.heapUsed) / CYCLES;
   console.log(
     `heap retained after GC: ${mib(after.heapUsed - baseline.heapUsed)} over ${CYCLES} cycles = ${retainedPerCycle.toFixed(0)} B per cycle` +
-      (retainedPerCycle > RETAINED_BYTES_PER_CYCLE_OK ? ' — GROWS with the number of connections served (see docs/reliability.md, item 3)' : ''),
+      (retainedPerCycle > RETAINED_BYTES_PER_CYCLE_OK
+        ? ' — GROWS with the number of connections served (see docs/reliability.md, item 3)'
+        : ''),
   );
-  console.log(`\nleaks: ${clean ? 'none in the counts (every count back to its baseline)' : 'FOUND in the counts (see the table)'}; failed cycles: ${failures}`);
-  console.log(`RESULT ${JSON.stringify({ CYCLES, CONCURRENCY, elapsed, failures, counts, baseline, after, rss: warm.map((s) => [s.cycles, s.rss]) })}`);
+  console.log(
+    `\nleaks: ${clean ? 'none in the counts (every count back to its baseline)' : 'FOUND in the counts (see the table)'}; failed cycles: ${failures}`,
+  );
+  console.log(
+    `RESULT ${JSON.stringify({ CYCLES, CONCURRENCY, elapsed, failures, counts, baseline, after, rss: warm.map((s) => [s.cycles, s.rss]) })}`,
+  );
   child.send({ type: 'close' });
   await new Promise((resolve) => child.once('exit', resolve));
   process.exitCode = clean && failures === 0 ? 0 : 1;

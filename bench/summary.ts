@@ -56,7 +56,8 @@ export type Checks = Omit<Correctness, 'expected' | 'delivered'>;
 
 const sumChecks = (results: readonly (FanoutResult | LatencyResult | ChurnResult)[]): Checks => {
   const codes = new Set<number>();
-  const sum = (f: (r: FanoutResult | LatencyResult | ChurnResult) => number): number => results.reduce((s, r) => s + f(r), 0);
+  const sum = (f: (r: FanoutResult | LatencyResult | ChurnResult) => number): number =>
+    results.reduce((s, r) => s + f(r), 0);
   for (const r of results) for (const c of r.check.closeCodes) codes.add(c);
   return {
     lost: sum((r) => r.check.lost),
@@ -69,7 +70,8 @@ const sumChecks = (results: readonly (FanoutResult | LatencyResult | ChurnResult
   };
 };
 
-export const checksPass = (c: Checks): boolean => c.lost + c.duplicated + c.echoed + c.outOfOrder + c.corrupt + c.closed === 0;
+export const checksPass = (c: Checks): boolean =>
+  c.lost + c.duplicated + c.echoed + c.outOfOrder + c.corrupt + c.closed === 0;
 
 interface Group {
   readonly peer: PeerId;
@@ -220,7 +222,12 @@ export interface Summary {
   readonly targets: readonly TargetCheck[];
 }
 
-function groups<R extends JobResult>(runs: readonly RunRecord[], scenario: Scenario, key: (r: RunRecord) => string, only: (r: RunRecord) => boolean = () => true) {
+function groups<R extends JobResult>(
+  runs: readonly RunRecord[],
+  scenario: Scenario,
+  key: (r: RunRecord) => string,
+  only: (r: RunRecord) => boolean = () => true,
+) {
   const out = new Map<string, { records: RunRecord[]; results: R[] }>();
   for (const run of runs) {
     if (run.scenario !== scenario || !only(run)) continue;
@@ -246,10 +253,22 @@ const groupInfo = (peer: PeerId, records: readonly RunRecord[], cpus: readonly C
  * The ratio of a peer's value to raw ws's in the same round (they ran back to back), for
  * every round both completed: slow drift of the machine cancels out in these.
  */
-function roundRatios(runs: readonly RunRecord[], records: readonly RunRecord[], value: (r: JobResult) => number | undefined): Stat {
+function roundRatios(
+  runs: readonly RunRecord[],
+  records: readonly RunRecord[],
+  value: (r: JobResult) => number | undefined,
+): Stat {
   const out: number[] = [];
   for (const rec of records) {
-    const base = runs.find((b) => b.peer === BASELINE && b.scenario === rec.scenario && b.round === rec.round && b.n === rec.n && b.payload === rec.payload && b.rate === rec.rate);
+    const base = runs.find(
+      (b) =>
+        b.peer === BASELINE &&
+        b.scenario === rec.scenario &&
+        b.round === rec.round &&
+        b.n === rec.n &&
+        b.payload === rec.payload &&
+        b.rate === rec.rate,
+    );
     const v = rec.result && value(rec.result);
     const bv = base?.result && value(base.result);
     if (v !== undefined && bv !== undefined && bv > 0) out.push(v / bv);
@@ -262,10 +281,18 @@ const ratio = (value: number, base: number | undefined): number | undefined =>
 
 export function summarise(runs: readonly RunRecord[]): Summary {
   const fanout: FanoutRow[] = [];
-  for (const { records, results } of groups<FanoutResult>(runs, 'fanout', (r) => `${r.n}/${r.payload}/${r.peer}`).values()) {
+  for (const { records, results } of groups<FanoutResult>(
+    runs,
+    'fanout',
+    (r) => `${r.n}/${r.payload}/${r.peer}`,
+  ).values()) {
     const first = records[0]!;
     fanout.push({
-      ...groupInfo(first.peer, records, results.map((r) => r.cpu)),
+      ...groupInfo(
+        first.peer,
+        records,
+        results.map((r) => r.cpu),
+      ),
       n: first.n,
       payload: first.payload ?? 0,
       deliveriesPerSec: stat(results.map((r) => r.deliveriesPerSec)),
@@ -286,11 +313,19 @@ export function summarise(runs: readonly RunRecord[]): Summary {
   });
 
   const latency: LatencyRow[] = [];
-  for (const { records, results } of groups<LatencyResult>(runs, 'latency', (r) => `${r.n}/${r.rate}/${r.peer}`).values()) {
+  for (const { records, results } of groups<LatencyResult>(
+    runs,
+    'latency',
+    (r) => `${r.n}/${r.rate}/${r.peer}`,
+  ).values()) {
     const first = records[0]!;
     const p = (f: (r: LatencyResult) => number): Stat => stat(results.map(f));
     latency.push({
-      ...groupInfo(first.peer, records, results.map((r) => r.cpu)),
+      ...groupInfo(
+        first.peer,
+        records,
+        results.map((r) => r.cpu),
+      ),
       n: first.n,
       rate: first.rate ?? 0,
       p50: p((r) => r.latency.p50),
@@ -317,7 +352,11 @@ export function summarise(runs: readonly RunRecord[]): Summary {
   for (const { records, results } of groups<IdleResult>(runs, 'idle', (r) => `${r.n}/${r.peer}`).values()) {
     const first = records[0]!;
     idle.push({
-      ...groupInfo(first.peer, records, results.map((r) => r.cpu)),
+      ...groupInfo(
+        first.peer,
+        records,
+        results.map((r) => r.cpu),
+      ),
       n: first.n,
       rssPerConn: stat(results.map((r) => r.rssPerConnBytes)),
       connectsPerSec: stat(results.map((r) => r.connectsPerSec)),
@@ -330,7 +369,11 @@ export function summarise(runs: readonly RunRecord[]): Summary {
   }
   const idleRows = idle.map((row) => {
     const base = idle.find((b) => b.peer === BASELINE && b.n === row.n);
-    return { ...row, ratioRss: ratio(row.rssPerConn.median, base?.rssPerConn.median), ratioConnects: ratio(row.connectsPerSec.median, base?.connectsPerSec.median) };
+    return {
+      ...row,
+      ratioRss: ratio(row.rssPerConn.median, base?.rssPerConn.median),
+      ratioConnects: ratio(row.connectsPerSec.median, base?.connectsPerSec.median),
+    };
   });
 
   const hub = <T extends { peer: PeerId }>(rows: readonly T[]): T[] => rows.filter((r) => r.peer === 'actorhub');
@@ -338,7 +381,12 @@ export function summarise(runs: readonly RunRecord[]): Summary {
   const lat = hub(latencyRows).find((r) => r.n === 1000 && r.rate === 100)?.ratioP99;
   const below = hub(latencyRows).find((r) => r.n === 1000 && r.rate !== 100);
   const idle10k = hub(idleRows).find((r) => r.n === 10_000);
-  const check = (what: string, target: string, measured: number | undefined, ok: (v: number) => boolean): TargetCheck => ({
+  const check = (
+    what: string,
+    target: string,
+    measured: number | undefined,
+    ok: (v: number) => boolean,
+  ): TargetCheck => ({
     what,
     target,
     measured,
@@ -370,7 +418,10 @@ export function summarise(runs: readonly RunRecord[]): Summary {
       check('REGISTER µs/op, 50k vs 1k clients (hub machine)', '≤ 2×', big.registerRatio, (v) => v <= 2),
       check('UNREGISTER µs/op, 50k vs 1k clients', '≤ 2×', big.unregisterRatio, (v) => v <= 2),
       check('BROADCAST ns/recipient, 50k vs 1k clients', '≤ 2×', big.broadcastRatio, (v) => v <= 2),
-      { ...check('shutdown with 50k clients (hub machine)', '< 1000 ms', big.shutdownMs.median, (v) => v < 1000), unit: 'ms' as const },
+      {
+        ...check('shutdown with 50k clients (hub machine)', '< 1000 ms', big.shutdownMs.median, (v) => v < 1000),
+        unit: 'ms' as const,
+      },
     );
   }
   return { fanout: fanoutRows, latency: latencyRows, idle: idleRows, ...cross, churn, ops, targets };
@@ -378,20 +429,38 @@ export function summarise(runs: readonly RunRecord[]): Summary {
 
 /** The same round's single-node run: cross-node ratios are taken against it. */
 const singleOf = (runs: readonly RunRecord[], rec: RunRecord): RunRecord | undefined =>
-  runs.find((b) => b.scenario === 'cross-node' && b.setup === 'single' && b.kind === rec.kind && b.round === rec.round && b.n === rec.n);
+  runs.find(
+    (b) =>
+      b.scenario === 'cross-node' &&
+      b.setup === 'single' &&
+      b.kind === rec.kind &&
+      b.round === rec.round &&
+      b.n === rec.n,
+  );
 
 function crossNode(runs: readonly RunRecord[]): { crossFanout: CrossFanoutRow[]; crossLatency: CrossLatencyRow[] } {
   const crossFanout: CrossFanoutRow[] = [];
-  const dropped = (records: readonly RunRecord[]): number => records.reduce((sum, r) => sum + (r.brokerDropped ?? 0), 0);
-  for (const { records, results } of groups<FanoutResult>(runs, 'cross-node', (r) => `${r.n}/${r.setup}`, (r) => r.kind === 'fanout').values()) {
+  const dropped = (records: readonly RunRecord[]): number =>
+    records.reduce((sum, r) => sum + (r.brokerDropped ?? 0), 0);
+  for (const { records, results } of groups<FanoutResult>(
+    runs,
+    'cross-node',
+    (r) => `${r.n}/${r.setup}`,
+    (r) => r.kind === 'fanout',
+  ).values()) {
     const first = records[0]!;
     const perRound: number[] = [];
     for (const rec of records) {
       const base = singleOf(runs, rec)?.result;
-      if (rec.result?.scenario === 'fanout' && base?.scenario === 'fanout' && base.deliveriesPerSec > 0) perRound.push(rec.result.deliveriesPerSec / base.deliveriesPerSec);
+      if (rec.result?.scenario === 'fanout' && base?.scenario === 'fanout' && base.deliveriesPerSec > 0)
+        perRound.push(rec.result.deliveriesPerSec / base.deliveriesPerSec);
     }
     crossFanout.push({
-      ...groupInfo(first.peer, records, results.map((r) => r.cpu)),
+      ...groupInfo(
+        first.peer,
+        records,
+        results.map((r) => r.cpu),
+      ),
       setup: first.setup ?? 'single',
       n: first.n,
       deliveriesPerSec: stat(results.map((r) => r.deliveriesPerSec)),
@@ -412,13 +481,30 @@ function crossNode(runs: readonly RunRecord[]): { crossFanout: CrossFanoutRow[];
   });
 
   const crossLatency: CrossLatencyRow[] = [];
-  for (const { records, results } of groups<LatencyResult>(runs, 'cross-node', (r) => `${r.n}/${r.rate}/${r.setup}`, (r) => r.kind === 'latency').values()) {
+  for (const { records, results } of groups<LatencyResult>(
+    runs,
+    'cross-node',
+    (r) => `${r.n}/${r.rate}/${r.setup}`,
+    (r) => r.kind === 'latency',
+  ).values()) {
     const first = records[0]!;
-    const node = (i: number) => ({ p50: stat(results.map((r) => (r.latencyByNode?.[i] ?? r.latency).p50)), p99: stat(results.map((r) => (r.latencyByNode?.[i] ?? r.latency).p99)) });
+    const node = (i: number) => ({
+      p50: stat(results.map((r) => (r.latencyByNode?.[i] ?? r.latency).p50)),
+      p99: stat(results.map((r) => (r.latencyByNode?.[i] ?? r.latency).p99)),
+    });
     const two = results.every((r) => r.latencyByNode?.length === 2);
-    const diff = (f: 'p50' | 'p99') => stat(results.flatMap((r) => (r.latencyByNode?.length === 2 ? [r.latencyByNode[1]![f] - r.latencyByNode[0]![f]] : [])));
+    const diff = (f: 'p50' | 'p99') =>
+      stat(
+        results.flatMap((r) =>
+          r.latencyByNode?.length === 2 ? [r.latencyByNode[1]![f] - r.latencyByNode[0]![f]] : [],
+        ),
+      );
     crossLatency.push({
-      ...groupInfo(first.peer, records, results.map((r) => r.cpu)),
+      ...groupInfo(
+        first.peer,
+        records,
+        results.map((r) => r.cpu),
+      ),
       setup: first.setup ?? 'single',
       n: first.n,
       rate: first.rate ?? 0,
@@ -440,7 +526,11 @@ function churnRows(runs: readonly RunRecord[]): ChurnRow[] {
     const first = records[0]!;
     const p = (f: (r: ChurnResult) => number): Stat => stat(results.map(f));
     rows.push({
-      ...groupInfo(first.peer, records, results.map((r) => r.cpu)),
+      ...groupInfo(
+        first.peer,
+        records,
+        results.map((r) => r.cpu),
+      ),
       n: first.n,
       subscribers: first.n,
       rate: first.rate ?? 0,

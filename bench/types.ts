@@ -211,7 +211,12 @@ export interface OpsResult {
   readonly clients: number;
   /** µs per operation: median, min, max over the batches, and the mean over all of them (GC included). */
   readonly registerUs: { readonly median: number; readonly min: number; readonly max: number; readonly mean?: number };
-  readonly unregisterUs: { readonly median: number; readonly min: number; readonly max: number; readonly mean?: number };
+  readonly unregisterUs: {
+    readonly median: number;
+    readonly min: number;
+    readonly max: number;
+    readonly mean?: number;
+  };
   /** ns per recipient of one hub.broadcast, over the repetitions. */
   readonly broadcastNs: { readonly median: number; readonly min: number; readonly max: number };
   /** hub.shutdown until the hub actor is done (every client closed and removed). */

@@ -20,20 +20,19 @@ export const clientMachine = setup({
   },
   actions: {
     // Default inbound behaviour (the seed's relay): every message to every other client.
-    handleMessage: sendParent(
-      (_, params: { id: string; data: Buffer; binary: boolean }) => ({
-        type: 'hub.broadcast' as const,
-        data: params.data,
-        binary: params.binary,
-        except: params.id,
-      }),
-    ),
+    handleMessage: sendParent((_, params: { id: string; data: Buffer; binary: boolean }) => ({
+      type: 'hub.broadcast' as const,
+      data: params.data,
+      binary: params.binary,
+      except: params.id,
+    })),
     // From here on the writer reports to this actor: socket.message, socket.closed, ...
     startWriter: ({ context, self }) => context.writer.start(self),
     closeSocket: ({ context }, params: { code: number; reason: string }) =>
       context.writer.send({ type: 'writer.close', code: params.code, reason: params.reason }),
     terminateSocket: ({ context }) => context.writer.send({ type: 'writer.terminate' }),
-    reply: ({ context }, params: { frame: Frame }) => context.writer.send({ type: 'client.deliver', frame: params.frame }),
+    reply: ({ context }, params: { frame: Frame }) =>
+      context.writer.send({ type: 'client.deliver', frame: params.frame }),
     countBadFrame: assign(({ context }, params: { now: number }) =>
       params.now - context.badFrameWindowStart > context.badFrames.windowMs
         ? { badFrameCount: 1, badFrameWindowStart: params.now }
@@ -43,7 +42,8 @@ export const clientMachine = setup({
     // departure of an event-loop turn in one event (one hub step for a mass disconnect). Not a
     // final state: its done event (xstate.done.actor.<id>) has a new type per client, and XState
     // memoises transition candidates per event type on the hub's state nodes (~400 B per client ever seen).
-    reportClosed: ({ context, self }) => context.departures.send({ type: 'client.departed', id: context.id, ref: self }),
+    reportClosed: ({ context, self }) =>
+      context.departures.send({ type: 'client.departed', id: context.id, ref: self }),
   },
 }).createMachine({
   id: 'client',

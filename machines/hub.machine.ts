@@ -1,5 +1,22 @@
-import { assign, createActor, enqueueActions, fromCallback, setup, stopChild, type AnyEventObject, type EventObject } from 'xstate';
-import type { ClientId, Departure, DeparturesRef, Frame, OutboundLimits, WriterEvent, WriterOwner } from './client.types.js';
+import {
+  assign,
+  createActor,
+  enqueueActions,
+  fromCallback,
+  setup,
+  stopChild,
+  type AnyEventObject,
+  type EventObject,
+} from 'xstate';
+import type {
+  ClientId,
+  Departure,
+  DeparturesRef,
+  Frame,
+  OutboundLimits,
+  WriterEvent,
+  WriterOwner,
+} from './client.types.js';
 import type {
   ClientEntry,
   ClientRef,
@@ -29,7 +46,11 @@ const MAX_DEPARTURES_PER_STEP = 4096;
 const limitsFor = (hub: OutboundLimits, own: Partial<OutboundLimits> | undefined): OutboundLimits =>
   own === undefined || (own.maxMessages === undefined && own.maxBytes === undefined && own.policy === undefined)
     ? hub
-    : { maxMessages: own.maxMessages ?? hub.maxMessages, maxBytes: own.maxBytes ?? hub.maxBytes, policy: own.policy ?? hub.policy };
+    : {
+        maxMessages: own.maxMessages ?? hub.maxMessages,
+        maxBytes: own.maxBytes ?? hub.maxBytes,
+        policy: own.policy ?? hub.policy,
+      };
 
 const sendToWriters = (clients: Map<ClientId, ClientEntry>, event: WriterEvent, except?: ClientId): void => {
   // A plain loop over ref.send: sendTo() defers through an O(n) queue (DESIGN.md fact 2).
@@ -58,7 +79,13 @@ const answer = (context: HubContext, id: ClientId | undefined, ref: Ref | undefi
   if (ref !== undefined) deliver(context, id, context.frames.ack(ref, result));
 };
 
-const refuse = (context: HubContext, id: ClientId | undefined, ref: Ref | undefined, code: HubErrorCode, message: string): void => {
+const refuse = (
+  context: HubContext,
+  id: ClientId | undefined,
+  ref: Ref | undefined,
+  code: HubErrorCode,
+  message: string,
+): void => {
   deliver(context, id, context.frames.error(ref, code, message));
 };
 
@@ -171,11 +198,23 @@ export const hubMachine = setup({
   actions: {
     addClient: assign(({ context, self }, params: HubRegisterEvent) => {
       const limits = limitsFor(context.limits, params.limits);
-      const writer = context.createWriter({ id: params.id, connection: params.connection, limits, pongWaitMs: context.pongWaitMs });
+      const writer = context.createWriter({
+        id: params.id,
+        connection: params.connection,
+        limits,
+        pongWaitMs: context.pongWaitMs,
+      });
       const ref = createActor(context.clientLogic, {
         parent: self,
         id: params.id,
-        input: { id: params.id, meta: params.meta, writer, limits, badFrames: context.badFrames, departures: departuresOf(self) },
+        input: {
+          id: params.id,
+          meta: params.meta,
+          writer,
+          limits,
+          badFrames: context.badFrames,
+          departures: departuresOf(self),
+        },
       });
       context.clients.set(params.id, { ref, writer, meta: params.meta, connectedAt: Date.now() });
       context.forward({ kind: 'clientUp', id: params.id, meta: params.meta });
@@ -209,8 +248,12 @@ export const hubMachine = setup({
         return { count: current.clients.size, topicCount: current.topics.topicCount };
       });
     }),
-    deliverToAll: ({ context, self }, params: { data: unknown; binary?: boolean; except?: ClientId; remote?: boolean }) => {
-      if (!params.remote) context.forward({ kind: 'broadcast', data: params.data, binary: params.binary, except: params.except });
+    deliverToAll: (
+      { context, self },
+      params: { data: unknown; binary?: boolean; except?: ClientId; remote?: boolean },
+    ) => {
+      if (!params.remote)
+        context.forward({ kind: 'broadcast', data: params.data, binary: params.binary, except: params.except });
       let frame;
       try {
         frame = context.frames.message(params.data, params.binary, undefined, undefined);
@@ -229,7 +272,14 @@ export const hubMachine = setup({
         const node = params.remote ? undefined : context.remote.nodeOf(params.to);
         if (node !== undefined) {
           // Routed to the node that owns the client; delivery there is at-most-once.
-          context.forward({ kind: 'send', node, to: params.to, data: params.data, binary: params.binary, from: params.from });
+          context.forward({
+            kind: 'send',
+            node,
+            to: params.to,
+            data: params.data,
+            binary: params.binary,
+            from: params.from,
+          });
           answer(context, params.from, params.ref, { delivered: 1 });
         } else if (!params.remote) {
           refuse(context, params.from, params.ref, 'unknown_client', `no client "${params.to}" is connected`);
@@ -257,9 +307,21 @@ export const hubMachine = setup({
       } else if (context.topics.has(id, topic)) {
         answer(context, id, ref); // idempotent
       } else if (context.topics.topicsOf(id).size >= context.topicLimits.maxTopicsPerClient) {
-        refuse(context, id, ref, 'too_many_topics', `a client may join at most ${context.topicLimits.maxTopicsPerClient} topics`);
+        refuse(
+          context,
+          id,
+          ref,
+          'too_many_topics',
+          `a client may join at most ${context.topicLimits.maxTopicsPerClient} topics`,
+        );
       } else if (context.topics.memberCount(topic) >= context.topicLimits.maxMembersPerTopic) {
-        refuse(context, id, ref, 'topic_full', `topic "${topic}" has its maximum of ${context.topicLimits.maxMembersPerTopic} members`);
+        refuse(
+          context,
+          id,
+          ref,
+          'topic_full',
+          `topic "${topic}" has its maximum of ${context.topicLimits.maxMembersPerTopic} members`,
+        );
       } else {
         context.topics.add(id, topic, entry.meta);
         answer(context, id, ref);
@@ -280,7 +342,15 @@ export const hubMachine = setup({
     }),
     publish: (
       { context, self },
-      params: { topic: Topic; data: unknown; binary?: boolean; except?: ClientId; from?: ClientId; ref?: Ref; remote?: boolean },
+      params: {
+        topic: Topic;
+        data: unknown;
+        binary?: boolean;
+        except?: ClientId;
+        from?: ClientId;
+        ref?: Ref;
+        remote?: boolean;
+      },
     ) => {
       if (!params.remote) {
         const { topic, data, binary, except, from } = params;
@@ -298,7 +368,9 @@ export const hubMachine = setup({
       answer(context, params.from, params.ref, { delivered });
     },
     presence: ({ context }, params: { id: ClientId; topic: Topic; ref?: Ref }) => {
-      const members = [...context.topics.members(params.topic), ...context.remote.members(params.topic)].map(([id, meta]) => ({ id, meta }));
+      const members = [...context.topics.members(params.topic), ...context.remote.members(params.topic)].map(
+        ([id, meta]) => ({ id, meta }),
+      );
       answer(context, params.id, params.ref, { topic: params.topic, members });
     },
     remoteClientUp: ({ context }, params: { node: string; id: ClientId; meta: unknown }) => {
@@ -358,7 +430,9 @@ export const hubMachine = setup({
     })),
     /** A client actor that threw is stopped, its socket still open: its writer closes it with 1011. */
     failClient: ({ context }, params: { id: ClientId }) => {
-      context.clients.get(params.id)?.writer.send({ type: 'writer.close', code: INTERNAL_ERROR, reason: 'internal error' });
+      context.clients
+        .get(params.id)
+        ?.writer.send({ type: 'writer.close', code: INTERNAL_ERROR, reason: 'internal error' });
     },
     // Provided from src/ (logging); a no-op in the bare machine.
     reportError: (_, _params: { during: string; error: unknown }) => undefined,
@@ -392,7 +466,10 @@ export const hubMachine = setup({
       actions: [
         {
           type: 'reportError',
-          params: ({ event }: { event: AnyEventObject }) => ({ during: `client ${String(event.actorId)}`, error: event.error }),
+          params: ({ event }: { event: AnyEventObject }) => ({
+            during: `client ${String(event.actorId)}`,
+            error: event.error,
+          }),
         },
         { type: 'failClient', params: ({ event }: { event: AnyEventObject }) => ({ id: String(event.actorId) }) },
         { type: 'removeClient', params: ({ event }: { event: AnyEventObject }) => ({ id: String(event.actorId) }) },
@@ -435,7 +512,9 @@ export const hubMachine = setup({
         'hub.unsubscribe': { actions: { type: 'unsubscribe', params: ({ event }) => event } },
         'hub.publish': { actions: { type: 'publish', params: ({ event }) => event } },
         'hub.presence': { actions: { type: 'presence', params: ({ event }) => event } },
-        'hub.remote.broadcast': { actions: { type: 'deliverToAll', params: ({ event }) => ({ ...event, remote: true }) } },
+        'hub.remote.broadcast': {
+          actions: { type: 'deliverToAll', params: ({ event }) => ({ ...event, remote: true }) },
+        },
         'hub.remote.publish': { actions: { type: 'publish', params: ({ event }) => ({ ...event, remote: true }) } },
         'hub.remote.send': { actions: { type: 'deliverTo', params: ({ event }) => ({ ...event, remote: true }) } },
         'hub.remote.clientUp': { actions: { type: 'remoteClientUp', params: ({ event }) => event } },

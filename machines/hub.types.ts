@@ -118,7 +118,15 @@ export type HubEvent =
   | { type: 'hub.send'; to: ClientId; data: unknown; binary?: boolean; from?: ClientId; ref?: Ref }
   | { type: 'hub.subscribe'; id: ClientId; topic: Topic; ref?: Ref }
   | { type: 'hub.unsubscribe'; id: ClientId; topic: Topic; ref?: Ref }
-  | { type: 'hub.publish'; topic: Topic; data: unknown; binary?: boolean; except?: ClientId; from?: ClientId; ref?: Ref }
+  | {
+      type: 'hub.publish';
+      topic: Topic;
+      data: unknown;
+      binary?: boolean;
+      except?: ClientId;
+      from?: ClientId;
+      ref?: Ref;
+    }
   | { type: 'hub.presence'; id: ClientId; topic: Topic; ref?: Ref }
   | HubRemoteEvent
   | { type: 'hub.disconnect'; id: ClientId; code?: number; reason?: string }

@@ -76,7 +76,8 @@ export class RemoteDirectory {
     joins: readonly (readonly [Topic, ClientId])[],
   ): { joined: [Topic, ClientId, unknown][]; left: [Topic, ClientId, unknown][] } {
     const before = new Map<string, [Topic, ClientId, unknown]>();
-    for (const { id, meta, topics } of this.purgeNode(node)) for (const t of topics) before.set(`${t}\u0000${id}`, [t, id, meta]);
+    for (const { id, meta, topics } of this.purgeNode(node))
+      for (const t of topics) before.set(`${t}\u0000${id}`, [t, id, meta]);
     const metaOf = new Map(clients);
     for (const [id, meta] of clients) this.clientUp(node, id, meta);
     const joined: [Topic, ClientId, unknown][] = [];

@@ -104,7 +104,9 @@ export function createHub(options: HubOptions = {}): Hub {
           maxPayload: resolved.maxPayload,
           maxTopicLength: resolved.topics.maxTopicLength,
           maxTopicsPerClient: resolved.topics.maxTopicsPerClient,
-          maxMembersPerTopic: Number.isFinite(resolved.topics.maxMembersPerTopic) ? resolved.topics.maxMembersPerTopic : null,
+          maxMembersPerTopic: Number.isFinite(resolved.topics.maxMembersPerTopic)
+            ? resolved.topics.maxMembersPerTopic
+            : null,
           maxBadFrames: resolved.maxBadFrames,
         })
       : relayFrames;
@@ -130,15 +132,26 @@ export function createHub(options: HubOptions = {}): Hub {
     ...(Number.isFinite(messagesPerSec) ? [`${messagesPerSec} messages/s`] : []),
     ...(Number.isFinite(bytesPerSec) ? [`${bytesPerSec} bytes/s`] : []),
   ];
-  const rateLimitedFrame = frames.error(undefined, 'rate_limited', `rate limit exceeded (${rates.join(', ')}): message dropped`);
+  const rateLimitedFrame = frames.error(
+    undefined,
+    'rate_limited',
+    `rate limit exceeded (${rates.join(', ')}): message dropped`,
+  );
   const clientLogic = clientMachine.provide({
     actions: handleMessage ? { handleMessage } : {},
   });
-  const createWriter = createWriterLogic({ stats, events: clientEvents(logger, tally), inbound: { rate: resolved.rateLimit, limitedFrame: rateLimitedFrame } });
+  const createWriter = createWriterLogic({
+    stats,
+    events: clientEvents(logger, tally),
+    inbound: { rate: resolved.rateLimit, limitedFrame: rateLimitedFrame },
+  });
 
   const nodeId = options.cluster?.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) {
-    throw new HubConfigError({ reason: 'invalid-value', message: `cluster.nodeId may only hold letters, digits, "-" and "_" (1–64), got "${nodeId}".` });
+    throw new HubConfigError({
+      reason: 'invalid-value',
+      message: `cluster.nodeId may only hold letters, digits, "-" and "_" (1–64), got "${nodeId}".`,
+    });
   }
   const cluster = options.cluster
     ? createCluster({
@@ -190,7 +203,10 @@ export function createHub(options: HubOptions = {}): Hub {
         const joins: [string, string][] = [];
         for (const [topic] of topics.topics()) for (const id of topics.members(topic).keys()) joins.push([topic, id]);
         // [id] when there is no meta: JSON would turn an undefined into null.
-        return { clients: [...clients].map(([id, e]) => (e.meta === undefined ? [id] : [id, e.meta]) as [string, unknown]), joins };
+        return {
+          clients: [...clients].map(([id, e]) => (e.meta === undefined ? [id] : [id, e.meta]) as [string, unknown]),
+          joins,
+        };
       },
     })
     .catch((err: unknown) => logger.error({ err }, 'cluster: could not start'));
@@ -270,12 +286,22 @@ export function createHub(options: HubOptions = {}): Hub {
     handleUpgrade,
     broadcast(message, opts = {}) {
       const data = prepare(message);
-      actor.send({ type: 'hub.broadcast', data, ...(opts.binary === undefined ? {} : { binary: opts.binary }), ...(opts.except === undefined ? {} : { except: opts.except }) });
+      actor.send({
+        type: 'hub.broadcast',
+        data,
+        ...(opts.binary === undefined ? {} : { binary: opts.binary }),
+        ...(opts.except === undefined ? {} : { except: opts.except }),
+      });
     },
     send(clientId, message, opts = {}) {
       const data = prepare(message);
       const known = registry().has(clientId);
-      actor.send({ type: 'hub.send', to: clientId, data, ...(opts.binary === undefined ? {} : { binary: opts.binary }) });
+      actor.send({
+        type: 'hub.send',
+        to: clientId,
+        data,
+        ...(opts.binary === undefined ? {} : { binary: opts.binary }),
+      });
       return known;
     },
     disconnect(clientId, code = CloseCode.Normal, reason = '') {
@@ -329,11 +355,17 @@ export function createHub(options: HubOptions = {}): Hub {
         if (actor.getSnapshot().status !== 'active') return done();
         actor.subscribe({ complete: done, error: done });
         // Terminated sockets report 'close' within a tick; this only guards against a stuck one.
-        guard = setTimeout(() => {
-          logger.warn({ clients: actor.getSnapshot().context.count }, 'close(): clients still registered after the timeout; stopping the hub');
-          actor.stop();
-          done();
-        }, timeoutMs + resolved.closeTimeoutMs + 1_000);
+        guard = setTimeout(
+          () => {
+            logger.warn(
+              { clients: actor.getSnapshot().context.count },
+              'close(): clients still registered after the timeout; stopping the hub',
+            );
+            actor.stop();
+            done();
+          },
+          timeoutMs + resolved.closeTimeoutMs + 1_000,
+        );
         actor.send({
           type: 'hub.shutdown',
           code: opts.code ?? CloseCode.GoingAway,
@@ -353,7 +385,11 @@ function* queuesOf(clients: ReadonlyMap<ClientId, { readonly writer: Writer }>):
 }
 
 /** A user predicate run inside the hub actor: a throw must not kill the hub, so it counts as false. */
-function guardedPredicate(predicate: (topic: string) => boolean, stats: HubStats, logger: { error(o: object, m: string): void }) {
+function guardedPredicate(
+  predicate: (topic: string) => boolean,
+  stats: HubStats,
+  logger: { error(o: object, m: string): void },
+) {
   return (topic: string): boolean => {
     try {
       return predicate(topic) === true;

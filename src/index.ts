@@ -1,7 +1,13 @@
 export { createHub, type Hub, type HubActor, type ClientInfo, type CloseOptions } from './hub.js';
 export type { HubOptions, AuthResult, ClientHandle, ResolvedOptions } from './options.js';
 export type { OriginPolicy } from './admission/origin.js';
-export { extractToken, staticTokenAuth, selectProtocol, type TokenSource, type TokenOptions } from './admission/auth-token.js';
+export {
+  extractToken,
+  staticTokenAuth,
+  selectProtocol,
+  type TokenSource,
+  type TokenOptions,
+} from './admission/auth-token.js';
 export { clientAddress } from './admission/client-address.js';
 export type { RateLimits } from './admission/rate-limit.js';
 export type { Connection, ConnectionHandlers } from '../machines/connection.js';
@@ -20,7 +26,7 @@ export { HubServer, type HubServerShape } from './server/hub-server.js';
 export { make as makeHubServer, layer as hubServerLayer } from './server/hub-server-live.js';
 export { hubRoutes, type RoutesOptions } from './server/http-routes.js';
 export { hubMachine, clientMachine } from '../machines/index.js';
-export type * from "../machines/hub.types.js";
+export type * from '../machines/hub.types.js';
 export type * from '../machines/client.types.js';
 export type { TopicHook, Protocol, TopicOptions } from './options.js';
 export {
@@ -40,6 +46,11 @@ export { redisBroker, type RedisBrokerOptions } from './cluster/broker/redis.js'
 export { natsBroker, type NatsBrokerOptions } from './cluster/broker/nats.js';
 export type { ClusterStats } from './cluster/cluster.js';
 export type { ClusterOptionsInput } from './options.js';
-export { startInspector, isHubInspector, type HubInspector, type InspectorOptions } from './observability/inspector/inspector.js';
+export {
+  startInspector,
+  isHubInspector,
+  type HubInspector,
+  type InspectorOptions,
+} from './observability/inspector/inspector.js';
 export { sanitizeEvent, sanitizeContext } from './observability/inspector/sanitize.js';
 export { hubPage, type PageOptions } from './server/page/page.js';

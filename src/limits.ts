@@ -53,7 +53,9 @@ export const MAX_PENDING_COMMANDS = 64;
 export const API_MAX_BODY_BYTES = 256 * 1024;
 
 /** Upper bounds of the fan-out time histogram, seconds (10 µs … 1 s; +Inf is implied). */
-export const FANOUT_BUCKETS_SECONDS = [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] as const;
+export const FANOUT_BUCKETS_SECONDS = [
+  0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+] as const;
 
 /** From the upgrade request to the registered client (authenticate() included); beyond it: 408. */
 export const HANDSHAKE_TIMEOUT_MS = 15_000;

@@ -102,7 +102,11 @@ export interface HubOptions {
 
 export interface ResolvedOptions {
   readonly protocol: Protocol;
-  readonly topics: { readonly maxTopicLength: number; readonly maxTopicsPerClient: number; readonly maxMembersPerTopic: number };
+  readonly topics: {
+    readonly maxTopicLength: number;
+    readonly maxTopicsPerClient: number;
+    readonly maxMembersPerTopic: number;
+  };
   readonly presenceEvents: (topic: string) => boolean;
   readonly maxBadFrames: number;
   readonly badFrameWindowMs: number;
@@ -121,7 +125,12 @@ export interface ResolvedOptions {
   readonly maxConnectionsPerIp: number;
   readonly trustProxy: number;
   readonly rateLimit: RateLimits;
-  readonly auth: { readonly tokens: readonly string[] | undefined; readonly from: readonly TokenSource[]; readonly queryParam: string; readonly protocolPrefix: string };
+  readonly auth: {
+    readonly tokens: readonly string[] | undefined;
+    readonly from: readonly TokenSource[];
+    readonly queryParam: string;
+    readonly protocolPrefix: string;
+  };
   readonly origins: OriginPolicy;
 }
 
@@ -130,7 +139,10 @@ const POLICIES: readonly OverflowPolicy[] = ['close', 'drop-oldest', 'drop-newes
 const positiveInt = (name: string, value: number | undefined, fallback: number): number => {
   const v = value ?? fallback;
   if (!Number.isSafeInteger(v) || v <= 0) {
-    throw new HubConfigError({ reason: 'invalid-number', message: `${name} must be a positive integer, got ${String(value)}.` });
+    throw new HubConfigError({
+      reason: 'invalid-number',
+      message: `${name} must be a positive integer, got ${String(value)}.`,
+    });
   }
   return v;
 };
@@ -170,19 +182,35 @@ const TOKEN_SOURCES: readonly TokenSource[] = ['header', 'protocol', 'query'];
 const resolveAuth = (options: HubOptions): ResolvedOptions['auth'] => {
   const a = options.auth ?? {};
   if (a.tokens !== undefined && options.authenticate !== undefined) {
-    throw new HubConfigError({ reason: 'invalid-choice', message: 'Give either auth.tokens or authenticate(), not both: call staticTokenAuth() inside your authenticate() to combine them.' });
+    throw new HubConfigError({
+      reason: 'invalid-choice',
+      message:
+        'Give either auth.tokens or authenticate(), not both: call staticTokenAuth() inside your authenticate() to combine them.',
+    });
   }
-  if (a.tokens !== undefined && (a.tokens.length === 0 || a.tokens.some((t) => typeof t !== 'string' || t.length === 0))) {
-    throw new HubConfigError({ reason: 'invalid-value', message: 'auth.tokens must be a non-empty list of non-empty strings.' });
+  if (
+    a.tokens !== undefined &&
+    (a.tokens.length === 0 || a.tokens.some((t) => typeof t !== 'string' || t.length === 0))
+  ) {
+    throw new HubConfigError({
+      reason: 'invalid-value',
+      message: 'auth.tokens must be a non-empty list of non-empty strings.',
+    });
   }
   const from = a.from ?? L.TOKEN_SOURCES;
   const unknown = from.find((f) => !TOKEN_SOURCES.includes(f));
   if (unknown !== undefined || from.length === 0) {
-    throw new HubConfigError({ reason: 'invalid-choice', message: `auth.from must list some of ${TOKEN_SOURCES.join(', ')}, got "${String(unknown ?? '')}".` });
+    throw new HubConfigError({
+      reason: 'invalid-choice',
+      message: `auth.from must list some of ${TOKEN_SOURCES.join(', ')}, got "${String(unknown ?? '')}".`,
+    });
   }
   const protocolPrefix = a.protocolPrefix ?? L.TOKEN_PROTOCOL_PREFIX;
   if (protocolPrefix.length === 0) {
-    throw new HubConfigError({ reason: 'invalid-value', message: 'auth.protocolPrefix must not be empty, or every subprotocol would be taken for a token.' });
+    throw new HubConfigError({
+      reason: 'invalid-value',
+      message: 'auth.protocolPrefix must not be empty, or every subprotocol would be taken for a token.',
+    });
   }
   return { tokens: a.tokens, from, queryParam: a.queryParam ?? L.TOKEN_QUERY_PARAM, protocolPrefix };
 };
@@ -214,19 +242,29 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
   }
   const protocol = options.protocol ?? 'json';
   if (protocol !== 'json' && protocol !== 'relay') {
-    throw new HubConfigError({ reason: 'invalid-choice', message: `protocol must be "json" or "relay", got "${String(protocol)}".` });
+    throw new HubConfigError({
+      reason: 'invalid-choice',
+      message: `protocol must be "json" or "relay", got "${String(protocol)}".`,
+    });
   }
   const presence = options.presenceEvents ?? false;
   const maxPayload = positiveInt('maxPayload', options.maxPayload, L.MAX_PAYLOAD_BYTES);
   const trustProxy = options.trustProxy ?? L.TRUST_PROXY_HOPS;
   if (!Number.isSafeInteger(trustProxy) || trustProxy < 0) {
-    throw new HubConfigError({ reason: 'invalid-number', message: `trustProxy must be 0 or a positive integer (proxies in front of the hub), got ${String(options.trustProxy)}.` });
+    throw new HubConfigError({
+      reason: 'invalid-number',
+      message: `trustProxy must be 0 or a positive integer (proxies in front of the hub), got ${String(options.trustProxy)}.`,
+    });
   }
   return {
     protocol,
     topics: {
       maxTopicLength: positiveInt('topics.maxTopicLength', options.topics?.maxTopicLength, L.MAX_TOPIC_LENGTH),
-      maxTopicsPerClient: positiveInt('topics.maxTopicsPerClient', options.topics?.maxTopicsPerClient, L.MAX_TOPICS_PER_CLIENT),
+      maxTopicsPerClient: positiveInt(
+        'topics.maxTopicsPerClient',
+        options.topics?.maxTopicsPerClient,
+        L.MAX_TOPICS_PER_CLIENT,
+      ),
       maxMembersPerTopic:
         options.topics?.maxMembersPerTopic === undefined
           ? L.MAX_MEMBERS_PER_TOPIC
@@ -251,7 +289,12 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
     shutdownTimeoutMs: positiveInt('shutdownTimeoutMs', options.shutdownTimeoutMs, L.SHUTDOWN_TIMEOUT_MS),
     authTimeoutMs: positiveInt('authTimeoutMs', options.authTimeoutMs, L.AUTH_TIMEOUT_MS),
     handshakeTimeoutMs: positiveInt('handshakeTimeoutMs', options.handshakeTimeoutMs, L.HANDSHAKE_TIMEOUT_MS),
-    maxConnectionsPerIp: positiveOrUnlimited('maxConnectionsPerIp', options.maxConnectionsPerIp, L.MAX_CONNECTIONS_PER_IP, true),
+    maxConnectionsPerIp: positiveOrUnlimited(
+      'maxConnectionsPerIp',
+      options.maxConnectionsPerIp,
+      L.MAX_CONNECTIONS_PER_IP,
+      true,
+    ),
     trustProxy,
     rateLimit: resolveRateLimit(options.rateLimit, maxPayload),
     auth: resolveAuth(options),
@@ -262,7 +305,10 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
 /** Checks a per-client override (from authenticate()); throws HubConfigError with a sentence. */
 export function checkLimitsOverride(limits: Partial<OutboundLimits>): Partial<OutboundLimits> {
   if (limits.policy !== undefined && !POLICIES.includes(limits.policy)) {
-    throw new HubConfigError({ reason: 'invalid-choice', message: `limits.policy must be one of ${POLICIES.join(', ')}, got "${String(limits.policy)}".` });
+    throw new HubConfigError({
+      reason: 'invalid-choice',
+      message: `limits.policy must be one of ${POLICIES.join(', ')}, got "${String(limits.policy)}".`,
+    });
   }
   if (limits.maxMessages !== undefined) positiveInt('limits.maxMessages', limits.maxMessages, 0);
   if (limits.maxBytes !== undefined) positiveInt('limits.maxBytes', limits.maxBytes, 0);

@@ -33,7 +33,14 @@ export interface Audience {
   destroy(): void;
 }
 
-export async function openAudience(target: Target, recipients: number, checkerCount: number, payload: number, counters: Counters, second?: Target): Promise<Audience> {
+export async function openAudience(
+  target: Target,
+  recipients: number,
+  checkerCount: number,
+  payload: number,
+  counters: Counters,
+  second?: Target,
+): Promise<Audience> {
   const tally = new Tally();
   const k = Math.min(checkerCount, recipients);
   const checkerAt = new Map<number, number>();
@@ -59,7 +66,12 @@ export async function openAudience(target: Target, recipients: number, checkerCo
           checker.onText(text, performance.now());
           tally.add();
         };
-        return { count: () => checker.received, closed: client.closed, closeCode: client.closeCode, destroy: client.destroy };
+        return {
+          count: () => checker.received,
+          closed: client.closed,
+          closeCode: client.closeCode,
+          destroy: client.destroy,
+        };
       }
       let count = 0;
       client.onText = () => {
@@ -70,7 +82,12 @@ export async function openAudience(target: Target, recipients: number, checkerCo
     }
     const raw = new RawClient(node.wire, tally);
     await raw.connect(HOST, node.port, node.path, HANDSHAKE_TIMEOUT_MS);
-    return { count: () => raw.count, closed: () => raw.closed, closeCode: () => raw.closeCode, destroy: () => raw.destroy() };
+    return {
+      count: () => raw.count,
+      closed: () => raw.closed,
+      closeCode: () => raw.closeCode,
+      destroy: () => raw.destroy(),
+    };
   };
   const all = await connectAll(recipients, CONNECT_CONCURRENCY, openRecipient);
   await waitForClients(HOST, target.port, onFirst + 1, 30_000);
@@ -101,7 +118,17 @@ export async function openAudience(target: Target, recipients: number, checkerCo
       }
       const outOfOrder = checkers.reduce((s, c) => s + c.outOfOrder + c.duplicates, 0);
       const corrupt = checkers.reduce((s, c) => s + c.corrupt, 0);
-      return { expected: sent * recipients, delivered, lost, duplicated, echoed, outOfOrder, corrupt, closed, closeCodes: [...codes] };
+      return {
+        expected: sent * recipients,
+        delivered,
+        lost,
+        duplicated,
+        echoed,
+        outOfOrder,
+        corrupt,
+        closed,
+        closeCodes: [...codes],
+      };
     },
     destroy() {
       for (const r of all) r.destroy();

@@ -32,12 +32,14 @@ export class Checker {
       return;
     }
     if (p.seq === this.next) this.next++;
-    else if (p.seq < this.next) this.duplicates++; // seen before, or arrived late: either is wrong
+    else if (p.seq < this.next)
+      this.duplicates++; // seen before, or arrived late: either is wrong
     else {
       this.outOfOrder++; // a gap: earlier messages are missing here (the counts report the loss)
       this.next = p.seq + 1;
     }
-    if (p.seq >= this.recordFrom && p.seq < this.recordTo) this.histogram.recordValue(Math.max(1, Math.round((now - p.t) * 1000)));
+    if (p.seq >= this.recordFrom && p.seq < this.recordTo)
+      this.histogram.recordValue(Math.max(1, Math.round((now - p.t) * 1000)));
   }
 }
 
@@ -56,5 +58,10 @@ export function percentiles(histograms: readonly Histogram[]): Percentiles {
 }
 
 /** Percentiles of the checkers on each node of a cross-node run (node 1, then node 2). */
-export const byNode = (audience: { readonly checkers: readonly Checker[]; readonly checkerNode: readonly number[] }): Percentiles[] =>
-  [0, 1].map((node) => percentiles(audience.checkers.filter((_, i) => audience.checkerNode[i] === node).map((c) => c.histogram)));
+export const byNode = (audience: {
+  readonly checkers: readonly Checker[];
+  readonly checkerNode: readonly number[];
+}): Percentiles[] =>
+  [0, 1].map((node) =>
+    percentiles(audience.checkers.filter((_, i) => audience.checkerNode[i] === node).map((c) => c.histogram)),
+  );

@@ -43,7 +43,12 @@ function openWs(host: string, port: number, path: string, timeoutMs: number): Pr
 
 function openSocketIo(host: string, port: number, timeoutMs: number): Promise<LibClient> {
   return new Promise((resolve, reject) => {
-    const socket = io(`http://${host}:${port}`, { transports: ['websocket'], reconnection: false, forceNew: true, timeout: timeoutMs });
+    const socket = io(`http://${host}:${port}`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      timeout: timeoutMs,
+    });
     let code = 0;
     const client: LibClient = {
       onText: () => undefined,

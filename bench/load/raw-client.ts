@@ -202,7 +202,8 @@ export class RawClient {
       if (this.hdrLen < need) continue;
       this.opcode = h[0]! & 0x0f;
       this.fin = (h[0]! & 0x80) !== 0;
-      this.len = l7 < 126 ? l7 : l7 === 126 ? (h[2]! << 8) | h[3]! : h[6]! * 2 ** 24 + ((h[7]! << 16) | (h[8]! << 8) | h[9]!);
+      this.len =
+        l7 < 126 ? l7 : l7 === 126 ? (h[2]! << 8) | h[3]! : h[6]! * 2 ** 24 + ((h[7]! << 16) | (h[8]! << 8) | h[9]!);
       this.hdrLen = 0;
       this.pos = 0;
       this.b0 = -1;

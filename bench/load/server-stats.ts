@@ -24,7 +24,13 @@ export function statsClients(host: string, port: number): Promise<number> {
 }
 
 /** Polls /stats every `everyMs` until it reports `n` clients; throws after timeoutMs. */
-export async function waitForClients(host: string, port: number, n: number, timeoutMs: number, everyMs = 10): Promise<void> {
+export async function waitForClients(
+  host: string,
+  port: number,
+  n: number,
+  timeoutMs: number,
+  everyMs = 10,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let last = -1;
   while (performance.now() < deadline) {

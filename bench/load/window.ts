@@ -19,7 +19,13 @@ export interface Snapshot {
 /** `servers`: the pid of the server under test, or of every node of a cross-node run. */
 export const snapshot = (servers: number | readonly number[]): Snapshot => {
   const perServer = (typeof servers === 'number' ? [servers] : servers).map(cpuTicks);
-  return { t: performance.now(), cpu: process.cpuUsage(), serverTicks: perServer.reduce((a, b) => a + b, 0), perServer, cores: coreTicks() };
+  return {
+    t: performance.now(),
+    cpu: process.cpuUsage(),
+    serverTicks: perServer.reduce((a, b) => a + b, 0),
+    perServer,
+    cores: coreTicks(),
+  };
 };
 
 export interface Window {
@@ -48,9 +54,20 @@ export function windowBetween(a: Snapshot, b: Snapshot, clkTck: number): Window 
     processTicks += core.processes - before.processes;
     return { busy: (core.busy - before.busy) / total, softirq: (core.softirq - before.softirq) / total };
   });
-  const othersCpu = Math.max(0, processTicks / clkTck / seconds - serverCpuSeconds / seconds - generatorSeconds / seconds);
+  const othersCpu = Math.max(
+    0,
+    processTicks / clkTck / seconds - serverCpuSeconds / seconds - generatorSeconds / seconds,
+  );
   const perServer = b.perServer.map((ticks, i) => (ticks - (a.perServer[i] ?? ticks)) / clkTck / seconds);
-  return { ms, serverCpu: serverCpuSeconds / seconds, generatorCpu: generatorSeconds / seconds, serverCpuSeconds, perServer, cores, othersCpu };
+  return {
+    ms,
+    serverCpu: serverCpuSeconds / seconds,
+    generatorCpu: generatorSeconds / seconds,
+    serverCpuSeconds,
+    perServer,
+    cores,
+    othersCpu,
+  };
 }
 
 export const cpuReport = (w: Window): CpuReport => ({

@@ -51,7 +51,8 @@ export function fakeHub(maxClients: number): FakeHub {
       start: (client) => void (owner = client),
       send: (event: WriterEvent) => {
         received++;
-        if (event.type === 'writer.close') owner?.send({ type: 'socket.closed', code: event.code, reason: event.reason });
+        if (event.type === 'writer.close')
+          owner?.send({ type: 'socket.closed', code: event.code, reason: event.reason });
         else if (event.type === 'writer.terminate') owner?.send({ type: 'socket.closed', code: 1006, reason: '' });
       },
       dispose: () => void (owner = undefined),

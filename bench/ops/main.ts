@@ -95,7 +95,10 @@ async function run(job: OpsJob): Promise<OpsResult> {
   hub.actor.send({ type: 'hub.shutdown' });
   await toPromise(hub.actor);
   const shutdownMs = performance.now() - t;
-  check(hub.actor.getSnapshot().value === 'stopped' && hub.count() === 0, `after shutdown: ${hub.count()} clients, state ${String(hub.actor.getSnapshot().value)}`);
+  check(
+    hub.actor.getSnapshot().value === 'stopped' && hub.count() === 0,
+    `after shutdown: ${hub.count()} clients, state ${String(hub.actor.getSnapshot().value)}`,
+  );
 
   const cpu = process.cpuUsage(cpu0);
   return {

@@ -7,7 +7,9 @@ import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { WebSocket, WebSocketServer } from 'ws';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } } });
+const { values } = parseArgs({
+  options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } },
+});
 
 const clients = new Set<WebSocket>();
 

@@ -8,7 +8,9 @@ import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { Server } from 'socket.io';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } } });
+const { values } = parseArgs({
+  options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } },
+});
 
 let io: Server | undefined;
 

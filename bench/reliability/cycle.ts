@@ -56,7 +56,8 @@ export function cycle(port: number, mode: Mode, topic: string, timeoutMs: number
       if (mode !== 'rst') fail(error);
     });
     socket.once('close', () => {
-      if (!upgraded || reader.dataFrames < 2) fail(new Error(`${mode}: connection closed after ${reader.dataFrames} frames`));
+      if (!upgraded || reader.dataFrames < 2)
+        fail(new Error(`${mode}: connection closed after ${reader.dataFrames} frames`));
     });
     socket.once('connect', () =>
       socket.write(

@@ -71,7 +71,8 @@ const countBy = (items: readonly string[]): Record<string, number> => {
   for (const item of items) out[item] = (out[item] ?? 0) + 1;
   return out;
 };
-const listeners = (emitter: NodeJS.EventEmitter): number => emitter.eventNames().reduce((sum, name) => sum + emitter.listenerCount(name), 0);
+const listeners = (emitter: NodeJS.EventEmitter): number =>
+  emitter.eventNames().reduce((sum, name) => sum + emitter.listenerCount(name), 0);
 
 async function census(gc: boolean): Promise<Census> {
   if (gc && typeof global.gc === 'function') {
@@ -89,7 +90,11 @@ async function census(gc: boolean): Promise<Census> {
     actorsCreated: created,
     xstateTimers: Object.keys(system._snapshot._scheduledEvents).length,
     resources: countBy(process.getActiveResourcesInfo()),
-    handles: (process as unknown as { _getActiveHandles(): { constructor: { name: string }; fd?: number; _handle?: { fd?: number } }[] })
+    handles: (
+      process as unknown as {
+        _getActiveHandles(): { constructor: { name: string }; fd?: number; _handle?: { fd?: number } }[];
+      }
+    )
       ._getActiveHandles()
       .map((h) => `${h.constructor.name}:${h.fd ?? h._handle?.fd ?? '?'}`),
     serverListeners: listeners(server),
@@ -105,7 +110,8 @@ async function census(gc: boolean): Promise<Census> {
 }
 
 process.on('message', (message: { type: string; gc?: boolean }) => {
-  if (message.type === 'census') void census(message.gc === true).then((c) => process.send?.({ type: 'census', census: c }));
+  if (message.type === 'census')
+    void census(message.gc === true).then((c) => process.send?.({ type: 'census', census: c }));
   if (message.type === 'close') {
     void hub.close({ timeoutMs: 1_000 }).then(() => {
       server.close();
@@ -114,7 +120,9 @@ process.on('message', (message: { type: string; gc?: boolean }) => {
   }
 });
 
-server.listen(0, '127.0.0.1', () => process.send?.({ type: 'listening', port: (server.address() as AddressInfo).port }));
+server.listen(0, '127.0.0.1', () =>
+  process.send?.({ type: 'listening', port: (server.address() as AddressInfo).port }),
+);
 
 export type { Census };
 

@@ -15,7 +15,9 @@ const v = (s: Stat) => ({ y: s.median, lo: s.min, hi: s.max });
 export function charts(summary: Summary, runs: readonly RunRecord[] = []): Chart[] {
   const out: Chart[] = [];
   out.push(...crossNodeCharts(summary), ...churnCharts(summary, runs), ...opsCharts(summary));
-  const peers = PEERS.filter((p) => [...summary.fanout, ...summary.latency, ...summary.idle].some((r) => r.peer === p.id));
+  const peers = PEERS.filter((p) =>
+    [...summary.fanout, ...summary.latency, ...summary.idle].some((r) => r.peer === p.id),
+  );
 
   for (const payload of [...new Set(summary.fanout.map((r) => r.payload))].sort((a, b) => a - b)) {
     const rows = summary.fanout.filter((r) => r.payload === payload);
@@ -29,7 +31,11 @@ export function charts(summary: Summary, runs: readonly RunRecord[] = []): Chart
         yLabel: 'deliveries / s (log scale; median, min–max)',
         log: true,
         xs: rows.map((r) => r.n),
-        series: peers.map((p) => ({ label: p.label, color: p.color, points: rows.filter((r) => r.peer === p.id).map((r) => ({ x: r.n, ...v(r.deliveriesPerSec) })) })),
+        series: peers.map((p) => ({
+          label: p.label,
+          color: p.color,
+          points: rows.filter((r) => r.peer === p.id).map((r) => ({ x: r.n, ...v(r.deliveriesPerSec) })),
+        })),
         yFormat: si,
       }),
     });
@@ -50,7 +56,11 @@ export function charts(summary: Summary, runs: readonly RunRecord[] = []): Chart
         log: true,
         series: peers.map((p) => {
           const r = rows.find((row) => row.peer === p.id);
-          return { label: p.label, color: p.color, values: r ? [v(r.p50), v(r.p90), v(r.p99), v(r.p999), v(r.max)] : [] };
+          return {
+            label: p.label,
+            color: p.color,
+            values: r ? [v(r.p50), v(r.p90), v(r.p99), v(r.p999), v(r.max)] : [],
+          };
         }),
         yFormat: ms,
       }),
@@ -72,12 +82,28 @@ export function charts(summary: Summary, runs: readonly RunRecord[] = []): Chart
     out.push({
       file: 'idle-memory.svg',
       title: 'Idle connections: server memory per connection',
-      svg: barChart({ title: 'Idle connections: server memory per connection', xLabel: '', yLabel: 'KiB per connection (ΔRSS / N)', groups, log: false, series: series((r) => r.rssPerConn, 1024), yFormat: (x) => x.toFixed(x < 10 ? 1 : 0) }),
+      svg: barChart({
+        title: 'Idle connections: server memory per connection',
+        xLabel: '',
+        yLabel: 'KiB per connection (ΔRSS / N)',
+        groups,
+        log: false,
+        series: series((r) => r.rssPerConn, 1024),
+        yFormat: (x) => x.toFixed(x < 10 ? 1 : 0),
+      }),
     });
     out.push({
       file: 'idle-connects.svg',
       title: 'Idle connections: connects per second',
-      svg: barChart({ title: 'Idle connections: connects per second', xLabel: '', yLabel: 'connects / s', groups, log: false, series: series((r) => r.connectsPerSec), yFormat: si }),
+      svg: barChart({
+        title: 'Idle connections: connects per second',
+        xLabel: '',
+        yLabel: 'connects / s',
+        groups,
+        log: false,
+        series: series((r) => r.connectsPerSec),
+        yFormat: si,
+      }),
     });
   }
   return out;
@@ -104,7 +130,14 @@ function crossNodeCharts(summary: Summary): Chart[] {
         yLabel: 'deliveries / s (median, min–max)',
         groups: ns.map((n) => `N = ${n.toLocaleString('en-US')}`),
         log: false,
-        series: SETUP_SERIES.map((s) => ({ label: s.label, color: s.color, values: ns.map((n) => { const r = fan.find((x) => x.n === n && x.setup === s.setup); return r ? v(r.deliveriesPerSec) : undefined; }) })),
+        series: SETUP_SERIES.map((s) => ({
+          label: s.label,
+          color: s.color,
+          values: ns.map((n) => {
+            const r = fan.find((x) => x.n === n && x.setup === s.setup);
+            return r ? v(r.deliveriesPerSec) : undefined;
+          }),
+        })),
         yFormat: si,
       }),
     });
@@ -118,13 +151,17 @@ function crossNodeCharts(summary: Summary): Chart[] {
       title,
       svg: barChart({
         title,
-        xLabel: 'checkers on the publisher\'s node (1) and on the other node (2)',
+        xLabel: "checkers on the publisher's node (1) and on the other node (2)",
         yLabel: 'ms from send to receive (log scale)',
         groups: ['node 1 p50', 'node 2 p50', 'node 1 p99', 'node 2 p99'],
         log: true,
         series: SETUP_SERIES.map((s) => {
           const r = lat.find((x) => x.setup === s.setup);
-          return { label: s.label, color: s.color, values: r ? [v(r.node1.p50), r.node2 && v(r.node2.p50), v(r.node1.p99), r.node2 && v(r.node2.p99)] : [] };
+          return {
+            label: s.label,
+            color: s.color,
+            values: r ? [v(r.node1.p50), r.node2 && v(r.node2.p50), v(r.node1.p99), r.node2 && v(r.node2.p99)] : [],
+          };
         }),
         yFormat: ms,
       }),
@@ -137,9 +174,22 @@ function churnCharts(summary: Summary, runs: readonly RunRecord[]): Chart[] {
   if (!summary.churn?.length) return [];
   // One line per peer: the RSS samples of its last completed round.
   const series = PEERS.flatMap((p) => {
-    const run = [...runs].reverse().find((r) => r.scenario === 'churn' && r.peer === p.id && r.result?.scenario === 'churn');
+    const run = [...runs]
+      .reverse()
+      .find((r) => r.scenario === 'churn' && r.peer === p.id && r.result?.scenario === 'churn');
     if (run?.result?.scenario !== 'churn') return [];
-    return [{ label: p.label, color: p.color, points: run.result.rss.map((s) => ({ x: s.t / 1000, y: s.rss / 2 ** 20, lo: s.rss / 2 ** 20, hi: s.rss / 2 ** 20 })) }];
+    return [
+      {
+        label: p.label,
+        color: p.color,
+        points: run.result.rss.map((s) => ({
+          x: s.t / 1000,
+          y: s.rss / 2 ** 20,
+          lo: s.rss / 2 ** 20,
+          hi: s.rss / 2 ** 20,
+        })),
+      },
+    ];
   });
   if (!series.length) return [];
   const title = 'Churn: server RSS during connect/disconnect loops';
@@ -181,7 +231,9 @@ function opsCharts(summary: Summary): Chart[] {
         series: ops.map((r, i) => ({
           label: `${r.n.toLocaleString('en-US')} clients`,
           color: colors[i % colors.length]!,
-          values: [r.registerRatio, r.unregisterRatio, r.broadcastRatio].map((x) => (x === undefined ? undefined : one(x))),
+          values: [r.registerRatio, r.unregisterRatio, r.broadcastRatio].map((x) =>
+            x === undefined ? undefined : one(x),
+          ),
         })),
         yFormat: (x) => x.toFixed(1),
       }),

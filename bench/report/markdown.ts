@@ -19,12 +19,20 @@ export function markdown(results: Results, charts: readonly Chart[]): string {
   };
   /** Tables (by title prefix) and charts (by file) of a scenario, or one line when this run did not measure it. */
   const section = (parts: readonly string[], only: string): string => {
-    const out = parts.map((p) => (p.endsWith('.svg') ? chart(p) : ts.some((x) => x.title.startsWith(p)) ? table(p) : '')).filter(Boolean);
-    return out.length ? out.join('\n\n') : `_Not measured in this run (it predates the scenario; the full \`npm run bench\` measures it, \`--only ${only}\` alone)._`;
+    const out = parts
+      .map((p) => (p.endsWith('.svg') ? chart(p) : ts.some((x) => x.title.startsWith(p)) ? table(p) : ''))
+      .filter(Boolean);
+    return out.length
+      ? out.join('\n\n')
+      : `_Not measured in this run (it predates the scenario; the full \`npm run bench\` measures it, \`--only ${only}\` alone)._`;
   };
   const allRows = [...summary.fanout, ...summary.latency, ...summary.idle, ...(summary.churn ?? [])];
-  const failedChecks = [...summary.fanout, ...summary.latency, ...(summary.churn ?? [])].filter((r) => !checksPass(r.checks));
-  const crossFailed = [...(summary.crossFanout ?? []), ...(summary.crossLatency ?? [])].filter((r) => !checksPass(r.checks));
+  const failedChecks = [...summary.fanout, ...summary.latency, ...(summary.churn ?? [])].filter(
+    (r) => !checksPass(r.checks),
+  );
+  const crossFailed = [...(summary.crossFanout ?? []), ...(summary.crossLatency ?? [])].filter(
+    (r) => !checksPass(r.checks),
+  );
   const leaked = (summary.churn ?? []).filter((r) => r.returned < r.runs - r.errors.length);
   const flagged = allRows.filter((r) => r.generatorBound || r.bothSaturated || r.noisy || r.errors.length);
   const base = summary.fanout.find((r) => r.peer === 'raw-ws' && r.n === 1000 && r.payload === 64);
@@ -37,17 +45,25 @@ export function markdown(results: Results, charts: readonly Chart[]): string {
       if (over.length === 0) return '';
       const offered = rate * over[0]!.n;
       const who = over.map((r) => {
-        const capacity = summary.fanout.find((f) => f.peer === r.peer && f.n === r.n && f.payload === 64)?.deliveriesPerSec.median;
-        const behind = capacity !== undefined && capacity < offered ? `: its fan-out capacity, ${si(capacity)} deliveries/s, is below that, so it falls further behind the longer the run lasts` : '';
+        const capacity = summary.fanout.find((f) => f.peer === r.peer && f.n === r.n && f.payload === 64)
+          ?.deliveriesPerSec.median;
+        const behind =
+          capacity !== undefined && capacity < offered
+            ? `: its fan-out capacity, ${si(capacity)} deliveries/s, is below that, so it falls further behind the longer the run lasts`
+            : '';
         return `${PEERS.find((p) => p.id === r.peer)?.label ?? r.peer} (${r.overloaded}/${r.runs} runs${behind})`;
       });
       return `\nAt ${rate} msg/s (${rate} × ${over[0]!.n} = ${offered.toLocaleString('en-US')} deliveries/s offered) the server core of ${who.join('; ')} was ≥ 90% busy (**overloaded**): latency there includes queueing. Compare the peers at a rate where none is overloaded too.\n`;
     })
     .join('');
   const errors = [
-    ...[...summary.fanout, ...summary.latency, ...summary.idle].flatMap((r) => r.errors.map((e) => `${r.peer} (N = ${r.n}): ${e}`)),
+    ...[...summary.fanout, ...summary.latency, ...summary.idle].flatMap((r) =>
+      r.errors.map((e) => `${r.peer} (N = ${r.n}): ${e}`),
+    ),
     ...(summary.churn ?? []).flatMap((r) => r.errors.map((e) => `churn, ${r.peer}: ${e}`)),
-    ...[...(summary.crossFanout ?? []), ...(summary.crossLatency ?? [])].flatMap((r) => r.errors.map((e) => `cross-node, ${r.setup} (N = ${r.n}): ${e}`)),
+    ...[...(summary.crossFanout ?? []), ...(summary.crossLatency ?? [])].flatMap((r) =>
+      r.errors.map((e) => `cross-node, ${r.setup} (N = ${r.n}): ${e}`),
+    ),
     ...(summary.ops ?? []).flatMap((r) => r.errors.map((e) => `hub operations, ${r.n} clients: ${e}`)),
   ];
 
@@ -73,7 +89,9 @@ the floor any XState machine actor sets on this Node: [per-client-cost.md](per-c
 | Node | ${m.node} |
 | pinning | ${m.taskset ? 'server on core 0, load generator on core 1 (`taskset -c`); cross-node: both nodes on core 0, the broker unpinned; hub operations: core 0' : 'none (`taskset` not found)'} |
 | open files | ${m.openFiles} |
-| libraries | ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')} |
+| libraries | ${Object.entries(m.versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')} |
 | actorhub | commit ${m.commit} |
 
 ## Method
@@ -219,7 +237,7 @@ ${section(['Hub operations', 'ops-scaling.svg'], 'ops')}
 ${failedChecks.length === 0 ? 'Every fan-out, latency and churn run passed its checks: nothing lost, duplicated, reordered, altered or echoed to the publisher, and no (stable) connection closed.' : `Checks failed:\n\n${failedChecks.map((r) => `- ${r.peer}, N = ${r.n}${'payload' in r ? `, ${bytes(r.payload)}` : ''}: lost ${r.checks.lost}, duplicated ${r.checks.duplicated}, echoed ${r.checks.echoed}, out of order ${r.checks.outOfOrder}, corrupt ${r.checks.corrupt}, closed ${r.checks.closed}${r.checks.closeCodes.length ? ` (close codes ${r.checks.closeCodes.join(', ')})` : ''}`).join('\n')}`}
 
 ${(summary.crossFanout ?? []).length + (summary.crossLatency ?? []).length === 0 ? '' : crossFailed.length === 0 ? 'Every cross-node run passed the same checks (nothing lost across the broker in these runs).\n' : `Cross-node checks failed (delivery across nodes is at-most-once; this is what was seen):\n\n${crossFailed.map((r) => `- ${r.setup}, N = ${r.n}: lost ${r.checks.lost}, duplicated ${r.checks.duplicated}, echoed ${r.checks.echoed}, out of order ${r.checks.outOfOrder}, corrupt ${r.checks.corrupt}, closed ${r.checks.closed}; broker adapters dropped ${r.brokerDropped}`).join('\n')}\n`}
-${(summary.churn ?? []).length === 0 ? '' : leaked.length === 0 ? 'After every churn run the server\'s client count came back to its baseline.\n' : `The client count did **not** come back to the baseline after churn: ${leaked.map((r) => `${r.peer} (${r.returned}/${r.runs} runs)`).join(', ')}.\n`}
+${(summary.churn ?? []).length === 0 ? '' : leaked.length === 0 ? "After every churn run the server's client count came back to its baseline.\n" : `The client count did **not** come back to the baseline after churn: ${leaked.map((r) => `${r.peer} (${r.returned}/${r.runs} runs)`).join(', ')}.\n`}
 ${flagged.length === 0 ? 'No run was generator-bound or noisy, and none failed.' : `Flagged: ${flagged.map((r) => `${r.peer} N = ${r.n}${'payload' in r ? ` ${bytes(r.payload)}` : ''}${'rate' in r ? ` ${r.rate} msg/s` : ''} (${flags(r)})`).join('; ')}.`}
 ${errors.length ? `\nErrors:\n\n${errors.map((e) => `- ${e}`).join('\n')}\n` : ''}${results.notes.length ? `\nNotes:\n\n${results.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
 ## Reproduce

@@ -84,7 +84,8 @@ function logScale(min: number, max: number): Scale {
   const lo = Math.floor(Math.log10(min > 0 ? min : 0.01));
   const hi = Math.max(lo + 1, Math.ceil(Math.log10(max > 0 ? max : 1)));
   const ticks: number[] = [];
-  for (let e = lo; e <= hi; e++) for (const m of hi - lo <= 3 ? [1, 2, 5] : [1]) if (e < hi || m === 1) ticks.push(m * 10 ** e);
+  for (let e = lo; e <= hi; e++)
+    for (const m of hi - lo <= 3 ? [1, 2, 5] : [1]) if (e < hi || m === 1) ticks.push(m * 10 ** e);
   return { y: (v) => M.top + PH - ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo)) * PH, ticks };
 }
 
@@ -105,7 +106,10 @@ function legend(items: readonly { label: string; color: string }[]): string[] {
   return items.flatMap((s, i) => {
     const y = M.top + 10 + i * 22;
     const x = M.left + PW + 20;
-    return [`<rect x="${x}" y="${y - 9}" width="14" height="14" rx="2" fill="${s.color}"/>`, `<text x="${x + 20}" y="${y + 2}" fill="#111827">${esc(s.label)}</text>`];
+    return [
+      `<rect x="${x}" y="${y - 9}" width="14" height="14" rx="2" fill="${s.color}"/>`,
+      `<text x="${x + 20}" y="${y + 2}" fill="#111827">${esc(s.label)}</text>`,
+    ];
   });
 }
 
@@ -132,8 +136,11 @@ export function lineChart(opts: {
   const tx = opts.linearX ? (v: number) => v : Math.log10;
   const lmin = tx(xs[0] ?? 1);
   const lmax = tx(xs[xs.length - 1] ?? 10);
-  const x = (v: number): number => (lmax === lmin ? M.left + PW / 2 : M.left + 30 + ((tx(v) - lmin) / (lmax - lmin)) * (PW - 60));
-  const ys = opts.series.flatMap((s) => s.points.flatMap((p) => [p.lo, p.hi])).filter((v) => Number.isFinite(v) && v > 0);
+  const x = (v: number): number =>
+    lmax === lmin ? M.left + PW / 2 : M.left + 30 + ((tx(v) - lmin) / (lmax - lmin)) * (PW - 60);
+  const ys = opts.series
+    .flatMap((s) => s.points.flatMap((p) => [p.lo, p.hi]))
+    .filter((v) => Number.isFinite(v) && v > 0);
   const scale = opts.log
     ? logScale(ys.length ? Math.min(...ys) : 1, ys.length ? Math.max(...ys) : 10)
     : opts.fitY && ys.length
@@ -142,16 +149,24 @@ export function lineChart(opts: {
   const body = [...yAxis(scale, opts.yFormat)];
   // A time axis gets a few round ticks, not a label per sample.
   const labels = opts.linearX ? xTicks(xs[0] ?? 0, xs[xs.length - 1] ?? 1) : xs;
-  for (const v of labels) body.push(`<text x="${f1(x(v))}" y="${M.top + PH + 18}" text-anchor="middle" fill="#4b5563">${esc(v.toLocaleString('en-US'))}</text>`);
+  for (const v of labels)
+    body.push(
+      `<text x="${f1(x(v))}" y="${M.top + PH + 18}" text-anchor="middle" fill="#4b5563">${esc(v.toLocaleString('en-US'))}</text>`,
+    );
   body.push(`<line x1="${M.left}" x2="${M.left + PW}" y1="${M.top + PH}" y2="${M.top + PH}" stroke="#9ca3af"/>`);
   opts.series.forEach((s, si) => {
     // Whiskers of the series side by side, so that one does not hide another.
     const dx = (si - (opts.series.length - 1) / 2) * 7;
     const pts = [...s.points].filter((p) => Number.isFinite(p.y)).sort((a, b) => a.x - b.x);
-    if (pts.length > 1) body.push(`<polyline points="${pts.map((p) => `${f1(x(p.x))},${f1(scale.y(p.y))}`).join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+    if (pts.length > 1)
+      body.push(
+        `<polyline points="${pts.map((p) => `${f1(x(p.x))},${f1(scale.y(p.y))}`).join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"/>`,
+      );
     for (const p of pts) {
       body.push(whisker(x(p.x) + dx, scale.y(p.lo), scale.y(p.hi), s.color));
-      body.push(`<circle cx="${f1(x(p.x))}" cy="${f1(scale.y(p.y))}" r="4" fill="${s.color}"><title>${esc(`${s.label}, N = ${p.x}: ${opts.yFormat(p.y)}`)}</title></circle>`);
+      body.push(
+        `<circle cx="${f1(x(p.x))}" cy="${f1(scale.y(p.y))}" r="4" fill="${s.color}"><title>${esc(`${s.label}, N = ${p.x}: ${opts.yFormat(p.y)}`)}</title></circle>`,
+      );
     }
   });
   body.push(...legend(opts.series));
@@ -159,9 +174,21 @@ export function lineChart(opts: {
 }
 
 /** Groups of bars (one per series) with min–max whiskers; linear or logarithmic y axis. */
-export function barChart(opts: { title: string; xLabel: string; yLabel: string; groups: readonly string[]; series: readonly BarSeries[]; log: boolean; yFormat: (v: number) => string }): string {
-  const values = opts.series.flatMap((s) => s.values.flatMap((v) => (v ? [v.lo, v.hi, v.y] : []))).filter((v) => Number.isFinite(v) && v > 0);
-  const scale = opts.log ? logScale(values.length ? Math.min(...values) : 1, values.length ? Math.max(...values) : 10) : linearScale(Math.max(0, ...values) * 1.08);
+export function barChart(opts: {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  groups: readonly string[];
+  series: readonly BarSeries[];
+  log: boolean;
+  yFormat: (v: number) => string;
+}): string {
+  const values = opts.series
+    .flatMap((s) => s.values.flatMap((v) => (v ? [v.lo, v.hi, v.y] : [])))
+    .filter((v) => Number.isFinite(v) && v > 0);
+  const scale = opts.log
+    ? logScale(values.length ? Math.min(...values) : 1, values.length ? Math.max(...values) : 10)
+    : linearScale(Math.max(0, ...values) * 1.08);
   const base = M.top + PH;
   const gw = PW / Math.max(1, opts.groups.length);
   const bw = Math.min(36, (gw * 0.8) / Math.max(1, opts.series.length));
@@ -174,7 +201,9 @@ export function barChart(opts: { title: string; xLabel: string; yLabel: string; 
       if (!v || !Number.isFinite(v.y)) return;
       const bx = gx - (opts.series.length * bw) / 2 + si * bw;
       const top = scale.y(v.y);
-      body.push(`<rect x="${f1(bx + 1)}" y="${f1(top)}" width="${f1(bw - 2)}" height="${f1(Math.max(0, base - top))}" fill="${s.color}" opacity="0.85"><title>${esc(`${s.label}, ${g}: ${opts.yFormat(v.y)}`)}</title></rect>`);
+      body.push(
+        `<rect x="${f1(bx + 1)}" y="${f1(top)}" width="${f1(bw - 2)}" height="${f1(Math.max(0, base - top))}" fill="${s.color}" opacity="0.85"><title>${esc(`${s.label}, ${g}: ${opts.yFormat(v.y)}`)}</title></rect>`,
+      );
       body.push(whisker(bx + bw / 2, scale.y(v.lo), scale.y(v.hi), '#111827'));
     });
   });

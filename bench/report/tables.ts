@@ -13,13 +13,26 @@ const label = (peer: PeerId): string => PEERS.find((p) => p.id === peer)?.label 
 
 export function checksText(c: Checks): string {
   if (checksPass(c)) return 'ok';
-  const parts = Object.entries({ lost: c.lost, dup: c.duplicated, echo: c.echoed, order: c.outOfOrder, corrupt: c.corrupt, closed: c.closed })
+  const parts = Object.entries({
+    lost: c.lost,
+    dup: c.duplicated,
+    echo: c.echoed,
+    order: c.outOfOrder,
+    corrupt: c.corrupt,
+    closed: c.closed,
+  })
     .filter(([, v]) => v > 0)
     .map(([k, v]) => `${k} ${v}`);
   return `FAIL ${parts.join(', ')}${c.closeCodes.length ? ` (close ${c.closeCodes.join('/')})` : ''}`;
 }
 
-export const flags = (row: { generatorBound: number; bothSaturated: number; noisy: number; errors: readonly string[]; runs: number }): string =>
+export const flags = (row: {
+  generatorBound: number;
+  bothSaturated: number;
+  noisy: number;
+  errors: readonly string[];
+  runs: number;
+}): string =>
   [
     row.generatorBound ? `generator-bound ${row.generatorBound}/${row.runs}` : '',
     row.bothSaturated ? `both saturated ${row.bothSaturated}/${row.runs}` : '',
@@ -33,8 +46,23 @@ export function tables(summary: Summary): Table[] {
   const out: Table[] = [];
   if (summary.fanout.length) {
     out.push({
-      title: 'Fan-out: one publisher, N recipients, deliveries/s = messages × recipients / s (median [min–max] of the rounds; vs raw ws: ratio of medians [range of the per-round ratios])',
-      header: ['N', 'payload', 'peer', 'deliveries/s', 'vs raw ws', 'server CPU', 'server core', 'gen CPU', 'gen core', 'server µs/delivery', 'p99 ms', 'checks', 'flags'],
+      title:
+        'Fan-out: one publisher, N recipients, deliveries/s = messages × recipients / s (median [min–max] of the rounds; vs raw ws: ratio of medians [range of the per-round ratios])',
+      header: [
+        'N',
+        'payload',
+        'peer',
+        'deliveries/s',
+        'vs raw ws',
+        'server CPU',
+        'server core',
+        'gen CPU',
+        'gen core',
+        'server µs/delivery',
+        'p99 ms',
+        'checks',
+        'flags',
+      ],
       rows: summary.fanout.map((r) => [
         String(r.n),
         bytes(r.payload),
@@ -55,7 +83,22 @@ export function tables(summary: Summary): Table[] {
   if (summary.latency.length) {
     out.push({
       title: 'Latency at a fixed rate: one publisher, 64 B, ms from send to receive (median [min–max] of the rounds)',
-      header: ['N', 'msg/s', 'peer', 'p50', 'p90', 'p99', 'p99.9', 'max', 'p99 vs raw ws', 'server CPU', 'server core', 'server µs/delivery', 'checks', 'flags'],
+      header: [
+        'N',
+        'msg/s',
+        'peer',
+        'p50',
+        'p90',
+        'p99',
+        'p99.9',
+        'max',
+        'p99 vs raw ws',
+        'server CPU',
+        'server core',
+        'server µs/delivery',
+        'checks',
+        'flags',
+      ],
       rows: summary.latency.map((r) => [
         String(r.n),
         String(r.rate),
@@ -95,13 +138,19 @@ export function tables(summary: Summary): Table[] {
     out.push({
       title: 'Targets of issue 5 (actorhub; ratios to raw ws in the same run, or between sizes of the hub machine)',
       header: ['what', 'target', 'measured', 'met'],
-      rows: summary.targets.map((t) => [t.what, t.target, t.unit === 'ms' ? (t.measured === undefined ? '–' : `${ms(t.measured)} ms`) : times(t.measured), t.met === undefined ? 'not measured' : t.met ? 'yes' : 'NO']),
+      rows: summary.targets.map((t) => [
+        t.what,
+        t.target,
+        t.unit === 'ms' ? (t.measured === undefined ? '–' : `${ms(t.measured)} ms`) : times(t.measured),
+        t.met === undefined ? 'not measured' : t.met ? 'yes' : 'NO',
+      ]),
     });
   }
   return out;
 }
 
-const setupLabel = (setup: string): string => (setup === 'single' ? '1 node' : `2 nodes, ${setup === 'redis' ? 'Redis' : 'NATS'}`);
+const setupLabel = (setup: string): string =>
+  setup === 'single' ? '1 node' : `2 nodes, ${setup === 'redis' ? 'Redis' : 'NATS'}`;
 const signedMs = (v: number): string => (Number.isFinite(v) ? `${v < 0 ? '-' : '+'}${ms(Math.abs(v))}` : '–');
 const mib = (b: number): string => (Number.isFinite(b) ? (b / 2 ** 20).toFixed(1) : '–');
 const us = (v: number): string => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '–');
@@ -111,8 +160,22 @@ function newTables(summary: Summary): Table[] {
   const out: Table[] = [];
   if (summary.crossFanout?.length) {
     out.push({
-      title: 'Cross-node fan-out: actorhub, publisher on node 1, recipients half on node 1 and half on node 2 (both nodes pinned to core 0, the generator to core 1, the broker unpinned); vs 1 node: ratio of medians [range of the per-round ratios]',
-      header: ['N', 'setup', 'deliveries/s', 'vs 1 node', 'servers CPU', 'core 0', 'gen core', 'server µs/delivery', 'p99 ms', 'broker dropped', 'checks', 'flags'],
+      title:
+        'Cross-node fan-out: actorhub, publisher on node 1, recipients half on node 1 and half on node 2 (both nodes pinned to core 0, the generator to core 1, the broker unpinned); vs 1 node: ratio of medians [range of the per-round ratios]',
+      header: [
+        'N',
+        'setup',
+        'deliveries/s',
+        'vs 1 node',
+        'servers CPU',
+        'core 0',
+        'gen core',
+        'server µs/delivery',
+        'p99 ms',
+        'broker dropped',
+        'checks',
+        'flags',
+      ],
       rows: summary.crossFanout.map((r) => [
         String(r.n),
         setupLabel(r.setup),
@@ -131,8 +194,23 @@ function newTables(summary: Summary): Table[] {
   }
   if (summary.crossLatency?.length) {
     out.push({
-      title: 'Cross-node latency at a fixed rate: checkers on node 1 (the publisher\'s) and on node 2, ms from send to receive; broker cost = node 2 − node 1 (median [min–max] over the rounds)',
-      header: ['N', 'msg/s', 'setup', 'node 1 p50', 'node 1 p99', 'node 2 p50', 'node 2 p99', 'broker p50', 'broker p99', 'core 0', 'broker dropped', 'checks', 'flags'],
+      title:
+        "Cross-node latency at a fixed rate: checkers on node 1 (the publisher's) and on node 2, ms from send to receive; broker cost = node 2 − node 1 (median [min–max] over the rounds)",
+      header: [
+        'N',
+        'msg/s',
+        'setup',
+        'node 1 p50',
+        'node 1 p99',
+        'node 2 p50',
+        'node 2 p99',
+        'broker p50',
+        'broker p99',
+        'core 0',
+        'broker dropped',
+        'checks',
+        'flags',
+      ],
       rows: summary.crossLatency.map((r) => [
         String(r.n),
         String(r.rate),
@@ -152,8 +230,25 @@ function newTables(summary: Summary): Table[] {
   }
   if (summary.churn?.length) {
     out.push({
-      title: 'Churn: connect/disconnect loops (close frame, FIN, RST in turn) while a stream flows to stable subscribers; server RSS sampled after the warm-up (median [min–max] of the rounds)',
-      header: ['subscribers', 'peer', 'cycles/s', 'vs raw ws', 'failed', 'back to baseline', 'ms to baseline', 'RSS first MiB', 'RSS last MiB', 'RSS max MiB', 'RSS slope KiB/s', 'RSS spread', 'server core', 'checks', 'flags'],
+      title:
+        'Churn: connect/disconnect loops (close frame, FIN, RST in turn) while a stream flows to stable subscribers; server RSS sampled after the warm-up (median [min–max] of the rounds)',
+      header: [
+        'subscribers',
+        'peer',
+        'cycles/s',
+        'vs raw ws',
+        'failed',
+        'back to baseline',
+        'ms to baseline',
+        'RSS first MiB',
+        'RSS last MiB',
+        'RSS max MiB',
+        'RSS slope KiB/s',
+        'RSS spread',
+        'server core',
+        'checks',
+        'flags',
+      ],
       rows: summary.churn.map((r) => [
         String(r.subscribers),
         label(r.peer),
@@ -175,8 +270,22 @@ function newTables(summary: Summary): Table[] {
   }
   if (summary.ops?.length) {
     out.push({
-      title: 'Hub operations in-process: the hub machine with fake writers, no sockets (median [min–max] over the runs of each run\'s mean over its batches for REGISTER/UNREGISTER, median for the rest; ratios to the smallest size)',
-      header: ['clients', 'REGISTER µs/op', 'ratio', 'UNREGISTER µs/op', 'ratio', 'BROADCAST ns/recipient', 'ratio', 'shutdown ms', 'fill µs/client', 'heap MiB', 'CPU share', 'flags'],
+      title:
+        "Hub operations in-process: the hub machine with fake writers, no sockets (median [min–max] over the runs of each run's mean over its batches for REGISTER/UNREGISTER, median for the rest; ratios to the smallest size)",
+      header: [
+        'clients',
+        'REGISTER µs/op',
+        'ratio',
+        'UNREGISTER µs/op',
+        'ratio',
+        'BROADCAST ns/recipient',
+        'ratio',
+        'shutdown ms',
+        'fill µs/client',
+        'heap MiB',
+        'CPU share',
+        'flags',
+      ],
       rows: summary.ops.map((r) => [
         r.n.toLocaleString('en-US'),
         range(r.registerUs, us),
@@ -189,15 +298,24 @@ function newTables(summary: Summary): Table[] {
         us(r.fillUs.median),
         mib(r.heapBytes.median),
         pct(r.cpuShare.min),
-        [r.cpuShare.min < 0.9 ? 'noisy' : '', r.errors.length ? `failed ${r.errors.length}/${r.runs}` : ''].filter(Boolean).join(', '),
+        [r.cpuShare.min < 0.9 ? 'noisy' : '', r.errors.length ? `failed ${r.errors.length}/${r.runs}` : '']
+          .filter(Boolean)
+          .join(', '),
       ]),
     });
   }
   return out;
 }
 
-export const textTables = (summary: Summary): string => tables(summary).map((t) => `${t.title}\n${columns([t.header, ...t.rows])}`).join('\n\n');
+export const textTables = (summary: Summary): string =>
+  tables(summary)
+    .map((t) => `${t.title}\n${columns([t.header, ...t.rows])}`)
+    .join('\n\n');
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 export const markdownTable = (t: Table): string =>
-  [`| ${t.header.map(cell).join(' | ')} |`, `|${t.header.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  [
+    `| ${t.header.map(cell).join(' | ')} |`,
+    `|${t.header.map(() => '---').join('|')}|`,
+    ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');

@@ -74,7 +74,10 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
  * time (equal-length SHA-256 digests with timingSafeEqual) and every token is compared, so the
  * answer's timing says nothing about which token or how much of it matched.
  */
-export function staticTokenAuth(tokens: readonly string[], options: TokenOptions = {}): (req: IncomingMessage) => boolean {
+export function staticTokenAuth(
+  tokens: readonly string[],
+  options: TokenOptions = {},
+): (req: IncomingMessage) => boolean {
   const digests = tokens.map(digest);
   return (req) => {
     const token = extractToken(req, options);

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 
-const unmap = (address: string): string => (address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address);
+const unmap = (address: string): string =>
+  address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 
 /**
  * The address a connection is counted under (per-IP cap). With `trustedHops` 0 (default) it is

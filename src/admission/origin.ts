@@ -7,10 +7,7 @@ import type { IncomingMessage } from 'node:http';
  * browser page (no cross-site hijacking possible) and is allowed by every policy but a predicate.
  */
 export type OriginPolicy =
-  | 'same-origin'
-  | '*'
-  | readonly string[]
-  | ((origin: string | undefined, req: IncomingMessage) => boolean);
+  'same-origin' | '*' | readonly string[] | ((origin: string | undefined, req: IncomingMessage) => boolean);
 
 const normalise = (origin: string): string | undefined => {
   try {

@@ -52,7 +52,13 @@ const pathnameOf = (url: string | undefined): string => {
 
 /** Whether the request is for `path`; a URL parse costs ~5 us, so the exact path (with any query) is matched first. */
 const isPathOf = (url: string | undefined, path: string, canonical: boolean): boolean => {
-  if (canonical && url !== undefined && url.startsWith(path) && (url.length === path.length || url.charCodeAt(path.length) === 63 /* ? */)) return true;
+  if (
+    canonical &&
+    url !== undefined &&
+    url.startsWith(path) &&
+    (url.length === path.length || url.charCodeAt(path.length) === 63) /* ? */
+  )
+    return true;
   return pathnameOf(url) === path;
 };
 
@@ -99,7 +105,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   /** A socket that never became a connection frees its per-IP slot when it closes, however it closes. */
   const releaseOnClose = (socket: Duplex, ip: string | undefined): void => {
     if (ip === undefined) return;
-    if ((socket as { closed?: boolean }).closed === true) perIp.release(ip); // 'close' already happened
+    if ((socket as { closed?: boolean }).closed === true)
+      perIp.release(ip); // 'close' already happened
     else socket.once('close', () => perIp.release(ip));
   };
 
@@ -121,7 +128,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   /** What authenticate() answered, turned into an admission or a refusal. */
   const decide = (result: AuthResult): Admission | Rejected => {
     if (result === false) return new Rejected(401, 'unauthorized');
-    if (typeof result === 'object' && result !== null && 'reject' in result) return new Rejected(result.reject, result.message ?? 'unauthorized');
+    if (typeof result === 'object' && result !== null && 'reject' in result)
+      return new Rejected(result.reject, result.message ?? 'unauthorized');
     const accepted = typeof result === 'object' && result !== null ? result : undefined;
     let id: ClientId;
     try {
@@ -154,7 +162,13 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   };
 
   /** Completes the handshake (ws does it synchronously); true when the hub got the socket. */
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, admission: Admission, ip: string | undefined): boolean => {
+  const upgrade = (
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    admission: Admission,
+    ip: string | undefined,
+  ): boolean => {
     let upgraded = false;
     deps.wss.handleUpgrade(req, socket, head, (ws) => {
       upgraded = true;
@@ -164,7 +178,13 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   };
 
   /** The rare path: authenticate() answered with a promise. Bounded by handshakeTimeoutMs. */
-  const admitLater = async (req: IncomingMessage, socket: Duplex, head: Buffer, ip: string | undefined, answer: PromiseLike<AuthResult>): Promise<void> => {
+  const admitLater = async (
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    ip: string | undefined,
+    answer: PromiseLike<AuthResult>,
+  ): Promise<void> => {
     pending++;
     let settled = false;
     const settle = (): boolean => {

@@ -43,7 +43,8 @@ export function createCluster(options: ClusterOptions) {
   const prefix = options.prefix ?? 'actorhub';
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   const nodeTimeoutMs = options.nodeTimeoutMs ?? NODE_TIMEOUT_MS;
-  if (nodeTimeoutMs <= 2 * heartbeatMs) throw new Error(`nodeTimeoutMs (${nodeTimeoutMs}) must exceed twice heartbeatMs (${heartbeatMs}).`);
+  if (nodeTimeoutMs <= 2 * heartbeatMs)
+    throw new Error(`nodeTimeoutMs (${nodeTimeoutMs}) must exceed twice heartbeatMs (${heartbeatMs}).`);
   const ch = {
     all: `${prefix}:all`,
     presence: `${prefix}:presence`,
@@ -61,27 +62,58 @@ export function createCluster(options: ClusterOptions) {
     try {
       switch (out.kind) {
         case 'broadcast':
-          broker.publish(ch.all, encodeWithData({ k: 'b', n: nodeId, ...(out.except === undefined ? {} : { x: out.except }) }, out.data, out.binary));
+          broker.publish(
+            ch.all,
+            encodeWithData(
+              { k: 'b', n: nodeId, ...(out.except === undefined ? {} : { x: out.except }) },
+              out.data,
+              out.binary,
+            ),
+          );
           return;
         case 'publish':
           broker.publish(
             ch.topic(out.topic),
             encodeWithData(
-              { k: 'p', n: nodeId, t: out.topic, ...(out.except === undefined ? {} : { x: out.except }), ...(out.from === undefined ? {} : { f: out.from }) },
+              {
+                k: 'p',
+                n: nodeId,
+                t: out.topic,
+                ...(out.except === undefined ? {} : { x: out.except }),
+                ...(out.from === undefined ? {} : { f: out.from }),
+              },
               out.data,
               out.binary,
             ),
           );
           return;
         case 'send':
-          broker.publish(ch.node(out.node), encodeWithData({ k: 's', n: nodeId, to: out.to, ...(out.from === undefined ? {} : { f: out.from }) }, out.data, out.binary));
+          broker.publish(
+            ch.node(out.node),
+            encodeWithData(
+              { k: 's', n: nodeId, to: out.to, ...(out.from === undefined ? {} : { f: out.from }) },
+              out.data,
+              out.binary,
+            ),
+          );
           return;
         case 'clientUp':
-          return post(ch.presence, { k: 'c+', n: nodeId, id: out.id, ...(out.meta === undefined ? {} : { m: out.meta }) });
+          return post(ch.presence, {
+            k: 'c+',
+            n: nodeId,
+            id: out.id,
+            ...(out.meta === undefined ? {} : { m: out.meta }),
+          });
         case 'clientDown':
           return post(ch.presence, { k: 'c-', n: nodeId, id: out.id });
         case 'joined':
-          return post(ch.presence, { k: 'j', n: nodeId, t: out.topic, id: out.id, ...(out.meta === undefined ? {} : { m: out.meta }) });
+          return post(ch.presence, {
+            k: 'j',
+            n: nodeId,
+            t: out.topic,
+            id: out.id,
+            ...(out.meta === undefined ? {} : { m: out.meta }),
+          });
         case 'left':
           return post(ch.presence, { k: 'l', n: nodeId, t: out.topic, id: out.id });
         case 'topicOpened':
@@ -117,7 +149,9 @@ export function createCluster(options: ClusterOptions) {
     if (event) hub.send(event);
   });
 
-  broker.onState((state) => logger.warn({ state, kind: broker.kind, node: nodeId }, `cluster: broker connection ${state}`));
+  broker.onState((state) =>
+    logger.warn({ state, kind: broker.kind, node: nodeId }, `cluster: broker connection ${state}`),
+  );
 
   return {
     nodeId,
@@ -144,7 +178,12 @@ export function createCluster(options: ClusterOptions) {
       timer.unref();
     },
     stats(): ClusterStats {
-      return { node: nodeId, broker: { kind: broker.kind, state: broker.state, dropped: broker.dropped }, nodes: [...lastSeen.keys()], malformed };
+      return {
+        node: nodeId,
+        broker: { kind: broker.kind, state: broker.state, dropped: broker.dropped },
+        nodes: [...lastSeen.keys()],
+        malformed,
+      };
     },
     async close(): Promise<void> {
       clearInterval(timer);

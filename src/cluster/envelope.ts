@@ -24,7 +24,8 @@ export type Envelope =
 /** Serialises message data once: bytes as base64, JSON values as JSON (RawJson spliced as is). */
 export function dataFields(data: unknown, binary: boolean | undefined): string {
   if (data instanceof Uint8Array || data instanceof ArrayBuffer) {
-    const bytes = data instanceof ArrayBuffer ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const bytes =
+      data instanceof ArrayBuffer ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     return `"b64":"${bytes.toString('base64')}","bin":${binary ?? true}`;
   }
   const json = data instanceof RawJson ? data.json : JSON.stringify(data);

@@ -34,7 +34,14 @@ export const clientEvents = (logger: Logger, tally: ClientTally): ClientEvents =
   },
   closed(id, info) {
     tally.closed(info.reason, info.code);
-    const fields = { client: id, reason: info.reason, code: info.code, closeReason: info.closeReason, by: info.by, durationMs: info.durationMs };
+    const fields = {
+      client: id,
+      reason: info.reason,
+      code: info.code,
+      closeReason: info.closeReason,
+      by: info.by,
+      durationMs: info.durationMs,
+    };
     if (POLICY_REASONS.has(info.reason)) logger.warn(fields, 'client closed by policy');
     else logger.debug(fields, 'client disconnected');
   },

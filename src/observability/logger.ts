@@ -20,7 +20,10 @@ export type LogLevel = (typeof levels)[number] | 'silent';
  */
 export function createLogger(level: LogLevel = 'info', destination: DestinationStream | number = 1): pino.Logger {
   const options = { level, name: 'actorhub' };
-  return pino(options, typeof destination === 'number' ? pino.destination({ dest: destination, sync: true }) : destination);
+  return pino(
+    options,
+    typeof destination === 'number' ? pino.destination({ dest: destination, sync: true }) : destination,
+  );
 }
 
 /** A small plain-text stderr logger, one line per entry (kept for embedders who used it). */

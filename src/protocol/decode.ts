@@ -4,7 +4,12 @@ import { INBOUND_TYPES, makeInbound, type InboundFrame, type ProtocolRef } from 
 
 export type Decoded =
   | { readonly ok: true; readonly frame: InboundFrame }
-  | { readonly ok: false; readonly code: ProtocolErrorCode; readonly message: string; readonly ref: ProtocolRef | undefined };
+  | {
+      readonly ok: false;
+      readonly code: ProtocolErrorCode;
+      readonly message: string;
+      readonly ref: ProtocolRef | undefined;
+    };
 
 /** "Expected string\n  at ["topic"]" → "topic: expected string". */
 const describe = (message: string): { path: string | undefined; text: string } => {
@@ -17,11 +22,21 @@ const describe = (message: string): { path: string | undefined; text: string } =
 
 /** A `type` as the error message shows it: never serialise an arbitrary value (a deeply nested one overflows the stack). */
 const showType = (type: unknown): string =>
-  typeof type === 'string' ? JSON.stringify(type) : Array.isArray(type) ? 'array' : type === null ? 'null' : typeof type === 'object' ? 'object' : String(type);
+  typeof type === 'string'
+    ? JSON.stringify(type)
+    : Array.isArray(type)
+      ? 'array'
+      : type === null
+        ? 'null'
+        : typeof type === 'object'
+          ? 'object'
+          : String(type);
 
 const refOf = (value: unknown): ProtocolRef | undefined => {
   const ref = (value as { ref?: unknown } | null)?.ref;
-  return (typeof ref === 'string' && ref.length <= 64) || (typeof ref === 'number' && Number.isFinite(ref)) ? ref : undefined;
+  return (typeof ref === 'string' && ref.length <= 64) || (typeof ref === 'number' && Number.isFinite(ref))
+    ? ref
+    : undefined;
 };
 
 /**
@@ -38,7 +53,12 @@ export function makeDecoder(maxTopicLength: number): (text: string) => Decoded {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      return { ok: false, code: 'invalid_json', message: `not valid JSON: ${(error as Error).message}`, ref: undefined };
+      return {
+        ok: false,
+        code: 'invalid_json',
+        message: `not valid JSON: ${(error as Error).message}`,
+        ref: undefined,
+      };
     }
     const ref = refOf(value);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -54,6 +74,11 @@ export function makeDecoder(maxTopicLength: number): (text: string) => Decoded {
       };
     }
     const { path, text: detail } = describe(result.failure.message);
-    return { ok: false, code: path === 'topic' ? 'invalid_topic' : 'invalid_frame', message: `${type}: ${detail}`, ref };
+    return {
+      ok: false,
+      code: path === 'topic' ? 'invalid_topic' : 'invalid_frame',
+      message: `${type}: ${detail}`,
+      ref,
+    };
   };
 }

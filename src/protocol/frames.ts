@@ -39,16 +39,25 @@ export function jsonFrames(limits: WelcomeFrame['limits']): OutboundFrames {
     joined: (topic: Topic, member: Member) => text(JSON.stringify({ type: 'joined', topic, client: member })),
     left: (topic: Topic, member: Member) => text(JSON.stringify({ type: 'left', topic, client: member })),
     ack: (ref: Ref, result: unknown) =>
-      text(JSON.stringify(result === undefined || (typeof result === 'object' && result !== null && Object.keys(result).length === 0) ? { type: 'ack', ref } : { type: 'ack', ref, result })),
+      text(
+        JSON.stringify(
+          result === undefined || (typeof result === 'object' && result !== null && Object.keys(result).length === 0)
+            ? { type: 'ack', ref }
+            : { type: 'ack', ref, result },
+        ),
+      ),
     error: (ref: Ref | undefined, code: string, message: string) =>
-      text(JSON.stringify(ref === undefined ? { type: 'error', code, message } : { type: 'error', ref, code, message })),
+      text(
+        JSON.stringify(ref === undefined ? { type: 'error', code, message } : { type: 'error', ref, code, message }),
+      ),
   };
 }
 
 /** The seed's relay: messages go out exactly as given; there are no acks, errors or presence frames. */
 export const relayFrames: OutboundFrames = {
   welcome: () => undefined,
-  message: (data: unknown, binary: boolean | undefined) => encodeFrame(data instanceof RawJson ? data.json : data, binary),
+  message: (data: unknown, binary: boolean | undefined) =>
+    encodeFrame(data instanceof RawJson ? data.json : data, binary),
   joined: () => undefined,
   left: () => undefined,
   ack: () => undefined,

@@ -48,9 +48,15 @@ export function createProtocolHandler(deps: ProtocolDeps) {
       const f = deps.frames.error(ref, code, message);
       if (f) self.send({ type: 'client.reply', frame: f });
     };
-    const authorized = (hook: TopicHook | undefined, topic: string, then: () => void, what: string): void | Promise<void> => {
+    const authorized = (
+      hook: TopicHook | undefined,
+      topic: string,
+      then: () => void,
+      what: string,
+    ): void | Promise<void> => {
       if (!hook) return then();
-      const decide = (allowed: unknown): void => (allowed === true ? then() : reply('forbidden', `not allowed to ${what} "${topic}"`));
+      const decide = (allowed: unknown): void =>
+        allowed === true ? then() : reply('forbidden', `not allowed to ${what} "${topic}"`);
       const verdict = hook(client, topic);
       return isThenable(verdict) ? Promise.resolve(verdict).then(decide) : decide(verdict);
     };
@@ -61,7 +67,12 @@ export function createProtocolHandler(deps: ProtocolDeps) {
         return;
       }
       case 'subscribe':
-        return authorized(deps.canSubscribe, frame.topic, () => hub.actor.send({ type: 'hub.subscribe', id, topic: frame.topic, ...refOf(ref) }), 'subscribe to');
+        return authorized(
+          deps.canSubscribe,
+          frame.topic,
+          () => hub.actor.send({ type: 'hub.subscribe', id, topic: frame.topic, ...refOf(ref) }),
+          'subscribe to',
+        );
       case 'unsubscribe':
         hub.actor.send({ type: 'hub.unsubscribe', id, topic: frame.topic, ...refOf(ref) });
         return;
@@ -131,7 +142,11 @@ export function createProtocolHandler(deps: ProtocolDeps) {
       return;
     }
     if (chain.pending >= deps.maxPendingCommands) {
-      const f = deps.frames.error(decoded.frame.ref, 'overloaded', `more than ${deps.maxPendingCommands} commands are waiting for authorization`);
+      const f = deps.frames.error(
+        decoded.frame.ref,
+        'overloaded',
+        `more than ${deps.maxPendingCommands} commands are waiting for authorization`,
+      );
       if (f) self.send({ type: 'client.reply', frame: f });
       return;
     }

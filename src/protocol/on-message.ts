@@ -15,14 +15,21 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
  */
 export const onMessageHandler =
   (onMessage: NonNullable<HubOptions['onMessage']>, hub: () => Hub, stats: HubStats, logger: Logger) =>
-  ({ self, context }: { self: AnyActorRef; context: { meta: unknown } }, params: { id: string; data: Buffer; binary: boolean }): void => {
+  (
+    { self, context }: { self: AnyActorRef; context: { meta: unknown } },
+    params: { id: string; data: Buffer; binary: boolean },
+  ): void => {
     const fail = (err: unknown): void => {
       stats.hookErrors++;
       logger.error({ err, client: params.id }, 'onMessage failed; closing the client with 1011');
       self.send({ type: 'client.close', code: CloseCode.InternalError, reason: 'internal error' });
     };
     try {
-      const result = onMessage(clientHandle(hub(), self, params.id, context.meta), params.binary ? params.data : params.data.toString('utf8'), hub());
+      const result = onMessage(
+        clientHandle(hub(), self, params.id, context.meta),
+        params.binary ? params.data : params.data.toString('utf8'),
+        hub(),
+      );
       if (isThenable(result)) result.then(undefined, fail);
     } catch (err) {
       fail(err);

@@ -16,6 +16,7 @@ export const preparer =
   (message: unknown): unknown => {
     const bytes = message instanceof Uint8Array || message instanceof ArrayBuffer;
     if (protocol === 'relay') return typeof message === 'string' || bytes ? message : toJson(message);
-    if (bytes) throw new TypeError('the JSON protocol carries JSON data only; use protocol "relay" for binary messages');
+    if (bytes)
+      throw new TypeError('the JSON protocol carries JSON data only; use protocol "relay" for binary messages');
     return new RawJson(toJson(message));
   };

@@ -31,11 +31,22 @@ async function main(argv: readonly string[]): Promise<number> {
       ['stats', `${url}/stats`],
       ['health', `${url}/healthz`],
       ['api', config.api.apiKey ? `${url}/api/publish, /api/send, /api/stats (Bearer key)` : 'off (no --api-key)'],
-      ...(inspectorUrl ? [['inspector', `${inspectorUrl}  (dev only; open it in a browser with internet: it embeds stately.ai/inspect)`] as [string, string]] : []),
+      ...(inspectorUrl
+        ? [
+            [
+              'inspector',
+              `${inspectorUrl}  (dev only; open it in a browser with internet: it embeds stately.ai/inspect)`,
+            ] as [string, string],
+          ]
+        : []),
       ['protocol', hub.options.protocol],
-      ...(hub.clusterStats() ? [['cluster', `node ${hub.clusterStats()!.node} on ${hub.clusterStats()!.broker.kind}`] as [string, string]] : []),
+      ...(hub.clusterStats()
+        ? [['cluster', `node ${hub.clusterStats()!.node} on ${hub.clusterStats()!.broker.kind}`] as [string, string]]
+        : []),
     ];
-    process.stdout.write(`actorhub listening on ${url}\n${lines.map(([k, v]) => `  ${`${k}:`.padEnd(11)}${v}\n`).join('')}`);
+    process.stdout.write(
+      `actorhub listening on ${url}\n${lines.map(([k, v]) => `  ${`${k}:`.padEnd(11)}${v}\n`).join('')}`,
+    );
     return yield* Effect.never;
   }).pipe(Effect.scoped);
 

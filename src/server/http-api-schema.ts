@@ -5,10 +5,18 @@ const ClientIdSchema = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLe
 
 /** The HTTP API's request bodies (docs/observability.md). Unknown fields are refused: they are usually typos. */
 export const makeApiSchemas = (maxTopicLength: number) => {
-  const topic = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(maxTopicLength), Schema.isPattern(TOPIC_PATTERN));
+  const topic = Schema.String.check(
+    Schema.isMinLength(1),
+    Schema.isMaxLength(maxTopicLength),
+    Schema.isPattern(TOPIC_PATTERN),
+  );
   return {
     /** No topic: to every client of the hub (a broadcast). */
-    publish: Schema.Struct({ topic: Schema.optionalKey(topic), data: Schema.Unknown, except: Schema.optionalKey(ClientIdSchema) }),
+    publish: Schema.Struct({
+      topic: Schema.optionalKey(topic),
+      data: Schema.Unknown,
+      except: Schema.optionalKey(ClientIdSchema),
+    }),
     send: Schema.Struct({ to: ClientIdSchema, data: Schema.Unknown }),
   };
 };

@@ -34,7 +34,11 @@ export type HttpApiErrorCode =
   | 'shutting_down'
   | 'internal';
 
-const ROUTES: Record<string, readonly string[]> = { '/publish': ['POST'], '/send': ['POST'], '/stats': ['GET', 'HEAD'] };
+const ROUTES: Record<string, readonly string[]> = {
+  '/publish': ['POST'],
+  '/send': ['POST'],
+  '/stats': ['GET', 'HEAD'],
+};
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
@@ -47,7 +51,8 @@ const digest = (text: string): Buffer => createHash('sha256').update(text).diges
 export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler {
   const prefix = options.prefix ?? '/api';
   const maxBodyBytes = options.maxBodyBytes ?? API_MAX_BODY_BYTES;
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new RangeError(`maxBodyBytes must be a positive integer, got ${maxBodyBytes}.`);
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0)
+    throw new RangeError(`maxBodyBytes must be a positive integer, got ${maxBodyBytes}.`);
   const keyDigest = options.apiKey === undefined || options.apiKey === '' ? undefined : digest(options.apiKey);
   const schemas = makeApiSchemas(hub.options.topics.maxTopicLength);
   const decodePublish = decoderOf(schemas.publish);
@@ -124,14 +129,34 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
     const route = path.slice(prefix.length);
     const methods = ROUTES[route];
     if (!methods) {
-      fail(res, 404, 'not_found', `no API route ${path}; the routes are ${Object.keys(ROUTES).map((r) => prefix + r).join(', ')}`, early);
+      fail(
+        res,
+        404,
+        'not_found',
+        `no API route ${path}; the routes are ${Object.keys(ROUTES)
+          .map((r) => prefix + r)
+          .join(', ')}`,
+        early,
+      );
     } else if (keyDigest === undefined) {
-      fail(res, 404, 'api_disabled', 'the HTTP API is disabled: start the hub with an API key (--api-key or ACTORHUB_API_KEY)', early);
+      fail(
+        res,
+        404,
+        'api_disabled',
+        'the HTTP API is disabled: start the hub with an API key (--api-key or ACTORHUB_API_KEY)',
+        early,
+      );
     } else if (!methods.includes(req.method ?? '')) {
-      fail(res, 405, 'method_not_allowed', `${path} accepts ${methods.join(', ')}`, { ...early, allow: methods.join(', ') });
+      fail(res, 405, 'method_not_allowed', `${path} accepts ${methods.join(', ')}`, {
+        ...early,
+        allow: methods.join(', '),
+      });
     } else if (!authorized(req)) {
       logger?.info({ route: path, remote: req.socket.remoteAddress }, 'HTTP API: missing or wrong key');
-      fail(res, 401, 'unauthorized', 'send Authorization: Bearer <API key>', { ...early, 'www-authenticate': 'Bearer realm="actorhub"' });
+      fail(res, 401, 'unauthorized', 'send Authorization: Bearer <API key>', {
+        ...early,
+        'www-authenticate': 'Bearer realm="actorhub"',
+      });
     } else {
       handle(req, res, route, early).then(
         () => logger?.debug({ route: path, status: res.statusCode }, 'HTTP API request'),

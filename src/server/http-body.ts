@@ -2,7 +2,12 @@ import type { IncomingMessage } from 'node:http';
 
 export type BodyResult =
   | { readonly ok: true; readonly body: Buffer }
-  | { readonly ok: false; readonly status: 413 | 415; readonly code: 'payload_too_large' | 'unsupported_media_type'; readonly message: string }
+  | {
+      readonly ok: false;
+      readonly status: 413 | 415;
+      readonly code: 'payload_too_large' | 'unsupported_media_type';
+      readonly message: string;
+    }
   /** The peer went away mid-body: nobody to answer. */
   | { readonly ok: false; readonly status: 0 };
 
@@ -18,9 +23,19 @@ const isJson = (contentType: string | undefined): boolean => {
  */
 export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
   if (!isJson(req.headers['content-type'])) {
-    return Promise.resolve({ ok: false, status: 415, code: 'unsupported_media_type', message: 'send the body as Content-Type: application/json' });
+    return Promise.resolve({
+      ok: false,
+      status: 415,
+      code: 'unsupported_media_type',
+      message: 'send the body as Content-Type: application/json',
+    });
   }
-  const tooLarge = { ok: false, status: 413, code: 'payload_too_large', message: `the body may be at most ${maxBytes} bytes` } as const;
+  const tooLarge = {
+    ok: false,
+    status: 413,
+    code: 'payload_too_large',
+    message: `the body may be at most ${maxBytes} bytes`,
+  } as const;
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve(tooLarge);
   return new Promise((resolve) => {

@@ -11,7 +11,10 @@ import { hubPage } from './page/page.js';
 
 const json = (res: ServerResponse, status: number, body: unknown): void => {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 };
 
@@ -35,7 +38,8 @@ export function hubRoutes(hub: Hub, options: RoutesOptions = {}): RequestListene
     if (path === '/healthz') {
       if (hub.closing) return json(res, 503, { status: 'draining' });
       // Broker down: local clients are still served, so the node stays in rotation, degraded.
-      if (cluster && cluster.broker.state !== 'up') return json(res, 200, { status: 'degraded', broker: cluster.broker.state });
+      if (cluster && cluster.broker.state !== 'up')
+        return json(res, 200, { status: 'degraded', broker: cluster.broker.state });
       return json(res, 200, { status: 'ok' });
     }
     json(res, 200, {

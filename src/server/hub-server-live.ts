@@ -9,7 +9,7 @@ import { redisBroker } from '../cluster/broker/redis.js';
 import type { BrokerConfig, ServerConfig } from './config.js';
 import { HubServerError } from '../errors.js';
 import { hubRoutes } from './http-routes.js';
-import { createHub, type Hub } from '../hub.js';
+import { createHub } from '../hub.js';
 import { HubServer, type HubServerShape } from './hub-server.js';
 import { createLogger } from '../observability/logger.js';
 import * as L from '../limits.js';
@@ -17,7 +17,11 @@ import { isHubInspector, startInspector } from '../observability/inspector/inspe
 import type { HubOptions } from '../options.js';
 
 const displayHost = (address: AddressInfo): string =>
-  address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  address.address === '0.0.0.0' || address.address === '::'
+    ? 'localhost'
+    : address.family === 'IPv6'
+      ? `[${address.address}]`
+      : address.address;
 
 /**
  * Connects to the configured broker. With waitMs 0 an unreachable broker fails start-up at
@@ -25,22 +29,31 @@ const displayHost = (address: AddressInfo): string =>
  */
 export const connectBroker = (config: BrokerConfig, nodeId: string): Effect.Effect<Broker, HubServerError> => {
   const once = Effect.tryPromise({
-    try: () => (config.kind === 'redis' ? redisBroker({ url: config.url, nodeId }) : natsBroker({ url: config.url, nodeId })),
+    try: () =>
+      config.kind === 'redis' ? redisBroker({ url: config.url, nodeId }) : natsBroker({ url: config.url, nodeId }),
     catch: (cause) =>
       new HubServerError({
         reason: 'broker-unreachable',
-        message: `${(cause as Error).message.replace(/\.$/, "")}${config.waitMs > 0 ? ` (retried for ${config.waitMs} ms)` : ''}. Start the broker, or raise --broker-wait.`,
+        message: `${(cause as Error).message.replace(/\.$/, '')}${config.waitMs > 0 ? ` (retried for ${config.waitMs} ms)` : ''}. Start the broker, or raise --broker-wait.`,
         cause,
       }),
   });
-  return config.waitMs === 0 ? once : once.pipe(Effect.retry(Schedule.max([reconnectSchedule, Schedule.during(Duration.millis(config.waitMs))])));
+  return config.waitMs === 0
+    ? once
+    : once.pipe(Effect.retry(Schedule.max([reconnectSchedule, Schedule.during(Duration.millis(config.waitMs))])));
 };
 
 const startInspectorEffect = (port: number, logLevel: ServerConfig['logLevel']) =>
   Effect.tryPromise({
     try: () => startInspector({ port, logger: createLogger(logLevel) }),
     catch: (cause) =>
-      cause instanceof HubServerError ? cause : new HubServerError({ reason: 'inspector-failed', message: `Cannot start the inspector: ${String(cause)}`, cause }),
+      cause instanceof HubServerError
+        ? cause
+        : new HubServerError({
+            reason: 'inspector-failed',
+            message: `Cannot start the inspector: ${String(cause)}`,
+            cause,
+          }),
   });
 
 /**
@@ -53,14 +66,26 @@ export const make = (config: ServerConfig, extra: HubOptions = {}) =>
     Effect.gen(function* () {
       const nodeId = config.cluster.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
       // Given to the hub, the inspector is closed by hub.close(); until then, by a failure here.
-      const inspector = config.inspect?.enabled ? yield* startInspectorEffect(config.inspect.port, config.logLevel) : undefined;
+      const inspector = config.inspect?.enabled
+        ? yield* startInspectorEffect(config.inspect.port, config.logLevel)
+        : undefined;
       const broker = config.broker
-        ? yield* connectBroker(config.broker, nodeId).pipe(Effect.tapError(() => Effect.promise(async () => inspector?.close())))
+        ? yield* connectBroker(config.broker, nodeId).pipe(
+            Effect.tapError(() => Effect.promise(async () => inspector?.close())),
+          )
         : undefined;
       return yield* listen(config, {
         ...(inspector ? { inspect: inspector } : {}),
         ...(broker
-          ? { cluster: { broker, nodeId, prefix: config.cluster.prefix, heartbeatMs: config.cluster.heartbeatMs, nodeTimeoutMs: config.cluster.nodeTimeoutMs } }
+          ? {
+              cluster: {
+                broker,
+                nodeId,
+                prefix: config.cluster.prefix,
+                heartbeatMs: config.cluster.heartbeatMs,
+                nodeTimeoutMs: config.cluster.nodeTimeoutMs,
+              },
+            }
           : {}),
         ...extra,
       });
@@ -76,38 +101,49 @@ export const make = (config: ServerConfig, extra: HubOptions = {}) =>
   );
 
 const listen = (config: ServerConfig, extra: HubOptions) =>
-    Effect.callback<HubServerShape, HubServerError>((resume) => {
-      const logger = extra.logger ?? createLogger(config.logLevel);
-      const hub = createHub({ ...config.hub, ...extra, logger });
-      // Slowloris: headers trickled or never sent time out with 408 (Node checks every interval).
-      const { headersTimeoutMs, requestTimeoutMs } = config.http ?? { headersTimeoutMs: L.HEADERS_TIMEOUT_MS, requestTimeoutMs: L.REQUEST_TIMEOUT_MS };
-      const server = createServer(
-        {
-          headersTimeout: headersTimeoutMs,
-          requestTimeout: requestTimeoutMs,
-          connectionsCheckingInterval: Math.min(L.CONNECTIONS_CHECK_INTERVAL_MS, Math.ceil(headersTimeoutMs / 4)),
-        },
-        hubRoutes(hub, { api: { ...config.api, logger } }),
+  Effect.callback<HubServerShape, HubServerError>((resume) => {
+    const logger = extra.logger ?? createLogger(config.logLevel);
+    const hub = createHub({ ...config.hub, ...extra, logger });
+    // Slowloris: headers trickled or never sent time out with 408 (Node checks every interval).
+    const { headersTimeoutMs, requestTimeoutMs } = config.http ?? {
+      headersTimeoutMs: L.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: L.REQUEST_TIMEOUT_MS,
+    };
+    const server = createServer(
+      {
+        headersTimeout: headersTimeoutMs,
+        requestTimeout: requestTimeoutMs,
+        connectionsCheckingInterval: Math.min(L.CONNECTIONS_CHECK_INTERVAL_MS, Math.ceil(headersTimeoutMs / 4)),
+      },
+      hubRoutes(hub, { api: { ...config.api, logger } }),
+    );
+    hub.attach(server);
+    server.once('error', (cause) => {
+      void hub.close({ timeoutMs: 1 });
+      resume(
+        Effect.fail(
+          new HubServerError({
+            reason: 'listen-failed',
+            message: `Cannot listen on ${config.host}:${config.port}: ${(cause as Error).message}`,
+            cause,
+          }),
+        ),
       );
-      hub.attach(server);
-      server.once('error', (cause) => {
-        void hub.close({ timeoutMs: 1 });
-        resume(
-          Effect.fail(
-            new HubServerError({
-              reason: 'listen-failed',
-              message: `Cannot listen on ${config.host}:${config.port}: ${(cause as Error).message}`,
-              cause,
-            }),
-          ),
-        );
-      });
-      server.listen(config.port, config.host, () => {
-        const address = server.address() as AddressInfo;
-        const inspect = isHubInspector(extra.inspect) ? { inspectorUrl: extra.inspect.url } : {};
-        resume(Effect.succeed({ hub, server, port: address.port, url: `http://${displayHost(address)}:${address.port}`, ...inspect }));
-      });
     });
+    server.listen(config.port, config.host, () => {
+      const address = server.address() as AddressInfo;
+      const inspect = isHubInspector(extra.inspect) ? { inspectorUrl: extra.inspect.url } : {};
+      resume(
+        Effect.succeed({
+          hub,
+          server,
+          port: address.port,
+          url: `http://${displayHost(address)}:${address.port}`,
+          ...inspect,
+        }),
+      );
+    });
+  });
 
 /** The hub as an Effect service: `Layer.launch(layer(config))` or provide it to your program. */
 export const layer = (config: ServerConfig, extra?: HubOptions) => Layer.effect(HubServer, make(config, extra));

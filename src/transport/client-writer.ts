@@ -1,4 +1,13 @@
-import type { ClientEvent, ClientId, Frame, OutboundLimits, Writer, WriterEvent, WriterInput, WriterOwner } from '../../machines/client.types.js';
+import type {
+  ClientEvent,
+  ClientId,
+  Frame,
+  OutboundLimits,
+  Writer,
+  WriterEvent,
+  WriterInput,
+  WriterOwner,
+} from '../../machines/client.types.js';
 import type { ClientEvents } from '../observability/client-events.js';
 import { CloseCode } from './close-codes.js';
 import type { Connection, ConnectionHandlers } from '../../machines/connection.js';
@@ -134,7 +143,8 @@ export class ClientWriter implements Writer, ConnectionHandlers {
     stats.bytesIn += data.length;
     if (this.#closing) {
       // A flooder keeps sending after our close frame: stop parsing it; closeTimeoutMs ends it.
-      if (this.#afterRateClose >= 0 && ++this.#afterRateClose > this.#services.inbound!.rate.maxViolations) this.#conn.stopReading?.();
+      if (this.#afterRateClose >= 0 && ++this.#afterRateClose > this.#services.inbound!.rate.maxViolations)
+        this.#conn.stopReading?.();
       return;
     }
     if (this.#limiter) {
@@ -239,7 +249,10 @@ export class ClientWriter implements Writer, ConnectionHandlers {
           stats.dropped++;
           return;
         }
-        while (queue.length > 0 && (queue.length >= limits.maxMessages || queue.bytes + frame.byteLength > limits.maxBytes)) {
+        while (
+          queue.length > 0 &&
+          (queue.length >= limits.maxMessages || queue.bytes + frame.byteLength > limits.maxBytes)
+        ) {
           queue.shift();
           stats.dropped++;
         }

@@ -20,7 +20,13 @@ export const DISCONNECT_REASONS = [
 export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];
 
 /** Reasons that mean the hub enforced a limit on this client: logged at warn, not debug. */
-export const POLICY_REASONS: ReadonlySet<DisconnectReason> = new Set(['slow_consumer', 'heartbeat_timeout', 'policy', 'too_big', 'invalid_payload']);
+export const POLICY_REASONS: ReadonlySet<DisconnectReason> = new Set([
+  'slow_consumer',
+  'heartbeat_timeout',
+  'policy',
+  'too_big',
+  'invalid_payload',
+]);
 
 /** What a close code means, whichever side sent it. */
 export const reasonOfCode = (code: number): DisconnectReason => {
@@ -52,7 +58,8 @@ export const reasonOfCode = (code: number): DisconnectReason => {
  * other application codes by class ("3xxx", "4xxx"), anything else "other".
  */
 export const codeLabel = (code: number): string => {
-  if ((code >= 1000 && code <= 1015) || code === CloseCode.SlowConsumer || code === CloseCode.DuplicateId) return String(code);
+  if ((code >= 1000 && code <= 1015) || code === CloseCode.SlowConsumer || code === CloseCode.DuplicateId)
+    return String(code);
   if (code >= 3000 && code <= 3999) return '3xxx';
   if (code >= 4000 && code <= 4999) return '4xxx';
   return 'other';

@@ -15,7 +15,9 @@ describe('bench RawClient.leave', () => {
   const departure = async (kind: Departure): Promise<{ code: number; clean: boolean }> => {
     wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await new Promise<void>((resolve) => wss!.once('listening', () => resolve()));
-    const closed = new Promise<number>((resolve) => wss!.once('connection', (ws) => ws.once('close', (code) => resolve(code))));
+    const closed = new Promise<number>((resolve) =>
+      wss!.once('connection', (ws) => ws.once('close', (code) => resolve(code))),
+    );
     wss.on('connection', (ws) => ws.on('error', () => undefined)); // a reset is an error on the server side too
     const client = new RawClient('ws', new Tally());
     await client.connect('127.0.0.1', (wss.address() as AddressInfo).port, '/', 5_000);

@@ -2,17 +2,61 @@ import { describe, expect, it } from 'vitest';
 import { summarise, type RunRecord } from '../../bench/summary.js';
 import type { CpuReport, FanoutResult, OpsResult } from '../../bench/types.js';
 
-const cpu: CpuReport = { server: 0.5, generator: 0.5, cores: [{ busy: 0.5, softirq: 0 }, { busy: 0.5, softirq: 0 }], others: 0 };
-const check = { expected: 0, delivered: 0, lost: 0, duplicated: 0, echoed: 0, outOfOrder: 0, corrupt: 0, closed: 0, closeCodes: [] };
+const cpu: CpuReport = {
+  server: 0.5,
+  generator: 0.5,
+  cores: [
+    { busy: 0.5, softirq: 0 },
+    { busy: 0.5, softirq: 0 },
+  ],
+  others: 0,
+};
+const check = {
+  expected: 0,
+  delivered: 0,
+  lost: 0,
+  duplicated: 0,
+  echoed: 0,
+  outOfOrder: 0,
+  corrupt: 0,
+  closed: 0,
+  closeCodes: [],
+};
 const latency = { p50: 1, p90: 1, p99: 1, p999: 1, max: 1, count: 1 };
 const fanout = (deliveriesPerSec: number): FanoutResult => ({
-  scenario: 'fanout', connectMs: 0, windowMs: 1000, sent: 0, deliveries: 0, deliveriesPerSec, messagesPerSec: 0, cpu, serverNsPerDelivery: 0, latency, check,
+  scenario: 'fanout',
+  connectMs: 0,
+  windowMs: 1000,
+  sent: 0,
+  deliveries: 0,
+  deliveriesPerSec,
+  messagesPerSec: 0,
+  cpu,
+  serverNsPerDelivery: 0,
+  latency,
+  check,
 });
 const ops = (clients: number, registerUs: number, shutdownMs: number): OpsResult => {
   const s = (median: number) => ({ median, min: median, max: median });
-  return { scenario: 'ops', clients, registerUs: s(registerUs), unregisterUs: s(registerUs), broadcastNs: s(100), shutdownMs, fillUsPerClient: 1, heapUsedBytes: 1, batches: 1, batchSize: 1, cpuShare: 1 };
+  return {
+    scenario: 'ops',
+    clients,
+    registerUs: s(registerUs),
+    unregisterUs: s(registerUs),
+    broadcastNs: s(100),
+    shutdownMs,
+    fillUsPerClient: 1,
+    heapUsedBytes: 1,
+    batches: 1,
+    batchSize: 1,
+    cpuShare: 1,
+  };
 };
-const run = (r: Partial<RunRecord> & Pick<RunRecord, 'scenario' | 'round' | 'n'>): RunRecord => ({ peer: 'actorhub', quietWaitMs: 0, ...r });
+const run = (r: Partial<RunRecord> & Pick<RunRecord, 'scenario' | 'round' | 'n'>): RunRecord => ({
+  peer: 'actorhub',
+  quietWaitMs: 0,
+  ...r,
+});
 
 describe('bench summary of the new scenarios', () => {
   it('takes cross-node ratios against the single node of the same round', () => {

@@ -24,7 +24,12 @@ export async function runUntil<T>(
   const property = fc.asyncProperty(arb, predicate);
   if (!EXTENDED) {
     // A failing run waits out a deadline: bound the shrinking so a failure is reported, not a hang.
-    await fc.assert(property, { numRuns: defaultRuns, seed: SEED + seedOffset, interruptAfterTimeLimit: 90_000, markInterruptAsFailure: true });
+    await fc.assert(property, {
+      numRuns: defaultRuns,
+      seed: SEED + seedOffset,
+      interruptAfterTimeLimit: 90_000,
+      markInterruptAsFailure: true,
+    });
     return;
   }
   for (let round = 0; cases() < target; round++) {

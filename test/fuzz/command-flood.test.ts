@@ -5,7 +5,18 @@ import { RawWs } from '../support/raw-ws.js';
 import { closeFrame, textFrame } from '../support/ws-frame.js';
 import { startHub, whenCount, type Harness } from '../support/ws-client.js';
 import { EXTENDED, runUntil, SEED, TOTAL_CASES } from './budget.js';
-import { Bystander, compare, CountingLogger, deadline, readUntil, show, tally, type Expected, type FuzzEnv, type Got } from './driver.js';
+import {
+  Bystander,
+  compare,
+  CountingLogger,
+  deadline,
+  readUntil,
+  show,
+  tally,
+  type Expected,
+  type FuzzEnv,
+  type Got,
+} from './driver.js';
 
 /**
  * Floods of commands against asynchronous authorization hooks (docs/protocol.md: at most
@@ -27,14 +38,28 @@ const onProcessError = (err: unknown): void => void processErrors.push(err);
 const started = Date.now();
 
 /** A command of the flood; `topic` is ignored by ping and the two bad frames. */
-type Cmd = { kind: 'subscribe' | 'presence' | 'unsubscribe' | 'ping' | 'publish' | 'bad-json' | 'bad-type'; topic: string };
+type Cmd = {
+  kind: 'subscribe' | 'presence' | 'unsubscribe' | 'ping' | 'publish' | 'bad-json' | 'bad-type';
+  topic: string;
+};
 const TOPICS = ['t0', 't1', 't2', 't3', 'deny0', 'deny1'];
 const cmdArb = (badWeight: number): fc.Arbitrary<Cmd> =>
   fc.oneof(
-    { weight: 100, arbitrary: fc.record({ kind: fc.constantFrom('subscribe', 'subscribe', 'presence', 'unsubscribe', 'ping', 'publish'), topic: fc.constantFrom(...TOPICS) }) as fc.Arbitrary<Cmd> },
-    { weight: Math.max(badWeight, 0), arbitrary: fc.constantFrom<Cmd>({ kind: 'bad-json', topic: '' }, { kind: 'bad-type', topic: '' }) },
+    {
+      weight: 100,
+      arbitrary: fc.record({
+        kind: fc.constantFrom('subscribe', 'subscribe', 'presence', 'unsubscribe', 'ping', 'publish'),
+        topic: fc.constantFrom(...TOPICS),
+      }) as fc.Arbitrary<Cmd>,
+    },
+    {
+      weight: Math.max(badWeight, 0),
+      arbitrary: fc.constantFrom<Cmd>({ kind: 'bad-json', topic: '' }, { kind: 'bad-type', topic: '' }),
+    },
   );
-const floodArb = fc.oneof(fc.constant(0), fc.constant(2), fc.constant(25)).chain((bad) => fc.array(cmdArb(bad), { minLength: 1, maxLength: 250, size: 'max' }));
+const floodArb = fc
+  .oneof(fc.constant(0), fc.constant(2), fc.constant(25))
+  .chain((bad) => fc.array(cmdArb(bad), { minLength: 1, maxLength: 250, size: 'max' }));
 
 const text = (c: Cmd, ref: string): string =>
   c.kind === 'bad-json'
@@ -58,7 +83,11 @@ function model(cmds: Cmd[], selfId: string, max: { pending: number; bad: number 
   for (const [i, c] of cmds.entries()) {
     const ref = `c${i}`;
     if (c.kind === 'bad-json' || c.kind === 'bad-type') {
-      now.push({ type: 'error', code: c.kind === 'bad-json' ? 'invalid_json' : 'unknown_type', ...(c.kind === 'bad-type' ? { ref } : {}) });
+      now.push({
+        type: 'error',
+        code: c.kind === 'bad-json' ? 'invalid_json' : 'unknown_type',
+        ...(c.kind === 'bad-type' ? { ref } : {}),
+      });
       if (++bad > max.bad) {
         closed = true;
         break;
@@ -66,7 +95,12 @@ function model(cmds: Cmd[], selfId: string, max: { pending: number; bad: number 
       continue;
     }
     if (pending >= max.pending) {
-      now.push({ type: 'error', code: 'overloaded', ref, message: `more than ${max.pending} commands are waiting for authorization` });
+      now.push({
+        type: 'error',
+        code: 'overloaded',
+        ref,
+        message: `more than ${max.pending} commands are waiting for authorization`,
+      });
       continue;
     }
     // Runs now only if nothing is waiting; a command that calls the hook makes the rest wait.
@@ -77,7 +111,11 @@ function model(cmds: Cmd[], selfId: string, max: { pending: number; bad: number 
     switch (c.kind) {
       case 'subscribe':
         if (allowed) topics.add(c.topic);
-        out.push(allowed ? { type: 'ack', ref } : { type: 'error', code: 'forbidden', ref, message: `not allowed to subscribe to "${c.topic}"` });
+        out.push(
+          allowed
+            ? { type: 'ack', ref }
+            : { type: 'error', code: 'forbidden', ref, message: `not allowed to subscribe to "${c.topic}"` },
+        );
         break;
       case 'presence':
         out.push(
@@ -134,13 +172,18 @@ async function floodSession(cmds: Cmd[]): Promise<void> {
       if (why) throw new Error(`before the gate opened: ${why}`);
       gate.open();
       ws.write(textFrame('{"type":"ping","ref":"~sync"}'));
-      const after = await readUntil(ws, (g) => g.kind === 'json' && (g.value as { ref?: string }).ref === '~sync', 'answers after the gate opened');
+      const after = await readUntil(
+        ws,
+        (g) => g.kind === 'json' && (g.value as { ref?: string }).ref === '~sync',
+        'answers after the gate opened',
+      );
       const why2 = compare(after.slice(0, -1), json(m.later), 'sync');
       if (why2) throw new Error(`after the gate opened: ${why2}`);
       tally(env, [...before, ...after.slice(0, -1)]);
       ws.write(closeFrame(1000));
       const bye = await readUntil(ws, () => false, 'close echo');
-      if (bye.length !== 1 || bye[0]!.kind !== 'close' || (bye[0] as { code?: number }).code !== 1000) throw new Error(`normal close: ${show(bye)}`);
+      if (bye.length !== 1 || bye[0]!.kind !== 'close' || (bye[0] as { code?: number }).code !== 1000)
+        throw new Error(`normal close: ${show(bye)}`);
       ws.end();
     }
     await deadline(ws.closed, 'socket close');
@@ -148,21 +191,38 @@ async function floodSession(cmds: Cmd[]): Promise<void> {
     gate.open(); // commands still waiting on the hook now run for a client that has left
     ws.destroy();
   }
-  await deadline(whenCount(hub, (n) => n === 1), 'client unregistered');
+  await deadline(
+    whenCount(hub, (n) => n === 1),
+    'client unregistered',
+  );
   // Queued hook continuations of a departed client must not resurrect its topics.
   await new Promise<void>((r) => setImmediate(r));
   if (hub.topics().length > 0) throw new Error(`topics left behind: ${show(hub.topics())}`);
   await env.bystander.probe(hub);
   if (processErrors.length > 0) throw new Error(`uncaught in the process: ${show(processErrors.map(String))}`);
-  if (env.logger.errors !== 0 || hub.stats.hookErrors !== 0) throw new Error(`hub logged errors: ${env.logger.last.join(' | ')}`);
+  if (env.logger.errors !== 0 || hub.stats.hookErrors !== 0)
+    throw new Error(`hub logged errors: ${env.logger.last.join(' | ')}`);
 }
 
 beforeAll(async () => {
   process.on('unhandledRejection', onProcessError);
   process.on('uncaughtException', onProcessError);
   const logger = new CountingLogger();
-  harness = await startHub({ protocol: 'json', logger, canSubscribe: (_c, topic) => gate.promise.then(() => !topic.startsWith('deny')) });
-  env = { harness, bystander: await Bystander.connect(harness.url), logger, counts: new Map(), answers: new Map(), processErrors, probeEvery: 1, sinceProbe: 0 };
+  harness = await startHub({
+    protocol: 'json',
+    logger,
+    canSubscribe: (_c, topic) => gate.promise.then(() => !topic.startsWith('deny')),
+  });
+  env = {
+    harness,
+    bystander: await Bystander.connect(harness.url),
+    logger,
+    counts: new Map(),
+    answers: new Map(),
+    processErrors,
+    probeEvery: 1,
+    sinceProbe: 0,
+  };
 });
 
 afterAll(async () => {
@@ -174,16 +234,21 @@ afterAll(async () => {
     [
       `command floods against async hooks: ${env.counts.get('gated-command') ?? 0} commands in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${SEED}; ${EXTENDED ? `target ${Math.ceil(TOTAL_CASES * 0.13)}` : 'default fixed-seed subset'})`,
       'answers checked:',
-      ...[...env.answers].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `  ${k.padEnd(30)} ${String(v).padStart(7)}`),
+      ...[...env.answers]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `  ${k.padEnd(30)} ${String(v).padStart(7)}`),
     ].join('\n'),
   );
 });
 
 describe('command floods against asynchronous hooks', () => {
-  it('answers in order; past maxPendingCommands `overloaded`; past maxBadFrames 1008; nothing leaks after the client leaves', async () => {
-    await runUntil(floodArb, floodSession, () => env.counts.get('gated-command') ?? 0, TOTAL_CASES * 0.13, 12, 4);
-    expect(env.bystander.problems).toEqual([]);
-    expect(processErrors).toEqual([]);
-  }, EXTENDED ? 0 : 120_000);
+  it(
+    'answers in order; past maxPendingCommands `overloaded`; past maxBadFrames 1008; nothing leaks after the client leaves',
+    async () => {
+      await runUntil(floodArb, floodSession, () => env.counts.get('gated-command') ?? 0, TOTAL_CASES * 0.13, 12, 4);
+      expect(env.bystander.problems).toEqual([]);
+      expect(processErrors).toEqual([]);
+    },
+    EXTENDED ? 0 : 120_000,
+  );
 });
-

@@ -55,7 +55,12 @@ export class Bystander {
     readonly id: string,
   ) {
     ws.on('message', (data: Buffer) => {
-      const f = JSON.parse(data.toString()) as { type: string; from?: string; topic?: string; data?: { probe?: unknown } };
+      const f = JSON.parse(data.toString()) as {
+        type: string;
+        from?: string;
+        topic?: string;
+        data?: { probe?: unknown };
+      };
       if (f.type === 'message' && f.from === undefined && f.topic === undefined && typeof f.data?.probe === 'number') {
         if (f.data.probe !== this.seen + 1) this.problems.push(`probe ${f.data.probe} after ${this.seen}`);
         this.seen = f.data.probe;
@@ -73,7 +78,9 @@ export class Bystander {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url);
       ws.once('error', reject);
-      ws.once('message', (data: Buffer) => resolve(new Bystander(ws, (JSON.parse(data.toString()) as { id: string }).id)));
+      ws.once('message', (data: Buffer) =>
+        resolve(new Bystander(ws, (JSON.parse(data.toString()) as { id: string }).id)),
+      );
     });
   }
 
@@ -108,7 +115,11 @@ export interface FuzzEnv {
 }
 
 export type Expected = { kind: 'json'; frame: ExpectedJson; bytes: number } | { kind: 'pong'; data: Buffer };
-export type Got = { kind: 'json'; value: unknown } | { kind: 'pong'; data: Buffer } | { kind: 'close'; code: number | undefined } | StreamEnd;
+export type Got =
+  | { kind: 'json'; value: unknown }
+  | { kind: 'pong'; data: Buffer }
+  | { kind: 'close'; code: number | undefined }
+  | StreamEnd;
 
 /** Above this many reply bytes in one case the outbound queue may hold frames back (pongs overtake) or overflow (4008). */
 const QUEUE_FREE_BYTES = 48 * 1024;
@@ -130,7 +141,8 @@ export async function readUntil(ws: RawWs, stop: (g: Got) => boolean, what: stri
       if (bad) throw new Error(`server sent a malformed frame: ${bad}`);
       if (f.opcode === Op.Ping) continue; // the hub's heartbeat
       if (f.opcode === Op.Pong) g = { kind: 'pong', data: f.payload };
-      else if (f.opcode === Op.Close) g = { kind: 'close', code: f.payload.length >= 2 ? f.payload.readUInt16BE(0) : undefined };
+      else if (f.opcode === Op.Close)
+        g = { kind: 'close', code: f.payload.length >= 2 ? f.payload.readUInt16BE(0) : undefined };
       else {
         const value = JSON.parse(f.payload.toString('utf8')) as unknown;
         if (isProbe(value)) continue;
@@ -152,7 +164,14 @@ function serverFrameProblem(f: ServerFrame): string | undefined {
 }
 
 export const show = (x: unknown): string => {
-  const s = JSON.stringify(x, (_k, v: unknown) => (Buffer.isBuffer(v) ? `<${v.length} bytes>` : v && typeof v === 'object' && 'type' in v && (v as { type: string }).type === 'Buffer' ? '<bytes>' : v)) ?? 'undefined';
+  const s =
+    JSON.stringify(x, (_k, v: unknown) =>
+      Buffer.isBuffer(v)
+        ? `<${v.length} bytes>`
+        : v && typeof v === 'object' && 'type' in v && (v as { type: string }).type === 'Buffer'
+          ? '<bytes>'
+          : v,
+    ) ?? 'undefined';
   return s.length > 300 ? `${s.slice(0, 300)}…` : s;
 };
 
@@ -162,7 +181,9 @@ export const show = (x: unknown): string => {
  * may cut the queue short (docs/errors.md), so each stream must be a prefix (exact if synced).
  */
 export function compare(got: Got[], expected: Expected[], ending: 'sync' | 'close' | 'end'): string | undefined {
-  const replies = got.filter((g): g is Extract<Got, { kind: 'json' | 'pong' }> => g.kind === 'json' || g.kind === 'pong');
+  const replies = got.filter(
+    (g): g is Extract<Got, { kind: 'json' | 'pong' }> => g.kind === 'json' || g.kind === 'pong',
+  );
   const big = expected.reduce((n, e) => n + (e.kind === 'json' ? e.bytes : e.data.length + 2), 0) > QUEUE_FREE_BYTES;
   const same = (g: Got, e: Expected): string | undefined =>
     g.kind !== e.kind
@@ -208,7 +229,11 @@ export function tally(env: FuzzEnv, got: Got[]): void {
 }
 
 const estimateBytes = (f: ExpectedJson, inputBytes: number): number =>
-  f.type === 'message' ? f.dataJson.length + 100 : f.type === 'error' ? (f.message?.length ?? inputBytes) + 150 : JSON.stringify(f).length + 20;
+  f.type === 'message'
+    ? f.dataJson.length + 100
+    : f.type === 'error'
+      ? (f.message?.length ?? inputBytes) + 150
+      : JSON.stringify(f).length + 20;
 
 /**
  * One connection: a real handshake, then the cases in order until one closes the connection.
@@ -228,7 +253,11 @@ export async function runSession(env: FuzzEnv, cases: readonly Case[]): Promise<
     const ctx: Ctx = { selfId, bystanderId: env.bystander.id, maxPayload: hub.options.maxPayload };
     const wire = new WireModel(hub.options.maxPayload);
     const proto = new ProtocolModel(
-      { maxTopicLength: hub.options.topics.maxTopicLength, maxTopicsPerClient: hub.options.topics.maxTopicsPerClient, maxBadFrames: hub.options.maxBadFrames },
+      {
+        maxTopicLength: hub.options.topics.maxTopicLength,
+        maxTopicsPerClient: hub.options.topics.maxTopicsPerClient,
+        maxBadFrames: hub.options.maxBadFrames,
+      },
       selfId,
       env.bystander.id,
     );
@@ -242,7 +271,13 @@ export async function runSession(env: FuzzEnv, cases: readonly Case[]): Promise<
         for (const ev of close ? [] : wire.feed(w)) {
           if (ev.t === 'message') {
             const a = ev.binary ? proto.binary() : proto.text(ev.data.toString('utf8'));
-            expected.push(...a.frames.map((frame): Expected => ({ kind: 'json', frame, bytes: estimateBytes(frame, ev.data.length) })));
+            expected.push(
+              ...a.frames.map((frame): Expected => ({
+                kind: 'json',
+                frame,
+                bytes: estimateBytes(frame, ev.data.length),
+              })),
+            );
             expectedLogged += a.loggedErrors;
             if (a.close) close = { code: a.close, by: 'server' };
           } else if (ev.t === 'ping') expected.push({ kind: 'pong', data: ev.data });
@@ -259,9 +294,14 @@ export async function runSession(env: FuzzEnv, cases: readonly Case[]): Promise<
         const last = got.at(-1)!;
         const code = last.kind === 'close' ? last.code : undefined;
         const overflowed = last.kind === 'close' && code === 4008;
-        if (last.kind !== 'close') throw new Error(`${where}: expected close ${close.code ?? '(empty)'}, the stream ended instead (${show(got)})`);
+        if (last.kind !== 'close')
+          throw new Error(
+            `${where}: expected close ${close.code ?? '(empty)'}, the stream ended instead (${show(got)})`,
+          );
         if (code !== close.code && !(overflowed && compare(got, expected, 'close') === undefined)) {
-          throw new Error(`${where}: expected close ${close.code ?? '(empty)'}, got ${code ?? '(empty)'}; replies ${show(got)}`);
+          throw new Error(
+            `${where}: expected close ${close.code ?? '(empty)'}, got ${code ?? '(empty)'}; replies ${show(got)}`,
+          );
         }
         const why = compare(got, expected, 'close');
         if (why) throw new Error(`${where}: ${why}`);
@@ -275,7 +315,8 @@ export async function runSession(env: FuzzEnv, cases: readonly Case[]): Promise<
         // The case stopped inside a frame: the server must wait quietly, then let the client go.
         ws.end();
         const got = await readUntil(ws, () => false, `end of stream after ${where}`);
-        if (got.at(-1)!.kind !== 'end') throw new Error(`${where}: unexpected close after a partial frame: ${show(got)}`);
+        if (got.at(-1)!.kind !== 'end')
+          throw new Error(`${where}: unexpected close after a partial frame: ${show(got)}`);
         const why = compare(got, expected, 'sync');
         if (why) throw new Error(`${where}: ${why}`);
         tally(env, got);
@@ -285,12 +326,17 @@ export async function runSession(env: FuzzEnv, cases: readonly Case[]): Promise<
       // Sync: an answer to something sent after the case proves every reply to the case has come.
       const tag = `~sync:${++sync}`;
       const inMessage = wire.fragmented !== 0;
-      const syncBytes = inMessage ? buildFrame({ opcode: Op.Ping, payload: Buffer.from(tag) }) : textFrame(`{"type":"ping","ref":"${tag}"}`);
+      const syncBytes = inMessage
+        ? buildFrame({ opcode: Op.Ping, payload: Buffer.from(tag) })
+        : textFrame(`{"type":"ping","ref":"${tag}"}`);
       wire.feed(syncBytes);
       ws.write(syncBytes);
       const got = await readUntil(
         ws,
-        (g) => (inMessage ? g.kind === 'pong' && g.data.toString() === tag : g.kind === 'json' && (g.value as { ref?: unknown }).ref === tag),
+        (g) =>
+          inMessage
+            ? g.kind === 'pong' && g.data.toString() === tag
+            : g.kind === 'json' && (g.value as { ref?: unknown }).ref === tag,
         `sync after ${where}`,
       );
       const last = got.at(-1)!;
@@ -300,7 +346,10 @@ export async function runSession(env: FuzzEnv, cases: readonly Case[]): Promise<
         open = false;
         break;
       }
-      if (last.kind === 'close' || last.kind === 'end') throw new Error(`${where}: the connection closed (${show(last)}) where the model expected it open; replies ${show(got)}`);
+      if (last.kind === 'close' || last.kind === 'end')
+        throw new Error(
+          `${where}: the connection closed (${show(last)}) where the model expected it open; replies ${show(got)}`,
+        );
       const why = compare(got.slice(0, -1), expected, 'sync');
       if (why) throw new Error(`${where}: ${why}`);
       tally(env, got.slice(0, -1));
@@ -313,19 +362,25 @@ export async function runSession(env: FuzzEnv, cases: readonly Case[]): Promise<
       ws.write(closeFrame(1000));
       const got = await readUntil(ws, () => false, 'close echo');
       const last = got.at(-1)!;
-      if (last.kind !== 'close' || last.code !== 1000 || got.length !== 1) throw new Error(`normal close: expected only the 1000 echo, got ${show(got)}`);
+      if (last.kind !== 'close' || last.code !== 1000 || got.length !== 1)
+        throw new Error(`normal close: expected only the 1000 echo, got ${show(got)}`);
       ws.end();
     }
     await deadline(ws.closed, 'socket close');
   } finally {
     ws.destroy();
   }
-  await deadline(whenCount(hub, (n) => n === baseline), `client unregistered (size ${hub.size}, baseline ${baseline})`);
+  await deadline(
+    whenCount(hub, (n) => n === baseline),
+    `client unregistered (size ${hub.size}, baseline ${baseline})`,
+  );
   if (hub.topics().length > 0) throw new Error(`topics left behind: ${show(hub.topics())}`);
   await env.bystander.probe(hub);
   if (env.processErrors.length > 0) throw new Error(`uncaught in the process: ${show(env.processErrors.map(String))}`);
   if (env.logger.errors - loggedBefore !== expectedLogged) {
-    throw new Error(`hub logged ${env.logger.errors - loggedBefore} errors, the model expected ${expectedLogged}: ${env.logger.last.join(' | ')}`);
+    throw new Error(
+      `hub logged ${env.logger.errors - loggedBefore} errors, the model expected ${expectedLogged}: ${env.logger.last.join(' | ')}`,
+    );
   }
   if (hub.stats.hookErrors !== 0) throw new Error(`hookErrors ${hub.stats.hookErrors}`);
   if (hub.actor.getSnapshot().status !== 'active') throw new Error(`hub actor is ${hub.actor.getSnapshot().status}`);

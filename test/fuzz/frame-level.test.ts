@@ -12,7 +12,11 @@ import { hostileSuite } from './suite.js';
 const suite = hostileSuite('hostile input, frame level');
 
 describe('hostile input over real sockets: frame level', () => {
-  it('reserved opcodes, RSV bits, fragmented or long control frames, unmasked, stray continuations, oversized, invalid UTF-8, close frames', async () => {
-    await suite.run(sessionOf(frameViolation, 2), TOTAL_CASES * 0.2, 10, 2);
-  }, suite.timeout);
+  it(
+    'reserved opcodes, RSV bits, fragmented or long control frames, unmasked, stray continuations, oversized, invalid UTF-8, close frames',
+    async () => {
+      await suite.run(sessionOf(frameViolation, 2), TOTAL_CASES * 0.2, 10, 2);
+    },
+    suite.timeout,
+  );
 });

@@ -14,7 +14,11 @@ import { hostileSuite } from './suite.js';
 const suite = hostileSuite('hostile input, JSON level');
 
 describe('hostile input over real sockets: JSON level', () => {
-  it('malformed, unknown, mistyped, deep, huge, binary, command floods: documented error frames; 1008 past maxBadFrames', async () => {
-    await suite.run(fc.array(jsonCase, { minLength: 1, maxLength: 40, size: 'max' }), TOTAL_CASES * 0.55, 4, 1);
-  }, suite.timeout);
+  it(
+    'malformed, unknown, mistyped, deep, huge, binary, command floods: documented error frames; 1008 past maxBadFrames',
+    async () => {
+      await suite.run(fc.array(jsonCase, { minLength: 1, maxLength: 40, size: 'max' }), TOTAL_CASES * 0.55, 4, 1);
+    },
+    suite.timeout,
+  );
 });

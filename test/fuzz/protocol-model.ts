@@ -27,7 +27,13 @@ export interface Limits {
 
 /** A JSON frame the client must receive; `message` given exactly, or as a required prefix. */
 export type ExpectedJson =
-  | { readonly type: 'error'; readonly code: string; readonly ref?: unknown; readonly message?: string; readonly messagePrefix?: string }
+  | {
+      readonly type: 'error';
+      readonly code: string;
+      readonly ref?: unknown;
+      readonly message?: string;
+      readonly messagePrefix?: string;
+    }
   | { readonly type: 'ack'; readonly ref: unknown; readonly result?: unknown }
   | { readonly type: 'message'; readonly topic?: string; readonly from?: string; readonly dataJson: string };
 
@@ -41,7 +47,8 @@ export interface Answer {
 
 const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
-const validRef = (v: unknown): boolean => (typeof v === 'string' && v.length <= 64) || (typeof v === 'number' && Number.isFinite(v));
+const validRef = (v: unknown): boolean =>
+  (typeof v === 'string' && v.length <= 64) || (typeof v === 'number' && Number.isFinite(v));
 
 /** Depth of a parsed JSON value, without recursion (the value may be nested thousands deep). */
 export function depthOf(value: unknown): number {
@@ -64,7 +71,8 @@ export const DEEP_FAILS = 12_000;
 function encodeData(data: unknown): string | undefined {
   const depth = depthOf(data);
   if (depth >= DEEP_FAILS) return undefined;
-  if (depth > DEEP_OK) throw new Error(`model: data depth ${depth} is between ${DEEP_OK} and ${DEEP_FAILS}; generators must avoid it`);
+  if (depth > DEEP_OK)
+    throw new Error(`model: data depth ${depth} is between ${DEEP_OK} and ${DEEP_FAILS}; generators must avoid it`);
   return JSON.stringify(data);
 }
 
@@ -81,11 +89,17 @@ export class ProtocolModel {
   #bad(code: string, ref: unknown, message: { message?: string; messagePrefix?: string }): Answer {
     const frame: ExpectedJson = { type: 'error', code, ...(ref === undefined ? {} : { ref }), ...message };
     this.badFrames++;
-    return { frames: [frame], loggedErrors: 0, ...(this.badFrames > this.limits.maxBadFrames ? { close: 1008 as const } : {}) };
+    return {
+      frames: [frame],
+      loggedErrors: 0,
+      ...(this.badFrames > this.limits.maxBadFrames ? { close: 1008 as const } : {}),
+    };
   }
 
   binary(): Answer {
-    return this.#bad('binary_not_supported', undefined, { message: 'this hub speaks JSON text frames; binary frames are not accepted' });
+    return this.#bad('binary_not_supported', undefined, {
+      message: 'this hub speaks JSON text frames; binary frames are not accepted',
+    });
   }
 
   text(text: string): Answer {
@@ -108,7 +122,9 @@ export class ProtocolModel {
     const t = type as CommandType;
     for (const field of FIELDS[t]) {
       if (!this.#fieldOk(field, o)) {
-        return this.#bad(field === 'topic' ? 'invalid_topic' : 'invalid_frame', ref, { messagePrefix: `${t}: ${field}: ` });
+        return this.#bad(field === 'topic' ? 'invalid_topic' : 'invalid_frame', ref, {
+          messagePrefix: `${t}: ${field}: `,
+        });
       }
     }
     return this.#execute(t, o, ref);
@@ -147,7 +163,12 @@ export class ProtocolModel {
       case 'subscribe':
         if (this.topics.has(topic)) ack();
         else if (this.topics.size >= this.limits.maxTopicsPerClient) {
-          frames.push({ type: 'error', code: 'too_many_topics', ...(ref === undefined ? {} : { ref }), message: `a client may join at most ${this.limits.maxTopicsPerClient} topics` });
+          frames.push({
+            type: 'error',
+            code: 'too_many_topics',
+            ...(ref === undefined ? {} : { ref }),
+            message: `a client may join at most ${this.limits.maxTopicsPerClient} topics`,
+          });
         } else {
           this.topics.add(topic);
           ack();
@@ -161,7 +182,12 @@ export class ProtocolModel {
         const json = encodeData(o.data);
         if (json === undefined) {
           loggedErrors++;
-          frames.push({ type: 'error', code: 'encode_failed', ...(ref === undefined ? {} : { ref }), message: 'the message could not be encoded' });
+          frames.push({
+            type: 'error',
+            code: 'encode_failed',
+            ...(ref === undefined ? {} : { ref }),
+            message: 'the message could not be encoded',
+          });
           break;
         }
         const delivered = o.echo === true && this.topics.has(topic) ? 1 : 0;
@@ -172,13 +198,23 @@ export class ProtocolModel {
       case 'send': {
         const to = o.to as string;
         if (to !== this.selfId && to !== this.bystanderId) {
-          frames.push({ type: 'error', code: 'unknown_client', ...(ref === undefined ? {} : { ref }), message: `no client "${to}" is connected` });
+          frames.push({
+            type: 'error',
+            code: 'unknown_client',
+            ...(ref === undefined ? {} : { ref }),
+            message: `no client "${to}" is connected`,
+          });
           break;
         }
         const json = encodeData(o.data);
         if (json === undefined) {
           loggedErrors++;
-          frames.push({ type: 'error', code: 'encode_failed', ...(ref === undefined ? {} : { ref }), message: 'the message could not be encoded' });
+          frames.push({
+            type: 'error',
+            code: 'encode_failed',
+            ...(ref === undefined ? {} : { ref }),
+            message: 'the message could not be encoded',
+          });
           break;
         }
         if (to === this.selfId) frames.push({ type: 'message', from: this.selfId, dataJson: json });
@@ -203,7 +239,8 @@ export function mismatch(actual: unknown, expected: ExpectedJson): string | unde
       if (a.code !== expected.code) return `code ${canon(a.code)} ≠ ${expected.code}`;
       if (canon(a.ref) !== canon(expected.ref)) return `ref ${canon(a.ref)} ≠ ${canon(expected.ref)}`;
       if (typeof a.message !== 'string' || a.message.length === 0) return 'error without a message';
-      if (expected.message !== undefined && a.message !== expected.message) return `message ${canon(a.message)} ≠ ${canon(expected.message)}`;
+      if (expected.message !== undefined && a.message !== expected.message)
+        return `message ${canon(a.message)} ≠ ${canon(expected.message)}`;
       if (expected.messagePrefix !== undefined && !a.message.startsWith(expected.messagePrefix)) {
         return `message ${canon(a.message.slice(0, 200))} does not start with ${canon(expected.messagePrefix)}`;
       }
@@ -213,8 +250,10 @@ export function mismatch(actual: unknown, expected: ExpectedJson): string | unde
       if (canon(a.result) !== canon(expected.result)) return `result ${canon(a.result)} ≠ ${canon(expected.result)}`;
       return undefined;
     case 'message':
-      if (a.topic !== expected.topic || a.from !== expected.from) return `topic/from ${canon(a.topic)}/${canon(a.from)} ≠ ${canon(expected.topic)}/${canon(expected.from)}`;
-      if (canon(a.data) !== expected.dataJson) return `data differs (${canon(a.data).slice(0, 80)} ≠ ${expected.dataJson.slice(0, 80)})`;
+      if (a.topic !== expected.topic || a.from !== expected.from)
+        return `topic/from ${canon(a.topic)}/${canon(a.from)} ≠ ${canon(expected.topic)}/${canon(expected.from)}`;
+      if (canon(a.data) !== expected.dataJson)
+        return `data differs (${canon(a.data).slice(0, 80)} ≠ ${expected.dataJson.slice(0, 80)})`;
       return undefined;
   }
 }

@@ -11,7 +11,11 @@ import { hostileSuite } from './suite.js';
 const suite = hostileSuite('hostile input, random bytes');
 
 describe('hostile input over real sockets: random bytes', () => {
-  it('random bytes and random frame sequences after the handshake', async () => {
-    await suite.run(sessionOf(randomCase, 2), TOTAL_CASES * 0.12, 7, 3);
-  }, suite.timeout);
+  it(
+    'random bytes and random frame sequences after the handshake',
+    async () => {
+      await suite.run(sessionOf(randomCase, 2), TOTAL_CASES * 0.12, 7, 3);
+    },
+    suite.timeout,
+  );
 });

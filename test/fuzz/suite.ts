@@ -39,7 +39,16 @@ export function hostileSuite(name: string): HostileSuite {
       const logger = new CountingLogger();
       const harness = await startHub({ protocol: 'json', logger });
       harnesses.push(harness);
-      envs.push({ harness, bystander: await Bystander.connect(harness.url), logger, counts, answers, processErrors, probeEvery: EXTENDED ? 8 : 1, sinceProbe: 0 });
+      envs.push({
+        harness,
+        bystander: await Bystander.connect(harness.url),
+        logger,
+        counts,
+        answers,
+        processErrors,
+        probeEvery: EXTENDED ? 8 : 1,
+        sinceProbe: 0,
+      });
     }
   });
 
@@ -49,7 +58,8 @@ export function hostileSuite(name: string): HostileSuite {
     process.off('unhandledRejection', onProcessError);
     process.off('uncaughtException', onProcessError);
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
-    const table = (m: Map<string, number>): string[] => [...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `  ${k.padEnd(30)} ${String(v).padStart(7)}`);
+    const table = (m: Map<string, number>): string[] =>
+      [...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `  ${k.padEnd(30)} ${String(v).padStart(7)}`);
     const usage = process.cpuUsage(cpu);
     console.log(
       [
@@ -73,7 +83,14 @@ export function hostileSuite(name: string): HostileSuite {
     timeout: EXTENDED ? 0 : 120_000,
     async run(session, target, defaultRuns, seedOffset) {
       const all = () => [...counts.values()].reduce((a, b) => a + b, 0);
-      await runUntil(fc.array(session, { minLength: LANES, maxLength: LANES }), lanes, all, target, defaultRuns, seedOffset);
+      await runUntil(
+        fc.array(session, { minLength: LANES, maxLength: LANES }),
+        lanes,
+        all,
+        target,
+        defaultRuns,
+        seedOffset,
+      );
       expect(envs.flatMap((e) => e.bystander.problems)).toEqual([]);
       expect(processErrors).toEqual([]);
     },

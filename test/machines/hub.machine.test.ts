@@ -149,11 +149,15 @@ describe('hub machine: running', () => {
   });
 
   it('survives a client actor that throws: reports it and forgets the client', () => {
-    const { actor, register, writers, errors } = fakeHub({}, {}, {
-      handleMessage: () => {
-        throw new Error('boom');
+    const { actor, register, writers, errors } = fakeHub(
+      {},
+      {},
+      {
+        handleMessage: () => {
+          throw new Error('boom');
+        },
       },
-    });
+    );
     register('a');
     register('b');
     const disposed: string[] = [];
@@ -234,7 +238,11 @@ describe('hub machine: draining and stopped', () => {
     actor.send({ type: 'hub.register', id: 'second', connection: conns[1]! });
     actor.send({ type: 'hub.register', id: 'third', connection: conns[2]! });
     await toPromise(actor);
-    expect(writers.log.get('first')).toContainEqual({ type: 'writer.close', code: 1001, reason: 'server shutting down' });
+    expect(writers.log.get('first')).toContainEqual({
+      type: 'writer.close',
+      code: 1001,
+      reason: 'server shutting down',
+    });
     // Once stopped, the actor takes no more events; the later registrations never became clients.
     expect(writers.log.has('second')).toBe(false);
     expect(writers.log.has('third')).toBe(false);

@@ -79,8 +79,30 @@ describe('hub machine in a cluster', () => {
     const { actor, register, writers } = clusterHub();
     register('a');
     actor.send({ type: 'hub.subscribe', id: 'a', topic: 'room' });
-    actor.send({ type: 'hub.remote.sync', node: 'n2', clients: [['x', 1], ['y', 2]], joins: [['room', 'x'], ['room', 'y']] });
-    actor.send({ type: 'hub.remote.sync', node: 'n2', clients: [['y', 2], ['z', 3]], joins: [['room', 'y'], ['room', 'z']] });
+    actor.send({
+      type: 'hub.remote.sync',
+      node: 'n2',
+      clients: [
+        ['x', 1],
+        ['y', 2],
+      ],
+      joins: [
+        ['room', 'x'],
+        ['room', 'y'],
+      ],
+    });
+    actor.send({
+      type: 'hub.remote.sync',
+      node: 'n2',
+      clients: [
+        ['y', 2],
+        ['z', 3],
+      ],
+      joins: [
+        ['room', 'y'],
+        ['room', 'z'],
+      ],
+    });
     expect(delivered(writers.log.get('a'))).toEqual(['joined:room:x', 'joined:room:y', 'left:room:x', 'joined:room:z']);
   });
 });

@@ -21,7 +21,10 @@ function countWalks(clients: Map<string, unknown>) {
 
 describe(`hub machine with ${N} clients (operation counts, not time)`, () => {
   it('registers, unregisters, broadcasts and shuts down without touching unrelated clients', async () => {
-    const { actor, register, writers } = fakeHub({ maxClients: N + 10, frames: { ...fakeFrames, welcome: () => undefined } }, { record: false, autoClose: true });
+    const { actor, register, writers } = fakeHub(
+      { maxClients: N + 10, frames: { ...fakeFrames, welcome: () => undefined } },
+      { record: false, autoClose: true },
+    );
     const walks = countWalks(actor.getSnapshot().context.clients as Map<string, unknown>);
     for (let i = 0; i < N; i++) register(`c${i}`);
     const snap = actor.getSnapshot();

@@ -48,7 +48,9 @@ it(`close() with ${CLIENTS} connected clients and messages flowing: 1001 for all
   // Closed handles leave the list in a later turn of the event loop: allow a few turns, no more.
   const leftover = (): string[] => {
     const now = handles();
-    return ['TCPSocketWrap', 'TCPServerWrap', 'Timeout'].filter((k) => (now[k] ?? 0) > (before[k] ?? 0)).map((k) => `${k} ${now[k]}`);
+    return ['TCPSocketWrap', 'TCPServerWrap', 'Timeout']
+      .filter((k) => (now[k] ?? 0) > (before[k] ?? 0))
+      .map((k) => `${k} ${now[k]}`);
   };
   for (let turn = 0; turn < 20 && leftover().length > 0; turn++) await new Promise((resolve) => setTimeout(resolve, 0));
   expect(leftover()).toEqual([]);

@@ -1,5 +1,4 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from '../../src/cluster/broker/broker.js';
 import { natsBroker } from '../../src/cluster/broker/nats.js';
 import { redisBroker } from '../../src/cluster/broker/redis.js';
 import { tcpProxy } from '../support/tcp-proxy.js';

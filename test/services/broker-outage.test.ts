@@ -1,5 +1,4 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from '../../src/cluster/broker/broker.js';
 import { natsBroker } from '../../src/cluster/broker/nats.js';
 import { redisBroker } from '../../src/cluster/broker/redis.js';
 import { hubRoutes } from '../../src/server/http-routes.js';
@@ -17,11 +16,20 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c()));
 });
 
-
 /** What /healthz would answer for this hub. */
 function health(h: Harness): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve) => {
-    const res = { statusCode: 0, body: '', setHeader() {}, writeHead(s: number) { this.statusCode = s; }, end(b: string) { resolve({ status: this.statusCode, body: JSON.parse(b) }); } };
+    const res = {
+      statusCode: 0,
+      body: '',
+      setHeader() {},
+      writeHead(s: number) {
+        this.statusCode = s;
+      },
+      end(b: string) {
+        resolve({ status: this.statusCode, body: JSON.parse(b) });
+      },
+    };
     hubRoutes(h.hub)({ url: '/healthz', method: 'GET' } as never, res as never);
   });
 }

@@ -75,7 +75,9 @@ const visit = async (origin: number, path: string): Promise<{ open: boolean; pro
   const tab = await browser.newPage();
   try {
     await tab.goto(`http://127.0.0.1:${origin}${path}`);
-    return await tab.evaluate(() => (globalThis as unknown as { result: Promise<{ open: boolean; protocol?: string }> }).result);
+    return await tab.evaluate(
+      () => (globalThis as unknown as { result: Promise<{ open: boolean; protocol?: string }> }).result,
+    );
   } finally {
     await tab.close();
   }

@@ -21,10 +21,14 @@ async function nodes(broker: string[], n: number, extra: string[] = []): Promise
     Array.from({ length: n }, (_, i) =>
       spawnHub([
         ...broker,
-        '--node-id', `n${i}`,
-        '--cluster-prefix', prefix,
-        '--heartbeat', String(HEARTBEAT_MS),
-        '--node-timeout', String(NODE_TIMEOUT_MS),
+        '--node-id',
+        `n${i}`,
+        '--cluster-prefix',
+        prefix,
+        '--heartbeat',
+        String(HEARTBEAT_MS),
+        '--node-timeout',
+        String(NODE_TIMEOUT_MS),
         ...extra,
       ]),
     ),
@@ -79,7 +83,10 @@ for (const [name, broker] of [
       expect(await c.next('message')).toEqual({ type: 'message', topic: 'room', from: ida, data: { n: 1 } });
 
       // Direct send from a (node 0) to c (node 2).
-      expect(await a.call({ type: 'send', to: idc, data: 'psst' })).toMatchObject({ type: 'ack', result: { delivered: 1 } });
+      expect(await a.call({ type: 'send', to: idc, data: 'psst' })).toMatchObject({
+        type: 'ack',
+        result: { delivered: 1 },
+      });
       expect(await c.next('message')).toEqual({ type: 'message', from: ida, data: 'psst' });
 
       // Presence from any node lists all three.

@@ -17,7 +17,14 @@ import { silentLogger } from '../support/ws-client.js';
  */
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const SCREENSHOT = path.resolve('test-results/page.png');
 
 let context: BrowserContext;
@@ -25,7 +32,10 @@ let profile: string;
 
 beforeAll(async () => {
   // Fail, never skip: the browser test is part of the service suite.
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's chromium (.ci/run does) or set CHROMIUM_PATH.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: install Debian's chromium (.ci/run does) or set CHROMIUM_PATH.`,
+    );
   profile = await mkdtemp(path.join(os.tmpdir(), 'actorhub-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -82,7 +92,8 @@ describe('the live page in Chromium', () => {
     await join(ann.page, 'lobby');
     await join(bob.page, 'lobby');
     // Bob's presence list, asked with the protocol's presence command, holds both.
-    for (const id of [ann.id, bob.id]) await bob.page.locator(`[data-testid=presence] li[data-member="${id}"]`).waitFor();
+    for (const id of [ann.id, bob.id])
+      await bob.page.locator(`[data-testid=presence] li[data-member="${id}"]`).waitFor();
     await expect.poll(() => bob.page.locator('[data-testid=presence] li[data-member]').count()).toBe(2);
 
     await ann.page.fill('#text', 'Grüße from Ann');

@@ -13,7 +13,8 @@ describeBrokerConformance('redis', {
     const admin = new Redis(REDIS_URL);
     try {
       // What a failover or a restart does to a client: the server closes both connections.
-      for (const role of ['pub', 'sub']) await admin.client('KILL', 'SKIPME', 'yes', 'ID', await idOf(admin, `actorhub-${role}-${nodeId}`));
+      for (const role of ['pub', 'sub'])
+        await admin.client('KILL', 'SKIPME', 'yes', 'ID', await idOf(admin, `actorhub-${role}-${nodeId}`));
     } finally {
       admin.disconnect();
     }

@@ -12,11 +12,17 @@ export async function requireService(name: string, url: string): Promise<void> {
     const socket = net.connect(Number(port), hostname, () => (socket.end(), resolve()));
     socket.setTimeout(2_000, () => socket.destroy(new Error('timed out')));
     socket.once('error', (err) =>
-      reject(new Error(`${name} is not answering at ${url} (${err.message}). The service suite needs it: .ci/run starts it, or start it by hand.`)),
+      reject(
+        new Error(
+          `${name} is not answering at ${url} (${err.message}). The service suite needs it: .ci/run starts it, or start it by hand.`,
+        ),
+      ),
     );
   });
 }
 
 /** Resolves once the broker reports `wanted` (at once if it already does). */
 export const whenBrokerState = (broker: Broker, wanted: string): Promise<void> =>
-  new Promise<void>((resolve) => (broker.state === wanted ? resolve() : broker.onState((s) => s === wanted && resolve())));
+  new Promise<void>((resolve) =>
+    broker.state === wanted ? resolve() : broker.onState((s) => s === wanted && resolve()),
+  );

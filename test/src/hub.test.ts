@@ -182,12 +182,18 @@ describe('onMessage hook', () => {
   });
 
   it.each([
-    ['throws', () => {
-      throw new Error('hook bug');
-    }],
-    ['rejects', async () => {
-      throw new Error('async hook bug');
-    }],
+    [
+      'throws',
+      () => {
+        throw new Error('hook bug');
+      },
+    ],
+    [
+      'rejects',
+      async () => {
+        throw new Error('async hook bug');
+      },
+    ],
   ])('a hook that %s closes only that client with 1011', async (_label, hook) => {
     harness = await startHub({ ...named, onMessage: (client, data) => (data === 'bad' ? hook() : client.send('ok')) });
     const [a, b] = await clients(harness, 'a', 'b');
@@ -243,7 +249,9 @@ describe('inspection', () => {
     const clientRef = created.find((ref) => (ref as { id?: string }).id === 'a');
     expect((clientRef as unknown as { _parent?: unknown })._parent).toBe(hubRef);
     const statesOfA = () =>
-      events.flatMap((e) => (e.type === '@xstate.snapshot' && e.actorRef === clientRef ? [(e.snapshot as { value?: unknown }).value] : []));
+      events.flatMap((e) =>
+        e.type === '@xstate.snapshot' && e.actorRef === clientRef ? [(e.snapshot as { value?: unknown }).value] : [],
+      );
     expect(statesOfA()).toContain('open');
     a!.ws.close();
     await whenCount(harness.hub, (n) => n === 0);

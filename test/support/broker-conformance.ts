@@ -18,12 +18,15 @@ function inbox(broker: Broker) {
   });
   return {
     got,
-    until: (n: number) => (got.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve }))),
+    until: (n: number) =>
+      got.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })),
   };
 }
 
 const when = (broker: Broker, wanted: BrokerState) =>
-  new Promise<void>((resolve) => (broker.state === wanted ? resolve() : broker.onState((s) => s === wanted && resolve())));
+  new Promise<void>((resolve) =>
+    broker.state === wanted ? resolve() : broker.onState((s) => s === wanted && resolve()),
+  );
 
 let seq = 0;
 

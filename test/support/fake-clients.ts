@@ -74,8 +74,10 @@ export function fakeHub(
         w.received++;
         if (w.record) log.push(event);
         w.onEvent?.(input.id, event);
-        if (w.autoClose && event.type === 'writer.close') owner?.send({ type: 'socket.closed', code: event.code, reason: event.reason });
-        if (w.autoClose && event.type === 'writer.terminate') owner?.send({ type: 'socket.closed', code: 1006, reason: '' });
+        if (w.autoClose && event.type === 'writer.close')
+          owner?.send({ type: 'socket.closed', code: event.code, reason: event.reason });
+        if (w.autoClose && event.type === 'writer.terminate')
+          owner?.send({ type: 'socket.closed', code: 1006, reason: '' });
       },
       handOver(hub) {
         owner = hub;

@@ -33,7 +33,9 @@ export async function spawnHub(args: string[], env: Record<string, string> = {})
     });
     proc.once('exit', (code) => reject(new Error(`actorhub exited with ${code} before listening: ${stderr.trim()}`)));
   });
-  const exited = new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : proc.once('exit', () => resolve())));
+  const exited = new Promise<void>((resolve) =>
+    proc.exitCode !== null ? resolve() : proc.once('exit', () => resolve()),
+  );
   return {
     proc,
     port,

@@ -15,11 +15,15 @@ export class JsonClient {
   }
 
   /** The next frame (after those already taken) matching `predicate`; earlier non-matching ones are skipped. */
-  async next<T extends OutboundFrame['type']>(type: T, predicate: (f: Extract<OutboundFrame, { type: T }>) => boolean = () => true) {
+  async next<T extends OutboundFrame['type']>(
+    type: T,
+    predicate: (f: Extract<OutboundFrame, { type: T }>) => boolean = () => true,
+  ) {
     for (;;) {
       await this.raw.received(this.#seen + 1);
       const frame = JSON.parse(this.raw.messages[this.#seen++]!.data.toString()) as OutboundFrame;
-      if (frame.type === type && predicate(frame as Extract<OutboundFrame, { type: T }>)) return frame as Extract<OutboundFrame, { type: T }>;
+      if (frame.type === type && predicate(frame as Extract<OutboundFrame, { type: T }>))
+        return frame as Extract<OutboundFrame, { type: T }>;
     }
   }
 

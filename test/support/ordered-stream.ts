@@ -89,7 +89,11 @@ class Receiver {
   corrupt = 0;
   closed = false;
 
-  constructor(publishers: number, perPublisher: number, private readonly onProgress: () => void) {
+  constructor(
+    publishers: number,
+    perPublisher: number,
+    private readonly onProgress: () => void,
+  ) {
     this.seen = Array.from({ length: publishers }, () => new Uint8Array(perPublisher));
     this.count = new Array<number>(publishers).fill(0);
     this.high = new Array<number>(publishers).fill(-1);
@@ -158,9 +162,12 @@ export async function runOrderedStream(options: OrderedStreamOptions): Promise<O
     const expected = P * K;
     const started = performance.now();
     const sent = new Array<number>(P).fill(0);
-    const minCount = (p: number): number => receivers.reduce((m, r) => Math.min(m, r.count[p]!), Number.POSITIVE_INFINITY);
+    const minCount = (p: number): number =>
+      receivers.reduce((m, r) => Math.min(m, r.count[p]!), Number.POSITIVE_INFINITY);
     const frame =
-      protocol === 'json' ? (p: number, n: number) => `{"type":"publish","topic":"${TOPIC}","data":"${p}:${n}"}` : (p: number, n: number) => `${p}:${n}`;
+      protocol === 'json'
+        ? (p: number, n: number) => `{"type":"publish","topic":"${TOPIC}","data":"${p}:${n}"}`
+        : (p: number, n: number) => `${p}:${n}`;
     let lastProgress = performance.now();
     let lastTotal = 0;
     for (;;) {
@@ -171,7 +178,10 @@ export async function runOrderedStream(options: OrderedStreamOptions): Promise<O
         if (sent[p]! < K) allSent = false;
       }
       const total = receivers.reduce((s, r) => s + r.total, 0);
-      if (total !== lastTotal) (lastTotal = total), (lastProgress = performance.now());
+      if (total !== lastTotal) {
+        lastTotal = total;
+        lastProgress = performance.now();
+      }
       if ((allSent && total === expected * R) || receivers.some((r) => r.closed)) break;
       if (performance.now() - lastProgress > idleMs) break; // a gap: something was lost
       await new Promise<void>((resolve) => {

@@ -24,7 +24,10 @@ export class RawWs {
   #ended = false;
   readonly closed: Promise<void>;
 
-  private constructor(readonly socket: net.Socket, head: Buffer) {
+  private constructor(
+    readonly socket: net.Socket,
+    head: Buffer,
+  ) {
     socket.on('data', (chunk: Buffer) => this.#feed(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => (this.#error ??= err.code ?? err.message));
     socket.on('end', () => this.#end());
@@ -46,8 +49,13 @@ export class RawWs {
         socket.off('data', onData);
         socket.off('error', reject);
         const head = got.subarray(0, end).toString('latin1');
-        const accept = createHash('sha1').update(key + GUID).digest('base64');
-        if (!/^HTTP\/1\.1 101 /.test(head) || !head.toLowerCase().includes(`sec-websocket-accept: ${accept.toLowerCase()}`)) {
+        const accept = createHash('sha1')
+          .update(key + GUID)
+          .digest('base64');
+        if (
+          !/^HTTP\/1\.1 101 /.test(head) ||
+          !head.toLowerCase().includes(`sec-websocket-accept: ${accept.toLowerCase()}`)
+        ) {
           socket.destroy();
           reject(new Error(`handshake refused: ${head.split('\r\n')[0]}`));
           return;

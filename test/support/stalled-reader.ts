@@ -3,7 +3,9 @@ import type { TestClient } from './ws-client.js';
 /** Relay hub options where a client names itself with `?id=…` (tests address clients by name). */
 export const namedRelay = {
   protocol: 'relay' as const,
-  authenticate: (req: { url?: string }) => ({ id: new URL(req.url ?? '/', 'http://h').searchParams.get('id') ?? undefined }),
+  authenticate: (req: { url?: string }) => ({
+    id: new URL(req.url ?? '/', 'http://h').searchParams.get('id') ?? undefined,
+  }),
 };
 
 /** The client's TCP socket: pause() it to stop reading and let its window fill. */

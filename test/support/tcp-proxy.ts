@@ -32,9 +32,13 @@ export async function tcpProxy(targetHost: string, targetPort: number) {
       }
       pairs.clear();
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const [a, b] of pairs) (a.destroy(), b.destroy());
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const [a, b] of pairs) {
+          a.destroy();
+          b.destroy();
+        }
+        server.close(() => resolve());
+      }),
   };
 }

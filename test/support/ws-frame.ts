@@ -55,7 +55,11 @@ export function buildFrame(spec: FrameSpec): Buffer {
 export const textFrame = (text: string | Uint8Array, opts: Omit<FrameSpec, 'opcode' | 'payload'> = {}): Buffer =>
   buildFrame({ ...opts, opcode: Op.Text, payload: typeof text === 'string' ? Buffer.from(text, 'utf8') : text });
 
-export const closeFrame = (code?: number, reason: Uint8Array = new Uint8Array(0), opts: Omit<FrameSpec, 'opcode' | 'payload'> = {}): Buffer => {
+export const closeFrame = (
+  code?: number,
+  reason: Uint8Array = new Uint8Array(0),
+  opts: Omit<FrameSpec, 'opcode' | 'payload'> = {},
+): Buffer => {
   if (code === undefined) return buildFrame({ ...opts, opcode: Op.Close });
   const body = Buffer.alloc(2 + reason.length);
   body.writeUInt16BE(code, 0);
@@ -64,12 +68,24 @@ export const closeFrame = (code?: number, reason: Uint8Array = new Uint8Array(0)
 };
 
 /** A message split into fragments at the given offsets: first frame `opcode`, then continuations, FIN on the last. */
-export function fragments(opcode: number, payload: Uint8Array, cuts: readonly number[], opts: Omit<FrameSpec, 'opcode' | 'payload' | 'fin'> = {}): Buffer[] {
+export function fragments(
+  opcode: number,
+  payload: Uint8Array,
+  cuts: readonly number[],
+  opts: Omit<FrameSpec, 'opcode' | 'payload' | 'fin'> = {},
+): Buffer[] {
   const points = [...new Set(cuts.map((c) => Math.max(0, Math.min(payload.length, c))))].sort((a, b) => a - b);
   const bounds = [0, ...points.filter((p) => p > 0 && p < payload.length), payload.length];
   const out: Buffer[] = [];
   for (let i = 0; i < bounds.length - 1; i++) {
-    out.push(buildFrame({ ...opts, opcode: i === 0 ? opcode : Op.Continuation, fin: i === bounds.length - 2, payload: payload.subarray(bounds[i], bounds[i + 1]) }));
+    out.push(
+      buildFrame({
+        ...opts,
+        opcode: i === 0 ? opcode : Op.Continuation,
+        fin: i === bounds.length - 2,
+        payload: payload.subarray(bounds[i], bounds[i + 1]),
+      }),
+    );
   }
   return out;
 }

@@ -5,7 +5,9 @@ export const RECONNECT_BASE_MS = 100;
 export const RECONNECT_CAP_MS = 5_000;
 
 export const reconnectSchedule = Schedule.exponential(Duration.millis(RECONNECT_BASE_MS)).pipe(
-  Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(Duration.fromInputUnsafe(duration), Duration.millis(RECONNECT_CAP_MS)))),
+  Schedule.modifyDelay(({ duration }) =>
+    Effect.succeed(Duration.min(Duration.fromInputUnsafe(duration), Duration.millis(RECONNECT_CAP_MS))),
+  ),
 );
 
 /**

@@ -30,7 +30,7 @@ export async function natsBroker(options: NatsBrokerOptions): Promise<Broker> {
       pingInterval: 5_000,
     });
   } catch (error) {
-    throw new Error(`cannot connect to NATS at ${options.url}: ${(error as Error).message}`);
+    throw new Error(`cannot connect to NATS at ${options.url}: ${(error as Error).message}`, { cause: error });
   }
   const subs = new Map<string, Subscription>();
   let handler: (channel: string, payload: string) => void = () => undefined;
@@ -73,7 +73,9 @@ export async function natsBroker(options: NatsBrokerOptions): Promise<Broker> {
       if (subs.has(channel)) return;
       subs.set(
         channel,
-        nc.subscribe(subjectOf(channel), { callback: (err, msg) => void (err || handler(channel, decoder.decode(msg.data))) }),
+        nc.subscribe(subjectOf(channel), {
+          callback: (err, msg) => void (err || handler(channel, decoder.decode(msg.data))),
+        }),
       );
     },
     unsubscribe(channel) {

@@ -28,7 +28,11 @@ export async function redisBroker(options: RedisBrokerOptions): Promise<Broker> 
     autoResendUnfulfilledCommands: false,
     connectionName: `actorhub-pub-${options.nodeId}`,
   });
-  const sub = new Redis(options.url, { ...common, autoResubscribe: true, connectionName: `actorhub-sub-${options.nodeId}` });
+  const sub = new Redis(options.url, {
+    ...common,
+    autoResubscribe: true,
+    connectionName: `actorhub-sub-${options.nodeId}`,
+  });
   const prefix = `${options.nodeId}|`;
   const channels = new Set<string>();
   const pending = new Set<Promise<unknown>>();
@@ -68,7 +72,7 @@ export async function redisBroker(options: RedisBrokerOptions): Promise<Broker> 
   } catch (error) {
     pub.disconnect();
     sub.disconnect();
-    throw new Error(`cannot connect to Redis at ${options.url}: ${(error as Error).message}`);
+    throw new Error(`cannot connect to Redis at ${options.url}: ${(error as Error).message}`, { cause: error });
   }
   recompute();
 

@@ -51,7 +51,9 @@ const HOT = new Set(['client.deliver', 'client.heartbeat']);
 const LIBRARY_VERSION = ((): string => {
   try {
     const entry = createRequire(import.meta.url).resolve('@statelyai/inspect');
-    return (JSON.parse(readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return 'unknown';
   }
@@ -77,7 +79,9 @@ const definitionOf = (actorRef: InspectedActor): string => {
   if (!config) return JSON.stringify({ id: actorRef.id });
   let text = definitions.get(logic);
   if (text === undefined) {
-    text = JSON.stringify(config, (_key, value: unknown) => (typeof value === 'function' ? { type: value.name } : value));
+    text = JSON.stringify(config, (_key, value: unknown) =>
+      typeof value === 'function' ? { type: value.name } : value,
+    );
     definitions.set(logic, text);
   }
   return text;
@@ -112,10 +116,14 @@ export async function startInspector(options: InspectorOptions = {}): Promise<Hu
   const deliveries = options.deliveries ?? false;
   const port = await claimPort(options.port ?? L.DEFAULT_INSPECTOR_PORT);
   const relay = createInspectorServer({ port, autoOpen: false });
-  const connection = new RelayConnection(`ws://localhost:${port}`, {
-    maxDeferredEvents: options.maxDeferredEvents ?? L.INSPECTOR_MAX_DEFERRED_EVENTS,
-    maxBufferedBytes: options.maxBufferedBytes ?? L.INSPECTOR_MAX_BUFFERED_BYTES,
-  }, logger);
+  const connection = new RelayConnection(
+    `ws://localhost:${port}`,
+    {
+      maxDeferredEvents: options.maxDeferredEvents ?? L.INSPECTOR_MAX_DEFERRED_EVENTS,
+      maxBufferedBytes: options.maxBufferedBytes ?? L.INSPECTOR_MAX_BUFFERED_BYTES,
+    },
+    logger,
+  );
   try {
     await connection.open();
   } catch (error) {
@@ -126,7 +134,8 @@ export async function startInspector(options: InspectorOptions = {}): Promise<Hu
     sanitizeEvent: (event: AnyEventObject) => sanitizeEvent(event),
     sanitizeContext: (context) => sanitizeContext(context, maxIds) ?? {},
     // The connection serialises once, itself; the snapshot is compact already.
-    serialize: (event) => ('snapshot' in event ? { ...event, snapshot: compactSnapshot(event.snapshot, maxIds) } : event) as typeof event,
+    serialize: (event) =>
+      ('snapshot' in event ? { ...event, snapshot: compactSnapshot(event.snapshot, maxIds) } : event) as typeof event,
   });
 
   let closed: Promise<void> | undefined;

@@ -9,7 +9,11 @@ import type { AnyEventObject, MachineContext } from 'xstate';
 const STRIPPED = '‹stripped›';
 
 const sizeOf = (data: unknown): string =>
-  typeof data === 'string' ? `‹${Buffer.byteLength(data)} bytes›` : Buffer.isBuffer(data) || data instanceof Uint8Array ? `‹${data.byteLength} bytes›` : STRIPPED;
+  typeof data === 'string'
+    ? `‹${Buffer.byteLength(data)} bytes›`
+    : Buffer.isBuffer(data) || data instanceof Uint8Array
+      ? `‹${data.byteLength} bytes›`
+      : STRIPPED;
 
 /** Top-level fields of our events that carry payloads or live objects, and what shows instead. */
 const REPLACE: Record<string, (value: unknown) => unknown> = {
@@ -50,7 +54,8 @@ interface ClientLike {
   limits?: { maxMessages: number; maxBytes: number; policy: string };
 }
 
-const isHub = (c: MachineContext): c is MachineContext & HubLike => c.clients instanceof Map && typeof c.count === 'number';
+const isHub = (c: MachineContext): c is MachineContext & HubLike =>
+  c.clients instanceof Map && typeof c.count === 'number';
 const isClient = (c: MachineContext): c is MachineContext & ClientLike => typeof c.id === 'string' && 'writer' in c;
 
 /** A compact, JSON-safe view of a hub's or a client's context (ids, counters, limits). */
@@ -98,12 +103,20 @@ function primitivesOf(context: MachineContext): MachineContext {
 
 /** Only what the inspector draws, with the context made compact: nothing here can be deep. */
 export function compactSnapshot(snapshot: unknown, maxIds: number): Record<string, unknown> {
-  const s = (snapshot ?? {}) as { status?: unknown; value?: unknown; context?: MachineContext; output?: unknown; error?: unknown };
+  const s = (snapshot ?? {}) as {
+    status?: unknown;
+    value?: unknown;
+    context?: MachineContext;
+    output?: unknown;
+    error?: unknown;
+  };
   return {
     status: s.status,
     ...(s.value === undefined ? {} : { value: s.value }),
     ...(s.context === undefined ? {} : { context: sanitizeContext(s.context, maxIds) }),
     ...(s.output === undefined ? {} : { output: s.output }),
-    ...(s.error === undefined ? {} : { error: s.error instanceof Error ? `${s.error.name}: ${s.error.message}` : String(s.error) }),
+    ...(s.error === undefined
+      ? {}
+      : { error: s.error instanceof Error ? `${s.error.name}: ${s.error.message}` : String(s.error) }),
   };
 }

@@ -57,7 +57,13 @@ class PlainHistograms extends Histogram<'kind'> {
 
   // prom-client's registry prefers this method when a metric has it.
   async getForPromString() {
-    return { name: this.#name, help: this.#help, type: 'histogram', values: this.#values(), aggregator: 'sum' } as unknown as Awaited<ReturnType<Histogram<'kind'>['get']>>;
+    return {
+      name: this.#name,
+      help: this.#help,
+      type: 'histogram',
+      values: this.#values(),
+      aggregator: 'sum',
+    } as unknown as Awaited<ReturnType<Histogram<'kind'>['get']>>;
   }
 }
 
@@ -72,9 +78,24 @@ export function createHubMetrics(src: MetricsSource): Registry {
   const { stats, tally } = src;
 
   const gauge = (name: string, help: string, read: () => number): void =>
-    void new Gauge({ name, help, registers, collect() { this.set(read()); } });
+    void new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
   const counter = (name: string, help: string, read: () => number): void =>
-    void new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+    void new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
 
   gauge('actorhub_connections', 'Clients connected to this hub now.', () => src.connections());
   counter('actorhub_connects_total', 'Clients accepted (handshake done, registered).', () => tally.connects);
@@ -100,11 +121,23 @@ export function createHubMetrics(src: MetricsSource): Registry {
   });
   counter('actorhub_messages_received_total', 'Messages received from clients.', () => stats.messagesIn);
   counter('actorhub_received_bytes_total', 'Payload bytes of the messages received from clients.', () => stats.bytesIn);
-  counter('actorhub_messages_sent_total', 'Frames written to client sockets (one per recipient).', () => stats.messagesOut);
+  counter(
+    'actorhub_messages_sent_total',
+    'Frames written to client sockets (one per recipient).',
+    () => stats.messagesOut,
+  );
   counter('actorhub_sent_bytes_total', 'Bytes of the frames written to client sockets.', () => stats.bytesOut);
-  counter('actorhub_messages_dropped_total', 'Frames discarded by an overflow policy (drop-oldest, drop-newest, or the queue of a client closed as a slow consumer).', () => stats.dropped);
+  counter(
+    'actorhub_messages_dropped_total',
+    'Frames discarded by an overflow policy (drop-oldest, drop-newest, or the queue of a client closed as a slow consumer).',
+    () => stats.dropped,
+  );
   counter('actorhub_pings_sent_total', 'Heartbeat pings sent.', () => stats.pingsSent);
-  counter('actorhub_hook_errors_total', 'User hooks (authenticate, onMessage, canSubscribe, canPublish) that threw or rejected.', () => stats.hookErrors);
+  counter(
+    'actorhub_hook_errors_total',
+    'User hooks (authenticate, onMessage, canSubscribe, canPublish) that threw or rejected.',
+    () => stats.hookErrors,
+  );
 
   // Outbound queues: one pass over every client per scrape, shared by the four gauges.
   let depth: ReturnType<typeof ClientTally.queueDepth> | undefined;
@@ -115,10 +148,18 @@ export function createHubMetrics(src: MetricsSource): Registry {
     }
     return depth;
   };
-  gauge('actorhub_outbound_queue_max_messages', 'Longest outbound queue of any client now, messages (sampled at scrape).', () => sample().max);
+  gauge(
+    'actorhub_outbound_queue_max_messages',
+    'Longest outbound queue of any client now, messages (sampled at scrape).',
+    () => sample().max,
+  );
   gauge('actorhub_outbound_queued_messages', 'Messages waiting in all outbound queues now.', () => sample().messages);
   gauge('actorhub_outbound_queued_bytes', 'Bytes waiting in all outbound queues now.', () => sample().bytes);
-  gauge('actorhub_outbound_backlogged_clients', 'Clients whose outbound queue is not empty now.', () => sample().backlogged);
+  gauge(
+    'actorhub_outbound_backlogged_clients',
+    'Clients whose outbound queue is not empty now.',
+    () => sample().backlogged,
+  );
 
   new PlainHistograms(
     'actorhub_fanout_seconds',
@@ -140,10 +181,20 @@ export function createHubMetrics(src: MetricsSource): Registry {
         for (const state of BROKER_STATES) this.set({ state, kind: broker.kind }, state === broker.state ? 1 : 0);
       },
     });
-    gauge('actorhub_broker_up', '1 while the broker connection is up, else 0.', () => (cluster().broker.state === 'up' ? 1 : 0));
-    counter('actorhub_broker_dropped_total', 'Messages for other nodes dropped while the broker was down.', () => cluster().broker.dropped);
+    gauge('actorhub_broker_up', '1 while the broker connection is up, else 0.', () =>
+      cluster().broker.state === 'up' ? 1 : 0,
+    );
+    counter(
+      'actorhub_broker_dropped_total',
+      'Messages for other nodes dropped while the broker was down.',
+      () => cluster().broker.dropped,
+    );
     gauge('actorhub_cluster_nodes', 'Other nodes this node hears from now.', () => cluster().nodes.length);
-    counter('actorhub_cluster_malformed_total', 'Broker messages dropped because they were not valid envelopes.', () => cluster().malformed);
+    counter(
+      'actorhub_cluster_malformed_total',
+      'Broker messages dropped because they were not valid envelopes.',
+      () => cluster().malformed,
+    );
   }
   return registry;
 }

@@ -12,8 +12,7 @@ export interface PageOptions {
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
 /** JSON inside <script>: "<" escaped so no value can close the element. */
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const inlineJson = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c');
 
@@ -84,7 +83,11 @@ export function pageHtml(config: { path: string; protocol: string; stats: string
  * your own server with the hub's /stats beside it (hubRoutes), e.g. `app.get('/', hubPage(hub))`.
  */
 export function hubPage(hub: Hub, options: PageOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
-  const html = pageHtml({ path: hub.options.path, protocol: hub.options.protocol, stats: options.statsPath ?? '/stats' });
+  const html = pageHtml({
+    path: hub.options.path,
+    protocol: hub.options.protocol,
+    stats: options.statsPath ?? '/stats',
+  });
   const body = Buffer.from(html);
   // Everything is inline and same-origin: allow exactly this script and style, nothing else.
   const csp = [

@@ -73,7 +73,8 @@ describe('authenticate()', () => {
 
   it('async, with an explicit reject status', async () => {
     harness = await startHub({
-      authenticate: async (req) => (token(req) === 'banned' ? { reject: 403, message: 'banned' } : { id: `user-${token(req)}` }),
+      authenticate: async (req) =>
+        token(req) === 'banned' ? { reject: 403, message: 'banned' } : { id: `user-${token(req)}` },
     });
     expect(await upgradeStatus(`${harness.url}?token=banned`)).toBe(403);
     const c = await connect(`${harness.url}?token=7`);
@@ -109,7 +110,9 @@ describe('authenticate()', () => {
   });
 
   it('per-client outbound limits from authenticate() override the hub defaults', async () => {
-    harness = await startHub({ authenticate: () => ({ id: 'vip', limits: { policy: 'drop-oldest', maxMessages: 9 } }) });
+    harness = await startHub({
+      authenticate: () => ({ id: 'vip', limits: { policy: 'drop-oldest', maxMessages: 9 } }),
+    });
     await connect(harness.url);
     await whenCount(harness.hub, (n) => n === 1);
     const ref = harness.hub.actor.getSnapshot().context.clients.get('vip')!.ref;

@@ -21,7 +21,10 @@ async function cluster(n = 3, extra: { presenceEvents?: boolean; timeouts?: bool
       await startHub({
         protocol: 'json',
         presenceEvents: extra.presenceEvents ?? true,
-        generateId: ((k) => () => `n${i}c${k++}`)(0),
+        generateId: (
+          (k) => () =>
+            `n${i}c${k++}`
+        )(0),
         cluster: { broker, nodeId: `node${i}`, ...(extra.timeouts ? { heartbeatMs: 20, nodeTimeoutMs: 100 } : {}) },
       }),
     );
@@ -65,15 +68,24 @@ describe('a cluster of three hubs', () => {
     // a must not have had its own message, b not the excepted one: a marker arrives next.
     nodes[0]!.hub.publish('room', 'marker');
     expect(await b.next('message')).toMatchObject({ data: 'marker' });
-    expect(b.frames.filter((f) => f.type === 'message').map((f) => (f as { data: unknown }).data)).toEqual(['from a', 'marker']);
-    expect(a.frames.filter((f) => f.type === 'message').map((f) => (f as { data: unknown }).data)).toEqual(['not for b', 'marker']);
+    expect(b.frames.filter((f) => f.type === 'message').map((f) => (f as { data: unknown }).data)).toEqual([
+      'from a',
+      'marker',
+    ]);
+    expect(a.frames.filter((f) => f.type === 'message').map((f) => (f as { data: unknown }).data)).toEqual([
+      'not for b',
+      'marker',
+    ]);
   });
 
   it('a direct send to a client on another node is routed to that node', async () => {
     await cluster();
     const [a, , c] = [await client(nodes[0]!), await client(nodes[1]!), await client(nodes[2]!)];
     await whenSeen(nodes[0]!, () => nodes[0]!.hub.actor.getSnapshot().context.remote.nodeOf('n2c0') === 'node2');
-    expect(await a.call({ type: 'send', to: 'n2c0', data: 'psst' })).toMatchObject({ type: 'ack', result: { delivered: 1 } });
+    expect(await a.call({ type: 'send', to: 'n2c0', data: 'psst' })).toMatchObject({
+      type: 'ack',
+      result: { delivered: 1 },
+    });
     expect(await c.next('message')).toEqual({ type: 'message', from: 'n0c0', data: 'psst' });
     expect(await a.call({ type: 'send', to: 'nobody', data: 1 })).toMatchObject({ code: 'unknown_client' });
   });
@@ -85,10 +97,18 @@ describe('a cluster of three hubs', () => {
     await b.call({ type: 'subscribe', topic: 'lobby' });
     expect(await a.next('joined')).toEqual({ type: 'joined', topic: 'lobby', client: { id: 'n1c0' } });
     await whenSeen(nodes[2]!, () => nodes[2]!.hub.presence('lobby').length === 2);
-    expect(nodes[2]!.hub.presence('lobby').map((m) => m.id).sort()).toEqual(['n0c0', 'n1c0']);
+    expect(
+      nodes[2]!.hub
+        .presence('lobby')
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(['n0c0', 'n1c0']);
     const c = await client(nodes[2]!);
     const presence = await c.call({ type: 'presence', topic: 'lobby' });
-    expect((presence as { result: { members: { id: string }[] } }).result.members.map((m) => m.id).sort()).toEqual(['n0c0', 'n1c0']);
+    expect((presence as { result: { members: { id: string }[] } }).result.members.map((m) => m.id).sort()).toEqual([
+      'n0c0',
+      'n1c0',
+    ]);
     b.raw.ws.terminate();
     expect(await a.next('left')).toEqual({ type: 'left', topic: 'lobby', client: { id: 'n1c0' } });
     await whenSeen(nodes[2]!, () => nodes[2]!.hub.presence('lobby').length === 1);
@@ -131,7 +151,13 @@ describe('a cluster of three hubs', () => {
 
   it('a node that joins late learns the existing presence (sync)', async () => {
     const bus = createMemoryBus();
-    nodes.push(await startHub({ protocol: 'json', generateId: () => 'early', cluster: { broker: memoryBroker(bus), nodeId: 'first' } }));
+    nodes.push(
+      await startHub({
+        protocol: 'json',
+        generateId: () => 'early',
+        cluster: { broker: memoryBroker(bus), nodeId: 'first' },
+      }),
+    );
     const early = await client(nodes[0]!);
     await early.call({ type: 'subscribe', topic: 'news' });
     nodes.push(await startHub({ protocol: 'json', cluster: { broker: memoryBroker(bus), nodeId: 'second' } }));

@@ -27,7 +27,11 @@ async function viewer(port: number) {
     raw.push(text);
     const s = JSON.parse(text) as Seen;
     seen.push(s);
-    for (const w of waiting) if (w.match(s)) (waiting.delete(w), w.resolve(s));
+    for (const w of waiting) {
+      if (!w.match(s)) continue;
+      waiting.delete(w);
+      w.resolve(s);
+    }
   });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   onTestFinished(() => ws.close());
@@ -72,14 +76,19 @@ describe('the Stately inspector', () => {
     // Each client is an actor under the hub, drawn from the client machine's definition.
     const annActor = await view.until((s) => s.type === '@xstate.actor' && s.name === ann.id);
     expect(annActor.parentId).toBe(hubActor.sessionId);
-    const definition = JSON.parse((annActor as Seen & { definition: string }).definition) as { id: string; states: object };
+    const definition = JSON.parse((annActor as Seen & { definition: string }).definition) as {
+      id: string;
+      states: object;
+    };
     expect(definition.id).toBe('client');
     expect(Object.keys(definition.states)).toEqual(['open', 'closing', 'closed']);
     expect((annActor as Seen & { _version: string })._version).toMatch(/^\d+\.\d+\.\d+/);
 
     // Events: what bob's socket said (the bytes counted, not shown) and what the hub did with it.
     const bobActor = await view.until((s) => s.type === '@xstate.actor' && s.name === bob.id);
-    const said = await view.until((s) => s.type === '@xstate.event' && s.event?.type === 'socket.message' && s.sessionId === bobActor.sessionId);
+    const said = await view.until(
+      (s) => s.type === '@xstate.event' && s.event?.type === 'socket.message' && s.sessionId === bobActor.sessionId,
+    );
     expect(said.event?.data).toMatch(/^‹\d+ bytes›$/);
     const publish = await view.until((s) => s.type === '@xstate.event' && s.event?.type === 'hub.publish');
     expect(publish.sessionId).toBe(hubActor.sessionId);
@@ -132,8 +141,25 @@ describe('the Stately inspector', () => {
     });
     const plain = { type: 'hub.unregister', id: 'a' };
     expect(sanitizeEvent(plain)).toBe(plain);
-    const hub = { clients: new Map([['a', {}], ['b', {}], ['c', {}]]), count: 3, topicCount: 0, maxClients: 9, frames: {} };
-    expect(sanitizeContext(hub, 2)).toEqual({ clients: 3, topics: 0, remoteClients: 0, maxClients: 9, clientIds: ['a', 'b'], moreClients: 1 });
+    const hub = {
+      clients: new Map([
+        ['a', {}],
+        ['b', {}],
+        ['c', {}],
+      ]),
+      count: 3,
+      topicCount: 0,
+      maxClients: 9,
+      frames: {},
+    };
+    expect(sanitizeContext(hub, 2)).toEqual({
+      clients: 3,
+      topics: 0,
+      remoteClients: 0,
+      maxClients: 9,
+      clientIds: ['a', 'b'],
+      moreClients: 1,
+    });
     // Idempotent: the library may sanitize a context it already got sanitized, after a JSON round trip.
     const once = sanitizeContext(hub, 2)!;
     expect(sanitizeContext(JSON.parse(JSON.stringify(once)), 2)).toEqual(once);

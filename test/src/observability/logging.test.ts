@@ -60,7 +60,14 @@ describe('structured logs (pino)', () => {
     expect(connected.every((l) => l.level === 20 && typeof l.remote === 'string')).toBe(true);
     const gone = log.lines.filter((l) => l.msg === 'client disconnected');
     expect(gone).toHaveLength(2);
-    expect(gone[0]).toMatchObject({ level: 20, client: aId, reason: 'normal', code: 1000, closeReason: 'done here', by: 'peer' });
+    expect(gone[0]).toMatchObject({
+      level: 20,
+      client: aId,
+      reason: 'normal',
+      code: 1000,
+      closeReason: 'done here',
+      by: 'peer',
+    });
     expect(gone[1]).toMatchObject({ level: 20, client: bId, reason: 'reset', code: 1006, by: 'peer' });
     expect(typeof gone[0]!.durationMs).toBe('number');
     expect(log.raw()).not.toContain(SECRET);
@@ -99,7 +106,9 @@ describe('structured logs (pino)', () => {
 
   it('createLogger is pino at the given level, writing JSON lines to the given destination', () => {
     const log = capture('debug');
-    const stream = new Writable({ write: (chunk: Buffer, _e, done) => (log.lines.push(JSON.parse(chunk.toString()) as Line), done()) });
+    const stream = new Writable({
+      write: (chunk: Buffer, _e, done) => (log.lines.push(JSON.parse(chunk.toString()) as Line), done()),
+    });
     const logger = createLogger('warn', stream);
     logger.info({ a: 1 }, 'hidden');
     logger.warn({ client: 'c1' }, 'shown');

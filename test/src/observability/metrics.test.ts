@@ -28,7 +28,7 @@ const disconnects = (m: PromText): Record<string, number> => {
 };
 
 describe('GET /metrics', () => {
-  it('is Prometheus text from the hub\'s own registry, with the documented types', async () => {
+  it("is Prometheus text from the hub's own registry, with the documented types", async () => {
     h = await startRoutedHub();
     const res = await fetch(`${h.base}/metrics`);
     expect(res.status).toBe(200);
@@ -97,7 +97,9 @@ describe('GET /metrics', () => {
       expect(m.get('actorhub_fanout_seconds_count', { kind })).toBe(1);
       expect(m.get('actorhub_fanout_seconds_bucket', { kind, le: '+Inf' })).toBe(1);
       expect(m.get('actorhub_fanout_seconds_sum', { kind })).toBeGreaterThan(0);
-      const buckets = [...m.samples].filter(([k]) => k.startsWith('actorhub_fanout_seconds_bucket{kind="' + kind)).map(([, v]) => v);
+      const buckets = [...m.samples]
+        .filter(([k]) => k.startsWith('actorhub_fanout_seconds_bucket{kind="' + kind))
+        .map(([, v]) => v);
       expect(buckets.length).toBeGreaterThan(5);
       expect(buckets.every((v, i) => i === 0 || v >= buckets[i - 1]!)).toBe(true);
     }
@@ -105,7 +107,10 @@ describe('GET /metrics', () => {
 
   it('samples the outbound queues at scrape time: depth of a stalled client, then empty once it reads again', async () => {
     const maxMessages = 8;
-    h = await startRoutedHub({ protocol: 'relay', outbound: { policy: 'drop-newest', maxMessages, maxBytes: 1024 * 1024 } });
+    h = await startRoutedHub({
+      protocol: 'relay',
+      outbound: { policy: 'drop-newest', maxMessages, maxBytes: 1024 * 1024 },
+    });
     const slow = await connect(h.ws);
     const healthy = await connect(h.ws);
     await whenCount(h.hub, (n) => n === 2);
@@ -162,15 +167,28 @@ describe('actorhub_disconnects_total by reason and close code', () => {
     { name: 'the peer goes away (1001)', provoke: (c) => c.ws.close(1001), expected: 'going_away 1001' },
     { name: 'the peer drops the TCP connection', provoke: (c) => c.ws.terminate(), expected: 'reset 1006' },
     { name: 'the peer closes with an application code', provoke: (c) => c.ws.close(4321), expected: 'other 4xxx' },
-    { name: 'hub.disconnect(id)', provoke: (_, hub) => void hub.disconnect(hub.clients()[0]!.id), expected: 'normal 1000' },
-    { name: 'hub.disconnect(id, 4000)', provoke: (_, hub) => void hub.disconnect(hub.clients()[0]!.id, 4000, 'bye'), expected: 'other 4xxx' },
+    {
+      name: 'hub.disconnect(id)',
+      provoke: (_, hub) => void hub.disconnect(hub.clients()[0]!.id),
+      expected: 'normal 1000',
+    },
+    {
+      name: 'hub.disconnect(id, 4000)',
+      provoke: (_, hub) => void hub.disconnect(hub.clients()[0]!.id, 4000, 'bye'),
+      expected: 'other 4xxx',
+    },
     {
       name: 'too many bad frames (1008)',
       options: { maxBadFrames: 1 },
       provoke: (c) => (c.send('not json'), c.send('still not json')),
       expected: 'policy 1008',
     },
-    { name: 'a message over maxPayload (1009)', options: { maxPayload: 1024 }, provoke: (c) => c.send('x'.repeat(2048)), expected: 'too_big 1009' },
+    {
+      name: 'a message over maxPayload (1009)',
+      options: { maxPayload: 1024 },
+      provoke: (c) => c.send('x'.repeat(2048)),
+      expected: 'too_big 1009',
+    },
     {
       name: 'a text frame that is not UTF-8 (1007)',
       provoke: (c) => c.ws.send(Buffer.from([0xff, 0xfe]), { binary: false }),
@@ -207,7 +225,11 @@ describe('actorhub_disconnects_total by reason and close code', () => {
       },
       expected: 'slow_consumer 4008',
     },
-    { name: 'the hub closes (1001)', provoke: (_, hub) => void hub.close({ timeoutMs: 200 }), expected: 'going_away 1001' },
+    {
+      name: 'the hub closes (1001)',
+      provoke: (_, hub) => void hub.close({ timeoutMs: 200 }),
+      expected: 'going_away 1001',
+    },
   ];
 
   it.each(cases)('$name → $expected', async ({ options, clientOptions, provoke, expected }) => {

@@ -16,7 +16,13 @@ async function twoNodes() {
   for (let i = 0; i < 2; i++) {
     nodes.push(
       await startRoutedHub(
-        { generateId: ((k) => () => `n${i}c${k++}`)(0), cluster: { broker: memoryBroker(bus), nodeId: `node${i}` } },
+        {
+          generateId: (
+            (k) => () =>
+              `n${i}c${k++}`
+          )(0),
+          cluster: { broker: memoryBroker(bus), nodeId: `node${i}` },
+        },
         { api: { apiKey: KEY } },
       ),
     );
@@ -58,12 +64,18 @@ describe('observability in a cluster', () => {
     await remote.client.call({ type: 'subscribe', topic: 'room' });
     await when(n0, () => n0.hub.members('room').length === 2);
 
-    expect(await post(n0, '/api/publish', { topic: 'room', data: 'hi' })).toEqual({ status: 200, body: { delivered: 1, forwarded: true } });
+    expect(await post(n0, '/api/publish', { topic: 'room', data: 'hi' })).toEqual({
+      status: 200,
+      body: { delivered: 1, forwarded: true },
+    });
     expect(await remote.client.next('message')).toEqual({ type: 'message', topic: 'room', data: 'hi' });
     expect(await local.client.next('message')).toEqual({ type: 'message', topic: 'room', data: 'hi' });
 
     // A client on the other node: routed there, none delivered here.
-    expect(await post(n0, '/api/send', { to: remote.id, data: 'dm' })).toEqual({ status: 200, body: { delivered: 0, forwarded: true } });
+    expect(await post(n0, '/api/send', { to: remote.id, data: 'dm' })).toEqual({
+      status: 200,
+      body: { delivered: 0, forwarded: true },
+    });
     expect(await remote.client.next('message')).toEqual({ type: 'message', data: 'dm' });
     expect(await post(n0, '/api/send', { to: local.id, data: 'dm' })).toEqual({ status: 200, body: { delivered: 1 } });
     expect((await post(n0, '/api/send', { to: 'nowhere', data: 1 })).status).toBe(404);

@@ -47,11 +47,20 @@ describe('a foreign WebSocket client (undici, browser-style API)', () => {
     expect(await alice.take((f) => f.ref === 'a1')).toEqual({ type: 'ack', ref: 'a1' });
     bob.send({ type: 'subscribe', topic: 'chat', ref: 'b1' });
     await bob.take((f) => f.ref === 'b1');
-    expect(await alice.take((f) => f.type === 'joined')).toEqual({ type: 'joined', topic: 'chat', client: { id: bobId } });
+    expect(await alice.take((f) => f.type === 'joined')).toEqual({
+      type: 'joined',
+      topic: 'chat',
+      client: { id: bobId },
+    });
 
     bob.send({ type: 'publish', topic: 'chat', data: { text: 'hello' }, ref: 'b2' });
     expect(await bob.take((f) => f.ref === 'b2')).toEqual({ type: 'ack', ref: 'b2', result: { delivered: 1 } });
-    expect(await alice.take((f) => f.type === 'message')).toEqual({ type: 'message', topic: 'chat', from: bobId, data: { text: 'hello' } });
+    expect(await alice.take((f) => f.type === 'message')).toEqual({
+      type: 'message',
+      topic: 'chat',
+      from: bobId,
+      data: { text: 'hello' },
+    });
 
     alice.send({ type: 'send', to: bobId, data: 'just you', ref: 'a2' });
     expect(await bob.take((f) => f.type === 'message')).toEqual({ type: 'message', from: aliceId, data: 'just you' });

@@ -14,7 +14,13 @@ function payloadOf(frame: unknown): { text: string; binary: boolean } {
   return out;
 }
 
-const frames = jsonFrames({ maxPayload: 10, maxTopicLength: 20, maxTopicsPerClient: 3, maxMembersPerTopic: null, maxBadFrames: 4 });
+const frames = jsonFrames({
+  maxPayload: 10,
+  maxTopicLength: 20,
+  maxTopicsPerClient: 3,
+  maxMembersPerTopic: null,
+  maxBadFrames: 4,
+});
 const decode = Schema.decodeUnknownSync(Outbound);
 const outbound = (frame: unknown) => decode(JSON.parse(payloadOf(frame).text));
 
@@ -54,7 +60,10 @@ describe('JSON protocol frames match the Outbound schema (the single source of t
   });
 
   it('escapes ids and topics that need it', () => {
-    expect(outbound(frames.message('x', undefined, 'a"b', 'quote"id'))).toMatchObject({ topic: 'a"b', from: 'quote"id' });
+    expect(outbound(frames.message('x', undefined, 'a"b', 'quote"id'))).toMatchObject({
+      topic: 'a"b',
+      from: 'quote"id',
+    });
   });
 
   it('refuses binary data in JSON mode', () => {
@@ -66,13 +75,19 @@ describe('JSON protocol frames match the Outbound schema (the single source of t
 describe('relay frames', () => {
   it('send messages unchanged, with no protocol frames at all', () => {
     expect(payloadOf(relayFrames.message('plain', undefined, 't', 'c'))).toEqual({ text: 'plain', binary: false });
-    expect(payloadOf(relayFrames.message(Buffer.from('b'), undefined, undefined, undefined))).toEqual({ text: 'b', binary: true });
-    expect(payloadOf(relayFrames.message(new RawJson('[1]'), undefined, undefined, undefined))).toEqual({ text: '[1]', binary: false });
-    expect([relayFrames.welcome('c'), relayFrames.ack(1, {}), relayFrames.error(1, 'x', 'y'), relayFrames.joined('t', { id: 'c', meta: 1 })]).toEqual([
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-    ]);
+    expect(payloadOf(relayFrames.message(Buffer.from('b'), undefined, undefined, undefined))).toEqual({
+      text: 'b',
+      binary: true,
+    });
+    expect(payloadOf(relayFrames.message(new RawJson('[1]'), undefined, undefined, undefined))).toEqual({
+      text: '[1]',
+      binary: false,
+    });
+    expect([
+      relayFrames.welcome('c'),
+      relayFrames.ack(1, {}),
+      relayFrames.error(1, 'x', 'y'),
+      relayFrames.joined('t', { id: 'c', meta: 1 }),
+    ]).toEqual([undefined, undefined, undefined, undefined]);
   });
 });

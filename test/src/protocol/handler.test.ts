@@ -31,7 +31,13 @@ describe('JSON protocol over real sockets', () => {
       type: 'welcome',
       id: expect.any(String),
       protocol: 1,
-      limits: { maxPayload: 65536, maxTopicLength: 128, maxTopicsPerClient: 7, maxMembersPerTopic: null, maxBadFrames: 10 },
+      limits: {
+        maxPayload: 65536,
+        maxTopicLength: 128,
+        maxTopicsPerClient: 7,
+        maxMembersPerTopic: null,
+        maxBadFrames: 10,
+      },
     });
     expect(harness!.hub.has((welcome as { id: string }).id)).toBe(true);
   });
@@ -42,7 +48,12 @@ describe('JSON protocol over real sockets', () => {
     expect(await b!.call({ type: 'subscribe', topic: 'news' })).toMatchObject({ type: 'ack' });
     const ack = await a!.call({ type: 'publish', topic: 'news', data: { headline: 'hi' } });
     expect(ack).toMatchObject({ type: 'ack', result: { delivered: 1 } });
-    expect(await b!.next('message')).toEqual({ type: 'message', topic: 'news', from: await idOf(a!), data: { headline: 'hi' } });
+    expect(await b!.next('message')).toEqual({
+      type: 'message',
+      topic: 'news',
+      from: await idOf(a!),
+      data: { headline: 'hi' },
+    });
     const echo = await a!.call({ type: 'publish', topic: 'news', data: 2, echo: true });
     expect(echo).toMatchObject({ result: { delivered: 2 } });
     expect(await a!.next('message')).toMatchObject({ topic: 'news', data: 2 });
@@ -63,7 +74,10 @@ describe('JSON protocol over real sockets', () => {
   it('send delivers to one client by id; an unknown id is an error with the ref', async () => {
     const [a, b] = await hubWith();
     const bid = await idOf(b!);
-    expect(await a!.call({ type: 'send', to: bid, data: 'psst' })).toMatchObject({ type: 'ack', result: { delivered: 1 } });
+    expect(await a!.call({ type: 'send', to: bid, data: 'psst' })).toMatchObject({
+      type: 'ack',
+      result: { delivered: 1 },
+    });
     expect(await b!.next('message')).toEqual({ type: 'message', from: await idOf(a!), data: 'psst' });
     const err = await a!.call({ type: 'send', to: 'nobody', data: 1 });
     expect(err).toMatchObject({ type: 'error', code: 'unknown_client', message: 'no client "nobody" is connected' });
@@ -76,12 +90,22 @@ describe('JSON protocol over real sockets', () => {
     const [ida, idb] = [await idOf(a!), await idOf(b!)];
     await a!.call({ type: 'subscribe', topic: 'room' });
     await b!.call({ type: 'subscribe', topic: 'room' });
-    expect(await a!.next('joined')).toEqual({ type: 'joined', topic: 'room', client: { id: idb, meta: { name: 'Bob' } } });
+    expect(await a!.next('joined')).toEqual({
+      type: 'joined',
+      topic: 'room',
+      client: { id: idb, meta: { name: 'Bob' } },
+    });
     const presence = await c!.call({ type: 'presence', topic: 'room' });
     expect(presence).toEqual({
       type: 'ack',
       ref: expect.any(String),
-      result: { topic: 'room', members: [{ id: ida, meta: { name: 'Ann' } }, { id: idb, meta: { name: 'Bob' } }] },
+      result: {
+        topic: 'room',
+        members: [
+          { id: ida, meta: { name: 'Ann' } },
+          { id: idb, meta: { name: 'Bob' } },
+        ],
+      },
     });
     b!.raw.ws.terminate();
     expect(await a!.next('left')).toEqual({ type: 'left', topic: 'room', client: { id: idb, meta: { name: 'Bob' } } });
@@ -103,15 +127,45 @@ describe('JSON protocol over real sockets', () => {
   it.each([
     ['not JSON', '{bad', 'invalid_json', /^not valid JSON/, undefined],
     ['not an object', '[1,2]', 'unknown_type', /expected a JSON object with a "type" field/, undefined],
-    ['an unknown type', '{"type":"nope","ref":7}', 'unknown_type', /unknown type "nope"; expected one of subscribe, unsubscribe, publish, send, presence, ping/, 7],
-    ['a wrongly typed topic', '{"type":"subscribe","topic":5,"ref":"x"}', 'invalid_topic', /^subscribe: topic: expected string/, 'x'],
+    [
+      'an unknown type',
+      '{"type":"nope","ref":7}',
+      'unknown_type',
+      /unknown type "nope"; expected one of subscribe, unsubscribe, publish, send, presence, ping/,
+      7,
+    ],
+    [
+      'a wrongly typed topic',
+      '{"type":"subscribe","topic":5,"ref":"x"}',
+      'invalid_topic',
+      /^subscribe: topic: expected string/,
+      'x',
+    ],
     ['a missing field', '{"type":"send","data":1,"ref":1}', 'invalid_frame', /^send: to: missing key/, 1],
-    ['an oversized topic', JSON.stringify({ type: 'subscribe', topic: 'x'.repeat(129), ref: 2 }), 'invalid_topic', /at most 128/, 2],
-    ['a topic with spaces', '{"type":"publish","topic":"a b","data":1,"ref":3}', 'invalid_topic', /^publish: topic: expected a string matching/, 3],
+    [
+      'an oversized topic',
+      JSON.stringify({ type: 'subscribe', topic: 'x'.repeat(129), ref: 2 }),
+      'invalid_topic',
+      /at most 128/,
+      2,
+    ],
+    [
+      'a topic with spaces',
+      '{"type":"publish","topic":"a b","data":1,"ref":3}',
+      'invalid_topic',
+      /^publish: topic: expected a string matching/,
+      3,
+    ],
     ['a bad ref type', '{"type":"ping","ref":{"x":1}}', 'invalid_frame', /^ping: ref:/, undefined],
     // Regression (found by test/fuzz): describing this type once overflowed the stack inside the client actor,
     // which left the socket open and unregistered.
-    ['a deeply nested type', `{"type":${'['.repeat(20_000)}${']'.repeat(20_000)},"ref":9}`, 'unknown_type', /^unknown type array; expected one of/, 9],
+    [
+      'a deeply nested type',
+      `{"type":${'['.repeat(20_000)}${']'.repeat(20_000)},"ref":9}`,
+      'unknown_type',
+      /^unknown type array; expected one of/,
+      9,
+    ],
   ])('%s gets its documented error, and the connection stays usable', async (_label, text, code, message, ref) => {
     const [a] = await hubWith({}, 1);
     a!.send(text);
@@ -162,7 +216,10 @@ describe('authorization hooks', () => {
   it('hooks see the client’s id and metadata', async () => {
     const seen: unknown[] = [];
     const [a] = await hubWith(
-      { authenticate: () => ({ id: 'u1', meta: { role: 'admin' } }), canSubscribe: (c, t) => (seen.push([c.id, c.meta, t]), true) },
+      {
+        authenticate: () => ({ id: 'u1', meta: { role: 'admin' } }),
+        canSubscribe: (c, t) => (seen.push([c.id, c.meta, t]), true),
+      },
       1,
     );
     await a!.call({ type: 'subscribe', topic: 'x' });

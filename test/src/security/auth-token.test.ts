@@ -111,7 +111,9 @@ describe('a hub with auth.tokens', () => {
   });
 
   it('refuses auth.tokens together with authenticate(), and an empty list', () => {
-    expect(() => createHub({ auth: { tokens: ['a'] }, authenticate: () => true })).toThrow(/either auth\.tokens or authenticate/);
+    expect(() => createHub({ auth: { tokens: ['a'] }, authenticate: () => true })).toThrow(
+      /either auth\.tokens or authenticate/,
+    );
     expect(() => createHub({ auth: { tokens: [] } })).toThrow(/non-empty list/);
     expect(() => createHub({ auth: { from: ['cookie' as 'header'] } })).toThrow(/auth\.from/);
   });

@@ -4,7 +4,10 @@ import { clientAddress } from '../../../src/admission/client-address.js';
 import { ConnectionCount } from '../../../src/admission/connection-count.js';
 
 const req = (peer: string | undefined, xff?: string | string[]) =>
-  ({ socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as unknown as IncomingMessage;
+  ({
+    socket: { remoteAddress: peer },
+    headers: xff === undefined ? {} : { 'x-forwarded-for': xff },
+  }) as unknown as IncomingMessage;
 
 describe('clientAddress', () => {
   it('is the TCP peer, with X-Forwarded-For ignored, unless proxies are trusted', () => {
@@ -28,7 +31,12 @@ describe('clientAddress', () => {
 describe('ConnectionCount', () => {
   it('caps per key and forgets keys at zero', () => {
     const c = new ConnectionCount();
-    expect([c.tryAcquire('a', 2), c.tryAcquire('a', 2), c.tryAcquire('a', 2), c.tryAcquire('b', 2)]).toEqual([true, true, false, true]);
+    expect([c.tryAcquire('a', 2), c.tryAcquire('a', 2), c.tryAcquire('a', 2), c.tryAcquire('b', 2)]).toEqual([
+      true,
+      true,
+      false,
+      true,
+    ]);
     c.release('a');
     expect(c.get('a')).toBe(1);
     c.release('a');

@@ -51,7 +51,12 @@ describe('per-IP connection cap', () => {
     // The client forged the left entry; the proxy appended the real one.
     await connect(harness.url, from('6.6.6.6, 10.0.0.2'));
     expect(await upgradeStatus(harness.url, from('7.7.7.7, 10.0.0.1'))).toBe(429);
-    expect(harness.hub.connectionsByIp()).toEqual(new Map([['10.0.0.1', 1], ['10.0.0.2', 1]]));
+    expect(harness.hub.connectionsByIp()).toEqual(
+      new Map([
+        ['10.0.0.1', 1],
+        ['10.0.0.2', 1],
+      ]),
+    );
   });
 
   it('the count returns to 0 on every close path', async () => {
@@ -78,7 +83,9 @@ describe('per-IP connection cap', () => {
     expect(await upgradeStatus(`${url}?how=hang`)).toBe(408);
     // The peer resets while authenticate() hangs.
     const reset = net.connect(harness.port, '127.0.0.1');
-    reset.write(`GET /ws?how=reset HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    reset.write(
+      `GET /ws?how=reset HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
     await eventually(() => resetSeen);
     expect(openFrom(harness.hub)).toBeGreaterThanOrEqual(1);
     reset.resetAndDestroy();
@@ -116,7 +123,9 @@ describe('per-IP connection cap', () => {
     harness = await startHub({ maxConnectionsPerIp: 1 });
     const answer = await new Promise<string>((resolve) => {
       const socket = net.connect(harness!.port, '127.0.0.1', () =>
-        socket.write(`GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: bad\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+        socket.write(
+          `GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: bad\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        ),
       );
       let got = '';
       socket.on('data', (d) => (got += d.toString()));
@@ -149,7 +158,12 @@ describe('handshake timeout and pending upgrades', () => {
   it('an upgrade whose gate outlasts handshakeTimeoutMs gets 408 and frees its slot', async () => {
     const first = gate();
     let calls = 0;
-    harness = await startHub({ maxClients: 1, handshakeTimeoutMs: 100, authTimeoutMs: 60_000, authenticate: () => (++calls === 1 ? first.promise : true) });
+    harness = await startHub({
+      maxClients: 1,
+      handshakeTimeoutMs: 100,
+      authTimeoutMs: 60_000,
+      authenticate: () => (++calls === 1 ? first.promise : true),
+    });
     expect(await upgradeStatus(harness.url)).toBe(408);
     expect(harness.hub.stats.handshakeTimeouts).toBe(1);
     // The timed-out upgrade no longer holds the only slot, even though its hook never answered.
@@ -172,7 +186,9 @@ describe('handshake timeout and pending upgrades', () => {
 });
 
 describe('slowloris against the standalone server', () => {
-  const config = Effect.runSync(readServerConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ACTORHUB_HEADERS_TIMEOUT_MS: '200' }));
+  const config = Effect.runSync(
+    readServerConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ACTORHUB_HEADERS_TIMEOUT_MS: '200' }),
+  );
   const withServer = (body: (port: number, hub: Hub) => Promise<void>) =>
     Effect.runPromise(
       Effect.scoped(

@@ -70,9 +70,21 @@ describe.each([
   ['rejects', false],
 ])('a hook that %s', (_label, sync) => {
   it.each([
-    ['canSubscribe', { canSubscribe: (_c: unknown, topic: string) => (topic === 'bad' ? boom(sync)() : true) }, { type: 'subscribe', topic: 'bad' }],
-    ['canPublish', { canPublish: (_c: unknown, topic: string) => (topic === 'bad' ? boom(sync)() : true) }, { type: 'publish', topic: 'bad', data: 1 }],
-    ['onMessage', { onMessage: (_c: unknown, data: string | Buffer) => (String(data).includes('bad') ? boom(sync)() : undefined) }, { type: 'bad' }],
+    [
+      'canSubscribe',
+      { canSubscribe: (_c: unknown, topic: string) => (topic === 'bad' ? boom(sync)() : true) },
+      { type: 'subscribe', topic: 'bad' },
+    ],
+    [
+      'canPublish',
+      { canPublish: (_c: unknown, topic: string) => (topic === 'bad' ? boom(sync)() : true) },
+      { type: 'publish', topic: 'bad', data: 1 },
+    ],
+    [
+      'onMessage',
+      { onMessage: (_c: unknown, data: string | Buffer) => (String(data).includes('bad') ? boom(sync)() : undefined) },
+      { type: 'bad' },
+    ],
   ] as const)('%s: only that client gets 1011; the others keep receiving', async (_hook, options, command) => {
     const h = await start(options as HubOptions);
     const other = await bystander(h);
@@ -136,7 +148,10 @@ describe('a fault inside one client actor', () => {
     const victim = await connect(`${h.url}?victim`);
     await whenCount(h.hub, (n) => n === 2);
     // A bug in the client's write loop: it throws inside its actor.
-    h.hub.actor.getSnapshot().context.clients.get('victim')!.ref.send({ type: 'client.reply', frame: null as never });
+    h.hub.actor
+      .getSnapshot()
+      .context.clients.get('victim')!
+      .ref.send({ type: 'client.reply', frame: null as never });
     expect(await victim.closed).toEqual({ code: 1011, reason: 'internal error' });
     await whenCount(h.hub, (n) => n === 1);
     await other.stillReceives();

@@ -18,7 +18,12 @@ describe('TokenBucket (lazy refill from the caller’s clock)', () => {
     expect(b.take(1, 50)).toBe(false); // half a token
     expect(b.take(1, 100)).toBe(true); // one token after 100 ms
     expect(b.take(1, 100)).toBe(false);
-    expect([b.take(1, 60_000), b.take(1, 60_000), b.take(1, 60_000), b.take(1, 60_000)]).toEqual([true, true, true, false]);
+    expect([b.take(1, 60_000), b.take(1, 60_000), b.take(1, 60_000), b.take(1, 60_000)]).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
     expect(b.take(5, 1e9)).toBe(false); // never more than the burst at once
   });
 
@@ -44,11 +49,20 @@ describe('InboundRateLimiter', () => {
 
   it('limits messages, then closes past maxViolations within the window', () => {
     const l = new InboundRateLimiter(limits({ messagesPerSec: 1, messagesBurst: 2 }), 0);
-    expect([l.check(1, 0), l.check(1, 0), l.check(1, 0), l.check(1, 0), l.check(1, 0)]).toEqual(['ok', 'ok', 'limited', 'limited', 'close']);
+    expect([l.check(1, 0), l.check(1, 0), l.check(1, 0), l.check(1, 0), l.check(1, 0)]).toEqual([
+      'ok',
+      'ok',
+      'limited',
+      'limited',
+      'close',
+    ]);
   });
 
   it('limits bytes; a refused message costs no tokens of either bucket', () => {
-    const l = new InboundRateLimiter(limits({ messagesPerSec: 1, messagesBurst: 2, bytesPerSec: 100, bytesBurst: 100 }), 0);
+    const l = new InboundRateLimiter(
+      limits({ messagesPerSec: 1, messagesBurst: 2, bytesPerSec: 100, bytesBurst: 100 }),
+      0,
+    );
     expect(l.check(80, 0)).toBe('ok');
     expect(l.check(80, 0)).toBe('limited'); // too many bytes: its message token is refunded
     expect(l.check(20, 0)).toBe('ok'); // so this one still has a message token
@@ -85,7 +99,12 @@ describe('rate limits over real sockets', () => {
     expect(closed).toEqual({ code: 1008, reason: 'rate limit exceeded' });
     const errors = flooder.frames.filter((f) => f.type === 'error');
     expect(errors).toHaveLength(3);
-    for (const e of errors) expect(e).toEqual({ type: 'error', code: 'rate_limited', message: 'rate limit exceeded (0.01 messages/s): message dropped' });
+    for (const e of errors)
+      expect(e).toEqual({
+        type: 'error',
+        code: 'rate_limited',
+        message: 'rate limit exceeded (0.01 messages/s): message dropped',
+      });
     expect(harness.hub.stats.rateLimited).toBe(4);
     expect(harness.hub.stats.rateLimitCloses).toBe(1);
 
@@ -98,12 +117,18 @@ describe('rate limits over real sockets', () => {
       Array.from({ length: total }, (_, i) => i),
     );
     // Exactly the burst got through; every dropped message stayed dropped.
-    expect(messages.filter((m) => 'flood' in (m.data as object)).map((m) => (m.data as { flood: number }).flood)).toEqual([0, 1, 2, 3, 4]);
+    expect(
+      messages.filter((m) => 'flood' in (m.data as object)).map((m) => (m.data as { flood: number }).flood),
+    ).toEqual([0, 1, 2, 3, 4]);
     await whenCount(harness.hub, (n) => n === 1);
   });
 
   it('JSON: the byte bucket limits large messages even when the message rate would allow them', async () => {
-    harness = await startHub({ protocol: 'json', maxPayload: 1024, rateLimit: { bytesPerSec: 1, bytesBurst: 1024, maxViolations: 1 } });
+    harness = await startHub({
+      protocol: 'json',
+      maxPayload: 1024,
+      rateLimit: { bytesPerSec: 1, bytesBurst: 1024, maxViolations: 1 },
+    });
     const { client } = await connectJson(harness.url);
     const big = { type: 'publish', topic: 't', data: 'x'.repeat(600) };
     expect(await client.call(big)).toMatchObject({ type: 'ack' });
@@ -128,8 +153,12 @@ describe('rate limits over real sockets', () => {
   });
 
   it('refuses limits that could never pass a message', () => {
-    expect(() => createHub({ maxPayload: 2048, rateLimit: { bytesPerSec: 100, bytesBurst: 1024 } })).toThrow(/bytesBurst \(1024\) must be at least maxPayload \(2048\)/);
-    expect(() => createHub({ rateLimit: { messagesPerSec: 0 } })).toThrow(/messagesPerSec must be a positive number or Infinity/);
+    expect(() => createHub({ maxPayload: 2048, rateLimit: { bytesPerSec: 100, bytesBurst: 1024 } })).toThrow(
+      /bytesBurst \(1024\) must be at least maxPayload \(2048\)/,
+    );
+    expect(() => createHub({ rateLimit: { messagesPerSec: 0 } })).toThrow(
+      /messagesPerSec must be a positive number or Infinity/,
+    );
     expect(() => createHub({ maxConnectionsPerIp: 0 })).toThrow(/maxConnectionsPerIp/);
     expect(() => createHub({ trustProxy: -1 })).toThrow(/trustProxy/);
   });

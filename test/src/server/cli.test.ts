@@ -52,7 +52,9 @@ function spawnCli(args: string[]): Cli {
 }
 
 /** Runs the CLI to completion. */
-async function runCli(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+async function runCli(
+  args: string[],
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   const cli = spawnCli(args);
   const { code, signal } = await cli.exited;
   return { code, signal, ...cli.out };
@@ -215,7 +217,16 @@ describe('actorhub CLI: flags', () => {
   it(
     'a ping interval not below the pong wait exits 2',
     async () => {
-      const { code, stderr } = await runCli(['--port', '0', '--host', '127.0.0.1', '--ping-interval', '5000', '--pong-wait', '5000']);
+      const { code, stderr } = await runCli([
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--ping-interval',
+        '5000',
+        '--pong-wait',
+        '5000',
+      ]);
       expect(code).toBe(2);
       expect(stderr).toMatch(/pingIntervalMs.*pongWaitMs/);
     },
@@ -233,7 +244,13 @@ describe('actorhub CLI: the running server', () => {
       const port = Number(/^actorhub listening on http:\/\/127\.0\.0\.1:(\d+)$/m.exec(cli.out.stdout)![1]);
       const base = `http://127.0.0.1:${port}`;
       expect(match).toBeTruthy();
-      for (const line of [`page:      ${base}/`, `websocket: ws://127.0.0.1:${port}/ws`, `metrics:   ${base}/metrics`, `stats:     ${base}/stats`, `api:       ${base}/api/publish`]) {
+      for (const line of [
+        `page:      ${base}/`,
+        `websocket: ws://127.0.0.1:${port}/ws`,
+        `metrics:   ${base}/metrics`,
+        `stats:     ${base}/stats`,
+        `api:       ${base}/api/publish`,
+      ]) {
         expect(cli.out.stdout).toContain(`  ${line}`);
       }
 
@@ -266,7 +283,11 @@ describe('actorhub CLI: the running server', () => {
     async () => {
       const { cli, base } = await startServer();
       await waitForStdout(cli, /^ {2}api: +off/m);
-      const res = await fetch(`${base}/api/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":1}' });
+      const res = await fetch(`${base}/api/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"data":1}',
+      });
       expect(res.status).toBe(404);
       expect(await res.json()).toMatchObject({ error: 'api_disabled' });
     },
@@ -332,7 +353,14 @@ describe('actorhub CLI: the running server', () => {
     'a port already in use exits 1 with the reason on stderr',
     async () => {
       const { port } = await startServer();
-      const { code, stdout, stderr } = await runCli(['--port', String(port), '--host', '127.0.0.1', '--log-level', 'silent']);
+      const { code, stdout, stderr } = await runCli([
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--log-level',
+        'silent',
+      ]);
       expect(code).toBe(1);
       expect(stdout).not.toContain('listening');
       expect(stderr).toContain(`Cannot listen on 127.0.0.1:${port}`);

@@ -73,7 +73,9 @@ describe('readServerConfig: defaults', () => {
       protocol: resolved.protocol,
       'max-topic-length': String(resolved.topics.maxTopicLength),
       'max-topics-per-client': String(resolved.topics.maxTopicsPerClient),
-      'max-members-per-topic': Number.isFinite(resolved.topics.maxMembersPerTopic) ? String(resolved.topics.maxMembersPerTopic) : 'unlimited',
+      'max-members-per-topic': Number.isFinite(resolved.topics.maxMembersPerTopic)
+        ? String(resolved.topics.maxMembersPerTopic)
+        : 'unlimited',
       'presence-events': String(resolved.presenceEvents('any')),
       'max-bad-frames': String(resolved.maxBadFrames),
       redis: c.broker?.kind === 'redis' ? c.broker.url : 'none',
@@ -91,9 +93,13 @@ describe('readServerConfig: defaults', () => {
       'handshake-timeout': String(resolved.handshakeTimeoutMs),
       'auth-token': resolved.auth.tokens ? resolved.auth.tokens.join(',') : 'none',
       'token-from': resolved.auth.from.join(','),
-      'rate-messages': Number.isFinite(resolved.rateLimit.messagesPerSec) ? String(resolved.rateLimit.messagesPerSec) : 'unlimited',
+      'rate-messages': Number.isFinite(resolved.rateLimit.messagesPerSec)
+        ? String(resolved.rateLimit.messagesPerSec)
+        : 'unlimited',
       'rate-messages-burst': String(resolved.rateLimit.messagesBurst),
-      'rate-bytes': Number.isFinite(resolved.rateLimit.bytesPerSec) ? String(resolved.rateLimit.bytesPerSec) : 'unlimited',
+      'rate-bytes': Number.isFinite(resolved.rateLimit.bytesPerSec)
+        ? String(resolved.rateLimit.bytesPerSec)
+        : 'unlimited',
       'rate-bytes-burst': String(resolved.rateLimit.bytesBurst),
       'rate-max-violations': String(resolved.rateLimit.maxViolations),
       inspect: String(c.inspect?.enabled),
@@ -110,7 +116,9 @@ describe('readServerConfig: defaults', () => {
 
 describe('readServerConfig: values from the environment', () => {
   it('refuses an inspector port equal to the hub port, or out of range', () => {
-    expect(() => read({ PORT: '9000', ACTORHUB_INSPECT: 'true', ACTORHUB_INSPECT_PORT: '9000' })).toThrow(/cannot share port 9000/);
+    expect(() => read({ PORT: '9000', ACTORHUB_INSPECT: 'true', ACTORHUB_INSPECT_PORT: '9000' })).toThrow(
+      /cannot share port 9000/,
+    );
     expect(() => read({ ACTORHUB_INSPECT_PORT: '70000' })).toThrow(/ACTORHUB_INSPECT_PORT must be between 0 and 65535/);
   });
 
@@ -182,7 +190,9 @@ describe('readServerConfig: values from the environment', () => {
   });
 
   it('produces a hub configuration createHub accepts', () => {
-    expect(() => resolveOptions(read({ ACTORHUB_OVERFLOW: 'drop-newest', ACTORHUB_PONG_WAIT_MS: '500' }).hub)).not.toThrow();
+    expect(() =>
+      resolveOptions(read({ ACTORHUB_OVERFLOW: 'drop-newest', ACTORHUB_PONG_WAIT_MS: '500' }).hub),
+    ).not.toThrow();
   });
 });
 
@@ -196,11 +206,9 @@ describe('readServerConfig: ACTORHUB_ORIGINS', () => {
   });
 
   it('a comma-separated list becomes a list, trimmed, without empty entries', () => {
-    expect(read({ ACTORHUB_ORIGINS: 'https://a.example, http://localhost:3000 ,,https://b.example,' }).hub.origins).toEqual([
-      'https://a.example',
-      'http://localhost:3000',
-      'https://b.example',
-    ]);
+    expect(
+      read({ ACTORHUB_ORIGINS: 'https://a.example, http://localhost:3000 ,,https://b.example,' }).hub.origins,
+    ).toEqual(['https://a.example', 'http://localhost:3000', 'https://b.example']);
   });
 
   it('a single origin becomes a one-element list', () => {
@@ -266,7 +274,7 @@ describe('readServerConfig: refusals', () => {
     expect(refuse({ LOG_LEVEL: 'loud' }).message).toContain('LOG_LEVEL');
   });
 
-  it('refuses zero or negative sizes (the hub\'s own checks run at start-up)', () => {
+  it("refuses zero or negative sizes (the hub's own checks run at start-up)", () => {
     expect(refuse({ ACTORHUB_MAX_CLIENTS: '0' }).message).toContain('maxClients');
     expect(refuse({ ACTORHUB_MAX_QUEUE_BYTES: '-5' }).message).toContain('maxBytes');
   });
@@ -284,7 +292,10 @@ describe('readServerConfig: refusals', () => {
 
 describe('readServerConfig: the HTTP API settings', () => {
   it('takes the key and the body limit; an empty key means no key (API off)', () => {
-    expect(read({ ACTORHUB_API_KEY: 'k3y-with.symbols!', ACTORHUB_API_MAX_BODY: '1024' }).api).toEqual({ apiKey: 'k3y-with.symbols!', maxBodyBytes: 1024 });
+    expect(read({ ACTORHUB_API_KEY: 'k3y-with.symbols!', ACTORHUB_API_MAX_BODY: '1024' }).api).toEqual({
+      apiKey: 'k3y-with.symbols!',
+      maxBodyBytes: 1024,
+    });
     expect(read({ ACTORHUB_API_KEY: '' }).api.apiKey).toBeUndefined();
     expect(read({}).api).toEqual({ apiKey: undefined, maxBodyBytes: L.API_MAX_BODY_BYTES });
   });
@@ -296,7 +307,10 @@ describe('readServerConfig: the HTTP API settings', () => {
   });
 
   it('--api-key and --api-max-body are flags for them', () => {
-    expect(read(fromCli({}, ['--api-key', 'secret', '--api-max-body', '2048'])).api).toEqual({ apiKey: 'secret', maxBodyBytes: 2048 });
+    expect(read(fromCli({}, ['--api-key', 'secret', '--api-max-body', '2048'])).api).toEqual({
+      apiKey: 'secret',
+      maxBodyBytes: 2048,
+    });
   });
 });
 
@@ -337,7 +351,7 @@ describe('parseCliArgs', () => {
     expect(error.message).toContain('--help');
   });
 
-  it('folds node\'s multi-line messages into one line (a value that looks like a flag)', () => {
+  it("folds node's multi-line messages into one line (a value that looks like a flag)", () => {
     let message = '';
     try {
       parseCliArgs(['--api-max-body', '-5']);
@@ -349,7 +363,9 @@ describe('parseCliArgs', () => {
   });
 
   it('help lines up every column, however long the flag', () => {
-    const lines = helpText().split('\n').filter((l) => l.startsWith('  --'));
+    const lines = helpText()
+      .split('\n')
+      .filter((l) => l.startsWith('  --'));
     const envColumn = new Set(lines.filter((l) => !l.startsWith('  --help')).map((l) => l.search(/ [A-Z][A-Z_]+ /)));
     expect(envColumn.size).toBe(1);
   });
@@ -387,10 +403,9 @@ describe('flags override the environment (merged as the CLI merges them)', () =>
   });
 
   it('--origins takes a comma-separated list', () => {
-    expect(read(fromCli({ ACTORHUB_ORIGINS: '*' }, ['--origins', 'https://a.test,https://b.test'])).hub.origins).toEqual([
-      'https://a.test',
-      'https://b.test',
-    ]);
+    expect(
+      read(fromCli({ ACTORHUB_ORIGINS: '*' }, ['--origins', 'https://a.test,https://b.test'])).hub.origins,
+    ).toEqual(['https://a.test', 'https://b.test']);
   });
 });
 
@@ -421,8 +436,14 @@ describe('helpText', () => {
 
 describe('readServerConfig: cluster', () => {
   it('joins Redis or NATS when a URL is given, with flags over env', () => {
-    expect(read({ REDIS_URL: 'redis://127.0.0.1:6379' }).broker).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379', waitMs: 0 });
-    expect(read(fromCli({}, ['--nats', 'nats://127.0.0.1:4222', '--broker-wait', '5000', '--node-id', 'eu-1'])).broker).toEqual({
+    expect(read({ REDIS_URL: 'redis://127.0.0.1:6379' }).broker).toEqual({
+      kind: 'redis',
+      url: 'redis://127.0.0.1:6379',
+      waitMs: 0,
+    });
+    expect(
+      read(fromCli({}, ['--nats', 'nats://127.0.0.1:4222', '--broker-wait', '5000', '--node-id', 'eu-1'])).broker,
+    ).toEqual({
       kind: 'nats',
       url: 'nats://127.0.0.1:4222',
       waitMs: 5000,
@@ -437,10 +458,14 @@ describe('readServerConfig: cluster', () => {
   });
 
   it('refuses both brokers, a URL of the wrong scheme, a bad node id, and a node timeout too close to the heartbeat', () => {
-    expect(refuse({ REDIS_URL: 'redis://a', NATS_URL: 'nats://b' }).message).toBe('Give either --redis (REDIS_URL) or --nats (NATS_URL), not both.');
+    expect(refuse({ REDIS_URL: 'redis://a', NATS_URL: 'nats://b' }).message).toBe(
+      'Give either --redis (REDIS_URL) or --nats (NATS_URL), not both.',
+    );
     expect(refuse({ REDIS_URL: 'http://a' }).message).toMatch(/must start with redis:\/\//);
     expect(refuse({ ACTORHUB_NODE_ID: 'has space' }).message).toMatch(/ACTORHUB_NODE_ID/);
-    expect(refuse({ ACTORHUB_HEARTBEAT_MS: '1000', ACTORHUB_NODE_TIMEOUT_MS: '2000' }).message).toMatch(/must exceed twice/);
+    expect(refuse({ ACTORHUB_HEARTBEAT_MS: '1000', ACTORHUB_NODE_TIMEOUT_MS: '2000' }).message).toMatch(
+      /must exceed twice/,
+    );
   });
 });
 
@@ -466,7 +491,11 @@ describe('readServerConfig: security settings', () => {
   });
 
   it('refuses an unknown token source and a zero rate with a sentence', () => {
-    expect(() => read({ ACTORHUB_TOKEN_FROM: 'cookie' })).toThrow(/ACTORHUB_TOKEN_FROM must list some of header, protocol, query/);
-    expect(() => read({ ACTORHUB_RATE_MESSAGES: '0' })).toThrow(/rateLimit\.messagesPerSec must be a positive number or Infinity, got 0\./);
+    expect(() => read({ ACTORHUB_TOKEN_FROM: 'cookie' })).toThrow(
+      /ACTORHUB_TOKEN_FROM must list some of header, protocol, query/,
+    );
+    expect(() => read({ ACTORHUB_RATE_MESSAGES: '0' })).toThrow(
+      /rateLimit\.messagesPerSec must be a positive number or Infinity, got 0\./,
+    );
   });
 });

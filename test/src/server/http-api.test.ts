@@ -23,11 +23,18 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-async function call(path: string, init: { method?: string; body?: string; key?: string | null; type?: string | null } = {}): Promise<Answer> {
+async function call(
+  path: string,
+  init: { method?: string; body?: string; key?: string | null; type?: string | null } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (init.key !== null) headers.authorization = `Bearer ${init.key ?? KEY}`;
   if (init.type !== null && init.body !== undefined) headers['content-type'] = init.type ?? 'application/json';
-  const res = await fetch(`${h!.base}${path}`, { method: init.method ?? (init.body === undefined ? 'GET' : 'POST'), headers, body: init.body });
+  const res = await fetch(`${h!.base}${path}`, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers,
+    body: init.body,
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
@@ -108,7 +115,9 @@ describe('HTTP API: delivery (JSON protocol)', () => {
     const stats = await call('/api/stats');
     expect(stats.status).toBe(200);
     expect(stats.body.clients).toBe(3);
-    expect((stats.body.topics as { topic: string; members: number }[]).sort((x, y) => x.topic.localeCompare(y.topic))).toEqual([
+    expect(
+      (stats.body.topics as { topic: string; members: number }[]).sort((x, y) => x.topic.localeCompare(y.topic)),
+    ).toEqual([
       { topic: 'news', members: 2 },
       { topic: 'sport', members: 1 },
     ]);
@@ -122,7 +131,9 @@ describe('HTTP API: relay protocol', () => {
     const y = await connect(h!.ws);
     await whenCount(h!.hub, (n) => n === 2);
     expect((await post('/api/publish', { data: 'plain text' })).body).toEqual({ delivered: 2 });
-    expect((await post('/api/publish', { data: { n: 1 }, except: h!.hub.clients()[0]!.id })).body).toEqual({ delivered: 1 });
+    expect((await post('/api/publish', { data: { n: 1 }, except: h!.hub.clients()[0]!.id })).body).toEqual({
+      delivered: 1,
+    });
     await x.received(1);
     await y.received(1);
     const all = [...x.texts, ...y.texts];
@@ -214,7 +225,10 @@ describe('HTTP API: refusals, each with its status and a stable error code', () 
     // Chunked, no Content-Length: the answer comes while the body is still being sent.
     const url = new URL(`${h!.base}/api/publish`);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request(url, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' } });
+      const req = http.request(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      });
       req.on('response', (res) => (res.resume(), resolve(res.statusCode ?? 0)));
       req.on('error', reject);
       req.write(`{"data":"${'y'.repeat(2048)}`); // never finished

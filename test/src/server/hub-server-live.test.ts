@@ -15,7 +15,9 @@ describe('HubServer as an Effect service', () => {
       expect(url).toBe(`http://127.0.0.1:${port}`);
       const client = yield* Effect.promise(() => connect(`ws://127.0.0.1:${port}/ws`));
       yield* Effect.promise(() => whenCount(hub, (n) => n === 1));
-      const stats = yield* Effect.promise(() => fetch(`${url}/stats`).then((r) => r.json() as Promise<{ clients: number }>));
+      const stats = yield* Effect.promise(() =>
+        fetch(`${url}/stats`).then((r) => r.json() as Promise<{ clients: number }>),
+      );
       expect(stats.clients).toBe(1);
       return { client, hub };
     });

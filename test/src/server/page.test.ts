@@ -20,7 +20,8 @@ async function get(options: HubOptions, method = 'GET'): Promise<Response> {
   return fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { method });
 }
 
-const config = (html: string): unknown => JSON.parse(/<script id="actorhub-config" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!);
+const config = (html: string): unknown =>
+  JSON.parse(/<script id="actorhub-config" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!);
 
 describe('the live page route', () => {
   it('serves one self-contained HTML page that knows the hub path and protocol', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OverflowPolicy } from '../../../machines/client.types.js';
 import type { Hub } from '../../../src/hub.js';
-import { connect, startHub, whenCount, type Harness, type TestClient } from '../../support/ws-client.js';
+import { connect, startHub, whenCount, type Harness } from '../../support/ws-client.js';
 import { namedRelay as named, socketOf, seq, yieldToIo } from '../../support/stalled-reader.js';
 
 let harness: Harness | undefined;
@@ -9,7 +9,6 @@ afterEach(async () => {
   await harness?.stop();
   harness = undefined;
 });
-
 
 /**
  * Broadcasts numbered 16 KiB messages, yielding to I/O between batches, until `until()` holds
@@ -88,7 +87,10 @@ describe('slow consumers: a client that stops reading', () => {
       pingIntervalMs: 20,
       pongWaitMs: 60_000,
       inspect: (ev) => {
-        if (ev.type === '@xstate.event' && ev.event.type === 'hub.sweep') (sweeps++, onSweep());
+        if (ev.type === '@xstate.event' && ev.event.type === 'hub.sweep') {
+          sweeps++;
+          onSweep();
+        }
       },
     });
     const slow = await connect(`${harness.url}?id=slow`);

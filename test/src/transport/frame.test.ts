@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { EventEmitter } from 'node:events';
+import { type EventEmitter } from 'node:events';
 import * as wsModule from 'ws';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../../src/transport/frame.js';
@@ -205,7 +205,7 @@ describe('encodeFrame: what is sent and with which opcode', () => {
     expect(() => encodeFrame(Symbol('s'))).toThrow(TypeError);
   });
 
-  it('does not modify the caller\'s buffer', () => {
+  it("does not modify the caller's buffer", () => {
     const bytes = Buffer.from([1, 2, 3, 4]);
     encodeFrame(bytes);
     expect([...bytes]).toEqual([1, 2, 3, 4]);
