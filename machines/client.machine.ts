@@ -26,13 +26,13 @@ export const clientMachine = setup({
       binary: params.binary,
       except: params.id,
     })),
-    // From here on the writer reports to this actor: socket.message, socket.closed, ...
+    // From here on the writer reports to this actor: client.socketMessage, client.socketClosed, ...
     startWriter: ({ context, self }) => context.writer.start(self),
     closeSocket: ({ context }, params: { code: number; reason: string }) =>
       context.writer.send({ type: 'writer.close', code: params.code, reason: params.reason }),
     terminateSocket: ({ context }) => context.writer.send({ type: 'writer.terminate' }),
     reply: ({ context }, params: { frame: Frame }) =>
-      context.writer.send({ type: 'client.deliver', frame: params.frame }),
+      context.writer.send({ type: 'writer.deliver', frame: params.frame }),
     countBadFrame: assign(({ context }, params: { now: number }) =>
       params.now - context.badFrameWindowStart > context.badFrames.windowMs
         ? { badFrameCount: 1, badFrameWindowStart: params.now }
@@ -42,8 +42,7 @@ export const clientMachine = setup({
     // departure of an event-loop turn in one event (one hub step for a mass disconnect). Not a
     // final state: its done event (xstate.done.actor.<id>) has a new type per client, and XState
     // memoises transition candidates per event type on the hub's state nodes (~400 B per client ever seen).
-    reportClosed: ({ context, self }) =>
-      context.departures.send({ type: 'client.departed', id: context.id, ref: self }),
+    reportClosed: ({ context, self }) => context.departures.send({ type: 'departures.add', id: context.id, ref: self }),
   },
 }).createMachine({
   id: 'client',
@@ -63,7 +62,7 @@ export const clientMachine = setup({
   states: {
     open: {
       on: {
-        'socket.message': {
+        'client.socketMessage': {
           actions: {
             type: 'handleMessage',
             params: ({ context, event }) => ({ id: context.id, data: event.data, binary: event.binary }),
@@ -87,17 +86,17 @@ export const clientMachine = setup({
           { actions: { type: 'countBadFrame', params: ({ event }) => event } },
         ],
         // The writer has already closed (overflow) or terminated (silent peer) the socket.
-        'writer.overflowed': { target: 'closing' },
-        'writer.timedOut': { target: 'closing' },
-        'writer.rateLimited': { target: 'closing' },
+        'client.overflowed': { target: 'closing' },
+        'client.timedOut': { target: 'closing' },
+        'client.rateLimited': { target: 'closing' },
         // Why it closed stays in this event (and in the disconnect log): no context copy per close.
-        'socket.closed': { target: 'closed' },
+        'client.socketClosed': { target: 'closed' },
       },
     },
     closing: {
       on: {
         'client.terminate': { actions: 'terminateSocket' },
-        'socket.closed': { target: 'closed' },
+        'client.socketClosed': { target: 'closed' },
       },
     },
     // The socket is gone. The hub, told through its departure queue, removes this client and stops it.

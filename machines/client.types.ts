@@ -41,7 +41,7 @@ export interface Departure {
 
 /** The hub's departure queue (an actor of the hub's): collects departures, hands them to the hub in bulk. */
 export interface DeparturesRef {
-  send(event: { type: 'client.departed' } & Departure): void;
+  send(event: { type: 'departures.add' } & Departure): void;
 }
 
 /** More than `max` bad frames within `windowMs` closes the client with 1008. */
@@ -58,12 +58,12 @@ export interface ClientContext extends ClientInput {
 
 /** Events the hub and the client's own writer send to the client machine. */
 export type ClientEvent =
-  | { type: 'socket.message'; data: Buffer; binary: boolean }
-  | { type: 'socket.closed'; code: number; reason: string }
-  | { type: 'writer.overflowed'; code: number; reason: string }
-  | { type: 'writer.timedOut' }
+  | { type: 'client.socketMessage'; data: Buffer; binary: boolean }
+  | { type: 'client.socketClosed'; code: number; reason: string }
+  | { type: 'client.overflowed'; code: number; reason: string }
+  | { type: 'client.timedOut' }
   /** The writer closed the socket with 1008: the client kept exceeding its inbound rate limit. */
-  | { type: 'writer.rateLimited'; code: number; reason: string }
+  | { type: 'client.rateLimited'; code: number; reason: string }
   | { type: 'client.close'; code: number; reason: string }
   | { type: 'client.terminate' }
   /** An answer for this client only (ack, error), from its own protocol handler. */
@@ -72,13 +72,13 @@ export type ClientEvent =
   | { type: 'client.badFrame'; now: number };
 
 /**
- * Events the writer (the client's write loop) accepts. `client.deliver` and
- * `client.heartbeat` come straight from the hub: they are the hot path and must not pay a
+ * Events the writer (the client's write loop) accepts. `writer.deliver` and
+ * `writer.heartbeat` come straight from the hub: they are the hot path and must not pay a
  * machine transition per recipient (DESIGN.md fact 3).
  */
 export type WriterEvent =
-  | { type: 'client.deliver'; frame: Frame }
-  | { type: 'client.heartbeat'; now: number }
+  | { type: 'writer.deliver'; frame: Frame }
+  | { type: 'writer.heartbeat'; now: number }
   | { type: 'writer.close'; code: number; reason: string }
   | { type: 'writer.terminate' };
 
@@ -108,7 +108,7 @@ export interface Writer {
   /** The client actor died (it threw) with its socket still open: stop listening and destroy it. */
   dispose(): void;
   /**
-   * Shutdown: the hub has closed this socket and takes its last report (`socket.closed`)
+   * Shutdown: the hub has closed this socket and takes its last report (`client.socketClosed`)
    * itself, so the client does not step through `closed` on its way out (see closeAll).
    */
   handOver(owner: WriterOwner): void;

@@ -61,7 +61,7 @@ const sendToWriters = (clients: Map<ClientId, ClientEntry>, event: WriterEvent, 
 
 /** Delivers one frame to every member of a topic but `except`; returns the recipient count. */
 const sendToMembers = (context: HubContext, topic: Topic, frame: Frame, except?: ClientId): number => {
-  const event: WriterEvent = { type: 'client.deliver', frame };
+  const event: WriterEvent = { type: 'writer.deliver', frame };
   let delivered = 0;
   for (const id of context.topics.members(topic).keys()) {
     if (id === except) continue;
@@ -72,7 +72,7 @@ const sendToMembers = (context: HubContext, topic: Topic, frame: Frame, except?:
 };
 
 const deliver = (context: HubContext, id: ClientId | undefined, frame: Frame | undefined): void => {
-  if (id !== undefined && frame) context.clients.get(id)?.writer.send({ type: 'client.deliver', frame });
+  if (id !== undefined && frame) context.clients.get(id)?.writer.send({ type: 'writer.deliver', frame });
 };
 
 const answer = (context: HubContext, id: ClientId | undefined, ref: Ref | undefined, result: unknown = {}): void => {
@@ -122,7 +122,7 @@ const departuresOf = (hub: { getSnapshot(): { children: Record<string, unknown> 
 /** At shutdown, where a writer reports instead of its client: only the socket's end matters. */
 const departOnClose = (departures: DeparturesRef, id: ClientId, ref: ClientRef): WriterOwner => ({
   send: (event) => {
-    if (event.type === 'socket.closed') departures.send({ type: 'client.departed', id, ref });
+    if (event.type === 'client.socketClosed') departures.send({ type: 'departures.add', id, ref });
   },
 });
 
@@ -168,7 +168,7 @@ export const hubMachine = setup({
     }),
     // Where clients report that their socket is gone: a receive costs no hub step; the batch
     // reaches the hub as one hub.departed per event-loop turn (bounded: a client departs once).
-    departures: fromCallback<{ type: 'client.departed' } & Departure>(({ sendBack, receive }) => {
+    departures: fromCallback<{ type: 'departures.add' } & Departure>(({ sendBack, receive }) => {
       let batch: Departure[] = [];
       let pending: ReturnType<typeof setImmediate> | undefined;
       const flush = (): void => {
@@ -248,7 +248,7 @@ export const hubMachine = setup({
         return { count: current.clients.size, topicCount: current.topics.topicCount };
       });
     }),
-    deliverToAll: (
+    broadcast: (
       { context, self },
       params: { data: unknown; binary?: boolean; except?: ClientId; remote?: boolean },
     ) => {
@@ -261,9 +261,9 @@ export const hubMachine = setup({
         self.send({ type: 'hub.failed', during: 'hub.broadcast', error });
         return;
       }
-      sendToWriters(context.clients, { type: 'client.deliver', frame }, params.except);
+      sendToWriters(context.clients, { type: 'writer.deliver', frame }, params.except);
     },
-    deliverTo: (
+    send: (
       { context, self },
       params: { to: ClientId; data: unknown; binary?: boolean; from?: ClientId; ref?: Ref; remote?: boolean },
     ) => {
@@ -294,7 +294,7 @@ export const hubMachine = setup({
         self.send({ type: 'hub.failed', during: 'hub.send', error });
         return;
       }
-      entry.writer.send({ type: 'client.deliver', frame });
+      entry.writer.send({ type: 'writer.deliver', frame });
       answer(context, params.from, params.ref, { delivered: 1 });
     },
     subscribe: assign(({ context }, params: { id: ClientId; topic: Topic; ref?: Ref }) => {
@@ -399,10 +399,10 @@ export const hubMachine = setup({
         for (const topic of topics) announce(context, 'left', topic, id, meta);
       }
     },
-    heartbeatAll: ({ context }, params: { now: number }) => {
-      sendToWriters(context.clients, { type: 'client.heartbeat', now: params.now });
+    sweep: ({ context }, params: { now: number }) => {
+      sendToWriters(context.clients, { type: 'writer.heartbeat', now: params.now });
     },
-    closeClient: ({ context }, params: { id: ClientId; code: number; reason: string }) => {
+    disconnect: ({ context }, params: { id: ClientId; code: number; reason: string }) => {
       context.clients.get(params.id)?.ref.send({ type: 'client.close', code: params.code, reason: params.reason });
     },
     // One pass of close frames straight through the writers. Each socket's last report goes to
@@ -506,17 +506,17 @@ export const hubMachine = setup({
             ],
           },
         ],
-        'hub.broadcast': { actions: { type: 'deliverToAll', params: ({ event }) => event } },
-        'hub.send': { actions: { type: 'deliverTo', params: ({ event }) => event } },
+        'hub.broadcast': { actions: { type: 'broadcast', params: ({ event }) => event } },
+        'hub.send': { actions: { type: 'send', params: ({ event }) => event } },
         'hub.subscribe': { actions: { type: 'subscribe', params: ({ event }) => event } },
         'hub.unsubscribe': { actions: { type: 'unsubscribe', params: ({ event }) => event } },
         'hub.publish': { actions: { type: 'publish', params: ({ event }) => event } },
         'hub.presence': { actions: { type: 'presence', params: ({ event }) => event } },
         'hub.remote.broadcast': {
-          actions: { type: 'deliverToAll', params: ({ event }) => ({ ...event, remote: true }) },
+          actions: { type: 'broadcast', params: ({ event }) => ({ ...event, remote: true }) },
         },
         'hub.remote.publish': { actions: { type: 'publish', params: ({ event }) => ({ ...event, remote: true }) } },
-        'hub.remote.send': { actions: { type: 'deliverTo', params: ({ event }) => ({ ...event, remote: true }) } },
+        'hub.remote.send': { actions: { type: 'send', params: ({ event }) => ({ ...event, remote: true }) } },
         'hub.remote.clientUp': { actions: { type: 'remoteClientUp', params: ({ event }) => event } },
         'hub.remote.clientDown': { actions: { type: 'remoteClientDown', params: ({ event }) => event } },
         'hub.remote.joined': { actions: { type: 'remoteJoined', params: ({ event }) => event } },
@@ -525,11 +525,11 @@ export const hubMachine = setup({
         'hub.remote.nodeDown': { actions: { type: 'remoteNodeDown', params: ({ event }) => event } },
         'hub.disconnect': {
           actions: {
-            type: 'closeClient',
+            type: 'disconnect',
             params: ({ event }) => ({ id: event.id, code: event.code ?? 1000, reason: event.reason ?? '' }),
           },
         },
-        'hub.sweep': { actions: { type: 'heartbeatAll', params: ({ event }) => ({ now: event.now }) } },
+        'hub.sweep': { actions: { type: 'sweep', params: ({ event }) => ({ now: event.now }) } },
         'hub.shutdown': {
           target: 'draining',
           actions: { type: 'recordShutdown', params: ({ event }) => event },

@@ -52,8 +52,9 @@ export function fakeHub(maxClients: number): FakeHub {
       send: (event: WriterEvent) => {
         received++;
         if (event.type === 'writer.close')
-          owner?.send({ type: 'socket.closed', code: event.code, reason: event.reason });
-        else if (event.type === 'writer.terminate') owner?.send({ type: 'socket.closed', code: 1006, reason: '' });
+          owner?.send({ type: 'client.socketClosed', code: event.code, reason: event.reason });
+        else if (event.type === 'writer.terminate')
+          owner?.send({ type: 'client.socketClosed', code: 1006, reason: '' });
       },
       dispose: () => void (owner = undefined),
       handOver: (hub) => void (owner = hub),

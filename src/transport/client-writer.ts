@@ -95,16 +95,16 @@ export class ClientWriter implements Writer, ConnectionHandlers {
 
   send(event: WriterEvent): void {
     switch (event.type) {
-      case 'client.deliver':
+      case 'writer.deliver':
         this.#deliver(event.frame);
         return;
-      case 'client.heartbeat':
+      case 'writer.heartbeat':
         if (this.#closing) return;
         if (event.now - this.#lastSeen > this.#pongWaitMs) {
           this.#shut({ reason: 'heartbeat_timeout', code: 1006 });
           this.#services.stats.heartbeatTimeouts++;
           this.#conn.terminate();
-          this.#report({ type: 'writer.timedOut' });
+          this.#report({ type: 'client.timedOut' });
         } else {
           this.#conn.ping();
           this.#services.stats.pingsSent++;
@@ -151,7 +151,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
       const verdict = this.#limiter.check(data.byteLength, performance.now());
       if (verdict !== 'ok') return this.#refuse(verdict);
     }
-    this.#report({ type: 'socket.message', data, binary });
+    this.#report({ type: 'client.socketMessage', data, binary });
   }
 
   pong(): void {
@@ -169,7 +169,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
     // ws closed it for a protocol error (1007, 1009...): the server's decision, whatever came back.
     if (sentCode !== undefined) this.#initiated ??= { reason: reasonOfCode(sentCode), code: sentCode };
     this.#end(code, reason);
-    this.#report({ type: 'socket.closed', code, reason });
+    this.#report({ type: 'client.socketClosed', code, reason });
   }
 
   /** Stops writing: drops the queue and remembers why the server ended the connection. */
@@ -234,7 +234,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
     this.#afterRateClose = 0;
     const reason = 'rate limit exceeded';
     this.#conn.close(CloseCode.PolicyViolation, reason);
-    this.#report({ type: 'writer.rateLimited', code: CloseCode.PolicyViolation, reason });
+    this.#report({ type: 'client.rateLimited', code: CloseCode.PolicyViolation, reason });
   }
 
   #overflow(queue: FrameQueue, frame: Frame): void {
@@ -264,7 +264,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
         this.#shut({ reason: 'slow_consumer', code: CloseCode.SlowConsumer });
         const reason = 'slow consumer: outbound queue full';
         this.#conn.close(CloseCode.SlowConsumer, reason);
-        this.#report({ type: 'writer.overflowed', code: CloseCode.SlowConsumer, reason });
+        this.#report({ type: 'client.overflowed', code: CloseCode.SlowConsumer, reason });
       }
     }
   }

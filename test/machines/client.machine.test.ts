@@ -50,7 +50,7 @@ describe('client machine', () => {
 
   it('open: hands inbound messages to handleMessage with its id', () => {
     const { handled, socket } = fakeClient();
-    socket({ type: 'socket.message', data: Buffer.from('hi'), binary: false });
+    socket({ type: 'client.socketMessage', data: Buffer.from('hi'), binary: false });
     expect(handled).toEqual([{ id: 'c1', data: Buffer.from('hi'), binary: false }]);
   });
 
@@ -69,8 +69,8 @@ describe('client machine', () => {
   });
 
   it.each([
-    [{ type: 'writer.overflowed', code: 4008, reason: 'slow consumer' } as const],
-    [{ type: 'writer.timedOut' } as const],
+    [{ type: 'client.overflowed', code: 4008, reason: 'slow consumer' } as const],
+    [{ type: 'client.timedOut' } as const],
   ])('open → closing when the writer reports %o (it already acted on the socket)', (event) => {
     const { actor, writerEvents, socket } = fakeClient();
     socket(event);
@@ -80,28 +80,28 @@ describe('client machine', () => {
 
   it('open → closed when the socket closes: reports its departure to the hub, once', () => {
     const { actor, socket, reported } = fakeClient();
-    socket({ type: 'socket.closed', code: 1006, reason: '' });
+    socket({ type: 'client.socketClosed', code: 1006, reason: '' });
     expect(actor.getSnapshot().value).toBe('closed');
     expect(reported).toEqual(['c1']);
-    socket({ type: 'socket.closed', code: 1006, reason: '' });
+    socket({ type: 'client.socketClosed', code: 1006, reason: '' });
     expect(reported).toEqual(['c1']);
   });
 
-  it('closing: ignores inbound messages and another close, still terminates, ends on socket.closed', () => {
+  it('closing: ignores inbound messages and another close, still terminates, ends on client.socketClosed', () => {
     const { actor, writerEvents, handled, socket } = fakeClient();
     actor.send({ type: 'client.close', code: 1000, reason: '' });
-    socket({ type: 'socket.message', data: Buffer.from('late'), binary: false });
+    socket({ type: 'client.socketMessage', data: Buffer.from('late'), binary: false });
     actor.send({ type: 'client.close', code: 4000, reason: 'again' });
     actor.send({ type: 'client.terminate' });
     expect(handled).toEqual([]);
     expect(writerEvents).toEqual([{ type: 'writer.close', code: 1000, reason: '' }, { type: 'writer.terminate' }]);
-    socket({ type: 'socket.closed', code: 1000, reason: 'ok' });
+    socket({ type: 'client.socketClosed', code: 1000, reason: 'ok' });
     expect(actor.getSnapshot().value).toBe('closed');
   });
 
   it('closed: ignores everything; its writer, whose socket is gone, is neither used nor disposed', () => {
     const { actor, writer, writerEvents, socket } = fakeClient();
-    socket({ type: 'socket.closed', code: 1000, reason: '' });
+    socket({ type: 'client.socketClosed', code: 1000, reason: '' });
     actor.send({ type: 'client.close', code: 1000, reason: '' });
     actor.send({ type: 'client.terminate' });
     actor.send({ type: 'client.reply', frame: { byteLength: 1 } });
@@ -114,7 +114,7 @@ describe('client machine', () => {
     const { actor, writerEvents } = fakeClient();
     const frame = { byteLength: 3 };
     actor.send({ type: 'client.reply', frame });
-    expect(writerEvents).toEqual([{ type: 'client.deliver', frame }]);
+    expect(writerEvents).toEqual([{ type: 'writer.deliver', frame }]);
   });
 
   it('open: more bad frames than the limit within the window closes with 1008', () => {

@@ -57,7 +57,7 @@ describe('hub machine: running', () => {
     const { actor, register, writers } = fakeHub();
     register('a');
     const ref = actor.getSnapshot().context.clients.get('a')!.ref;
-    writers.back.get('a')!({ type: 'socket.closed', code: 1000, reason: 'bye' });
+    writers.back.get('a')!({ type: 'client.socketClosed', code: 1000, reason: 'bye' });
     expect(ref.getSnapshot().value).toBe('closed');
     await departuresTaken();
     expect(actor.getSnapshot().context.count).toBe(0);
@@ -70,7 +70,7 @@ describe('hub machine: running', () => {
     for (const id of ['a', 'b', 'c', 'd']) register(id);
     const steps: string[] = [];
     actor.subscribe((snap) => steps.push(String(snap.context.count)));
-    for (const id of ['a', 'b', 'c']) writers.back.get(id)!({ type: 'socket.closed', code: 1006, reason: '' });
+    for (const id of ['a', 'b', 'c']) writers.back.get(id)!({ type: 'client.socketClosed', code: 1006, reason: '' });
     expect(actor.getSnapshot().context.count).toBe(4);
     await departuresTaken();
     expect(steps).toEqual(['1']);
@@ -84,7 +84,7 @@ describe('hub machine: running', () => {
     const closeFirst = writers.back.get('a')!;
     actor.send({ type: 'hub.unregister', id: 'a' }); // removed now; its socket closes later
     register('a');
-    closeFirst({ type: 'socket.closed', code: 1000, reason: '' });
+    closeFirst({ type: 'client.socketClosed', code: 1000, reason: '' });
     await departuresTaken();
     const entry = actor.getSnapshot().context.clients.get('a');
     expect(entry?.ref).toBeDefined();
@@ -127,8 +127,8 @@ describe('hub machine: running', () => {
     register('a');
     register('b');
     actor.send({ type: 'hub.sweep', now: 42 });
-    expect(writers.log.get('a')).toContainEqual({ type: 'client.heartbeat', now: 42 });
-    expect(writers.log.get('b')).toContainEqual({ type: 'client.heartbeat', now: 42 });
+    expect(writers.log.get('a')).toContainEqual({ type: 'writer.heartbeat', now: 42 });
+    expect(writers.log.get('b')).toContainEqual({ type: 'writer.heartbeat', now: 42 });
   });
 
   it('reports a message that cannot be encoded and keeps running', () => {
@@ -164,7 +164,7 @@ describe('hub machine: running', () => {
     const writerA = actor.getSnapshot().context.clients.get('a')!.writer;
     const dispose = writerA.dispose.bind(writerA);
     writerA.dispose = () => (disposed.push('a'), dispose());
-    writers.back.get('a')!({ type: 'socket.message', data: Buffer.from('x'), binary: false });
+    writers.back.get('a')!({ type: 'client.socketMessage', data: Buffer.from('x'), binary: false });
     expect(errors.map((e) => [e.during, (e.error as Error).message])).toEqual([['client a', 'boom']]);
     expect(actor.getSnapshot().context.count).toBe(1);
     expect(disposed).toEqual(['a']); // its socket must not outlive it
@@ -208,7 +208,7 @@ describe('hub machine: draining and stopped', () => {
       writers.onEvent = (id, event) => id === 'a' && event.type === 'writer.terminate' && resolve();
     });
     await terminated;
-    writers.back.get('a')!({ type: 'socket.closed', code: 1006, reason: '' });
+    writers.back.get('a')!({ type: 'client.socketClosed', code: 1006, reason: '' });
     await toPromise(actor);
     expect(actor.getSnapshot().value).toBe('stopped');
   });
@@ -257,7 +257,7 @@ describe('hub machine: draining and stopped', () => {
     actor.send({ type: 'hub.sweep', now: 1 });
     actor.send({ type: 'hub.disconnect', id: 'a' });
     actor.send({ type: 'hub.shutdown', code: 4000 });
-    expect(writers.log.get('a')!.filter((e) => e.type !== 'client.deliver')).toEqual([
+    expect(writers.log.get('a')!.filter((e) => e.type !== 'writer.deliver')).toEqual([
       { type: 'writer.close', code: 1001, reason: 'server shutting down' },
     ]);
     expect(delivered(writers.log.get('a'))).toEqual([]);

@@ -15,7 +15,7 @@ describe('hub machine in a cluster', () => {
     actor.send({ type: 'hub.subscribe', id: 'a', topic: 't' });
     actor.send({ type: 'hub.publish', topic: 't', data: 'x', from: 'a', except: 'a' });
     actor.send({ type: 'hub.broadcast', data: 'y' });
-    writers.back.get('a')!({ type: 'socket.closed', code: 1000, reason: '' });
+    writers.back.get('a')!({ type: 'client.socketClosed', code: 1000, reason: '' });
     await departuresTaken();
     expect(out).toEqual([
       { kind: 'clientUp', id: 'a', meta: undefined },

@@ -85,7 +85,7 @@ describe('hub machine: topics', () => {
     actor.send({ type: 'hub.subscribe', id: 'b', topic: 'lobby' });
     actor.send({ type: 'hub.subscribe', id: 'c', topic: 'lobby' });
     actor.send({ type: 'hub.unsubscribe', id: 'a', topic: 'room' });
-    writers.back.get('b')!({ type: 'socket.closed', code: 1006, reason: '' });
+    writers.back.get('b')!({ type: 'client.socketClosed', code: 1006, reason: '' });
     await departuresTaken();
     expect(delivered(writers.log.get('a'))).toEqual(['joined:room:b']);
     expect(delivered(writers.log.get('c'))).toEqual(['left:lobby:b']);
@@ -99,7 +99,7 @@ describe('hub machine: topics', () => {
   it('commands from a client that already left are ignored', async () => {
     const { actor, register, writers } = fakeHub();
     register('a');
-    writers.back.get('a')!({ type: 'socket.closed', code: 1000, reason: '' });
+    writers.back.get('a')!({ type: 'client.socketClosed', code: 1000, reason: '' });
     await departuresTaken();
     actor.send({ type: 'hub.subscribe', id: 'a', topic: 'room', ref: 1 });
     expect(actor.getSnapshot().context.topicCount).toBe(0);
@@ -110,6 +110,6 @@ describe('hub machine: topics', () => {
     register('a');
     actor.send({ type: 'hub.send', to: 'a', data: 'x' });
     const first = writers.log.get('a')![0]!;
-    expect(first.type === 'client.deliver' && (first.frame as unknown as { label: string }).label).toBe('welcome:a');
+    expect(first.type === 'writer.deliver' && (first.frame as unknown as { label: string }).label).toBe('welcome:a');
   });
 });

@@ -29,11 +29,11 @@ export const fakeConnection = (): FakeConnection => {
 export interface FakeWriters {
   /** Events each client's writer received, by client id. */
   readonly log: Map<string, WriterEvent[]>;
-  /** Lets a test speak for a client's socket (socket.closed, socket.message...). */
+  /** Lets a test speak for a client's socket (client.socketClosed, client.socketMessage...). */
   readonly back: Map<string, (event: ClientEvent) => void>;
   /** Total events received by all writers. */
   received: number;
-  /** When true, a writer answers writer.close/terminate with socket.closed, like a live peer. */
+  /** When true, a writer answers writer.close/terminate with client.socketClosed, like a live peer. */
   autoClose: boolean;
   /** Keep per-event logs (off for 50k-client runs). */
   record: boolean;
@@ -75,9 +75,9 @@ export function fakeHub(
         if (w.record) log.push(event);
         w.onEvent?.(input.id, event);
         if (w.autoClose && event.type === 'writer.close')
-          owner?.send({ type: 'socket.closed', code: event.code, reason: event.reason });
+          owner?.send({ type: 'client.socketClosed', code: event.code, reason: event.reason });
         if (w.autoClose && event.type === 'writer.terminate')
-          owner?.send({ type: 'socket.closed', code: 1006, reason: '' });
+          owner?.send({ type: 'client.socketClosed', code: 1006, reason: '' });
       },
       handOver(hub) {
         owner = hub;
@@ -124,6 +124,6 @@ export const departuresTaken = (): Promise<void> => new Promise((resolve) => set
 /** Labels of the frames a writer received, welcome frames left out. */
 export const delivered = (events: WriterEvent[] | undefined): string[] =>
   (events ?? []).flatMap((e) => {
-    const label = e.type === 'client.deliver' ? (e.frame as Frame & { label: string }).label : undefined;
+    const label = e.type === 'writer.deliver' ? (e.frame as Frame & { label: string }).label : undefined;
     return label === undefined || label.startsWith('welcome:') ? [] : [label];
   });

@@ -45,7 +45,7 @@ export const isHubInspector = (value: unknown): value is HubInspector =>
   typeof value === 'object' && value !== null && (value as Partial<HubInspector>)[BRAND] === true;
 
 /** Events on the per-recipient hot path: one per client per message or heartbeat sweep. */
-const HOT = new Set(['client.deliver', 'client.heartbeat']);
+const HOT = new Set(['writer.deliver', 'writer.heartbeat']);
 
 /** The library's version, which every inspection event carries. */
 const LIBRARY_VERSION = ((): string => {

@@ -37,14 +37,14 @@ export const createFanoutTimes = (): FanoutTimes => ({ broadcast: new TimeHistog
 type Action = (args: any, params: any) => void;
 
 /**
- * Wraps the hub machine's own dispatch actions (deliverToAll, publish) so one dispatch — frame
+ * Wraps the hub machine's own dispatch actions (broadcast, publish) so one dispatch — frame
  * once, hand it to every recipient's writer — is timed with performance.now(). Passed to
  * hubMachine.provide(); the machine itself stays free of metrics.
  */
 export function timedDispatch(
   actions: Record<string, unknown>,
   times: FanoutTimes,
-): { deliverToAll: Action; publish: Action } {
+): { broadcast: Action; publish: Action } {
   const time =
     (original: (args: unknown, params: unknown) => void, histogram: TimeHistogram) =>
     (args: unknown, params: unknown): void => {
@@ -61,7 +61,7 @@ export function timedDispatch(
     return action as (args: unknown, params: unknown) => void;
   };
   return {
-    deliverToAll: time(pick('deliverToAll'), times.broadcast) as Action,
+    broadcast: time(pick('broadcast'), times.broadcast) as Action,
     publish: time(pick('publish'), times.publish) as Action,
   };
 }

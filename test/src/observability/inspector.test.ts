@@ -87,7 +87,8 @@ describe('the Stately inspector', () => {
     // Events: what bob's socket said (the bytes counted, not shown) and what the hub did with it.
     const bobActor = await view.until((s) => s.type === '@xstate.actor' && s.name === bob.id);
     const said = await view.until(
-      (s) => s.type === '@xstate.event' && s.event?.type === 'socket.message' && s.sessionId === bobActor.sessionId,
+      (s) =>
+        s.type === '@xstate.event' && s.event?.type === 'client.socketMessage' && s.sessionId === bobActor.sessionId,
     );
     expect(said.event?.data).toMatch(/^‹\d+ bytes›$/);
     const publish = await view.until((s) => s.type === '@xstate.event' && s.event?.type === 'hub.publish');
@@ -108,7 +109,7 @@ describe('the Stately inspector', () => {
 
     expect(view.raw.join('\n')).not.toContain('TOP-SECRET-42');
     // The per-recipient hot path stays out of the inspector.
-    expect(view.seen.some((s) => s.event?.type === 'client.deliver')).toBe(false);
+    expect(view.seen.some((s) => s.event?.type === 'writer.deliver')).toBe(false);
     expect(inspector.stats.sent).toBeGreaterThan(0);
 
     await h.hub.close();
@@ -128,8 +129,8 @@ describe('the Stately inspector', () => {
   });
 
   it('strips payloads and live objects from events and contexts', () => {
-    expect(sanitizeEvent({ type: 'socket.message', data: Buffer.from('hello'), binary: false })).toEqual({
-      type: 'socket.message',
+    expect(sanitizeEvent({ type: 'client.socketMessage', data: Buffer.from('hello'), binary: false })).toEqual({
+      type: 'client.socketMessage',
       data: '‹5 bytes›',
       binary: false,
     });
