@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import { createActor, type ActorRefFrom } from 'xstate';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { clientMachine } from '../machines/client.machine.js';
-import type { ClientId, Writer } from '../machines/client.types.js';
+import type { ClientId, Frame, Writer } from '../machines/client.types.js';
+import type { OutboundFrames } from '../machines/hub.types.js';
 import { hubMachine, type HubMachine } from '../machines/hub.machine.js';
 import { selectProtocol, staticTokenAuth } from './admission/auth-token.js';
 import { createWriterLogic, type ClientWriter } from './transport/client-writer.js';
@@ -14,17 +15,16 @@ import { onMessageHandler } from './protocol/on-message.js';
 import { preparer } from './protocol/prepare.js';
 import { jsonFrames, relayFrames } from './protocol/frames.js';
 import { createProtocolHandler } from './protocol/handler.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, type Logger } from './observability/logger.js';
 import type { Registry } from 'prom-client';
 import { clientEvents } from './observability/client-events.js';
-import { createFanoutTimes, timedDispatch } from './observability/metrics/fanout.js';
+import { createFanoutTimes, timedDispatch, type FanoutTimes } from './observability/metrics/fanout.js';
 import { createHubMetrics } from './observability/metrics/registry.js';
 import { ClientTally, type QueueView } from './observability/metrics/tally.js';
-import { HubConfigError } from './errors.js';
 import { resolveOptions, type HubOptions, type ResolvedOptions } from './options.js';
 import type { Member, Topic } from '../machines/topic-index.js';
 import { createStats, type HubStats } from './observability/stats.js';
-import { createCluster, type ClusterStats } from './cluster/cluster.js';
+import { createCluster, type Cluster, type ClusterStats } from './cluster/cluster.js';
 import { createUpgradeHandler, type Admission } from './admission/upgrade.js';
 import { isHubInspector } from './observability/inspector/inspector.js';
 import { WsConnection, type WsConnectionOptions } from './transport/ws-connection.js';
@@ -83,21 +83,46 @@ export interface Hub {
   close(options?: CloseOptions): Promise<void>;
 }
 
+/**
+ * Builds a hub from its parts: the protocol (how messages become frames and commands), the hub
+ * actor (the machine with its effects provided), the cluster link, the upgrade gate, and the
+ * handle users hold. Each part is a function below; this one only wires them together.
+ */
 export function createHub(options: HubOptions = {}): Hub {
   const resolved = resolveOptions(options);
   const logger = options.logger ?? createLogger('warn', 2);
   const stats = createStats();
   const tally = new ClientTally();
   const fanout = createFanoutTimes();
-  let metrics: Registry | undefined;
-  const generateId = options.generateId ?? randomUUID;
-  const servers = new Set<Server>();
-  let closing = false;
-  let closed: Promise<void> | undefined;
-  // Assigned below; the hooks only run once the hub exists.
-  let hub: Hub;
+  // Assigned below; the protocol's hooks only run once the hub exists.
+  let hub: Hub | undefined;
+  const protocol = createProtocol(resolved, options, () => hub!, stats, logger);
+  const cluster = resolved.cluster ? createCluster({ ...resolved.cluster, logger }) : undefined;
+  const actor = startHubActor(resolved, options, { protocol, cluster, stats, tally, fanout, logger });
+  if (cluster) joinCluster(cluster, actor, logger);
+  const gate = createGate(resolved, options, actor, stats, logger);
+  hub = createHandle(resolved, options, { actor, protocol, cluster, gate, stats, tally, fanout, logger });
+  return hub;
+}
 
-  const onMessage = options.onMessage;
+interface Protocol {
+  readonly frames: OutboundFrames;
+  /** Turns what users send into the data the hub frames (strings, bytes, JSON once). */
+  readonly prepare: (message: unknown) => unknown;
+  /** The client machine's handleMessage; undefined: the machine's own (the relay). */
+  readonly handleMessage: ReturnType<typeof createProtocolHandler> | undefined;
+  /** What a client gets for a message its inbound rate limit dropped. */
+  readonly rateLimitedFrame: Frame | undefined;
+}
+
+/** The protocol part: outbound frames, and the inbound handler (onMessage, the JSON protocol or the relay). */
+function createProtocol(
+  resolved: ResolvedOptions,
+  options: HubOptions,
+  hub: () => Hub,
+  stats: HubStats,
+  logger: Logger,
+): Protocol {
   const frames =
     resolved.protocol === 'json'
       ? jsonFrames({
@@ -110,14 +135,11 @@ export function createHub(options: HubOptions = {}): Hub {
           maxBadFrames: resolved.maxBadFrames,
         })
       : relayFrames;
-  const prepare = preparer(resolved.protocol);
-
-  const userHandler = onMessage ? onMessageHandler(onMessage, () => hub, stats, logger) : undefined;
-  const handleMessage =
-    userHandler ??
-    (resolved.protocol === 'json'
+  const handleMessage = options.onMessage
+    ? onMessageHandler(options.onMessage, hub, stats, logger)
+    : resolved.protocol === 'json'
       ? createProtocolHandler({
-          hub: () => hub,
+          hub,
           frames,
           maxTopicLength: resolved.topics.maxTopicLength,
           maxPendingCommands: resolved.maxPendingCommands,
@@ -126,7 +148,7 @@ export function createHub(options: HubOptions = {}): Hub {
           logger,
           stats,
         })
-      : undefined); // relay: the machine's own default action
+      : undefined; // relay: the machine's own default action
   const { messagesPerSec, bytesPerSec } = resolved.rateLimit;
   const rates = [
     ...(Number.isFinite(messagesPerSec) ? [`${messagesPerSec} messages/s`] : []),
@@ -137,33 +159,29 @@ export function createHub(options: HubOptions = {}): Hub {
     'rate_limited',
     `rate limit exceeded (${rates.join(', ')}): message dropped`,
   );
+  return { frames, prepare: preparer(resolved.protocol), handleMessage, rateLimitedFrame };
+}
+
+interface ActorParts {
+  readonly protocol: Protocol;
+  readonly cluster: Cluster | undefined;
+  readonly stats: HubStats;
+  readonly tally: ClientTally;
+  readonly fanout: FanoutTimes;
+  readonly logger: Logger;
+}
+
+/** The hub actor: the machine with its effects provided (client logic, writers, timing, logging), started. */
+function startHubActor(resolved: ResolvedOptions, options: HubOptions, parts: ActorParts): HubActor {
+  const { protocol, cluster, stats, tally, fanout, logger } = parts;
   const clientLogic = clientMachine.provide({
-    actions: handleMessage ? { handleMessage } : {},
+    actions: protocol.handleMessage ? { handleMessage: protocol.handleMessage } : {},
   });
   const createWriter = createWriterLogic({
     stats,
     events: clientEvents(logger, tally),
-    inbound: { rate: resolved.rateLimit, limitedFrame: rateLimitedFrame },
+    inbound: { rate: resolved.rateLimit, limitedFrame: protocol.rateLimitedFrame },
   });
-
-  const nodeId = options.cluster?.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) {
-    throw new HubConfigError({
-      reason: 'invalid-value',
-      message: `cluster.nodeId may only hold letters, digits, "-" and "_" (1–64), got "${nodeId}".`,
-    });
-  }
-  const cluster = options.cluster
-    ? createCluster({
-        broker: options.cluster.broker,
-        nodeId,
-        logger,
-        ...(options.cluster.prefix === undefined ? {} : { prefix: options.cluster.prefix }),
-        ...(options.cluster.heartbeatMs === undefined ? {} : { heartbeatMs: options.cluster.heartbeatMs }),
-        ...(options.cluster.nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs: options.cluster.nodeTimeoutMs }),
-      })
-    : undefined;
-
   const machine = hubMachine.provide({
     actions: {
       ...timedDispatch(hubMachine.implementations.actions, fanout),
@@ -172,12 +190,11 @@ export function createHub(options: HubOptions = {}): Hub {
       },
     },
   });
-
   const actor = createActor(machine, {
     input: {
       clientLogic,
       createWriter,
-      frames,
+      frames: protocol.frames,
       topicLimits: resolved.topics,
       presenceEvents: guardedPredicate(resolved.presenceEvents, stats, logger),
       badFrames: { max: resolved.maxBadFrames, windowMs: resolved.badFrameWindowMs },
@@ -193,8 +210,13 @@ export function createHub(options: HubOptions = {}): Hub {
   // Observe the root: an unobserved actor error would become an uncaught exception (fact 5).
   actor.subscribe({ error: (err) => logger.error({ err }, 'hub actor failed') });
   actor.start();
+  return actor;
+}
+
+/** The cluster part: remote events into the hub, and the hub's local state for other nodes' syncs. */
+function joinCluster(cluster: Cluster, actor: HubActor, logger: Logger): void {
   cluster
-    ?.start({
+    .start({
       send: (event) => {
         if (actor.getSnapshot().status === 'active') actor.send(event);
       },
@@ -210,7 +232,24 @@ export function createHub(options: HubOptions = {}): Hub {
       },
     })
     .catch((err: unknown) => logger.error({ err }, 'cluster: could not start'));
+}
 
+interface Gate {
+  readonly wss: WebSocketServer;
+  readonly perIp: ConnectionCount;
+  readonly handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>;
+  /** Set by close(): upgrades get 503 from then on. */
+  closing: boolean;
+}
+
+/** The upgrade gate: admission (path, origin, caps, authentication), then the socket becomes a client. */
+function createGate(
+  resolved: ResolvedOptions,
+  options: HubOptions,
+  actor: HubActor,
+  stats: HubStats,
+  logger: Logger,
+): Gate {
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -219,15 +258,12 @@ export function createHub(options: HubOptions = {}): Hub {
     // Never echo a token-carrying subprotocol; a browser needs some answer when it offered any.
     handleProtocols: selectProtocol(resolved.auth.protocolPrefix),
   });
-  const registry = () => actor.getSnapshot().context.clients;
-
   const perIp = new ConnectionCount();
   const connectionOptions: WsConnectionOptions = {
     closeTimeoutMs: resolved.closeTimeoutMs,
     writeHighWaterBytes: resolved.writeHighWaterBytes,
     released: (ip) => perIp.release(ip),
   };
-
   const register = (ws: WebSocket, admission: Admission, ip: string | undefined): void => {
     stats.connectionsTotal++;
     const connection = new WsConnection(ws, connectionOptions, ip);
@@ -237,26 +273,84 @@ export function createHub(options: HubOptions = {}): Hub {
     }
     actor.send({ type: 'hub.register', id: admission.id, meta: admission.meta, connection, limits: admission.limits });
   };
-
-  const handleUpgrade = createUpgradeHandler({
-    options: resolved,
-    authenticate: resolved.auth.tokens ? staticTokenAuth(resolved.auth.tokens, resolved.auth) : options.authenticate,
-    generateId,
+  const gate: Gate = {
     wss,
-    stats,
-    logger,
-    isClosing: () => closing,
-    isRegistered: (id) => registry().has(id),
-    size: () => actor.getSnapshot().context.count,
-    register,
     perIp,
-  });
+    closing: false,
+    handleUpgrade: createUpgradeHandler({
+      options: resolved,
+      authenticate: resolved.auth.tokens ? staticTokenAuth(resolved.auth.tokens, resolved.auth) : options.authenticate,
+      generateId: options.generateId ?? randomUUID,
+      wss,
+      stats,
+      logger,
+      isClosing: () => gate.closing,
+      isRegistered: (id) => actor.getSnapshot().context.clients.has(id),
+      size: () => actor.getSnapshot().context.count,
+      register,
+      perIp,
+    }),
+  };
+  return gate;
+}
 
+interface HandleParts extends ActorParts {
+  readonly actor: HubActor;
+  readonly gate: Gate;
+}
+
+/** The handle users hold: commands to the hub actor, reads of its state, attach and close. */
+function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: HandleParts): Hub {
+  const { actor, protocol, cluster, gate, stats, tally, fanout, logger } = parts;
+  const { prepare } = protocol;
+  const registry = () => actor.getSnapshot().context.clients;
+  const servers = new Set<Server>();
+  let metrics: Registry | undefined;
+  let closed: Promise<void> | undefined;
   const onServerUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    void handleUpgrade(req, socket, head);
+    void gate.handleUpgrade(req, socket, head);
+  };
+  const close = (opts: CloseOptions = {}): Promise<void> => {
+    if (closed) return closed;
+    // Attached servers keep their listener: upgrades now get 503 instead of the server's 404.
+    gate.closing = true;
+    const timeoutMs = opts.timeoutMs ?? resolved.shutdownTimeoutMs;
+    closed = new Promise<void>((resolve) => {
+      let guard: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        clearTimeout(guard);
+        gate.wss.close();
+        // The clients' departures went out first; now leave the cluster, then stop inspecting.
+        const inspector = isHubInspector(options.inspect) ? options.inspect : undefined;
+        const finish = (): void => void (inspector ? inspector.close().then(resolve, resolve) : resolve());
+        if (cluster) void cluster.close().then(finish, finish);
+        else finish();
+      };
+      if (actor.getSnapshot().status !== 'active') return done();
+      actor.subscribe({ complete: done, error: done });
+      // Terminated sockets report 'close' within a tick; this only guards against a stuck one.
+      guard = setTimeout(
+        () => {
+          logger.warn(
+            { clients: actor.getSnapshot().context.count },
+            'close(): clients still registered after the timeout; stopping the hub',
+          );
+          actor.stop();
+          done();
+        },
+        timeoutMs + resolved.closeTimeoutMs + 1_000,
+      );
+      actor.send({
+        type: 'hub.shutdown',
+        code: opts.code ?? CloseCode.GoingAway,
+        reason: opts.reason ?? 'server shutting down',
+        timeoutMs,
+      });
+    });
+    return closed;
   };
 
-  hub = {
+  return {
     actor,
     options: resolved,
     stats,
@@ -275,15 +369,15 @@ export function createHub(options: HubOptions = {}): Hub {
       return actor.getSnapshot().context.count;
     },
     get closing() {
-      return closing;
+      return gate.closing;
     },
-    connectionsByIp: () => perIp.snapshot(),
+    connectionsByIp: () => gate.perIp.snapshot(),
     attach(server) {
       if (servers.has(server)) return;
       servers.add(server);
       server.on('upgrade', onServerUpgrade);
     },
-    handleUpgrade,
+    handleUpgrade: gate.handleUpgrade,
     broadcast(message, opts = {}) {
       const data = prepare(message);
       actor.send({
@@ -336,47 +430,8 @@ export function createHub(options: HubOptions = {}): Hub {
       return [...topics.members(topic), ...remote.members(topic)].map(([id, meta]) => ({ id, meta }));
     },
     clusterStats: () => cluster?.stats(),
-    close(opts = {}) {
-      if (closed) return closed;
-      // Attached servers keep their listener: upgrades now get 503 instead of the server's 404.
-      closing = true;
-      const timeoutMs = opts.timeoutMs ?? resolved.shutdownTimeoutMs;
-      closed = new Promise<void>((resolve) => {
-        let guard: NodeJS.Timeout | undefined;
-        const done = (): void => {
-          clearTimeout(guard);
-          wss.close();
-          // The clients' departures went out first; now leave the cluster, then stop inspecting.
-          const inspector = isHubInspector(options.inspect) ? options.inspect : undefined;
-          const finish = (): void => void (inspector ? inspector.close().then(resolve, resolve) : resolve());
-          if (cluster) void cluster.close().then(finish, finish);
-          else finish();
-        };
-        if (actor.getSnapshot().status !== 'active') return done();
-        actor.subscribe({ complete: done, error: done });
-        // Terminated sockets report 'close' within a tick; this only guards against a stuck one.
-        guard = setTimeout(
-          () => {
-            logger.warn(
-              { clients: actor.getSnapshot().context.count },
-              'close(): clients still registered after the timeout; stopping the hub',
-            );
-            actor.stop();
-            done();
-          },
-          timeoutMs + resolved.closeTimeoutMs + 1_000,
-        );
-        actor.send({
-          type: 'hub.shutdown',
-          code: opts.code ?? CloseCode.GoingAway,
-          reason: opts.reason ?? 'server shutting down',
-          timeoutMs,
-        });
-      });
-      return closed;
-    },
+    close,
   };
-  return hub;
 }
 
 /** The registered clients' writers, as the metrics read their queues (this hub builds them: ClientWriter). */

@@ -100,3 +100,17 @@ export const INSPECTOR_MAX_DEFERRED_EVENTS = 200;
 export const INSPECTOR_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** Client ids listed in the hub's inspected snapshot (the count is always exact). */
 export const INSPECTOR_SNAPSHOT_IDS = 20;
+
+/**
+ * Cluster: every node heartbeats this often; a node unheard of for NODE_TIMEOUT_MS is dead and its
+ * clients leave presence. Invariant: NODE_TIMEOUT_MS > 2 × CLUSTER_HEARTBEAT_MS (one lost heartbeat
+ * must not kill a live node).
+ */
+export const CLUSTER_HEARTBEAT_MS = 1_000;
+export const NODE_TIMEOUT_MS = 3_500;
+/** Channel prefix: clusters sharing one Redis or NATS must use different ones. */
+export const CLUSTER_PREFIX = 'actorhub';
+/** Standalone server: how long to retry an unreachable broker at start (0: fail at once). */
+export const BROKER_WAIT_MS = 0;
+/** A node id or cluster prefix: it becomes part of channel names. */
+export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

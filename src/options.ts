@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { ClientId, OutboundLimits, OverflowPolicy } from '../machines/client.types.js';
@@ -41,15 +42,27 @@ export interface TopicOptions {
   readonly maxMembersPerTopic?: number;
 }
 
-export interface ClusterOptionsInput {
+/** A node's place in its cluster, without the broker (what the standalone server reads from its settings). */
+export interface ClusterSettings {
+  /** This node's id (generated when absent); letters, digits, '-' and '_'. */
+  readonly nodeId?: string | undefined;
+  /** Channel prefix: clusters sharing one Redis/NATS must differ (default 'actorhub'). */
+  readonly prefix?: string | undefined;
+  readonly heartbeatMs?: number | undefined;
+  /** A node silent this long is dead; must exceed twice heartbeatMs. */
+  readonly nodeTimeoutMs?: number | undefined;
+}
+
+export interface ClusterOptionsInput extends ClusterSettings {
   /** The broker carrying messages between hub processes (memoryBroker, redisBroker, natsBroker). close() closes it. */
   readonly broker: import('./cluster/broker/broker.js').Broker;
-  /** This node's id (generated when absent); letters, digits, '-' and '_'. */
-  readonly nodeId?: string;
-  /** Channel prefix: clusters sharing one Redis/NATS must differ (default 'actorhub'). */
-  readonly prefix?: string;
-  readonly heartbeatMs?: number;
-  readonly nodeTimeoutMs?: number;
+}
+
+export interface ResolvedCluster {
+  readonly nodeId: string;
+  readonly prefix: string;
+  readonly heartbeatMs: number;
+  readonly nodeTimeoutMs: number;
 }
 
 export interface HubOptions {
@@ -101,6 +114,8 @@ export interface HubOptions {
 }
 
 export interface ResolvedOptions {
+  /** Undefined on a single node. */
+  readonly cluster: (ResolvedCluster & { readonly broker: ClusterOptionsInput['broker'] }) | undefined;
   readonly protocol: Protocol;
   readonly topics: {
     readonly maxTopicLength: number;
@@ -215,6 +230,35 @@ const resolveAuth = (options: HubOptions): ResolvedOptions['auth'] => {
   return { tokens: a.tokens, from, queryParam: a.queryParam ?? L.TOKEN_QUERY_PARAM, protocolPrefix };
 };
 
+/**
+ * A cluster node's settings with their defaults, checked: the one place the node-id pattern and
+ * the heartbeat/timeout invariant are enforced (createHub and the standalone server both call it).
+ */
+export function resolveCluster(c: ClusterSettings): ResolvedCluster {
+  const nodeId = c.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
+  const prefix = c.prefix ?? L.CLUSTER_PREFIX;
+  for (const [name, value] of [
+    ['cluster.nodeId', nodeId],
+    ['cluster.prefix', prefix],
+  ] as const) {
+    if (!L.NODE_ID_PATTERN.test(value)) {
+      throw new HubConfigError({
+        reason: 'invalid-value',
+        message: `${name} may only hold letters, digits, "-" and "_" (1–64), got "${value}".`,
+      });
+    }
+  }
+  const heartbeatMs = positiveInt('cluster.heartbeatMs', c.heartbeatMs, L.CLUSTER_HEARTBEAT_MS);
+  const nodeTimeoutMs = positiveInt('cluster.nodeTimeoutMs', c.nodeTimeoutMs, L.NODE_TIMEOUT_MS);
+  if (nodeTimeoutMs <= 2 * heartbeatMs) {
+    throw new HubConfigError({
+      reason: 'invariant',
+      message: `cluster.nodeTimeoutMs (${nodeTimeoutMs}) must exceed twice cluster.heartbeatMs (${heartbeatMs}), or live nodes would be declared dead.`,
+    });
+  }
+  return { nodeId, prefix, heartbeatMs, nodeTimeoutMs };
+}
+
 /** Fills in defaults and checks every value and invariant; throws HubConfigError with a sentence. */
 export function resolveOptions(options: HubOptions): ResolvedOptions {
   const path = options.path ?? L.DEFAULT_PATH;
@@ -257,6 +301,7 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
     });
   }
   return {
+    cluster: options.cluster ? { broker: options.cluster.broker, ...resolveCluster(options.cluster) } : undefined,
     protocol,
     topics: {
       maxTopicLength: positiveInt('topics.maxTopicLength', options.topics?.maxTopicLength, L.MAX_TOPIC_LENGTH),

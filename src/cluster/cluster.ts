@@ -3,17 +3,14 @@ import type { Broker, BrokerState } from './broker/broker.js';
 import type { Logger } from '../observability/logger.js';
 import { decodeEnvelope, encodeWithData, toHubEvent, type Envelope } from './envelope.js';
 
-/** A node unheard of for NODE_TIMEOUT_MS is dead: its clients leave presence. Invariant: > 2 × HEARTBEAT_MS. */
-export const HEARTBEAT_MS = 1_000;
-export const NODE_TIMEOUT_MS = 3_500;
-
+/** Resolved by resolveOptions (src/options.ts): defaults from src/limits.ts, the timing invariant checked there. */
 export interface ClusterOptions {
   readonly broker: Broker;
   readonly nodeId: NodeId;
   /** Channel prefix, so several independent clusters can share one Redis or NATS. */
-  readonly prefix?: string;
-  readonly heartbeatMs?: number;
-  readonly nodeTimeoutMs?: number;
+  readonly prefix: string;
+  readonly heartbeatMs: number;
+  readonly nodeTimeoutMs: number;
   readonly logger: Logger;
 }
 
@@ -39,12 +36,7 @@ export interface ClusterStats {
  * heartbeats every heartbeatMs, and a node silent for nodeTimeoutMs is reported down.
  */
 export function createCluster(options: ClusterOptions) {
-  const { broker, nodeId, logger } = options;
-  const prefix = options.prefix ?? 'actorhub';
-  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
-  const nodeTimeoutMs = options.nodeTimeoutMs ?? NODE_TIMEOUT_MS;
-  if (nodeTimeoutMs <= 2 * heartbeatMs)
-    throw new Error(`nodeTimeoutMs (${nodeTimeoutMs}) must exceed twice heartbeatMs (${heartbeatMs}).`);
+  const { broker, nodeId, logger, prefix, heartbeatMs, nodeTimeoutMs } = options;
   const ch = {
     all: `${prefix}:all`,
     presence: `${prefix}:presence`,

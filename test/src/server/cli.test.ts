@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SETTINGS } from '../../../src/server/config.js';
+import { SETTINGS } from '../../../src/server/settings.js';
 import { connect, type TestClient } from '../../support/ws-client.js';
 
 /**

@@ -1,6 +1,7 @@
 import { Cause, Effect, Exit } from 'effect';
 import { describe, expect, it } from 'vitest';
-import { helpText, parseCliArgs, readServerConfig, SETTINGS, type ServerConfig } from '../../../src/server/config.js';
+import { helpText, parseCliArgs, readServerConfig, type ServerConfig } from '../../../src/server/config.js';
+import { SETTINGS } from '../../../src/server/settings.js';
 import { HubConfigError } from '../../../src/errors.js';
 import * as L from '../../../src/limits.js';
 import { resolveOptions } from '../../../src/options.js';
@@ -462,7 +463,7 @@ describe('readServerConfig: cluster', () => {
       'Give either --redis (REDIS_URL) or --nats (NATS_URL), not both.',
     );
     expect(refuse({ REDIS_URL: 'http://a' }).message).toMatch(/must start with redis:\/\//);
-    expect(refuse({ ACTORHUB_NODE_ID: 'has space' }).message).toMatch(/ACTORHUB_NODE_ID/);
+    expect(refuse({ ACTORHUB_NODE_ID: 'has space' }).message).toMatch(/cluster\.nodeId may only hold/);
     expect(refuse({ ACTORHUB_HEARTBEAT_MS: '1000', ACTORHUB_NODE_TIMEOUT_MS: '2000' }).message).toMatch(
       /must exceed twice/,
     );
