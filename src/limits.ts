@@ -114,3 +114,23 @@ export const CLUSTER_PREFIX = 'actorhub';
 export const BROKER_WAIT_MS = 0;
 /** A node id or cluster prefix: it becomes part of channel names. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/*
+ * The client SDK (actorhub/client, docs/client.md): its defaults, each overridable in createClient().
+ * This file stays free of imports so that the SDK's browser bundle can include it.
+ */
+/** Reconnect backoff: full jitter over [0, min(max, min · 2^attempt)] (centrifuge-js: 500 ms … 20 s). */
+export const CLIENT_RECONNECT_MIN_DELAY_MS = 500;
+export const CLIENT_RECONNECT_MAX_DELAY_MS = 20_000;
+/** A connection up this long resets the backoff (shorter ones keep growing it: no hot reconnect loop). */
+export const CLIENT_STABLE_AFTER_MS = 10_000;
+/** The client pings (protocol `ping`) after this much time connected without one; browsers cannot see WebSocket pings. */
+export const CLIENT_PING_INTERVAL_MS = 25_000;
+/** A ping unanswered for this long means a dead (half-open) connection: dropped and reconnected. */
+export const CLIENT_PONG_TIMEOUT_MS = 10_000;
+/** A command (publish, send, presence, history) not acked within this rejects with `timeout`, queued time included. */
+export const CLIENT_ACK_TIMEOUT_MS = 10_000;
+/** Socket open and `welcome` received within this, or the attempt counts as failed. */
+export const CLIENT_CONNECT_TIMEOUT_MS = 10_000;
+/** Commands held while disconnected; one more rejects at once with `queue_full`. */
+export const CLIENT_MAX_QUEUED_COMMANDS = 100;

@@ -1,0 +1,751 @@
+import { createActor, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
+import { sdkConnectionMachine, sdkSubscriptionMachine } from '../../machines/client-sdk.machine.js';
+import { subscriptionActorId, type CloseInfo, type SubscribeAck } from '../../machines/client-sdk.types.js';
+import {
+  CLIENT_ACK_TIMEOUT_MS,
+  CLIENT_CONNECT_TIMEOUT_MS,
+  CLIENT_MAX_QUEUED_COMMANDS,
+  CLIENT_PING_INTERVAL_MS,
+  CLIENT_PONG_TIMEOUT_MS,
+  CLIENT_RECONNECT_MAX_DELAY_MS,
+  CLIENT_RECONNECT_MIN_DELAY_MS,
+  CLIENT_STABLE_AFTER_MS,
+} from '../limits.js';
+import { Emitter } from './emitter.js';
+import { ClientError, ClientErrorCode, TERMINAL_CLOSE_CODES } from './errors.js';
+import { validate, type StandardSchemaV1 } from './standard-schema.js';
+
+/** What the SDK needs of a WebSocket: the browser's, Node 22's global one and `ws`'s all have it. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  /** `ws` only: destroys the socket without a closing handshake (a half-open peer would never answer one). */
+  terminate?: () => void;
+}
+
+/** A WebSocket constructor: `globalThis.WebSocket`, or `ws`'s `WebSocket` on Node 20. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => unknown;
+
+export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** Why the state changed: the last close (absent before any), and whether it stops reconnects. */
+export interface StateDetail {
+  readonly code?: number;
+  readonly reason?: string;
+  /** True when the client is closed because retrying cannot help (a terminal close code). */
+  readonly terminal: boolean;
+  /** Failed attempts since the last stable connection. */
+  readonly attempt: number;
+}
+
+export interface ClientOptions {
+  /** A WebSocket constructor; the global one by default (pass `ws`'s on Node 20). */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Sent as the `bearer.<token>` subprotocol; a function is called again on every connect. */
+  readonly token?: string | (() => string | Promise<string>);
+  /** Backoff between attempts (full jitter), reset after a connection stable for stableAfterMs; `false`: never reconnect. */
+  readonly reconnect?:
+    false | { readonly minDelayMs?: number; readonly maxDelayMs?: number; readonly stableAfterMs?: number };
+  /** Ping (the protocol's `ping`) this long after connecting or after the last pong; 0 = never. */
+  readonly pingIntervalMs?: number;
+  /** A ping unanswered this long: the connection is dead (half-open), dropped and reconnected. */
+  readonly pongTimeoutMs?: number;
+  /** A command not answered within this rejects with `timeout` (time spent in the offline queue included). */
+  readonly ackTimeoutMs?: number;
+  /** Open + `welcome` within this, or the attempt fails. */
+  readonly connectTimeoutMs?: number;
+  /** Commands held while disconnected; more reject at once with `queue_full`. */
+  readonly maxQueuedCommands?: number;
+  /** Close codes that stop reconnects (TERMINAL_CLOSE_CODES by default). */
+  readonly terminalCloseCodes?: readonly number[];
+  /** XState's inspect option for the connection actor and its subscriptions (e.g. @statelyai/inspect's). */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+/** Where a message came from: its topic (publishes), its sender, its position in the topic's history. */
+export interface MessageInfo {
+  readonly topic?: string;
+  readonly from?: string;
+  readonly offset?: number;
+}
+
+export interface Member {
+  readonly id: string;
+  readonly meta?: unknown;
+}
+
+/** A position in a topic's history (docs/protocol.md): the stream's epoch and the last offset seen. */
+export interface Position {
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+export interface SubscribeOptions<T = unknown> {
+  /** Resubscribe with `since` from the last delivered position (default true); a hub without history ignores it. */
+  readonly recover?: boolean;
+  /** Validates each message's `data`; failures go to the `invalid` event, not the handler. */
+  readonly schema?: StandardSchemaV1<unknown, T>;
+  /** Keep `sub.presence` current: fetched after every (re)subscribe, then updated by joined/left (needs presence events on the hub). */
+  readonly presence?: boolean;
+}
+
+export type SubscriptionState = 'subscribing' | 'subscribed' | 'failed' | 'unsubscribed';
+
+export interface GapInfo {
+  /** Where the client was (the `since` it sent). */
+  readonly from: Position;
+  /** Where the stream is now: live messages continue after it. */
+  readonly to: Position;
+}
+
+type SubscriptionEvents = {
+  state: (state: SubscriptionState) => void;
+  /** Recovery was impossible (`recovered: false`): messages were missed; refetch your state. */
+  gap: (info: GapInfo) => void;
+  /** `data` did not match the subscription's schema. */
+  invalid: (data: unknown, issues: readonly StandardSchemaV1.Issue[], info: MessageInfo) => void;
+  presence: (members: readonly Member[]) => void;
+};
+
+type ClientEvents = {
+  state: (state: ClientState, detail: StateDetail) => void;
+  /** Direct sends, broadcasts, and publishes to topics without a subscription here. */
+  message: (data: unknown, info: MessageInfo) => void;
+  /** Errors not tied to a command: an `error` frame without ref (rate_limited…), a throwing handler. */
+  error: (error: ClientError) => void;
+};
+
+export type MessageHandler<T> = (data: T, info: MessageInfo) => void;
+
+export interface PublishResult {
+  readonly delivered?: number;
+  /** The message's offset, when the topic keeps history. */
+  readonly offset?: number;
+  readonly [key: string]: unknown;
+}
+
+export interface HistoryResult {
+  readonly epoch: string;
+  readonly offset: number;
+  readonly messages: readonly { readonly offset: number; readonly from?: string; readonly data: unknown }[];
+}
+
+interface Command {
+  readonly frame: Record<string, unknown>;
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: ClientError) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+type Pending =
+  | { readonly kind: 'command'; readonly command: Command }
+  | { readonly kind: 'subscribe'; readonly sub: SubscriptionImpl<unknown> }
+  | { readonly kind: 'ping' }
+  | { readonly kind: 'ignore' };
+
+const OPEN = 1;
+const isThenable = <T>(v: unknown): v is PromiseLike<T> =>
+  typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+const utf8 = new TextEncoder();
+
+/** A live subscription: its handler, its state, its position in the topic's history. */
+export interface Subscription<T = unknown> {
+  readonly topic: string;
+  readonly state: SubscriptionState;
+  /** Why it failed (the hub's error code and message). */
+  readonly error: { readonly code: string; readonly message: string } | undefined;
+  /** The last position delivered (or acknowledged for an own publish), when the topic keeps history. */
+  readonly position: Position | undefined;
+  /** The topic's members, with `presence: true`. */
+  readonly presence: readonly Member[];
+  on<K extends keyof SubscriptionEvents>(event: K, listener: SubscriptionEvents[K]): () => void;
+  unsubscribe(): void;
+  /** The type of `data` the handler receives (never set: for inference only). */
+  readonly __type?: T;
+}
+
+class SubscriptionImpl<T> implements Subscription<T> {
+  state: SubscriptionState = 'subscribing';
+  error: { code: string; message: string } | undefined;
+  position: Position | undefined;
+  presence: readonly Member[] = [];
+  /** The `since` of the subscribe in flight (undefined: none was sent). */
+  sinceSent: Position | undefined;
+  /** Offsets of own publishes acked ahead of the position (their messages are not echoed). */
+  readonly ownAhead = new Set<number>();
+  /** Deliveries waiting on an asynchronous schema, in order. */
+  tail: Promise<void> | undefined;
+  readonly events: Emitter<SubscriptionEvents>;
+  actor: AnyActorRef | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly handler: MessageHandler<T>,
+    readonly options: SubscribeOptions<T>,
+    private readonly client: HubClient,
+  ) {
+    this.events = new Emitter((err) => client.reportError(err));
+  }
+
+  on<K extends keyof SubscriptionEvents>(event: K, listener: SubscriptionEvents[K]): () => void {
+    return this.events.on(event, listener);
+  }
+
+  unsubscribe(): void {
+    this.client.removeSubscription(this as SubscriptionImpl<unknown>);
+  }
+
+  setState(state: SubscriptionState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.events.emit('state', state);
+  }
+
+  /** A position advanced to `offset`, then past any own publishes acked just ahead of it. */
+  advance(offset: number): void {
+    if (!this.position || offset <= this.position.offset) return;
+    let next = offset;
+    while (this.ownAhead.delete(next + 1)) next++;
+    this.position = { epoch: this.position.epoch, offset: next };
+  }
+}
+
+/**
+ * The client: one connection actor (machines/client-sdk.machine.ts) and its subscription
+ * children; this class provides their effects (the socket, the command queue, the handlers).
+ */
+export class HubClient {
+  private readonly actor: Actor<typeof sdkConnectionMachine>;
+  private readonly events = new Emitter<Omit<ClientEvents, 'error'>>((err) => this.reportError(err));
+  /** Its own emitter, whose throwing listeners are ignored: reporting them would loop. */
+  private readonly errors = new Emitter<Pick<ClientEvents, 'error'>>();
+  private readonly subs = new Map<string, SubscriptionImpl<unknown>>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly queue: Command[] = [];
+  private readonly WebSocketImpl: WebSocketConstructor;
+  private readonly ackTimeoutMs: number;
+  private readonly maxQueued: number;
+  private socket: WebSocketLike | undefined;
+  /** Bumped for every socket: events of an abandoned socket are ignored. */
+  private generation = 0;
+  private nextRef = 1;
+  private live = false;
+  private maxPayload = Number.POSITIVE_INFINITY;
+  private lastState: ClientState = 'connecting';
+
+  constructor(
+    readonly url: string,
+    private readonly options: ClientOptions = {},
+  ) {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')
+      throw new TypeError(`createClient: expected a ws:// or wss:// URL, got ${url}`);
+    const Impl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!Impl)
+      throw new TypeError("createClient: no global WebSocket (Node 20): pass { WebSocket } from the 'ws' package");
+    this.WebSocketImpl = Impl;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? CLIENT_ACK_TIMEOUT_MS;
+    this.maxQueued = options.maxQueuedCommands ?? CLIENT_MAX_QUEUED_COMMANDS;
+    const reconnect = options.reconnect === false ? undefined : (options.reconnect ?? {});
+    const machine = sdkConnectionMachine.provide({
+      actions: {
+        openSocket: () => this.openSocket(),
+        dropSocket: () => this.dropSocket(),
+        closeSocket: () => this.closeSocket(),
+        sendPing: () => this.transmit({ type: 'ping' }, { kind: 'ping' }),
+        flushQueue: () => this.flushQueue(),
+        failInFlight: () => this.failInFlight(),
+        failAll: () => this.failAll(),
+      },
+      actors: {
+        subscription: sdkSubscriptionMachine.provide({
+          actions: {
+            sendSubscribe: (_, { topic }) => this.sendSubscribe(topic),
+            acknowledged: (_, params) => this.acknowledged(params.topic, params),
+            sendUnsubscribe: (_, { topic }) => {
+              if (this.live) this.transmit({ type: 'unsubscribe', topic }, { kind: 'ignore' });
+            },
+          },
+        }),
+      },
+    });
+    this.actor = createActor(machine, {
+      input: {
+        reconnect: {
+          enabled: reconnect !== undefined,
+          minDelayMs: reconnect?.minDelayMs ?? CLIENT_RECONNECT_MIN_DELAY_MS,
+          maxDelayMs: reconnect?.maxDelayMs ?? CLIENT_RECONNECT_MAX_DELAY_MS,
+          stableAfterMs: reconnect?.stableAfterMs ?? CLIENT_STABLE_AFTER_MS,
+        },
+        pingIntervalMs: options.pingIntervalMs ?? CLIENT_PING_INTERVAL_MS,
+        pongTimeoutMs: options.pongTimeoutMs ?? CLIENT_PONG_TIMEOUT_MS,
+        connectTimeoutMs: options.connectTimeoutMs ?? CLIENT_CONNECT_TIMEOUT_MS,
+        terminalCodes: options.terminalCloseCodes ?? TERMINAL_CLOSE_CODES,
+        random: Math.random,
+      },
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+    this.actor.subscribe((snapshot) => {
+      const value = snapshot.value;
+      const state = (typeof value === 'string' ? value : Object.keys(value)[0]) as ClientState;
+      if (state === this.lastState) return;
+      this.lastState = state;
+      const { lastClose, terminal, attempt } = snapshot.context;
+      this.events.emit('state', state, { ...lastClose, terminal, attempt });
+    });
+    this.actor.start();
+  }
+
+  /** 'connecting' (first attempt) | 'connected' (welcomed) | 'reconnecting' | 'closed'. */
+  get state(): ClientState {
+    return this.lastState;
+  }
+
+  /** The id the hub gave this client in its last `welcome`. */
+  get id(): string | undefined {
+    return this.actor.getSnapshot().context.id;
+  }
+
+  /** Why the last connection ended. */
+  get lastClose(): CloseInfo | undefined {
+    return this.actor.getSnapshot().context.lastClose;
+  }
+
+  /** The connection actor (its children are the subscriptions): for tests, inspection, `.subscribe()`. */
+  get machine(): Actor<typeof sdkConnectionMachine> {
+    return this.actor;
+  }
+
+  on<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): () => void {
+    if (event === 'error') return this.errors.on('error', listener as ClientEvents['error']);
+    return this.events.on(event as Exclude<K, 'error'>, listener as ClientEvents[Exclude<K, 'error'>]);
+  }
+
+  subscribe<S extends StandardSchemaV1>(
+    topic: string,
+    handler: MessageHandler<StandardSchemaV1.InferOutput<S>>,
+    options: SubscribeOptions<StandardSchemaV1.InferOutput<S>> & { readonly schema: S },
+  ): Subscription<StandardSchemaV1.InferOutput<S>>;
+  subscribe<T = unknown>(topic: string, handler: MessageHandler<T>, options?: SubscribeOptions<T>): Subscription<T>;
+  subscribe<T>(topic: string, handler: MessageHandler<T>, options: SubscribeOptions<T> = {}): Subscription<T> {
+    if (this.lastState === 'closed') throw new ClientError(ClientErrorCode.Closed, 'the client is closed');
+    if (this.subs.has(topic))
+      throw new ClientError(ClientErrorCode.AlreadySubscribed, `already subscribed to "${topic}"`);
+    const sub = new SubscriptionImpl<T>(topic, handler, options, this);
+    this.subs.set(topic, sub as SubscriptionImpl<unknown>);
+    this.actor.send({ type: 'sub.add', topic });
+    const ref = this.actor.getSnapshot().children[subscriptionActorId(topic)] as AnyActorRef | undefined;
+    sub.actor = ref;
+    ref?.subscribe((snapshot: { value: string }) => {
+      const v = snapshot.value;
+      sub.setState(v === 'starting' ? 'subscribing' : (v as SubscriptionState));
+    });
+    const now = ref?.getSnapshot() as { value: string } | undefined;
+    if (now && now.value !== 'starting') sub.state = now.value as SubscriptionState;
+    return sub;
+  }
+
+  /** Publishes to a topic; resolves with the ack's result ({ delivered, offset? }). */
+  publish<T = unknown>(topic: string, data: T, options: { readonly echo?: boolean } = {}): Promise<PublishResult> {
+    const frame = { type: 'publish', topic, data, ...(options.echo ? { echo: true } : {}) };
+    return this.request(frame).then((result) => {
+      const r = (result ?? {}) as PublishResult;
+      // Our own message, not echoed to us: its offset is still ours, not a gap.
+      const sub = this.subs.get(topic);
+      if (sub?.position && typeof r.offset === 'number') {
+        if (r.offset === sub.position.offset + 1) sub.advance(r.offset);
+        else if (r.offset > sub.position.offset) sub.ownAhead.add(r.offset);
+      }
+      return r;
+    });
+  }
+
+  /** Sends `data` to one client; resolves with { delivered }. */
+  send<T = unknown>(to: string, data: T): Promise<{ readonly delivered?: number }> {
+    return this.request({ type: 'send', to, data }) as Promise<{ delivered?: number }>;
+  }
+
+  /** Who is in a topic. */
+  presence(topic: string): Promise<{ readonly topic: string; readonly members: readonly Member[] }> {
+    return this.request({ type: 'presence', topic }) as Promise<{ topic: string; members: Member[] }>;
+  }
+
+  /** A topic's stored messages (docs/protocol.md): the newest `limit`, or the oldest `limit` after `since`. */
+  history(topic: string, options: { readonly limit?: number; readonly since?: Position } = {}): Promise<HistoryResult> {
+    return this.request({ type: 'history', topic, ...options }) as Promise<HistoryResult>;
+  }
+
+  /** Closes for good: state 'closed', no more reconnects; whatever waits rejects with `closed`. */
+  close(): void {
+    this.actor.send({ type: 'client.close' });
+  }
+
+  // ---- the machine's effects -------------------------------------------------------------
+
+  private openSocket(): void {
+    const generation = ++this.generation;
+    const token = this.options.token;
+    if (typeof token === 'function') {
+      Promise.resolve()
+        .then(token)
+        .then(
+          (t) => this.connect(generation, t),
+          (err: unknown) => {
+            if (generation !== this.generation) return;
+            this.reportError(new ClientError('token_failed', 'the token function failed', { cause: err }));
+            this.actor.send({ type: 'socket.closed', code: 1006, reason: 'token function failed' });
+          },
+        );
+    } else this.connect(generation, token);
+  }
+
+  private connect(generation: number, token: string | undefined): void {
+    if (generation !== this.generation) return;
+    const protocols = token ? ['actorhub', `bearer.${token}`] : ['actorhub'];
+    let socket: WebSocketLike;
+    try {
+      socket = new this.WebSocketImpl(this.url, protocols) as WebSocketLike;
+    } catch (err) {
+      // E.g. a token with characters a subprotocol may not carry: this attempt fails, the backoff goes on.
+      this.reportError(new ClientError('connect_failed', String(err), { cause: err }));
+      queueMicrotask(() => {
+        if (generation === this.generation) this.actor.send({ type: 'socket.closed', code: 1006, reason: String(err) });
+      });
+      return;
+    }
+    this.socket = socket;
+    let refusal: number | undefined;
+    socket.onopen = null;
+    socket.onmessage = (event) => {
+      if (generation === this.generation) this.onFrame(event.data);
+    };
+    socket.onerror = (event) => {
+      // `ws` tells a refused handshake's status ("Unexpected server response: 401"); browsers do not.
+      const m = /Unexpected server response: (\d+)/.exec(String((event as { message?: unknown })?.message ?? ''));
+      if (m) refusal = Number(m[1]);
+    };
+    socket.onclose = (event) => {
+      if (generation !== this.generation) return;
+      this.socket = undefined;
+      if (refusal === 401 || refusal === 403)
+        this.actor.send({ type: 'socket.closed', code: 4000 + refusal, reason: `handshake refused: HTTP ${refusal}` });
+      else
+        this.actor.send({
+          type: 'socket.closed',
+          code: event.code,
+          reason: refusal ? `handshake refused: HTTP ${refusal}` : event.reason,
+        });
+    };
+  }
+
+  /** Forgets the socket at once; its close (maybe much later, for a half-open peer) is ignored. */
+  private dropSocket(): void {
+    this.generation++;
+    const socket = this.socket;
+    this.socket = undefined;
+    if (!socket) return;
+    detach(socket);
+    try {
+      if (socket.terminate) socket.terminate();
+      else socket.close(4000, 'no answer');
+    } catch {
+      // A browser refuses close() in some states; the socket is forgotten either way.
+    }
+  }
+
+  private closeSocket(): void {
+    this.generation++;
+    const socket = this.socket;
+    this.socket = undefined;
+    if (!socket) return;
+    detach(socket);
+    try {
+      socket.close(1000, 'client closed');
+    } catch {
+      // Already closing.
+    }
+  }
+
+  private flushQueue(): void {
+    this.live = true;
+    for (const command of this.queue.splice(0)) this.transmit(command.frame, { kind: 'command', command });
+  }
+
+  private failInFlight(): void {
+    this.live = false;
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) {
+      if (p.kind !== 'command') continue;
+      clearTimeout(p.command.timer);
+      p.command.reject(
+        new ClientError(
+          ClientErrorCode.Disconnected,
+          'the connection dropped before the answer: the command may or may not have run, and is not resent',
+        ),
+      );
+    }
+  }
+
+  private failAll(): void {
+    this.failInFlight();
+    for (const command of this.queue.splice(0)) {
+      clearTimeout(command.timer);
+      command.reject(new ClientError(ClientErrorCode.Closed, 'the client is closed'));
+    }
+    for (const sub of this.subs.values()) sub.setState('unsubscribed');
+    this.subs.clear();
+  }
+
+  private sendSubscribe(topic: string): void {
+    const sub = this.subs.get(topic);
+    if (!sub) return;
+    const since = sub.options.recover !== false ? sub.position : undefined;
+    sub.sinceSent = since;
+    this.transmit({ type: 'subscribe', topic, ...(since ? { since } : {}) }, { kind: 'subscribe', sub });
+  }
+
+  private acknowledged(topic: string, ack: SubscribeAck): void {
+    const sub = this.subs.get(topic);
+    if (!sub) return;
+    const r = ack.result as { epoch?: unknown; offset?: unknown } | undefined;
+    const since = sub.sinceSent;
+    sub.sinceSent = undefined;
+    if (r && typeof r.epoch === 'string' && typeof r.offset === 'number') {
+      const top = { epoch: r.epoch, offset: r.offset };
+      if (since && ack.recovered !== true) {
+        sub.position = top;
+        sub.ownAhead.clear();
+        sub.events.emit('gap', { from: since, to: top });
+      } else if (!since) {
+        sub.position = top;
+        sub.ownAhead.clear();
+      }
+      // recovered: the replay that follows moves the position on from `since`.
+    } else sub.position = undefined; // the hub keeps no history for this topic
+    if (sub.options.presence) {
+      this.presence(topic).then(
+        (r2) => {
+          if (this.subs.get(topic) !== sub) return;
+          sub.presence = r2.members;
+          sub.events.emit('presence', sub.presence);
+        },
+        () => {},
+      );
+    }
+  }
+
+  // ---- commands ----------------------------------------------------------------------------
+
+  private request(frame: Record<string, unknown>): Promise<unknown> {
+    if (this.lastState === 'closed')
+      return Promise.reject(new ClientError(ClientErrorCode.Closed, 'the client is closed'));
+    return new Promise((resolve, reject) => {
+      const command: Command = { frame, resolve, reject, timer: undefined };
+      if (this.live) {
+        if (!this.fits(command)) return;
+        this.transmit(frame, { kind: 'command', command });
+      } else if (this.queue.length >= this.maxQueued) {
+        return reject(
+          new ClientError(ClientErrorCode.QueueFull, `the offline queue holds ${this.maxQueued} commands already`),
+        );
+      } else this.queue.push(command);
+      command.timer = setTimeout(() => {
+        const queued = this.queue.indexOf(command);
+        if (queued >= 0) this.queue.splice(queued, 1);
+        for (const [ref, p] of this.pending)
+          if (p.kind === 'command' && p.command === command) this.pending.delete(ref);
+        reject(new ClientError(ClientErrorCode.Timeout, `no answer within ${this.ackTimeoutMs} ms`));
+      }, this.ackTimeoutMs);
+    });
+  }
+
+  /** Refuses a command the hub would answer with close 1009 (larger than its maxPayload). */
+  private fits(command: Command): boolean {
+    if (!Number.isFinite(this.maxPayload)) return true;
+    const size = utf8.encode(JSON.stringify(command.frame)).byteLength + 24; // + the ref
+    if (size <= this.maxPayload) return true;
+    command.reject(
+      new ClientError(
+        ClientErrorCode.TooLarge,
+        `the command is ${size} bytes; the hub accepts at most ${this.maxPayload}`,
+      ),
+    );
+    return false;
+  }
+
+  private transmit(frame: Record<string, unknown>, pending: Pending): void {
+    const socket = this.socket;
+    const ref = this.nextRef++;
+    this.pending.set(ref, pending);
+    if (socket && socket.readyState === OPEN) socket.send(JSON.stringify({ ...frame, ref }));
+    // Else the socket is closing: its close event fails this command with `disconnected`.
+  }
+
+  // ---- inbound -----------------------------------------------------------------------------
+
+  private onFrame(raw: unknown): void {
+    let f: Record<string, unknown>;
+    try {
+      f = JSON.parse(String(raw)) as Record<string, unknown>;
+    } catch {
+      this.reportError(new ClientError(ClientErrorCode.BadFrame, 'the hub sent a frame that is not JSON'));
+      return;
+    }
+    switch (f.type) {
+      case 'welcome': {
+        const limits = f.limits as { maxPayload?: unknown } | undefined;
+        this.maxPayload = typeof limits?.maxPayload === 'number' ? limits.maxPayload : Number.POSITIVE_INFINITY;
+        this.actor.send({ type: 'socket.welcome', id: String(f.id) });
+        return;
+      }
+      case 'ack':
+      case 'error': {
+        const p = typeof f.ref === 'number' ? this.pending.get(f.ref) : undefined;
+        if (p) {
+          this.pending.delete(f.ref as number);
+          this.settle(p, f);
+        } else if (f.type === 'error') this.reportError(new ClientError(String(f.code), String(f.message)));
+        return;
+      }
+      case 'message':
+        return this.onMessage(f);
+      case 'joined':
+      case 'left': {
+        const sub = this.subs.get(String(f.topic));
+        const member = f.client as Member | undefined;
+        if (!sub?.options.presence || !member) return;
+        const others = sub.presence.filter((m) => m.id !== member.id);
+        sub.presence = f.type === 'joined' ? [...others, member] : others;
+        sub.events.emit('presence', sub.presence);
+        return;
+      }
+    }
+  }
+
+  private settle(p: Pending, f: Record<string, unknown>): void {
+    const error = f.type === 'error' ? { code: String(f.code), message: String(f.message) } : undefined;
+    switch (p.kind) {
+      case 'ping':
+        this.actor.send({ type: 'socket.pong' });
+        return;
+      case 'ignore':
+        return;
+      case 'subscribe': {
+        if (this.subs.get(p.sub.topic) !== p.sub) return; // unsubscribed meanwhile
+        const result = f.result as { recovered?: unknown } | undefined;
+        const recovered = f.recovered ?? result?.recovered;
+        p.sub.actor?.send(
+          error
+            ? { type: 'sub.error', ...error }
+            : {
+                type: 'sub.ack',
+                result: f.result,
+                recovered: typeof recovered === 'boolean' ? recovered : undefined,
+              },
+        );
+        if (error) p.sub.error = error;
+        return;
+      }
+      case 'command': {
+        clearTimeout(p.command.timer);
+        if (error) p.command.reject(new ClientError(error.code, error.message));
+        else p.command.resolve(f.result);
+      }
+    }
+  }
+
+  private onMessage(f: Record<string, unknown>): void {
+    const info: MessageInfo = {
+      ...(typeof f.topic === 'string' ? { topic: f.topic } : {}),
+      ...(typeof f.from === 'string' ? { from: f.from } : {}),
+      ...(typeof f.offset === 'number' ? { offset: f.offset } : {}),
+    };
+    const sub = info.topic === undefined ? undefined : this.subs.get(info.topic);
+    if (!sub) {
+      this.events.emit('message', f.data, info);
+      return;
+    }
+    if (info.offset !== undefined && sub.position) {
+      // At or before the position: already delivered (a replay overlapping live messages).
+      if (info.offset <= sub.position.offset) return;
+      sub.advance(info.offset);
+    }
+    this.deliver(sub, f.data, info);
+  }
+
+  private deliver(sub: SubscriptionImpl<unknown>, data: unknown, info: MessageInfo): void {
+    const schema = sub.options.schema;
+    const run = (): void | Promise<void> => {
+      if (!schema) return this.callHandler(sub, data, info);
+      const result = validate(schema, data);
+      const apply = (r: StandardSchemaV1.Result<unknown>): void => {
+        if (r.issues) sub.events.emit('invalid', data, r.issues, info);
+        else this.callHandler(sub, r.value, info);
+      };
+      return isThenable<StandardSchemaV1.Result<unknown>>(result) ? Promise.resolve(result).then(apply) : apply(result);
+    };
+    // An asynchronous schema must not reorder messages: later ones wait behind it.
+    if (sub.tail) {
+      const tail: Promise<void> = sub.tail.then(run).catch((err: unknown) => this.reportError(err));
+      sub.tail = tail;
+      void tail.then(() => {
+        if (sub.tail === tail) sub.tail = undefined;
+      });
+      return;
+    }
+    const out = run();
+    if (isThenable(out)) {
+      const tail: Promise<void> = Promise.resolve(out).catch((err: unknown) => this.reportError(err));
+      sub.tail = tail;
+      void tail.then(() => {
+        if (sub.tail === tail) sub.tail = undefined;
+      });
+    }
+  }
+
+  private callHandler(sub: SubscriptionImpl<unknown>, data: unknown, info: MessageInfo): void {
+    try {
+      sub.handler(data, info);
+    } catch (err) {
+      this.reportError(err);
+    }
+  }
+
+  /** @internal */
+  reportError(err: unknown): void {
+    const error =
+      err instanceof ClientError
+        ? err
+        : new ClientError(ClientErrorCode.HandlerFailed, `a handler or listener threw: ${String(err)}`, { cause: err });
+    this.errors.emit('error', error);
+  }
+
+  /** @internal */
+  removeSubscription(sub: SubscriptionImpl<unknown>): void {
+    if (this.subs.get(sub.topic) !== sub) return;
+    sub.actor?.send({ type: 'sub.unsubscribe' });
+    this.subs.delete(sub.topic);
+    this.actor.send({ type: 'sub.remove', topic: sub.topic });
+    sub.setState('unsubscribed');
+  }
+}
+
+const noop = (): void => {};
+/** Handlers replaced, not removed: `ws` throws an 'error' event that has no listener. */
+function detach(socket: WebSocketLike): void {
+  socket.onopen = noop;
+  socket.onmessage = noop;
+  socket.onclose = noop;
+  socket.onerror = noop;
+}
+
+/** A client that connects at once, and reconnects, resubscribes and recovers by itself (docs/client.md). */
+export function createClient(url: string, options: ClientOptions = {}): HubClient {
+  return new HubClient(url, options);
+}

@@ -1,0 +1,351 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Schema } from 'effect';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createClient, type ClientOptions, type ClientState, type HubClient } from '../../../src/client/index.js';
+import { createHub, type Hub } from '../../../src/hub.js';
+import type { HubOptions } from '../../../src/options.js';
+import { silentLogger, startHub, type Harness } from '../../support/ws-client.js';
+
+/**
+ * The SDK against a real hub in this process over real sockets on port 0 (Node's `ws` as the
+ * WebSocket). Waits are events (state changes, handlers), never sleeps.
+ */
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+async function hub(options: HubOptions = {}): Promise<Harness> {
+  const h = await startHub(options);
+  cleanups.push(() => h.stop());
+  return h;
+}
+
+const FAST = { reconnect: { minDelayMs: 20, maxDelayMs: 200 }, ackTimeoutMs: 5_000 } as const;
+
+function client(url: string, options: ClientOptions = {}): HubClient {
+  const c = createClient(url, { WebSocket, ...FAST, ...options });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+/** Resolves when the client reaches `state` (at once if it is there). */
+function reach(c: HubClient, state: ClientState, ms = 10_000): Promise<void> {
+  if (c.state === state) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`client did not reach ${state} within ${ms} ms (is ${c.state})`)),
+      ms,
+    );
+    const off = c.on('state', (s) => {
+      if (s !== state) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
+}
+
+function subscribed(sub: { state: string; on(e: 'state', f: (s: string) => void): () => void }): Promise<void> {
+  if (sub.state === 'subscribed') return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = sub.on('state', (s) => s === 'subscribed' && (off(), resolve()));
+  });
+}
+
+/** A hub on a fixed port that can be stopped and started again (a server restart). */
+async function restartableHub(options: HubOptions = {}) {
+  let current: { hub: Hub; server: http.Server } | undefined;
+  let port = 0;
+  const start = async () => {
+    const h = createHub({ logger: silentLogger, ...options });
+    const server = http.createServer((_req, res) => res.writeHead(404).end());
+    h.attach(server);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    current = { hub: h, server };
+    return h;
+  };
+  const stop = async () => {
+    if (!current) return;
+    const { hub: h, server } = current;
+    current = undefined;
+    await h.close({ timeoutMs: 200 });
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  await start();
+  cleanups.push(stop);
+  return { start, stop, url: () => `ws://127.0.0.1:${port}/ws`, hub: () => current!.hub };
+}
+
+describe('client SDK against a real hub', () => {
+  it('connects: state connecting → connected, id from welcome', async () => {
+    const h = await hub();
+    const c = client(h.url);
+    const states: ClientState[] = [];
+    c.on('state', (s) => states.push(s));
+    expect(c.state).toBe('connecting');
+    await reach(c, 'connected');
+    expect(states).toEqual(['connected']);
+    expect(h.hub.has(c.id!)).toBe(true);
+  });
+
+  it('subscribe, publish, handler (data, info); publish resolves with the ack result', async () => {
+    const h = await hub();
+    const a = client(h.url);
+    const b = client(h.url);
+    const got: unknown[] = [];
+    const sub = b.subscribe<{ text: string }>('room:1', (data, info) => got.push([data.text, info]));
+    await Promise.all([reach(a, 'connected'), subscribed(sub)]);
+    expect(sub.state).toBe('subscribed');
+    await expect(a.publish('room:1', { text: 'hi' })).resolves.toEqual({ delivered: 1 });
+    await expect.poll(() => got).toEqual([['hi', { topic: 'room:1', from: a.id }]]);
+  });
+
+  it('send, presence; direct messages reach client.on("message")', async () => {
+    const h = await hub();
+    const a = client(h.url);
+    const b = client(h.url);
+    const direct: unknown[] = [];
+    b.on('message', (data, info) => direct.push([data, info]));
+    await Promise.all([reach(a, 'connected'), reach(b, 'connected')]);
+    await expect(a.send(b.id!, 'psst')).resolves.toEqual({ delivered: 1 });
+    await expect.poll(() => direct).toEqual([['psst', { from: a.id }]]);
+    await subscribed(b.subscribe('room', () => {}));
+    await expect(a.presence('room')).resolves.toEqual({ topic: 'room', members: [{ id: b.id }] });
+  });
+
+  it('a refused command rejects with an Error whose .code is the protocol code', async () => {
+    const h = await hub({ canPublish: () => false });
+    const a = client(h.url);
+    const err = await a.publish('room', 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).toMatchObject({ code: 'forbidden', message: 'not allowed to publish to "room"' });
+    await expect(a.send('nobody', 1)).rejects.toMatchObject({ code: 'unknown_client' });
+  });
+
+  it('a refused subscription is failed with the error, and the connection goes on', async () => {
+    const h = await hub({ canSubscribe: (_c, topic) => topic !== 'secret' });
+    const a = client(h.url);
+    const sub = a.subscribe('secret', () => {});
+    await new Promise<void>((resolve) => sub.on('state', (s) => s === 'failed' && resolve()));
+    expect(sub.error).toEqual({ code: 'forbidden', message: 'not allowed to subscribe to "secret"' });
+    await subscribed(a.subscribe('open', () => {}));
+    expect(() => a.subscribe('open', () => {})).toThrow(expect.objectContaining({ code: 'already_subscribed' }));
+  });
+
+  it('commands issued before the welcome wait in the queue and go out once connected', async () => {
+    const h = await hub();
+    const b = client(h.url);
+    const got: unknown[] = [];
+    await subscribed(b.subscribe('q', (d) => got.push(d)));
+    const a = client(h.url);
+    expect(a.state).toBe('connecting');
+    const acks = await Promise.all([a.publish('q', 1), a.publish('q', 2), a.publish('q', 3)]);
+    expect(acks).toEqual([{ delivered: 1 }, { delivered: 1 }, { delivered: 1 }]);
+    await expect.poll(() => got).toEqual([1, 2, 3]);
+  });
+
+  it('the offline queue is bounded: one more rejects at once with queue_full', async () => {
+    const h = await hub();
+    const a = client(h.url, { maxQueuedCommands: 2 });
+    const first = [a.publish('t', 1), a.publish('t', 2)];
+    await expect(a.publish('t', 3)).rejects.toMatchObject({ code: 'queue_full' });
+    await expect(Promise.all(first)).resolves.toHaveLength(2);
+  });
+
+  it('a command not answered within ackTimeoutMs rejects with timeout', async () => {
+    const h = await hub({ canPublish: () => new Promise<boolean>(() => {}) }); // never decides
+    const a = client(h.url, { ackTimeoutMs: 150 });
+    await reach(a, 'connected');
+    await expect(a.publish('t', 1)).rejects.toMatchObject({ code: 'timeout' });
+  });
+
+  it('in flight when the connection drops: rejects with disconnected, is not resent; the client reconnects', async () => {
+    let published = 0;
+    const h = await hub({
+      canPublish: () => {
+        published++;
+        return new Promise<boolean>(() => {}); // the ack never comes
+      },
+    });
+    const a = client(h.url);
+    await reach(a, 'connected');
+    const inFlight = a.publish('t', 'once');
+    await expect.poll(() => published).toBe(1);
+    const firstId = a.id!;
+    h.hub.disconnect(firstId, 4000, 'test drop');
+    await expect(inFlight).rejects.toMatchObject({ code: 'disconnected' });
+    await reach(a, 'reconnecting');
+    await reach(a, 'connected');
+    expect(a.id).not.toBe(firstId);
+    expect(a.lastClose).toBeUndefined();
+    expect(published).toBe(1); // never resent
+  });
+
+  it('a terminal close code (1008) stops reconnects and says why in the state event', async () => {
+    const h = await hub();
+    const a = client(h.url);
+    await reach(a, 'connected');
+    const detail = new Promise((resolve) => a.on('state', (s, d) => s === 'closed' && resolve(d)));
+    h.hub.disconnect(a.id!, 1008, 'policy');
+    await expect(detail).resolves.toEqual({ code: 1008, reason: 'policy', terminal: true, attempt: 0 });
+    await expect(a.publish('t', 1)).rejects.toMatchObject({ code: 'closed' });
+  });
+
+  it('a handshake refused with 401 is terminal (Node ws shows the status as 4401)', async () => {
+    const h = await hub({ auth: { tokens: ['good'] } });
+    const bad = client(h.url, { token: 'bad' });
+    const detail = new Promise((resolve) => bad.on('state', (s, d) => s === 'closed' && resolve(d)));
+    await expect(detail).resolves.toMatchObject({ code: 4401, terminal: true });
+    const good = client(h.url, { token: async () => 'good' });
+    await reach(good, 'connected');
+  });
+
+  it('close(): state closed, no reconnect, queued commands reject closed', async () => {
+    const h = await hub();
+    const a = client(h.url);
+    const queued = a.publish('t', 1);
+    a.close();
+    expect(a.state).toBe('closed');
+    await expect(queued).rejects.toMatchObject({ code: 'closed' });
+    expect(() => a.subscribe('x', () => {})).toThrow(expect.objectContaining({ code: 'closed' }));
+    expect(h.hub.size).toBe(0);
+  });
+
+  it('server restart: reconnects by itself, resubscribes, and messages flow again', async () => {
+    const server = await restartableHub();
+    const a = client(server.url());
+    const b = client(server.url());
+    const got: unknown[] = [];
+    const sub = b.subscribe('room', (d) => got.push(d));
+    await Promise.all([reach(a, 'connected'), subscribed(sub)]);
+    await a.publish('room', 'before');
+    const subStates: string[] = [];
+    sub.on('state', (s) => subStates.push(s));
+    await server.stop(); // 1001 to everyone
+    await reach(b, 'reconnecting');
+    expect(b.lastClose).toMatchObject({ code: 1001 });
+    await server.start();
+    await Promise.all([reach(a, 'connected'), subscribed(sub)]);
+    expect(subStates).toEqual(['subscribing', 'subscribed']);
+    expect(server.hub().members('room')).toEqual([b.id]);
+    await a.publish('room', 'after');
+    await expect.poll(() => got).toEqual(['before', 'after']);
+  });
+
+  it('unsubscribe: the hub forgets the membership, the handler gets nothing more', async () => {
+    const h = await hub();
+    const a = client(h.url);
+    const b = client(h.url);
+    const got: unknown[] = [];
+    const sub = b.subscribe('room', (d) => got.push(d));
+    await Promise.all([reach(a, 'connected'), subscribed(sub)]);
+    sub.unsubscribe();
+    expect(sub.state).toBe('unsubscribed');
+    await expect.poll(() => h.hub.members('room')).toEqual([]);
+    await expect(a.publish('room', 1)).resolves.toEqual({ delivered: 0 });
+    expect(got).toEqual([]);
+  });
+
+  it('schema: valid data reaches the handler typed, invalid data the invalid event (effect/Schema as Standard Schema)', async () => {
+    const h = await hub();
+    const a = client(h.url);
+    const b = client(h.url);
+    const Chat = Schema.toStandardSchemaV1(Schema.Struct({ text: Schema.String }));
+    const good: string[] = [];
+    const bad: unknown[] = [];
+    const sub = b.subscribe('chat', (data, info) => good.push(`${data.text}@${info.topic}`), { schema: Chat });
+    sub.on('invalid', (data, issues) => bad.push([data, issues.length > 0]));
+    await Promise.all([reach(a, 'connected'), subscribed(sub)]);
+    await a.publish('chat', { text: 'ok' });
+    await a.publish('chat', { text: 42 });
+    await a.publish('chat', { text: 'ok2' });
+    await expect.poll(() => [good, bad]).toEqual([['ok@chat', 'ok2@chat'], [[{ text: 42 }, true]]]);
+  });
+
+  it('an asynchronous schema keeps the order of messages', async () => {
+    const h = await hub();
+    const a = client(h.url);
+    const b = client(h.url);
+    let n = 0;
+    const slowFirst = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'test',
+        validate: (value: unknown) =>
+          n++ === 0
+            ? new Promise<{ value: number }>((r) => setTimeout(() => r({ value: value as number }), 50))
+            : { value: value as number },
+      },
+    };
+    const got: number[] = [];
+    const sub = b.subscribe('s', (d) => got.push(d as number), { schema: slowFirst });
+    await Promise.all([reach(a, 'connected'), subscribed(sub)]);
+    for (let i = 1; i <= 5; i++) await a.publish('s', i);
+    await expect.poll(() => got).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('presence: fetched after subscribing and kept current from joined/left', async () => {
+    const h = await hub({ presenceEvents: true });
+    const a = client(h.url);
+    const sub = a.subscribe('p', () => {}, { presence: true });
+    await subscribed(sub);
+    await expect.poll(() => sub.presence.map((m) => m.id)).toEqual([a.id]);
+    const b = client(h.url);
+    await subscribed(b.subscribe('p', () => {}));
+    await expect.poll(() => sub.presence.map((m) => m.id)).toEqual([a.id, b.id]);
+    b.close();
+    await expect.poll(() => sub.presence.map((m) => m.id)).toEqual([a.id]);
+  });
+
+  it('a throwing handler is reported on error and delivery goes on', async () => {
+    const h = await hub();
+    const a = client(h.url);
+    const b = client(h.url);
+    const errors: string[] = [];
+    b.on('error', (e) => errors.push(e.code));
+    const got: unknown[] = [];
+    const sub = b.subscribe('t', (d) => {
+      got.push(d);
+      if (d === 1) throw new Error('boom');
+    });
+    await Promise.all([reach(a, 'connected'), subscribed(sub)]);
+    await a.publish('t', 1);
+    await a.publish('t', 2);
+    await expect.poll(() => got).toEqual([1, 2]);
+    expect(errors).toEqual(['handler_failed']);
+  });
+
+  it('a publish larger than the hub maxPayload rejects locally with too_large (no 1009 close)', async () => {
+    const h = await hub({ maxPayload: 1024 });
+    const a = client(h.url);
+    await reach(a, 'connected');
+    await expect(a.publish('t', 'x'.repeat(2000))).rejects.toMatchObject({ code: 'too_large' });
+    expect(a.state).toBe('connected');
+  });
+
+  it('inspect: the connection actor and its subscriptions are seen by the inspector', async () => {
+    const h = await hub();
+    const seen = new Set<string>();
+    const a = client(h.url, {
+      inspect: (e) => {
+        if (e.type === '@xstate.snapshot') {
+          const s = e.snapshot as { value?: unknown };
+          seen.add(`${(e.actorRef as unknown as { id: string }).id}:${JSON.stringify(s.value)}`);
+        }
+      },
+    });
+    await subscribed(a.subscribe('i', () => {}));
+    expect([...seen]).toEqual(expect.arrayContaining(['sub:i:"subscribing"', 'sub:i:"subscribed"']));
+    expect([...seen].some((s) => s.endsWith(':{"connected":"quiet"}'))).toBe(true);
+  });
+
+  it('rejects a URL that is not ws:// or wss://, and a missing WebSocket', () => {
+    expect(() => createClient('http://x/ws', { WebSocket })).toThrow(/ws:\/\/ or wss:\/\//);
+  });
+});
