@@ -10,7 +10,7 @@ import {
   type SubscribeAck,
 } from './client-sdk.types.js';
 
-/** sub.add / sub.remove name their subscription by topic; other events name none. */
+/** connection.addSubscription / removeSubscription name their subscription by topic; other events name none. */
 const topicOf = (event: SdkConnectionEvent): string => ('topic' in event ? event.topic : '');
 
 const tellSubscriptions = (self: AnyActorRef, event: SdkSubscriptionEvent): void => {
@@ -59,8 +59,10 @@ export const sdkSubscriptionMachine = setup({
     },
     subscribing: {
       on: {
-        'connection.ready': { actions: { type: 'sendSubscribe', params: ({ context }) => ({ topic: context.topic }) } },
-        'sub.ack': {
+        'subscription.connected': {
+          actions: { type: 'sendSubscribe', params: ({ context }) => ({ topic: context.topic }) },
+        },
+        'subscription.ack': {
           target: 'subscribed',
           actions: {
             type: 'acknowledged',
@@ -71,24 +73,24 @@ export const sdkSubscriptionMachine = setup({
             }),
           },
         },
-        'sub.error': {
+        'subscription.error': {
           target: 'failed',
           actions: { type: 'recordError', params: ({ event }) => ({ code: event.code, message: event.message }) },
         },
         // A subscribe sent and not acked is simply sent again on the next connection: it is idempotent.
-        'connection.lost': {},
+        'subscription.disconnected': {},
       },
     },
     subscribed: {
       on: {
-        'connection.lost': { target: 'subscribing' },
+        'subscription.disconnected': { target: 'subscribing' },
       },
     },
     failed: {},
     unsubscribed: { type: 'final' },
   },
   on: {
-    'sub.unsubscribe': {
+    'subscription.unsubscribe': {
       target: '.unsubscribed',
       actions: { type: 'sendUnsubscribe', params: ({ context }) => ({ topic: context.topic }) },
     },
@@ -162,8 +164,8 @@ export const sdkConnectionMachine = setup({
     removeSubscription: stopChild(({ event }) => subscriptionActorId(topicOf(event))),
     // Plain ref.send loops (as the hub broadcasts): the children are this actor's own, a handful.
     /** Every subscription: resubscribe now. */
-    announceReady: ({ self }) => tellSubscriptions(self, { type: 'connection.ready' }),
-    announceLost: ({ self }) => tellSubscriptions(self, { type: 'connection.lost' }),
+    announceReady: ({ self }) => tellSubscriptions(self, { type: 'subscription.connected' }),
+    announceLost: ({ self }) => tellSubscriptions(self, { type: 'subscription.disconnected' }),
   },
 }).createMachine({
   id: 'sdk-connection',
@@ -174,11 +176,11 @@ export const sdkConnectionMachine = setup({
       entry: 'openSocket',
       after: { connectTimeout: { target: 'reconnecting', actions: 'dropSocket' } },
       on: {
-        'socket.welcome': {
+        'connection.welcome': {
           target: 'connected',
           actions: { type: 'recordWelcome', params: ({ event }) => ({ id: event.id }) },
         },
-        'socket.closed': [
+        'connection.socketClosed': [
           {
             guard: { type: 'isFinal', params: ({ event }) => ({ code: event.code }) },
             target: 'closed',
@@ -192,7 +194,7 @@ export const sdkConnectionMachine = setup({
             actions: { type: 'recordClose', params: ({ event }) => ({ code: event.code, reason: event.reason }) },
           },
         ],
-        'sub.add': { actions: 'addSubscription' },
+        'connection.addSubscription': { actions: 'addSubscription' },
       },
     },
     connected: {
@@ -206,7 +208,7 @@ export const sdkConnectionMachine = setup({
         },
         pinging: {
           entry: 'sendPing',
-          on: { 'socket.pong': { target: 'quiet' } },
+          on: { 'connection.pong': { target: 'quiet' } },
           after: {
             pongTimeout: {
               target: '#sdk-connection.reconnecting',
@@ -216,7 +218,7 @@ export const sdkConnectionMachine = setup({
         },
       },
       on: {
-        'socket.closed': [
+        'connection.socketClosed': [
           {
             guard: { type: 'isFinal', params: ({ event }) => ({ code: event.code }) },
             target: 'closed',
@@ -230,7 +232,7 @@ export const sdkConnectionMachine = setup({
             actions: { type: 'recordClose', params: ({ event }) => ({ code: event.code, reason: event.reason }) },
           },
         ],
-        'sub.add': { actions: 'addLiveSubscription' },
+        'connection.addSubscription': { actions: 'addLiveSubscription' },
       },
     },
     reconnecting: {
@@ -244,11 +246,11 @@ export const sdkConnectionMachine = setup({
           entry: 'openSocket',
           after: { connectTimeout: { target: 'waiting', actions: 'dropSocket' } },
           on: {
-            'socket.welcome': {
+            'connection.welcome': {
               target: '#sdk-connection.connected',
               actions: { type: 'recordWelcome', params: ({ event }) => ({ id: event.id }) },
             },
-            'socket.closed': [
+            'connection.socketClosed': [
               {
                 guard: { type: 'isFinal', params: ({ event }) => ({ code: event.code }) },
                 target: '#sdk-connection.closed',
@@ -265,14 +267,14 @@ export const sdkConnectionMachine = setup({
           },
         },
       },
-      on: { 'sub.add': { actions: 'addSubscription' } },
+      on: { 'connection.addSubscription': { actions: 'addSubscription' } },
     },
     // Final: the subscriptions (children) stop with it.
     closed: { type: 'final', entry: 'failAll' },
   },
   on: {
-    'client.close': { target: '.closed', actions: 'closeSocket' },
-    'sub.remove': { actions: 'removeSubscription' },
+    'connection.close': { target: '.closed', actions: 'closeSocket' },
+    'connection.removeSubscription': { actions: 'removeSubscription' },
   },
 });
 

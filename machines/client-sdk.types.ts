@@ -48,17 +48,17 @@ export interface SdkConnectionContext extends SdkConnectionInput {
 
 export type SdkConnectionEvent =
   /** The hub's `welcome`: the connection is usable. */
-  | { readonly type: 'socket.welcome'; readonly id: string }
+  | { readonly type: 'connection.welcome'; readonly id: string }
   /** The socket is gone (close event; 1006 when it failed to open or died without a close frame). */
-  | { readonly type: 'socket.closed'; readonly code: number; readonly reason: string }
+  | { readonly type: 'connection.socketClosed'; readonly code: number; readonly reason: string }
   /** The ack of the ping the machine asked for. */
-  | { readonly type: 'socket.pong' }
+  | { readonly type: 'connection.pong' }
   /** client.close(): no more reconnects. */
-  | { readonly type: 'client.close' }
+  | { readonly type: 'connection.close' }
   /** subscribe(): a new subscription actor, keyed by its topic. */
-  | { readonly type: 'sub.add'; readonly topic: string }
+  | { readonly type: 'connection.addSubscription'; readonly topic: string }
   /** After its unsubscribe: the subscription actor is stopped. */
-  | { readonly type: 'sub.remove'; readonly topic: string };
+  | { readonly type: 'connection.removeSubscription'; readonly topic: string };
 
 export interface SdkSubscriptionInput {
   readonly topic: string;
@@ -85,13 +85,13 @@ export interface SdkSubscriptionContext {
 
 export type SdkSubscriptionEvent =
   /** The connection was welcomed: (re)send `subscribe`. */
-  | { readonly type: 'connection.ready' }
+  | { readonly type: 'subscription.connected' }
   /** The connection dropped: the hub forgot this membership. */
-  | { readonly type: 'connection.lost' }
-  | ({ readonly type: 'sub.ack' } & SubscribeAck)
-  | ({ readonly type: 'sub.error' } & SubscriptionError)
-  /** sub.unsubscribe() or the client closing. */
-  | { readonly type: 'sub.unsubscribe' };
+  | { readonly type: 'subscription.disconnected' }
+  | ({ readonly type: 'subscription.ack' } & SubscribeAck)
+  | ({ readonly type: 'subscription.error' } & SubscriptionError)
+  /** sub.unsubscribe(). */
+  | { readonly type: 'subscription.unsubscribe' };
 
 /** The id of a subscription actor among the connection's children. */
 export const subscriptionActorId = (topic: string): string => `sub:${topic}`;

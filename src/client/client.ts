@@ -338,7 +338,7 @@ export class HubClient {
       throw new ClientError(ClientErrorCode.AlreadySubscribed, `already subscribed to "${topic}"`);
     const sub = new SubscriptionImpl<T>(topic, handler, options, this);
     this.subs.set(topic, sub as SubscriptionImpl<unknown>);
-    this.actor.send({ type: 'sub.add', topic });
+    this.actor.send({ type: 'connection.addSubscription', topic });
     const ref = this.actor.getSnapshot().children[subscriptionActorId(topic)] as AnyActorRef | undefined;
     sub.actor = ref;
     ref?.subscribe((snapshot: { value: string }) => {
@@ -382,7 +382,7 @@ export class HubClient {
 
   /** Closes for good: state 'closed', no more reconnects; whatever waits rejects with `closed`. */
   close(): void {
-    this.actor.send({ type: 'client.close' });
+    this.actor.send({ type: 'connection.close' });
   }
 
   // ---- the machine's effects -------------------------------------------------------------
@@ -398,7 +398,7 @@ export class HubClient {
           (err: unknown) => {
             if (generation !== this.generation) return;
             this.reportError(new ClientError('token_failed', 'the token function failed', { cause: err }));
-            this.actor.send({ type: 'socket.closed', code: 1006, reason: 'token function failed' });
+            this.actor.send({ type: 'connection.socketClosed', code: 1006, reason: 'token function failed' });
           },
         );
     } else this.connect(generation, token);
@@ -414,7 +414,8 @@ export class HubClient {
       // E.g. a token with characters a subprotocol may not carry: this attempt fails, the backoff goes on.
       this.reportError(new ClientError('connect_failed', String(err), { cause: err }));
       queueMicrotask(() => {
-        if (generation === this.generation) this.actor.send({ type: 'socket.closed', code: 1006, reason: String(err) });
+        if (generation === this.generation)
+          this.actor.send({ type: 'connection.socketClosed', code: 1006, reason: String(err) });
       });
       return;
     }
@@ -433,10 +434,14 @@ export class HubClient {
       if (generation !== this.generation) return;
       this.socket = undefined;
       if (refusal === 401 || refusal === 403)
-        this.actor.send({ type: 'socket.closed', code: 4000 + refusal, reason: `handshake refused: HTTP ${refusal}` });
+        this.actor.send({
+          type: 'connection.socketClosed',
+          code: 4000 + refusal,
+          reason: `handshake refused: HTTP ${refusal}`,
+        });
       else
         this.actor.send({
-          type: 'socket.closed',
+          type: 'connection.socketClosed',
           code: event.code,
           reason: refusal ? `handshake refused: HTTP ${refusal}` : event.reason,
         });
@@ -601,7 +606,7 @@ export class HubClient {
       case 'welcome': {
         const limits = f.limits as { maxPayload?: unknown } | undefined;
         this.maxPayload = typeof limits?.maxPayload === 'number' ? limits.maxPayload : Number.POSITIVE_INFINITY;
-        this.actor.send({ type: 'socket.welcome', id: String(f.id) });
+        this.actor.send({ type: 'connection.welcome', id: String(f.id) });
         return;
       }
       case 'ack':
@@ -632,7 +637,7 @@ export class HubClient {
     const error = f.type === 'error' ? { code: String(f.code), message: String(f.message) } : undefined;
     switch (p.kind) {
       case 'ping':
-        this.actor.send({ type: 'socket.pong' });
+        this.actor.send({ type: 'connection.pong' });
         return;
       case 'ignore':
         return;
@@ -642,9 +647,9 @@ export class HubClient {
         const recovered = f.recovered ?? result?.recovered;
         p.sub.actor?.send(
           error
-            ? { type: 'sub.error', ...error }
+            ? { type: 'subscription.error', ...error }
             : {
-                type: 'sub.ack',
+                type: 'subscription.ack',
                 result: f.result,
                 recovered: typeof recovered === 'boolean' ? recovered : undefined,
               },
@@ -729,9 +734,9 @@ export class HubClient {
   /** @internal */
   removeSubscription(sub: SubscriptionImpl<unknown>): void {
     if (this.subs.get(sub.topic) !== sub) return;
-    sub.actor?.send({ type: 'sub.unsubscribe' });
+    sub.actor?.send({ type: 'subscription.unsubscribe' });
     this.subs.delete(sub.topic);
-    this.actor.send({ type: 'sub.remove', topic: sub.topic });
+    this.actor.send({ type: 'connection.removeSubscription', topic: sub.topic });
     sub.setState('unsubscribed');
   }
 }

@@ -66,7 +66,7 @@ describe('sdk connection machine', () => {
 
   it('connecting → connected on welcome: records the id, resubscribes, flushes the queue', () => {
     const { actor, value, calls } = fakeConnection();
-    actor.send({ type: 'socket.welcome', id: 'ann' });
+    actor.send({ type: 'connection.welcome', id: 'ann' });
     expect(value()).toEqual({ connected: 'quiet' });
     expect(actor.getSnapshot().context.id).toBe('ann');
     expect(calls).toEqual(['openSocket', 'flushQueue']);
@@ -74,7 +74,7 @@ describe('sdk connection machine', () => {
 
   it('connecting → reconnecting.waiting on a retryable close, then opening after the jittered backoff', () => {
     const { actor, value, calls } = fakeConnection();
-    actor.send({ type: 'socket.closed', code: 1006, reason: '' });
+    actor.send({ type: 'connection.socketClosed', code: 1006, reason: '' });
     expect(value()).toEqual({ reconnecting: 'waiting' });
     // attempt 0: random 0.5 × min(1000, 100 · 2^0) = 50 ms
     expect(actor.getSnapshot().context.delayMs).toBe(50);
@@ -89,18 +89,18 @@ describe('sdk connection machine', () => {
   it('backoff doubles per failed attempt up to maxDelayMs (full jitter: random × cap)', () => {
     const { actor } = fakeConnection({ random: () => 0.999 });
     const delays: number[] = [];
-    actor.send({ type: 'socket.closed', code: 1006, reason: '' });
+    actor.send({ type: 'connection.socketClosed', code: 1006, reason: '' });
     for (let i = 0; i < 6; i++) {
       delays.push(actor.getSnapshot().context.delayMs);
       vi.advanceTimersByTime(actor.getSnapshot().context.delayMs);
-      actor.send({ type: 'socket.closed', code: 1006, reason: '' }); // opening → waiting
+      actor.send({ type: 'connection.socketClosed', code: 1006, reason: '' }); // opening → waiting
     }
     expect(delays).toEqual([99, 199, 399, 799, 999, 999]);
   });
 
   it('random 0 gives an immediate retry: the window starts at 0', () => {
     const { actor, value } = fakeConnection({ random: () => 0 });
-    actor.send({ type: 'socket.closed', code: 1006, reason: '' });
+    actor.send({ type: 'connection.socketClosed', code: 1006, reason: '' });
     expect(actor.getSnapshot().context.delayMs).toBe(0);
     vi.advanceTimersByTime(0);
     expect(value()).toEqual({ reconnecting: 'opening' });
@@ -108,7 +108,7 @@ describe('sdk connection machine', () => {
 
   it('connecting → closed on a terminal close code: marked terminal, everything failed, no retry', () => {
     const { actor, value, calls } = fakeConnection();
-    actor.send({ type: 'socket.closed', code: 1008, reason: 'policy' });
+    actor.send({ type: 'connection.socketClosed', code: 1008, reason: 'policy' });
     expect(value()).toBe('closed');
     expect(actor.getSnapshot().status).toBe('done');
     expect(actor.getSnapshot().context).toMatchObject({ terminal: true, lastClose: { code: 1008, reason: 'policy' } });
@@ -117,8 +117,8 @@ describe('sdk connection machine', () => {
 
   it('reconnect disabled: any close is final', () => {
     const { actor, value } = fakeConnection({ reconnect: { ...INPUT.reconnect, enabled: false } });
-    actor.send({ type: 'socket.welcome', id: 'a' });
-    actor.send({ type: 'socket.closed', code: 1001, reason: 'going away' });
+    actor.send({ type: 'connection.welcome', id: 'a' });
+    actor.send({ type: 'connection.socketClosed', code: 1001, reason: 'going away' });
     expect(value()).toBe('closed');
     expect(actor.getSnapshot().context.terminal).toBe(true);
   });
@@ -133,20 +133,20 @@ describe('sdk connection machine', () => {
 
   it('reconnecting.opening: welcome → connected; terminal close → closed; timeout → waiting', () => {
     const a = fakeConnection({ random: () => 0 });
-    a.actor.send({ type: 'socket.closed', code: 1006, reason: '' });
+    a.actor.send({ type: 'connection.socketClosed', code: 1006, reason: '' });
     vi.advanceTimersByTime(0);
-    a.actor.send({ type: 'socket.welcome', id: 'x' });
+    a.actor.send({ type: 'connection.welcome', id: 'x' });
     expect(a.value()).toEqual({ connected: 'quiet' });
 
     const b = fakeConnection({ random: () => 0 });
-    b.actor.send({ type: 'socket.closed', code: 1006, reason: '' });
+    b.actor.send({ type: 'connection.socketClosed', code: 1006, reason: '' });
     vi.advanceTimersByTime(0);
-    b.actor.send({ type: 'socket.closed', code: 4009, reason: 'duplicate id' });
+    b.actor.send({ type: 'connection.socketClosed', code: 4009, reason: 'duplicate id' });
     expect(b.value()).toBe('closed');
     expect(b.actor.getSnapshot().context.terminal).toBe(true);
 
     const c = fakeConnection({ random: () => 0 });
-    c.actor.send({ type: 'socket.closed', code: 1006, reason: '' });
+    c.actor.send({ type: 'connection.socketClosed', code: 1006, reason: '' });
     vi.advanceTimersByTime(0);
     expect(c.value()).toEqual({ reconnecting: 'opening' });
     vi.advanceTimersByTime(2_000);
@@ -156,11 +156,11 @@ describe('sdk connection machine', () => {
 
   it('connected → reconnecting on a lost socket: in-flight commands fail, subscriptions are told', () => {
     const { actor, value, calls, sub } = fakeConnection();
-    actor.send({ type: 'sub.add', topic: 'room' });
-    actor.send({ type: 'socket.welcome', id: 'a' });
-    sub('room').send({ type: 'sub.ack', result: undefined, recovered: undefined });
+    actor.send({ type: 'connection.addSubscription', topic: 'room' });
+    actor.send({ type: 'connection.welcome', id: 'a' });
+    sub('room').send({ type: 'subscription.ack', result: undefined, recovered: undefined });
     expect(sub('room').getSnapshot().value).toBe('subscribed');
-    actor.send({ type: 'socket.closed', code: 1001, reason: 'going away' });
+    actor.send({ type: 'connection.socketClosed', code: 1001, reason: 'going away' });
     expect(value()).toEqual({ reconnecting: 'waiting' });
     expect(calls).toEqual(['openSocket', 'flushQueue', 'failInFlight']);
     expect(sub('room').getSnapshot().value).toBe('subscribing');
@@ -169,19 +169,19 @@ describe('sdk connection machine', () => {
 
   it('connected → closed on a terminal code', () => {
     const { actor, value, calls } = fakeConnection();
-    actor.send({ type: 'socket.welcome', id: 'a' });
-    actor.send({ type: 'socket.closed', code: 1008, reason: 'too many bad frames' });
+    actor.send({ type: 'connection.welcome', id: 'a' });
+    actor.send({ type: 'connection.socketClosed', code: 1008, reason: 'too many bad frames' });
     expect(value()).toBe('closed');
     expect(calls).toEqual(['openSocket', 'flushQueue', 'failInFlight', 'failAll']);
   });
 
   it('connected: pings after pingIntervalMs of quiet; a pong goes back to quiet', () => {
     const { actor, value, calls } = fakeConnection();
-    actor.send({ type: 'socket.welcome', id: 'a' });
+    actor.send({ type: 'connection.welcome', id: 'a' });
     vi.advanceTimersByTime(1_000);
     expect(value()).toEqual({ connected: 'pinging' });
     expect(calls.at(-1)).toBe('sendPing');
-    actor.send({ type: 'socket.pong' });
+    actor.send({ type: 'connection.pong' });
     expect(value()).toEqual({ connected: 'quiet' });
     vi.advanceTimersByTime(1_000);
     expect(calls.filter((c) => c === 'sendPing')).toHaveLength(2);
@@ -189,7 +189,7 @@ describe('sdk connection machine', () => {
 
   it('connected: no pong within pongTimeoutMs drops the socket and reconnects (half-open)', () => {
     const { actor, value, calls } = fakeConnection();
-    actor.send({ type: 'socket.welcome', id: 'a' });
+    actor.send({ type: 'connection.welcome', id: 'a' });
     vi.advanceTimersByTime(1_000 + 499);
     expect(value()).toEqual({ connected: 'pinging' });
     vi.advanceTimersByTime(1);
@@ -200,7 +200,7 @@ describe('sdk connection machine', () => {
 
   it('pingIntervalMs 0: never pings', () => {
     const { actor, value, calls } = fakeConnection({ pingIntervalMs: 0 });
-    actor.send({ type: 'socket.welcome', id: 'a' });
+    actor.send({ type: 'connection.welcome', id: 'a' });
     vi.advanceTimersByTime(60_000);
     expect(value()).toEqual({ connected: 'quiet' });
     expect(calls).not.toContain('sendPing');
@@ -208,31 +208,32 @@ describe('sdk connection machine', () => {
 
   it('a stable connection resets the backoff; an unstable one keeps growing it', () => {
     const { actor } = fakeConnection({ random: () => 0, pingIntervalMs: 0 });
-    actor.send({ type: 'socket.closed', code: 1006, reason: '' });
+    actor.send({ type: 'connection.socketClosed', code: 1006, reason: '' });
     vi.advanceTimersByTime(0);
-    actor.send({ type: 'socket.closed', code: 1006, reason: '' });
+    actor.send({ type: 'connection.socketClosed', code: 1006, reason: '' });
     vi.advanceTimersByTime(0);
     expect(actor.getSnapshot().context.attempt).toBe(2);
-    actor.send({ type: 'socket.welcome', id: 'a' });
-    actor.send({ type: 'socket.closed', code: 1006, reason: '' }); // welcomed, dropped at once
+    actor.send({ type: 'connection.welcome', id: 'a' });
+    actor.send({ type: 'connection.socketClosed', code: 1006, reason: '' }); // welcomed, dropped at once
     expect(actor.getSnapshot().context.attempt).toBe(3);
     vi.advanceTimersByTime(0);
-    actor.send({ type: 'socket.welcome', id: 'a' });
+    actor.send({ type: 'connection.welcome', id: 'a' });
     vi.advanceTimersByTime(4_999);
     expect(actor.getSnapshot().context.attempt).toBe(3);
     vi.advanceTimersByTime(1);
     expect(actor.getSnapshot().context.attempt).toBe(0);
   });
 
-  it('client.close from every state: closed, socket closed, everything failed', () => {
+  it('connection.close from every state: closed, socket closed, everything failed', () => {
     for (const prepare of [
       () => undefined,
-      (a: ReturnType<typeof fakeConnection>) => a.actor.send({ type: 'socket.welcome', id: 'a' }),
-      (a: ReturnType<typeof fakeConnection>) => a.actor.send({ type: 'socket.closed', code: 1006, reason: '' }),
+      (a: ReturnType<typeof fakeConnection>) => a.actor.send({ type: 'connection.welcome', id: 'a' }),
+      (a: ReturnType<typeof fakeConnection>) =>
+        a.actor.send({ type: 'connection.socketClosed', code: 1006, reason: '' }),
     ]) {
       const a = fakeConnection();
       prepare(a);
-      a.actor.send({ type: 'client.close' });
+      a.actor.send({ type: 'connection.close' });
       expect(a.value()).toBe('closed');
       expect(a.calls).toContain('closeSocket');
       expect(a.calls.at(-1)).toBe('failAll');
@@ -240,39 +241,39 @@ describe('sdk connection machine', () => {
     }
   });
 
-  it('sub.add while connected subscribes at once; while not, on the next welcome; sub.remove stops it', () => {
+  it('addSubscription while connected subscribes at once; while not, on the next welcome; removeSubscription stops it', () => {
     const { actor, subCalls, sub } = fakeConnection();
-    actor.send({ type: 'sub.add', topic: 'early' });
+    actor.send({ type: 'connection.addSubscription', topic: 'early' });
     expect(subCalls).toEqual([]);
     expect(sub('early').getSnapshot().value).toBe('subscribing');
-    actor.send({ type: 'socket.welcome', id: 'a' });
+    actor.send({ type: 'connection.welcome', id: 'a' });
     expect(subCalls).toEqual(['subscribe early']);
-    actor.send({ type: 'sub.add', topic: 'late' });
+    actor.send({ type: 'connection.addSubscription', topic: 'late' });
     expect(subCalls).toEqual(['subscribe early', 'subscribe late']);
-    actor.send({ type: 'sub.remove', topic: 'late' });
+    actor.send({ type: 'connection.removeSubscription', topic: 'late' });
     expect(sub('late')).toBeUndefined();
     // Every reconnect resubscribes every live subscription.
-    actor.send({ type: 'socket.closed', code: 1006, reason: '' });
+    actor.send({ type: 'connection.socketClosed', code: 1006, reason: '' });
     vi.runOnlyPendingTimers();
-    actor.send({ type: 'socket.welcome', id: 'a' });
+    actor.send({ type: 'connection.welcome', id: 'a' });
     expect(subCalls).toEqual(['subscribe early', 'subscribe late', 'subscribe early']);
   });
 
-  it('sub.add during reconnecting waits for the welcome', () => {
+  it('addSubscription during reconnecting waits for the welcome', () => {
     const { actor, subCalls } = fakeConnection({ random: () => 0 });
-    actor.send({ type: 'socket.closed', code: 1006, reason: '' });
-    actor.send({ type: 'sub.add', topic: 't' });
+    actor.send({ type: 'connection.socketClosed', code: 1006, reason: '' });
+    actor.send({ type: 'connection.addSubscription', topic: 't' });
     expect(subCalls).toEqual([]);
     vi.advanceTimersByTime(0);
-    actor.send({ type: 'socket.welcome', id: 'a' });
+    actor.send({ type: 'connection.welcome', id: 'a' });
     expect(subCalls).toEqual(['subscribe t']);
   });
 
   it('closing stops the subscriptions with it', () => {
     const { actor, sub } = fakeConnection();
-    actor.send({ type: 'sub.add', topic: 't' });
+    actor.send({ type: 'connection.addSubscription', topic: 't' });
     const child = sub('t');
-    actor.send({ type: 'client.close' });
+    actor.send({ type: 'connection.close' });
     expect(child.getSnapshot().status).toBe('stopped');
   });
 });
@@ -297,54 +298,55 @@ describe('sdk subscription machine', () => {
     expect(calls).toEqual(['subscribe room']);
   });
 
-  it('created offline: subscribing, nothing sent until connection.ready', () => {
+  it('created offline: subscribing, nothing sent until subscription.connected', () => {
     const { actor, value, calls } = fakeSub(false);
     expect(value()).toBe('subscribing');
     expect(calls).toEqual([]);
-    actor.send({ type: 'connection.ready' });
+    actor.send({ type: 'subscription.connected' });
     expect(calls).toEqual(['subscribe room']);
   });
 
   it('subscribing → subscribed on ack, with the ack handed to acknowledged', () => {
     const { actor, value, calls } = fakeSub(true);
-    actor.send({ type: 'sub.ack', result: { epoch: 'e', offset: 3 }, recovered: false });
+    actor.send({ type: 'subscription.ack', result: { epoch: 'e', offset: 3 }, recovered: false });
     expect(value()).toBe('subscribed');
     expect(calls.at(-1)).toBe('ack {"topic":"room","result":{"epoch":"e","offset":3},"recovered":false}');
   });
 
-  it('subscribing stays subscribing on connection.lost (sent again on the next ready)', () => {
+  it('subscribing stays subscribing on subscription.disconnected (sent again on the next ready)', () => {
     const { actor, value, calls } = fakeSub(true);
-    actor.send({ type: 'connection.lost' });
+    actor.send({ type: 'subscription.disconnected' });
     expect(value()).toBe('subscribing');
-    actor.send({ type: 'connection.ready' });
+    actor.send({ type: 'subscription.connected' });
     expect(calls).toEqual(['subscribe room', 'subscribe room']);
   });
 
-  it('subscribed → subscribing on connection.lost', () => {
+  it('subscribed → subscribing on subscription.disconnected', () => {
     const { actor, value } = fakeSub(true);
-    actor.send({ type: 'sub.ack', result: undefined, recovered: undefined });
-    actor.send({ type: 'connection.lost' });
+    actor.send({ type: 'subscription.ack', result: undefined, recovered: undefined });
+    actor.send({ type: 'subscription.disconnected' });
     expect(value()).toBe('subscribing');
   });
 
   it('subscribing → failed on an error, keeping it; failed ignores reconnects', () => {
     const { actor, value, calls } = fakeSub(true);
-    actor.send({ type: 'sub.error', code: 'forbidden', message: 'no' });
+    actor.send({ type: 'subscription.error', code: 'forbidden', message: 'no' });
     expect(value()).toBe('failed');
     expect(actor.getSnapshot().context.error).toEqual({ code: 'forbidden', message: 'no' });
-    actor.send({ type: 'connection.ready' });
+    actor.send({ type: 'subscription.connected' });
     expect(calls).toEqual(['subscribe room']);
   });
 
   it('unsubscribe from subscribing, subscribed or failed: unsubscribed (final), unsubscribe sent', () => {
     for (const prepare of [
       () => undefined,
-      (a: ReturnType<typeof fakeSub>) => a.actor.send({ type: 'sub.ack', result: undefined, recovered: undefined }),
-      (a: ReturnType<typeof fakeSub>) => a.actor.send({ type: 'sub.error', code: 'forbidden', message: 'no' }),
+      (a: ReturnType<typeof fakeSub>) =>
+        a.actor.send({ type: 'subscription.ack', result: undefined, recovered: undefined }),
+      (a: ReturnType<typeof fakeSub>) => a.actor.send({ type: 'subscription.error', code: 'forbidden', message: 'no' }),
     ]) {
       const a = fakeSub(true);
       prepare(a);
-      a.actor.send({ type: 'sub.unsubscribe' });
+      a.actor.send({ type: 'subscription.unsubscribe' });
       expect(a.value()).toBe('unsubscribed');
       expect(a.actor.getSnapshot().status).toBe('done');
       expect(a.calls.at(-1)).toBe('unsubscribe room');
