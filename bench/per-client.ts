@@ -116,6 +116,7 @@ class FakeConnection implements Connection {
   }
   write(): void {}
   ping(): void {}
+  pong(): void {}
   close(code: number, reason: string): void {
     if (!this.isOpen) return;
     this.isOpen = false;

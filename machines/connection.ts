@@ -3,7 +3,10 @@ import type { Frame } from './client.types.js';
 /** What a connection tells its owner (the client's writer). */
 export interface ConnectionHandlers {
   message(data: Buffer, binary: boolean): void;
-  pong(): void;
+  /** A ping from the peer (payload ≤ 125 bytes). The transport does not answer it: the writer does, within its bounds. */
+  ping(data: Buffer): void;
+  /** A pong from the peer: the answer to a heartbeat ping, or unsolicited. */
+  pong(data: Buffer): void;
   /** The socket flushed its buffer below the high-water mark: write more. */
   drain(): void;
   /**
@@ -29,6 +32,11 @@ export interface Connection {
   /** Writes a frame prepared by the hub's encoder. No-op once closing. */
   write(frame: Frame): void;
   ping(): void;
+  /**
+   * Writes a pong carrying `data` (≤ 125 bytes), like write(): the writer calls it only while
+   * the socket keeps up, so an unread pong never piles up in the socket (docs/security.md).
+   */
+  pong(data: Buffer): void;
   /** Sends a close frame now (never queued) and terminates if the peer does not answer in time. */
   close(code: number, reason: string): void;
   /** Destroys the socket without a closing handshake. */

@@ -8,6 +8,7 @@ import type { ClientId, Frame, Writer } from '../machines/client.types.js';
 import type { OutboundFrames } from '../machines/hub.types.js';
 import { hubMachine, type HubMachine } from '../machines/hub.machine.js';
 import { selectProtocol, staticTokenAuth } from './admission/auth-token.js';
+import { controlFrameLimits } from './admission/rate-limit.js';
 import { createWriterLogic, type ClientWriter } from './transport/client-writer.js';
 import { ConnectionCount } from './admission/connection-count.js';
 import { CloseCode } from './transport/close-codes.js';
@@ -180,7 +181,11 @@ function startHubActor(resolved: ResolvedOptions, options: HubOptions, parts: Ac
   const createWriter = createWriterLogic({
     stats,
     events: clientEvents(logger, tally),
-    inbound: { rate: resolved.rateLimit, limitedFrame: protocol.rateLimitedFrame },
+    inbound: {
+      rate: resolved.rateLimit,
+      limitedFrame: protocol.rateLimitedFrame,
+      control: controlFrameLimits(resolved.rateLimit),
+    },
   });
   const machine = hubMachine.provide({
     actions: {
@@ -255,6 +260,9 @@ function createGate(
     clientTracking: false,
     perMessageDeflate: false,
     maxPayload: resolved.maxPayload,
+    // ws would answer every ping straight to the socket, past the writer's bounds (a peer that
+    // pings and never reads grew the process by gigabytes): the writer answers them instead.
+    autoPong: false,
     // Never echo a token-carrying subprotocol; a browser needs some answer when it offered any.
     handleProtocols: selectProtocol(resolved.auth.protocolPrefix),
   });

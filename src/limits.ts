@@ -86,6 +86,14 @@ export const RATE_BYTES_BURST = 4 * MAX_PAYLOAD_BYTES;
 /** More than RATE_MAX_VIOLATIONS dropped messages within RATE_VIOLATION_WINDOW_MS closes with 1008. */
 export const RATE_MAX_VIOLATIONS = 10;
 export const RATE_VIOLATION_WINDOW_MS = 10_000;
+/**
+ * Inbound control frames (pings; pongs that answer no heartbeat) per client, per second and at
+ * once. On by default, unlike the rates above: no client needs more (browsers never ping), and
+ * each ping asks the hub for a pong. Beyond it a frame is dropped unanswered; more than
+ * RATE_MAX_VIOLATIONS drops within RATE_VIOLATION_WINDOW_MS close with 1008.
+ */
+export const RATE_CONTROL_FRAMES_PER_SEC = 10;
+export const RATE_CONTROL_FRAMES_BURST = 50;
 
 /** Where a token may be carried (docs/security.md): query strings end up in logs, so not by default. */
 export const TOKEN_SOURCES = ['header', 'protocol'] as const;

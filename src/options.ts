@@ -189,6 +189,13 @@ const resolveRateLimit = (r: Partial<RateLimits> = {}, maxPayload: number): Rate
     bytesBurst,
     maxViolations: positiveInt('rateLimit.maxViolations', r.maxViolations, L.RATE_MAX_VIOLATIONS),
     violationWindowMs: positiveInt('rateLimit.violationWindowMs', r.violationWindowMs, L.RATE_VIOLATION_WINDOW_MS),
+    controlFramesPerSec: positiveOrUnlimited(
+      'rateLimit.controlFramesPerSec',
+      r.controlFramesPerSec,
+      L.RATE_CONTROL_FRAMES_PER_SEC,
+      false,
+    ),
+    controlFramesBurst: positiveInt('rateLimit.controlFramesBurst', r.controlFramesBurst, L.RATE_CONTROL_FRAMES_BURST),
   };
 };
 

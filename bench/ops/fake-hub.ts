@@ -18,6 +18,7 @@ export const fakeConnection = (): Connection => ({
   listen: () => () => undefined,
   write: () => undefined,
   ping: () => undefined,
+  pong: () => undefined,
   close: () => undefined,
   terminate: () => undefined,
 });

@@ -9,12 +9,30 @@ export interface RateLimits {
   /** More than this many refused messages within violationWindowMs closes the client with 1008. */
   readonly maxViolations: number;
   readonly violationWindowMs: number;
+  /**
+   * Inbound control frames (pings, and pongs that answer no heartbeat) per second and at once.
+   * Unlike the rates above, on by default: a peer has no use for more, and each ping asks for a
+   * pong. Beyond it the frame is dropped unanswered; past maxViolations, 1008.
+   */
+  readonly controlFramesPerSec: number;
+  readonly controlFramesBurst: number;
 }
 
 export type RateVerdict = 'ok' | 'limited' | 'close';
 
 export const rateLimitsEnabled = (r: RateLimits): boolean =>
   r.messagesPerSec !== Number.POSITIVE_INFINITY || r.bytesPerSec !== Number.POSITIVE_INFINITY;
+
+/** The limits of a control-frame limiter (its own bucket, the same violation rule), or none when unlimited. */
+export const controlFrameLimits = (r: RateLimits): RateLimits | undefined =>
+  r.controlFramesPerSec === Number.POSITIVE_INFINITY
+    ? undefined
+    : {
+        ...r,
+        messagesPerSec: r.controlFramesPerSec,
+        messagesBurst: r.controlFramesBurst,
+        bytesPerSec: Number.POSITIVE_INFINITY,
+      };
 
 /**
  * One client's inbound limiter: a message bucket, a byte bucket, and a count of refusals in a

@@ -28,6 +28,16 @@ export interface HubStats {
   rateLimited: number;
   /** Clients closed with 1008 for exceeding their rate limit persistently. */
   rateLimitCloses: number;
+  /** Pings, and pongs that answered no heartbeat, received from clients (not in messagesIn). */
+  controlFramesIn: number;
+  /** Control frames dropped unanswered by the control-frame limit. */
+  controlFramesDropped: number;
+  /** Clients closed with 1008 for flooding control frames. */
+  controlFloodCloses: number;
+  /** Pongs written in answer to clients' pings. */
+  pongsSent: number;
+  /** Pings left unanswered because a later one came while the socket was backed up (only the latest is answered). */
+  pongsCoalesced: number;
 }
 
 export const createStats = (): HubStats => ({
@@ -48,4 +58,9 @@ export const createStats = (): HubStats => ({
   handshakeTimeouts: 0,
   rateLimited: 0,
   rateLimitCloses: 0,
+  controlFramesIn: 0,
+  controlFramesDropped: 0,
+  controlFloodCloses: 0,
+  pongsSent: 0,
+  pongsCoalesced: 0,
 });

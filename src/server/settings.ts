@@ -58,6 +58,16 @@ const optional = <T>(read: (env: string) => Config.Config<T>, shown: string): Re
   default: shown,
 });
 
+/** A positive number with a default, or `unlimited` (Infinity); anything else reads as NaN, for `check` to name. */
+const numberOrUnlimited = (fallback: number): Reader<number> => ({
+  read: (env) =>
+    Config.String(env).pipe(
+      Config.withDefault(String(fallback)),
+      Config.map((v) => (v.trim() === 'unlimited' ? Number.POSITIVE_INFINITY : Number(v))),
+    ),
+  default: String(fallback),
+});
+
 const setting = <T>(s: Setting<T>): Setting<T> => s;
 
 const list = (value: string): string[] =>
@@ -279,6 +289,24 @@ const SETTING_ENTRIES = {
     ...int(L.RATE_MAX_VIOLATIONS),
     help: `dropped messages within ${L.RATE_VIOLATION_WINDOW_MS / 1000} s before close 1008`,
     hub: (maxViolations) => ({ rateLimit: { maxViolations } }),
+  }),
+  rateControlFrames: setting({
+    flag: 'rate-control-frames',
+    env: 'ACTORHUB_RATE_CONTROL_FRAMES',
+    ...numberOrUnlimited(L.RATE_CONTROL_FRAMES_PER_SEC),
+    unit: 'frames/s',
+    help: 'inbound pings (and unsolicited pongs) per client, or unlimited (beyond: unanswered, then 1008)',
+    check: (v) =>
+      v > 0 ? undefined : `ACTORHUB_RATE_CONTROL_FRAMES must be a positive number or unlimited, got ${String(v)}.`,
+    hub: (controlFramesPerSec) => ({ rateLimit: { controlFramesPerSec } }),
+  }),
+  rateControlBurst: setting({
+    flag: 'rate-control-burst',
+    env: 'ACTORHUB_RATE_CONTROL_BURST',
+    ...int(L.RATE_CONTROL_FRAMES_BURST),
+    unit: 'frames',
+    help: 'control frames a client may send at once above that rate',
+    hub: (controlFramesBurst) => ({ rateLimit: { controlFramesBurst } }),
   }),
   origins: setting({
     flag: 'origins',

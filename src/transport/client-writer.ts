@@ -21,6 +21,21 @@ export interface InboundLimits {
   readonly rate: RateLimits;
   /** What a client gets for each dropped message (the JSON protocol's `rate_limited`); none in relay. */
   readonly limitedFrame: Frame | undefined;
+  /** Inbound control frames (controlFrameLimits(rate)); undefined: unlimited. */
+  readonly control?: RateLimits | undefined;
+}
+
+/**
+ * What a writer keeps about control frames, created only for a peer that sends pings or
+ * unsolicited pongs, or whose socket was backed up at a heartbeat (browsers never ping: most
+ * clients never get one). Pongs and pings wait here, one of each, never in the socket.
+ */
+class ControlFrames {
+  limiter: InboundRateLimiter | undefined;
+  /** The payload of the latest ping not answered yet (RFC 6455 §5.5.3: only the latest needs an answer). */
+  pendingPong: Buffer | undefined;
+  /** A heartbeat ping that found the socket backed up: sent on drain. */
+  pendingPing = false;
 }
 
 /** What every writer of one hub shares: counters, connection events, inbound limits. */
@@ -36,9 +51,13 @@ const nobody: WriterOwner = { send: () => undefined };
 /**
  * The client's write loop: the only code that writes to its socket. It writes a frame
  * straight through while the socket keeps up, queues it (bounded in messages and bytes) while
- * the socket is backed up, and applies the overflow policy when the queue is full. Pings and
- * close frames bypass the queue. It also keeps the heartbeat (a sweep from the hub pings the
- * peer, or terminates it if nothing was heard for pongWaitMs) and the inbound rate limit.
+ * the socket is backed up, and applies the overflow policy when the queue is full. Control frames
+ * bypass the queue but not the bound: a pong or a heartbeat ping is written only while the socket
+ * keeps up, otherwise it waits (one of each, the latest) for 'drain'; the one close frame is
+ * written after the queue is dropped. So the socket never buffers more than writeHighWaterBytes
+ * plus one frame, whatever the peer sends. It also keeps the heartbeat (a sweep from the hub pings
+ * the peer, or terminates it if nothing was heard for pongWaitMs) and the inbound rate limits,
+ * control frames included.
  *
  * A plain object owned by the client actor (not a child actor, and no closures): one of these
  * per connection is all the per-client state besides the client actor itself.
@@ -62,6 +81,9 @@ export class ClientWriter implements Writer, ConnectionHandlers {
   readonly #limiter: InboundRateLimiter | undefined;
   /** Messages still arriving after a rate-limit close; past maxViolations more, the peer ignores it. */
   #afterRateClose = -1;
+  /** A heartbeat ping is out: the pong that answers it is free; any other pong counts as a control frame. */
+  #awaitingPong = false;
+  #control: ControlFrames | undefined;
 
   constructor(input: WriterInput, services: WriterServices) {
     this.#id = input.id;
@@ -105,9 +127,11 @@ export class ClientWriter implements Writer, ConnectionHandlers {
           this.#services.stats.heartbeatTimeouts++;
           this.#conn.terminate();
           this.#report({ type: 'client.timedOut' });
+        } else if (this.#conn.writable) {
+          this.#ping();
         } else {
-          this.#conn.ping();
-          this.#services.stats.pingsSent++;
+          // Backed up: a ping now would sit behind unread bytes. It goes out on 'drain'.
+          (this.#control ??= new ControlFrames()).pendingPing = true;
         }
         return;
       case 'writer.close':
@@ -141,24 +165,52 @@ export class ClientWriter implements Writer, ConnectionHandlers {
     this.#lastSeen = Date.now();
     stats.messagesIn++;
     stats.bytesIn += data.length;
-    if (this.#closing) {
-      // A flooder keeps sending after our close frame: stop parsing it; closeTimeoutMs ends it.
-      if (this.#afterRateClose >= 0 && ++this.#afterRateClose > this.#services.inbound!.rate.maxViolations)
-        this.#conn.stopReading?.();
-      return;
-    }
+    if (this.#closing) return this.#afterClose();
     if (this.#limiter) {
       const verdict = this.#limiter.check(data.byteLength, performance.now());
-      if (verdict !== 'ok') return this.#refuse(verdict);
+      if (verdict !== 'ok') return this.#refuse(verdict, true);
     }
     this.#report({ type: 'client.socketMessage', data, binary });
   }
 
-  pong(): void {
+  ping(data: Buffer): void {
     this.#lastSeen = Date.now();
+    this.#services.stats.controlFramesIn++;
+    if (this.#closing) return this.#afterClose();
+    if (!this.#admitControl(data.byteLength)) return;
+    const control = this.#control;
+    if (control?.pendingPong === undefined && this.#conn.writable) return this.#pong(data);
+    // Backed up (the peer is not reading): keep only the latest ping's payload, answered on 'drain'.
+    const c = control ?? (this.#control = new ControlFrames());
+    if (c.pendingPong !== undefined) this.#services.stats.pongsCoalesced++;
+    c.pendingPong = Buffer.from(data); // a copy: ws's buffer may be a slice of a larger chunk
+  }
+
+  pong(data: Buffer): void {
+    this.#lastSeen = Date.now();
+    if (this.#awaitingPong) {
+      // The answer to our heartbeat: free, so a client that only answers pings never pays for a limiter.
+      this.#awaitingPong = false;
+      return;
+    }
+    this.#services.stats.controlFramesIn++;
+    if (this.#closing) return this.#afterClose();
+    this.#admitControl(data.byteLength);
   }
 
   drain(): void {
+    const control = this.#control;
+    if (control !== undefined && !this.#closing) {
+      if (control.pendingPing && this.#conn.writable) {
+        control.pendingPing = false;
+        this.#ping();
+      }
+      const pong = control.pendingPong;
+      if (pong !== undefined && this.#conn.writable) {
+        control.pendingPong = undefined;
+        this.#pong(pong);
+      }
+    }
     const queue = this.#queue;
     while (queue !== undefined && queue.length > 0 && this.#conn.writable) this.#write(queue.shift()!);
   }
@@ -172,11 +224,59 @@ export class ClientWriter implements Writer, ConnectionHandlers {
     this.#report({ type: 'client.socketClosed', code, reason });
   }
 
-  /** Stops writing: drops the queue and remembers why the server ended the connection. */
+  /** Stops writing: drops the queue (and any pong or ping waiting) and remembers why the server ended the connection. */
   #shut(initiated: { readonly reason: DisconnectReason; readonly code: number }): void {
     this.#closing = true;
     this.#queue = undefined;
+    this.#control = undefined;
     this.#initiated = initiated;
+  }
+
+  /** A frame arrived after our close: after a rate-limit close, a flooder stops being parsed (closeTimeoutMs ends it). */
+  #afterClose(): void {
+    if (this.#afterRateClose >= 0 && ++this.#afterRateClose > this.#services.inbound!.rate.maxViolations)
+      this.#conn.stopReading?.();
+  }
+
+  #ping(): void {
+    this.#conn.ping();
+    this.#awaitingPong = true;
+    this.#services.stats.pingsSent++;
+  }
+
+  #pong(data: Buffer): void {
+    const stats = this.#services.stats;
+    this.#conn.pong(data);
+    stats.pongsSent++;
+    stats.bytesOut += 2 + data.byteLength;
+  }
+
+  /**
+   * Counts an inbound control frame against the client's limits: its message and byte buckets
+   * when rate limits are on (a ping is a message like any other), and the control-frame bucket,
+   * on by default. False: dropped (no pong), or the client is being closed with 1008.
+   */
+  #admitControl(bytes: number): boolean {
+    const now = performance.now();
+    if (this.#limiter) {
+      const verdict = this.#limiter.check(bytes, now);
+      if (verdict !== 'ok') {
+        this.#refuse(verdict, false);
+        return false;
+      }
+    }
+    const limits = this.#services.inbound?.control;
+    if (limits === undefined) return true;
+    const control = (this.#control ??= new ControlFrames());
+    const verdict = (control.limiter ??= new InboundRateLimiter(limits, now)).check(1, now);
+    if (verdict === 'ok') return true;
+    const stats = this.#services.stats;
+    stats.controlFramesDropped++;
+    if (verdict === 'close') {
+      stats.controlFloodCloses++;
+      this.#policyClose('control frame flood');
+    }
+    return false;
   }
 
   #end(code: number, closeReason: string): void {
@@ -221,18 +321,23 @@ export class ClientWriter implements Writer, ConnectionHandlers {
     if (queue.bytes > stats.queuePeakBytes) stats.queuePeakBytes = queue.bytes;
   }
 
-  #refuse(verdict: 'limited' | 'close'): void {
+  /** `answer`: tell the client its message was dropped (never for a control frame: that would answer a flood). */
+  #refuse(verdict: 'limited' | 'close', answer: boolean): void {
     const stats = this.#services.stats;
     stats.rateLimited++;
     if (verdict === 'limited') {
-      const frame = this.#services.inbound?.limitedFrame;
+      const frame = answer ? this.#services.inbound?.limitedFrame : undefined;
       if (frame) this.#deliver(frame);
       return;
     }
     stats.rateLimitCloses++;
+    this.#policyClose('rate limit exceeded');
+  }
+
+  /** Closes with 1008 for abuse of a limit; what the peer sends from now on is counted, then ignored. */
+  #policyClose(reason: string): void {
     this.#shut({ reason: reasonOfCode(CloseCode.PolicyViolation), code: CloseCode.PolicyViolation });
     this.#afterRateClose = 0;
-    const reason = 'rate limit exceeded';
     this.#conn.close(CloseCode.PolicyViolation, reason);
     this.#report({ type: 'client.rateLimited', code: CloseCode.PolicyViolation, reason });
   }

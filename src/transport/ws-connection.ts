@@ -4,6 +4,8 @@ import type { Frame } from '../../machines/client.types.js';
 import type { Connection, ConnectionHandlers } from '../../machines/connection.js';
 import { writeInTick, type Corkable, type TickState } from './tick-cork.js';
 
+const PONG = 0x0a;
+
 /** One object per hub, shared by all its connections. */
 export interface WsConnectionOptions {
   readonly closeTimeoutMs: number;
@@ -31,8 +33,11 @@ const ownerOf = (emitter: object): WsConnection | undefined => (emitter as Owned
 function onMessage(this: object, data: Buffer, binary: boolean): void {
   ownerOf(this)?.handlers?.message(data, binary);
 }
-function onPong(this: object): void {
-  ownerOf(this)?.handlers?.pong();
+function onPing(this: object, data: Buffer): void {
+  ownerOf(this)?.handlers?.ping(data);
+}
+function onPong(this: object, data: Buffer): void {
+  ownerOf(this)?.handlers?.pong(data);
 }
 function onDrain(this: object): void {
   ownerOf(this)?.handlers?.drain();
@@ -105,6 +110,7 @@ export class WsConnection implements Connection, Corkable {
     const ws = this.#ws;
     (this.socket as Owned)[kConnection] = this;
     ws.on('message', onMessage);
+    ws.on('ping', onPing);
     ws.on('pong', onPong);
     this.socket.on('drain', onDrain);
     return () => this.#unlisten();
@@ -113,6 +119,7 @@ export class WsConnection implements Connection, Corkable {
   #unlisten(): void {
     this.handlers = undefined;
     this.#ws.off('message', onMessage);
+    this.#ws.off('ping', onPing);
     this.#ws.off('pong', onPong);
     this.socket.off('drain', onDrain);
   }
@@ -130,6 +137,17 @@ export class WsConnection implements Connection, Corkable {
 
   ping(): void {
     if (this.#ws.readyState === WebSocket.OPEN) this.#ws.ping();
+  }
+
+  pong(data: Buffer): void {
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    // The hub's WebSocketServer runs with autoPong off: this is the only pong this socket sends.
+    // A control frame's payload is at most 125 bytes (RFC 6455 §5.5): always the 7-bit length form.
+    const frame = Buffer.allocUnsafe(2 + data.length);
+    frame[0] = 0x80 | PONG; // FIN, opcode pong
+    frame[1] = data.length;
+    data.copy(frame, 2);
+    writeInTick(this, frame);
   }
 
   close(code: number, reason: string): void {

@@ -21,6 +21,7 @@ export const fakeConnection = (): FakeConnection => {
     listen: () => () => undefined,
     write: () => undefined,
     ping: () => undefined,
+    pong: () => undefined,
     close: (code, reason) => void closes.push({ code, reason }),
     terminate: () => undefined,
   };

@@ -134,6 +134,37 @@ export function createHubMetrics(src: MetricsSource): Registry {
   );
   counter('actorhub_pings_sent_total', 'Heartbeat pings sent.', () => stats.pingsSent);
   counter(
+    'actorhub_rate_limited_total',
+    'Inbound messages and control frames dropped by a client’s rate limit.',
+    () => stats.rateLimited,
+  );
+  counter(
+    'actorhub_rate_limit_closes_total',
+    'Clients closed with 1008 for exceeding their rate limit persistently.',
+    () => stats.rateLimitCloses,
+  );
+  counter(
+    'actorhub_control_frames_received_total',
+    'Pings, and pongs that answered no heartbeat, received from clients.',
+    () => stats.controlFramesIn,
+  );
+  counter(
+    'actorhub_control_frames_dropped_total',
+    'Control frames dropped unanswered by the per-client control-frame limit.',
+    () => stats.controlFramesDropped,
+  );
+  counter(
+    'actorhub_control_flood_closes_total',
+    'Clients closed with 1008 for flooding control frames.',
+    () => stats.controlFloodCloses,
+  );
+  counter('actorhub_pongs_sent_total', 'Pongs written in answer to clients’ pings.', () => stats.pongsSent);
+  counter(
+    'actorhub_pongs_coalesced_total',
+    'Pings left unanswered because a later one arrived while the socket was backed up (the latest is answered).',
+    () => stats.pongsCoalesced,
+  );
+  counter(
     'actorhub_hook_errors_total',
     'User hooks (authenticate, onMessage, canSubscribe, canPublish) that threw or rejected.',
     () => stats.hookErrors,

@@ -44,6 +44,8 @@ describe('InboundRateLimiter', () => {
     bytesBurst: 1,
     maxViolations: 2,
     violationWindowMs: 1000,
+    controlFramesPerSec: Number.POSITIVE_INFINITY,
+    controlFramesBurst: 1,
     ...r,
   });
 

@@ -103,6 +103,8 @@ describe('readServerConfig: defaults', () => {
         : 'unlimited',
       'rate-bytes-burst': String(resolved.rateLimit.bytesBurst),
       'rate-max-violations': String(resolved.rateLimit.maxViolations),
+      'rate-control-frames': String(resolved.rateLimit.controlFramesPerSec),
+      'rate-control-burst': String(resolved.rateLimit.controlFramesBurst),
       inspect: String(c.inspect?.enabled),
       'inspect-port': String(c.inspect?.port),
     };
@@ -172,9 +174,24 @@ describe('readServerConfig: values from the environment', () => {
         trustProxy: 0,
         handshakeTimeoutMs: L.HANDSHAKE_TIMEOUT_MS,
         auth: { from: ['header', 'protocol'] },
-        rateLimit: { messagesBurst: L.RATE_MESSAGES_BURST, maxViolations: L.RATE_MAX_VIOLATIONS },
+        rateLimit: {
+          messagesBurst: L.RATE_MESSAGES_BURST,
+          maxViolations: L.RATE_MAX_VIOLATIONS,
+          controlFramesPerSec: L.RATE_CONTROL_FRAMES_PER_SEC,
+          controlFramesBurst: L.RATE_CONTROL_FRAMES_BURST,
+        },
       },
     });
+  });
+
+  it('control-frame limit: a rate, or unlimited; anything else stops the start', () => {
+    expect(read({ ACTORHUB_RATE_CONTROL_FRAMES: '2.5', ACTORHUB_RATE_CONTROL_BURST: '7' }).hub.rateLimit).toMatchObject(
+      { controlFramesPerSec: 2.5, controlFramesBurst: 7 },
+    );
+    expect(read({ ACTORHUB_RATE_CONTROL_FRAMES: 'unlimited' }).hub.rateLimit?.controlFramesPerSec).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+    expect(() => read({ ACTORHUB_RATE_CONTROL_FRAMES: 'lots' })).toThrow(/ACTORHUB_RATE_CONTROL_FRAMES must be a positive number or unlimited/);
   });
 
   it.each(['close', 'drop-oldest', 'drop-newest'] as const)('accepts the overflow policy %s', (policy) => {
