@@ -191,7 +191,9 @@ describe('readServerConfig: values from the environment', () => {
     expect(read({ ACTORHUB_RATE_CONTROL_FRAMES: 'unlimited' }).hub.rateLimit?.controlFramesPerSec).toBe(
       Number.POSITIVE_INFINITY,
     );
-    expect(() => read({ ACTORHUB_RATE_CONTROL_FRAMES: 'lots' })).toThrow(/ACTORHUB_RATE_CONTROL_FRAMES must be a positive number or unlimited/);
+    expect(() => read({ ACTORHUB_RATE_CONTROL_FRAMES: 'lots' })).toThrow(
+      /ACTORHUB_RATE_CONTROL_FRAMES must be a positive number or unlimited/,
+    );
   });
 
   it.each(['close', 'drop-oldest', 'drop-newest'] as const)('accepts the overflow policy %s', (policy) => {
