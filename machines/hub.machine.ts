@@ -389,7 +389,14 @@ export const hubMachine = setup({
       const meta = context.remote.members(params.topic).get(params.id);
       if (context.remote.leave(params.id, params.topic)) announce(context, 'left', params.topic, params.id, meta);
     },
-    remoteSync: ({ context }, params: { node: string; clients: [ClientId, unknown][]; joins: [Topic, ClientId][] }) => {
+    remoteSync: (
+      { context },
+      params: {
+        node: string;
+        clients: readonly (readonly [ClientId, unknown])[];
+        joins: readonly (readonly [Topic, ClientId])[];
+      },
+    ) => {
       const { joined, left } = context.remote.replaceNode(params.node, params.clients, params.joins);
       for (const [topic, id, meta] of left) announce(context, 'left', topic, id, meta);
       for (const [topic, id, meta] of joined) announce(context, 'joined', topic, id, meta);

@@ -148,5 +148,10 @@ export type HubRemoteEvent =
   | { type: 'hub.remote.clientDown'; id: ClientId }
   | { type: 'hub.remote.joined'; node: NodeId; topic: Topic; id: ClientId; meta: unknown }
   | { type: 'hub.remote.left'; topic: Topic; id: ClientId }
-  | { type: 'hub.remote.sync'; node: NodeId; clients: [ClientId, unknown][]; joins: [Topic, ClientId][] }
+  | {
+      type: 'hub.remote.sync';
+      node: NodeId;
+      clients: readonly (readonly [ClientId, unknown])[];
+      joins: readonly (readonly [Topic, ClientId])[];
+    }
   | { type: 'hub.remote.nodeDown'; node: NodeId };

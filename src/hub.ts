@@ -98,7 +98,9 @@ export function createHub(options: HubOptions = {}): Hub {
   // Assigned below; the protocol's hooks only run once the hub exists.
   let hub: Hub | undefined;
   const protocol = createProtocol(resolved, options, () => hub!, stats, logger);
-  const cluster = resolved.cluster ? createCluster({ ...resolved.cluster, logger }) : undefined;
+  const cluster = resolved.cluster
+    ? createCluster({ ...resolved.cluster, maxTopicLength: resolved.topics.maxTopicLength, logger })
+    : undefined;
   const actor = startHubActor(resolved, options, { protocol, cluster, stats, tally, fanout, logger });
   if (cluster) joinCluster(cluster, actor, logger);
   const gate = createGate(resolved, options, actor, stats, logger);

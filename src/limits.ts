@@ -123,6 +123,15 @@ export const BROKER_WAIT_MS = 0;
 /** A node id or cluster prefix: it becomes part of channel names. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * Cluster: largest broker message a node decodes, in bytes (UTF-16 code units of the payload);
+ * larger ones are dropped unparsed and counted. It bounds a `sync` too: a node's whole
+ * presence state (tens of bytes per client and membership) must fit.
+ */
+export const MAX_ENVELOPE_BYTES = 16 * 1024 * 1024;
+/** Cluster: deepest nesting of message data and client metadata in a broker message (objects/arrays). */
+export const MAX_ENVELOPE_DEPTH = 128;
+
 /*
  * The client SDK (actorhub/client, docs/client.md): its defaults, each overridable in createClient().
  * This file stays free of imports so that the SDK's browser bundle can include it.

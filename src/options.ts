@@ -51,6 +51,10 @@ export interface ClusterSettings {
   readonly heartbeatMs?: number | undefined;
   /** A node silent this long is dead; must exceed twice heartbeatMs. */
   readonly nodeTimeoutMs?: number | undefined;
+  /** Largest broker message this node decodes, bytes (default 16 MiB); larger ones are dropped and counted. */
+  readonly maxEnvelopeBytes?: number | undefined;
+  /** Deepest nesting of message data and client metadata in a broker message (default 128). */
+  readonly maxEnvelopeDepth?: number | undefined;
 }
 
 export interface ClusterOptionsInput extends ClusterSettings {
@@ -63,6 +67,8 @@ export interface ResolvedCluster {
   readonly prefix: string;
   readonly heartbeatMs: number;
   readonly nodeTimeoutMs: number;
+  readonly maxEnvelopeBytes: number;
+  readonly maxEnvelopeDepth: number;
 }
 
 export interface HubOptions {
@@ -263,7 +269,9 @@ export function resolveCluster(c: ClusterSettings): ResolvedCluster {
       message: `cluster.nodeTimeoutMs (${nodeTimeoutMs}) must exceed twice cluster.heartbeatMs (${heartbeatMs}), or live nodes would be declared dead.`,
     });
   }
-  return { nodeId, prefix, heartbeatMs, nodeTimeoutMs };
+  const maxEnvelopeBytes = positiveInt('cluster.maxEnvelopeBytes', c.maxEnvelopeBytes, L.MAX_ENVELOPE_BYTES);
+  const maxEnvelopeDepth = positiveInt('cluster.maxEnvelopeDepth', c.maxEnvelopeDepth, L.MAX_ENVELOPE_DEPTH);
+  return { nodeId, prefix, heartbeatMs, nodeTimeoutMs, maxEnvelopeBytes, maxEnvelopeDepth };
 }
 
 /** Fills in defaults and checks every value and invariant; throws HubConfigError with a sentence. */

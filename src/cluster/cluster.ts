@@ -1,7 +1,7 @@
 import type { ClusterOut, HubRemoteEvent, NodeId } from '../../machines/hub.types.js';
 import type { Broker, BrokerState } from './broker/broker.js';
 import type { Logger } from '../observability/logger.js';
-import { decodeEnvelope, encodeWithData, toHubEvent, type Envelope } from './envelope.js';
+import { encodeWithData, makeEnvelopeDecoder, toHubEvent, type Envelope } from './envelope.js';
 
 /** Resolved by resolveOptions (src/options.ts): defaults from src/limits.ts, the timing invariant checked there. */
 export interface ClusterOptions {
@@ -11,8 +11,16 @@ export interface ClusterOptions {
   readonly prefix: string;
   readonly heartbeatMs: number;
   readonly nodeTimeoutMs: number;
+  /** What an inbound broker message may hold; beyond it, it is dropped and counted. */
+  readonly maxEnvelopeBytes: number;
+  readonly maxEnvelopeDepth: number;
+  /** The hub's own topic limit: a longer remote topic could never have a local member. */
+  readonly maxTopicLength: number;
   readonly logger: Logger;
 }
+
+/** A flood of bad messages must not become a flood of log lines: one warning per this period, with the count. */
+const MALFORMED_LOG_EVERY_MS = 10_000;
 
 /** What the cluster needs from the hub: its events in, and a read of its local state for syncs. */
 export interface ClusterHub {
@@ -24,6 +32,7 @@ export interface ClusterStats {
   readonly node: NodeId;
   readonly broker: { kind: string; state: BrokerState; dropped: number };
   readonly nodes: NodeId[];
+  /** Broker messages dropped because they were not a valid envelope (docs/scaling.md#the-envelope). */
   readonly malformed: number;
 }
 
@@ -47,6 +56,26 @@ export function createCluster(options: ClusterOptions) {
   let hub: ClusterHub | undefined;
   let timer: NodeJS.Timeout | undefined;
   let malformed = 0;
+  let malformedLoggedAt = -Infinity;
+  let malformedSinceLog = 0;
+  const decode = makeEnvelopeDecoder({
+    maxBytes: options.maxEnvelopeBytes,
+    maxDepth: options.maxEnvelopeDepth,
+    maxTopicLength: options.maxTopicLength,
+  });
+
+  const dropMalformed = (channel: string, bytes: number, why: string): void => {
+    malformed++;
+    malformedSinceLog++;
+    const now = Date.now();
+    if (now - malformedLoggedAt < MALFORMED_LOG_EVERY_MS) return;
+    logger.warn(
+      { channel, bytes, why, dropped: malformedSinceLog, malformed },
+      'cluster: dropped broker messages that are not valid envelopes',
+    );
+    malformedLoggedAt = now;
+    malformedSinceLog = 0;
+  };
 
   const post = (channel: string, e: Envelope): void => broker.publish(channel, JSON.stringify(e));
 
@@ -124,13 +153,10 @@ export function createCluster(options: ClusterOptions) {
     post(ch.node(to), { k: 'sync', n: nodeId, c: clients, j: joins });
   };
 
-  broker.onMessage((_channel, payload) => {
-    const e = decodeEnvelope(payload);
-    if (!e) {
-      malformed++;
-      logger.warn({ bytes: payload.length }, 'cluster: dropped a message that is not an envelope');
-      return;
-    }
+  const receive = (channel: string, payload: string): void => {
+    const decoded = decode(payload);
+    if (!decoded.ok) return dropMalformed(channel, payload.length, decoded.why);
+    const e = decoded.envelope;
     if (e.n === nodeId || !hub) return;
     const known = lastSeen.has(e.n);
     lastSeen.set(e.n, Date.now());
@@ -139,6 +165,16 @@ export function createCluster(options: ClusterOptions) {
     if (!known && e.k !== 'sync') post(ch.node(e.n), { k: 'sync?', n: nodeId });
     const event = toHubEvent(e);
     if (event) hub.send(event);
+  };
+
+  // Whatever arrives, nothing may escape into the broker client's own handler: a throw there
+  // exits the process (ioredis) or ends the subscription (NATS).
+  broker.onMessage((channel, payload) => {
+    try {
+      receive(channel, typeof payload === 'string' ? payload : String(payload));
+    } catch (err) {
+      dropMalformed(channel, String(payload).length, `handler failed: ${(err as Error)?.message ?? String(err)}`);
+    }
   });
 
   broker.onState((state) =>

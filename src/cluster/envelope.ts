@@ -1,25 +1,136 @@
 import { Buffer } from 'node:buffer';
-import type { ClientId } from '../../machines/client.types.js';
-import type { HubRemoteEvent, NodeId } from '../../machines/hub.types.js';
-import type { Topic } from '../../machines/topic-index.js';
+import { Result, Schema } from 'effect';
+import type { HubRemoteEvent } from '../../machines/hub.types.js';
+import { TOPIC_PATTERN } from '../../machines/topic-index.js';
 import { RawJson } from '../protocol/frames.js';
+import { MAX_ENVELOPE_BYTES, MAX_ENVELOPE_DEPTH, MAX_TOPIC_LENGTH, NODE_ID_PATTERN } from '../limits.js';
+/** Client ids as the protocol accepts them in `send` (docs/protocol.md). */
+const MAX_CLIENT_ID_LENGTH = 256;
+/** Standard base64 as Buffer#toString('base64') writes it; Buffer.from would silently skip anything else. */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
- * The broker payload: one compact JSON object per message (docs/scaling.md lists every kind).
- * `n` is the sending node. Message data travels as `d` (a JSON value, spliced in without
- * re-serialising when it already is JSON) or as `b64` bytes with `bin` telling the opcode.
+ * True when `value` (a JSON value) nests no deeper than `max` objects/arrays. Iterative: a
+ * value nested 20,000 deep must be refused here, not overflow the stack of whoever serialises
+ * it later (JSON.parse accepts it; JSON.stringify and the hub's presence answer did not).
  */
-export type Envelope =
-  | { k: 'b'; n: NodeId; x?: ClientId; d?: unknown; b64?: string; bin?: boolean }
-  | { k: 'p'; n: NodeId; t: Topic; x?: ClientId; f?: ClientId; d?: unknown; b64?: string; bin?: boolean }
-  | { k: 's'; n: NodeId; to: ClientId; f?: ClientId; d?: unknown; b64?: string; bin?: boolean }
-  | { k: 'c+'; n: NodeId; id: ClientId; m?: unknown }
-  | { k: 'c-'; n: NodeId; id: ClientId }
-  | { k: 'j'; n: NodeId; t: Topic; id: ClientId; m?: unknown }
-  | { k: 'l'; n: NodeId; t: Topic; id: ClientId }
-  | { k: 'hb'; n: NodeId }
-  | { k: 'sync?'; n: NodeId }
-  | { k: 'sync'; n: NodeId; c: [ClientId, unknown][]; j: [Topic, ClientId][] };
+export function depthWithin(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  const stack: unknown[] = [value];
+  const depths: number[] = [1];
+  while (stack.length > 0) {
+    const v = stack.pop() as object;
+    const d = depths.pop()!;
+    if (d > max) return false;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) {
+        stack.push(child);
+        depths.push(d + 1);
+      }
+    }
+  }
+  return true;
+}
+
+export interface EnvelopeLimits {
+  /** Largest payload decoded, in UTF-16 code units (≈ bytes for the ASCII JSON nodes write); larger is dropped unparsed. */
+  readonly maxBytes: number;
+  /** Deepest nesting of message data (`d`) and client metadata (`m`). */
+  readonly maxDepth: number;
+  /** Longest topic name: the hub's own limit (a longer remote topic could never have a local member). */
+  readonly maxTopicLength: number;
+}
+
+export const DEFAULT_ENVELOPE_LIMITS: EnvelopeLimits = {
+  maxBytes: MAX_ENVELOPE_BYTES,
+  maxDepth: MAX_ENVELOPE_DEPTH,
+  maxTopicLength: MAX_TOPIC_LENGTH,
+};
+
+/**
+ * The broker payload as a schema: one compact JSON object per message (docs/scaling.md lists
+ * every kind). `n` is the sending node. Message data travels as `d` (a JSON value) or as `b64`
+ * bytes with `bin` telling the opcode — exactly one of the two. Everything a node reads from
+ * the broker goes through this before it touches the hub: exact types, bounded lengths and
+ * depths, so no field can make a handler or a hub action throw.
+ */
+export const makeEnvelopeSchema = (limits: EnvelopeLimits) => {
+  const node = Schema.String.check(Schema.isPattern(NODE_ID_PATTERN));
+  const client = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(MAX_CLIENT_ID_LENGTH));
+  const topic = Schema.String.check(
+    Schema.isMinLength(1),
+    Schema.isMaxLength(limits.maxTopicLength),
+    Schema.isPattern(TOPIC_PATTERN),
+  );
+  const bounded = (what: string) =>
+    Schema.Unknown.check(
+      Schema.makeFilter(
+        (v: unknown) => depthWithin(v, limits.maxDepth) || `${what} nested deeper than ${limits.maxDepth}`,
+      ),
+    );
+  const meta = Schema.optionalKey(bounded('metadata'));
+  const data = {
+    d: Schema.optionalKey(bounded('data')),
+    b64: Schema.optionalKey(Schema.String.check(Schema.isPattern(BASE64))),
+    bin: Schema.optionalKey(Schema.Boolean),
+  };
+  const oneData = Schema.makeFilter(
+    (e: { d?: unknown; b64?: string }) => (e.b64 === undefined) !== (e.d === undefined) || 'exactly one of d and b64',
+  );
+  return Schema.Union([
+    Schema.Struct({ k: Schema.Literal('b'), n: node, x: Schema.optionalKey(client), ...data }).check(oneData),
+    Schema.Struct({
+      k: Schema.Literal('p'),
+      n: node,
+      t: topic,
+      x: Schema.optionalKey(client),
+      f: Schema.optionalKey(client),
+      ...data,
+    }).check(oneData),
+    Schema.Struct({ k: Schema.Literal('s'), n: node, to: client, f: Schema.optionalKey(client), ...data }).check(
+      oneData,
+    ),
+    Schema.Struct({ k: Schema.Literal('c+'), n: node, id: client, m: meta }),
+    Schema.Struct({ k: Schema.Literal('c-'), n: node, id: client }),
+    Schema.Struct({ k: Schema.Literal('j'), n: node, t: topic, id: client, m: meta }),
+    Schema.Struct({ k: Schema.Literal('l'), n: node, t: topic, id: client }),
+    Schema.Struct({ k: Schema.Literal('hb'), n: node }),
+    Schema.Struct({ k: Schema.Literal('sync?'), n: node }),
+    Schema.Struct({
+      k: Schema.Literal('sync'),
+      n: node,
+      // [id] when the client has no metadata (JSON has no undefined), [id, meta] otherwise.
+      c: Schema.Array(Schema.Union([Schema.Tuple([client]), Schema.Tuple([client, bounded('metadata')])])),
+      j: Schema.Array(Schema.Tuple([topic, client])),
+    }),
+  ]);
+};
+
+export type Envelope = Schema.Schema.Type<ReturnType<typeof makeEnvelopeSchema>>;
+
+/** Why a payload was dropped, for the log line (never the payload itself). */
+export type Rejected = { readonly ok: false; readonly why: string };
+
+/**
+ * A decoder for one node's limits: the payload's size first (nothing larger is parsed), then
+ * JSON, then the schema. Never throws.
+ */
+export function makeEnvelopeDecoder(limits: EnvelopeLimits = DEFAULT_ENVELOPE_LIMITS) {
+  const decode = Schema.decodeUnknownResult(makeEnvelopeSchema(limits), { errors: 'first' });
+  return (payload: string): { readonly ok: true; readonly envelope: Envelope } | Rejected => {
+    if (payload.length > limits.maxBytes) return { ok: false, why: `larger than ${limits.maxBytes} bytes` };
+    let value: unknown;
+    try {
+      value = JSON.parse(payload);
+    } catch {
+      return { ok: false, why: 'not JSON' };
+    }
+    const result = decode(value);
+    if (Result.isSuccess(result)) return { ok: true, envelope: result.success };
+    // The first line of the schema's message names the problem; the rest is the path.
+    return { ok: false, why: result.failure.message.split('\n')[0]!.slice(0, 200) };
+  };
+}
 
 /** Serialises message data once: bytes as base64, JSON values as JSON (RawJson spliced as is). */
 export function dataFields(data: unknown, binary: boolean | undefined): string {
@@ -44,40 +155,7 @@ const dataOf = (e: { d?: unknown; b64?: string; bin?: boolean }): { data: unknow
     ? { data: Buffer.from(e.b64, 'base64'), binary: e.bin ?? true }
     : { data: e.d, ...(e.bin === undefined ? {} : { binary: e.bin }) };
 
-const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-
-/** Parses a broker payload; undefined when it is not an envelope this version understands. */
-export function decodeEnvelope(payload: string): Envelope | undefined {
-  let e: Record<string, unknown>;
-  try {
-    e = JSON.parse(payload) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  if (typeof e !== 'object' || e === null || !str(e.n) || typeof e.k !== 'string') return undefined;
-  switch (e.k) {
-    case 'b':
-    case 'hb':
-    case 'sync?':
-      return e as Envelope;
-    case 'p':
-      return str(e.t) ? (e as Envelope) : undefined;
-    case 's':
-      return str(e.to) ? (e as Envelope) : undefined;
-    case 'c+':
-    case 'c-':
-      return str(e.id) ? (e as Envelope) : undefined;
-    case 'j':
-    case 'l':
-      return str(e.id) && str(e.t) ? (e as Envelope) : undefined;
-    case 'sync':
-      return Array.isArray(e.c) && Array.isArray(e.j) ? (e as Envelope) : undefined;
-    default:
-      return undefined;
-  }
-}
-
-/** The hub event an envelope becomes (heartbeats and sync requests are the adapter's own business). */
+/** The hub event a decoded envelope becomes (heartbeats and sync requests are the adapter's own business). */
 export function toHubEvent(e: Envelope): HubRemoteEvent | undefined {
   switch (e.k) {
     case 'b':
@@ -101,7 +179,12 @@ export function toHubEvent(e: Envelope): HubRemoteEvent | undefined {
     case 'l':
       return { type: 'hub.remote.left', topic: e.t, id: e.id };
     case 'sync':
-      return { type: 'hub.remote.sync', node: e.n, clients: e.c, joins: e.j };
+      return {
+        type: 'hub.remote.sync',
+        node: e.n,
+        clients: e.c.map((entry) => [entry[0], entry[1]] as const),
+        joins: e.j,
+      };
     default:
       return undefined;
   }

@@ -18,6 +18,8 @@ export interface ClusterConfig {
   readonly prefix: string;
   readonly heartbeatMs: number;
   readonly nodeTimeoutMs: number;
+  readonly maxEnvelopeBytes: number;
+  readonly maxEnvelopeDepth: number;
 }
 
 /** The HTTP publish API (docs/observability.md). */
@@ -72,7 +74,14 @@ const brokerOf = (c: SettingValues): BrokerConfig | undefined => {
 };
 
 const clusterOf = (c: SettingValues): ClusterConfig => {
-  const cluster = { nodeId: c.nodeId, prefix: c.clusterPrefix, heartbeatMs: c.heartbeat, nodeTimeoutMs: c.nodeTimeout };
+  const cluster = {
+    nodeId: c.nodeId,
+    prefix: c.clusterPrefix,
+    heartbeatMs: c.heartbeat,
+    nodeTimeoutMs: c.nodeTimeout,
+    maxEnvelopeBytes: c.clusterMaxEnvelopeBytes,
+    maxEnvelopeDepth: c.clusterMaxEnvelopeDepth,
+  };
   resolveCluster(cluster); // the same checks createHub makes, at start-up; the id stays unset if not given
   return cluster;
 };

@@ -84,6 +84,8 @@ export const make = (config: ServerConfig, extra: HubOptions = {}) =>
                 prefix: config.cluster.prefix,
                 heartbeatMs: config.cluster.heartbeatMs,
                 nodeTimeoutMs: config.cluster.nodeTimeoutMs,
+                maxEnvelopeBytes: config.cluster.maxEnvelopeBytes,
+                maxEnvelopeDepth: config.cluster.maxEnvelopeDepth,
               },
             }
           : {}),

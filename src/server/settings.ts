@@ -361,6 +361,19 @@ const SETTING_ENTRIES = {
     unit: 'ms',
     help: 'cluster heartbeat period',
   }),
+  clusterMaxEnvelopeBytes: setting({
+    flag: 'cluster-max-envelope-bytes',
+    env: 'ACTORHUB_CLUSTER_MAX_ENVELOPE_BYTES',
+    ...int(L.MAX_ENVELOPE_BYTES),
+    unit: 'bytes',
+    help: 'largest broker message decoded (larger: dropped and counted as malformed)',
+  }),
+  clusterMaxEnvelopeDepth: setting({
+    flag: 'cluster-max-envelope-depth',
+    env: 'ACTORHUB_CLUSTER_MAX_ENVELOPE_DEPTH',
+    ...int(L.MAX_ENVELOPE_DEPTH),
+    help: 'deepest nesting of data and metadata in a broker message (deeper: dropped, counted)',
+  }),
   logLevel: setting({
     flag: 'log-level',
     env: 'LOG_LEVEL',

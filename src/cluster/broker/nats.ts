@@ -74,7 +74,15 @@ export async function natsBroker(options: NatsBrokerOptions): Promise<Broker> {
       subs.set(
         channel,
         nc.subscribe(subjectOf(channel), {
-          callback: (err, msg) => void (err || handler(channel, decoder.decode(msg.data))),
+          // A throw out of this callback ends the subscription (the node goes deaf): never let one out.
+          callback: (err, msg) => {
+            if (err) return;
+            try {
+              handler(channel, decoder.decode(msg.data));
+            } catch {
+              // The cluster adapter counts what it cannot use; a handler that still throws loses that one message.
+            }
+          },
         }),
       );
     },

@@ -59,7 +59,13 @@ export async function redisBroker(options: RedisBrokerOptions): Promise<Broker> 
   sub.on('message', (channel: string, message: string) => {
     if (message.startsWith(prefix)) return; // our own publication
     const bar = message.indexOf('|');
-    if (bar >= 0) handler(channel, message.slice(bar + 1));
+    if (bar < 0) return;
+    // A throw here would surface inside ioredis' parser and exit the process: never let one out.
+    try {
+      handler(channel, message.slice(bar + 1));
+    } catch {
+      // The cluster adapter counts what it cannot use; a handler that still throws loses that one message.
+    }
   });
 
   const track = (p: Promise<unknown>): void => {

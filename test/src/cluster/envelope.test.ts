@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { depthWithin, encodeWithData, makeEnvelopeDecoder, toHubEvent } from '../../../src/cluster/envelope.js';
+
+const decode = makeEnvelopeDecoder({ maxBytes: 4096, maxDepth: 8, maxTopicLength: 16 });
+const ok = (payload: string) => {
+  const r = decode(payload);
+  if (!r.ok) throw new Error(`rejected: ${r.why}`);
+  return r.envelope;
+};
+const why = (payload: string) => {
+  const r = decode(payload);
+  return r.ok ? 'accepted' : r.why;
+};
+const nest = (n: number): string => '['.repeat(n) + ']'.repeat(n);
+
+describe('broker envelopes are decoded with a schema', () => {
+  it('accepts every kind a node writes, and turns it into the same hub event as before', () => {
+    expect(toHubEvent(ok(encodeWithData({ k: 'b', n: 'n1', x: 'c1' }, { a: [1] }, undefined)))).toEqual({
+      type: 'hub.remote.broadcast',
+      data: { a: [1] },
+      except: 'c1',
+    });
+    expect(toHubEvent(ok(encodeWithData({ k: 'p', n: 'n1', t: 'room', f: 'c1' }, Buffer.from('hi'), false)))).toEqual({
+      type: 'hub.remote.publish',
+      topic: 'room',
+      data: Buffer.from('hi'),
+      binary: false,
+      from: 'c1',
+    });
+    expect(toHubEvent(ok(encodeWithData({ k: 's', n: 'n1', to: 'c2' }, 'x', true)))).toEqual({
+      type: 'hub.remote.send',
+      to: 'c2',
+      data: 'x',
+      binary: true,
+    });
+    expect(toHubEvent(ok('{"k":"c+","n":"n1","id":"c1","m":{"name":"a"}}'))).toEqual({
+      type: 'hub.remote.clientUp',
+      node: 'n1',
+      id: 'c1',
+      meta: { name: 'a' },
+    });
+    expect(toHubEvent(ok('{"k":"l","n":"n1","t":"room","id":"c1"}'))).toEqual({
+      type: 'hub.remote.left',
+      topic: 'room',
+      id: 'c1',
+    });
+    expect(toHubEvent(ok('{"k":"sync","n":"n1","c":[["c1"],["c2",{"r":1}]],"j":[["room","c1"]]}'))).toEqual({
+      type: 'hub.remote.sync',
+      node: 'n1',
+      clients: [
+        ['c1', undefined],
+        ['c2', { r: 1 }],
+      ],
+      joins: [['room', 'c1']],
+    });
+    expect(ok('{"k":"hb","n":"n1","future":"ignored"}')).toEqual({ k: 'hb', n: 'n1' });
+  });
+
+  it.each([
+    ['b64 of the wrong type (the issue: Buffer.from(123) threw in the ioredis handler)', '{"k":"b","n":"e","b64":123}'],
+    ['b64 as an array-like (the issue: 200 MB allocated)', '{"k":"b","n":"e","b64":{"length":200000000}}'],
+    ['b64 that is not base64', '{"k":"b","n":"e","b64":"%%%"}'],
+    ['neither data nor bytes', '{"k":"b","n":"e"}'],
+    ['both data and bytes', '{"k":"b","n":"e","d":1,"b64":""}'],
+    ['sync clients that are not entries (the issue: TypeError in the hub)', '{"k":"sync","n":"e","c":[1],"j":[]}'],
+    ['sync joins that are not pairs', '{"k":"sync","n":"e","c":[],"j":[5]}'],
+    ['data nested deeper than the limit', `{"k":"p","n":"e","t":"room","d":${nest(9)}}`],
+    ['metadata nested deeper than the limit', `{"k":"c+","n":"e","id":"c","m":${nest(9)}}`],
+    [
+      'sync metadata nested 20,000 deep (the issue: RangeError in presence)',
+      `{"k":"sync","n":"e","c":[["c",${nest(20_000)}]],"j":[]}`,
+    ],
+    ['a topic longer than the hub allows', '{"k":"j","n":"e","t":"aaaaaaaaaaaaaaaaa","id":"c"}'],
+    ['a topic with characters topics may not hold', '{"k":"p","n":"e","t":"a b","d":1}'],
+    ['a node id that could not be one', '{"k":"hb","n":"a:b"}'],
+    ['an empty client id', '{"k":"c-","n":"e","id":""}'],
+    ['an unknown kind', '{"k":"zz","n":"e"}'],
+    ['not an object', '[1,2]'],
+    ['not JSON', '{"k":'],
+  ])('drops %s', (_, payload) => {
+    expect(why(payload)).not.toBe('accepted');
+  });
+
+  it('drops a payload larger than the limit without parsing it', () => {
+    expect(why(`{"k":"b","n":"e","d":"${'x'.repeat(5000)}"}`)).toBe('larger than 4096 bytes');
+  });
+
+  it('measures depth without recursion, at any depth', () => {
+    const deep = JSON.parse(nest(100_000)) as unknown;
+    expect(depthWithin(deep, 128)).toBe(false);
+    expect(depthWithin(JSON.parse(nest(128)), 128)).toBe(true);
+    expect(depthWithin({ a: [{ b: 1 }] }, 3)).toBe(true);
+    expect(depthWithin({ a: [{ b: {} }] }, 3)).toBe(false);
+    expect(depthWithin('scalar', 0)).toBe(true);
+  });
+});
