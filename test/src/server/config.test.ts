@@ -86,6 +86,8 @@ describe('readServerConfig: defaults', () => {
       'node-timeout': String(c.cluster.nodeTimeoutMs),
       heartbeat: String(c.cluster.heartbeatMs),
       'cluster-prefix': c.cluster.prefix,
+      'cluster-max-envelope-bytes': String(c.cluster.maxEnvelopeBytes),
+      'cluster-max-envelope-depth': String(c.cluster.maxEnvelopeDepth),
       'api-key': c.api.apiKey ?? 'none',
       'api-max-body': String(c.api.maxBodyBytes),
       'max-per-ip': Number.isFinite(resolved.maxConnectionsPerIp) ? String(resolved.maxConnectionsPerIp) : 'unlimited',
@@ -152,7 +154,14 @@ describe('readServerConfig: values from the environment', () => {
     expect(c).toEqual({
       broker: undefined,
       inspect: { enabled: true, port: 9001 },
-      cluster: { nodeId: undefined, prefix: 'actorhub', heartbeatMs: 1000, nodeTimeoutMs: 3500 },
+      cluster: {
+        nodeId: undefined,
+        prefix: 'actorhub',
+        heartbeatMs: 1000,
+        nodeTimeoutMs: 3500,
+        maxEnvelopeBytes: 16 * 1024 * 1024,
+        maxEnvelopeDepth: 128,
+      },
       port: 9000,
       host: '127.0.0.1',
       logLevel: 'debug',
@@ -473,6 +482,8 @@ describe('readServerConfig: cluster', () => {
       prefix: 'actorhub',
       heartbeatMs: 500,
       nodeTimeoutMs: 1500,
+      maxEnvelopeBytes: 16 * 1024 * 1024,
+      maxEnvelopeDepth: 128,
     });
     expect(read({}).broker).toBeUndefined();
   });
