@@ -85,17 +85,30 @@ export const clientMachine = setup({
           },
           { actions: { type: 'countBadFrame', params: ({ event }) => event } },
         ],
-        // The writer has already closed (overflow) or terminated (silent peer) the socket.
+        // The hub is draining: the same close as client.close, told apart so that a viewer sees why.
+        'client.shutdown': {
+          target: 'closing',
+          actions: {
+            type: 'closeSocket',
+            params: ({ event }) => ({ code: event.code, reason: event.reason }),
+          },
+        },
+        // The writer has already closed (overflow, rate limit) or terminated (silent peer) the
+        // socket on the wire; the machine records the decision, with its code and reason.
         'client.overflowed': { target: 'closing' },
         'client.timedOut': { target: 'closing' },
         'client.rateLimited': { target: 'closing' },
-        // Why it closed stays in this event (and in the disconnect log): no context copy per close.
+        // An abrupt end (or the peer's own close). Why it closed stays in this event (and in the
+        // disconnect log): no context copy per close.
         'client.socketClosed': { target: 'closed' },
       },
     },
     closing: {
       on: {
         'client.terminate': { actions: 'terminateSocket' },
+        // Already closing (the hub, the writer or the peer decided first): the close under way stands.
+        'client.close': {},
+        'client.shutdown': {},
         'client.socketClosed': { target: 'closed' },
       },
     },

@@ -61,11 +61,14 @@ export type ClientEvent =
   | { type: 'client.socketMessage'; data: Buffer; binary: boolean }
   | { type: 'client.socketClosed'; code: number; reason: string }
   | { type: 'client.overflowed'; code: number; reason: string }
-  | { type: 'client.timedOut' }
+  /** The writer terminated a peer silent for longer than pongWaitMs (no close frame: 1006). */
+  | { type: 'client.timedOut'; code: number; reason: string }
   /** The writer closed the socket with 1008: the client kept exceeding its inbound rate limit. */
   | { type: 'client.rateLimited'; code: number; reason: string }
   | { type: 'client.close'; code: number; reason: string }
   | { type: 'client.terminate' }
+  /** The hub is draining (close(), SIGTERM): close with the shutdown's code (1001) and reason. */
+  | { type: 'client.shutdown'; code: number; reason: string }
   /** An answer for this client only (ack, error), from its own protocol handler. */
   | { type: 'client.reply'; frame: Frame }
   /** The protocol handler rejected a frame from this client. */

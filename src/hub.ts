@@ -211,6 +211,8 @@ function startHubActor(resolved: ResolvedOptions, options: HubOptions, parts: Ac
       pingIntervalMs: resolved.pingIntervalMs,
       pongWaitMs: resolved.pongWaitMs,
       shutdownTimeoutMs: resolved.shutdownTimeoutMs,
+      // Someone is looking: each client's shutdown close becomes a step of its own machine.
+      watched: options.inspect !== undefined,
     },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });

@@ -44,7 +44,8 @@ export interface FakeHub {
   count(): number;
 }
 
-export function fakeHub(maxClients: number): FakeHub {
+/** `watched`: as with an inspector attached (each client's shutdown close is a step of its machine). */
+export function fakeHub(maxClients: number, watched = false): FakeHub {
   let received = 0;
   const createWriter = (): Writer => {
     let owner: WriterOwner | undefined;
@@ -75,6 +76,7 @@ export function fakeHub(maxClients: number): FakeHub {
       pingIntervalMs: 3_600_000,
       pongWaitMs: 3_600_000,
       shutdownTimeoutMs: 10_000,
+      watched,
     },
   });
   actor.start();

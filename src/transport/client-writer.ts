@@ -126,7 +126,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
           this.#shut({ reason: 'heartbeat_timeout', code: 1006 });
           this.#services.stats.heartbeatTimeouts++;
           this.#conn.terminate();
-          this.#report({ type: 'client.timedOut' });
+          this.#report({ type: 'client.timedOut', code: 1006, reason: 'heartbeat timeout' });
         } else if (this.#conn.writable) {
           this.#ping();
         } else {

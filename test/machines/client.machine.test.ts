@@ -70,12 +70,25 @@ describe('client machine', () => {
 
   it.each([
     [{ type: 'client.overflowed', code: 4008, reason: 'slow consumer' } as const],
-    [{ type: 'client.timedOut' } as const],
+    [{ type: 'client.timedOut', code: 1006, reason: 'heartbeat timeout' } as const],
+    [{ type: 'client.rateLimited', code: 1008, reason: 'rate limit exceeded' } as const],
   ])('open → closing when the writer reports %o (it already acted on the socket)', (event) => {
     const { actor, writerEvents, socket } = fakeClient();
     socket(event);
     expect(actor.getSnapshot().value).toBe('closing');
     expect(writerEvents).toEqual([]);
+  });
+
+  it('open → closing on client.shutdown (the hub draining), which sends the shutdown close frame', () => {
+    const { actor, writerEvents, socket, reported } = fakeClient();
+    actor.send({ type: 'client.shutdown', code: 1001, reason: 'server shutting down' });
+    expect(actor.getSnapshot().value).toBe('closing');
+    expect(writerEvents).toEqual([{ type: 'writer.close', code: 1001, reason: 'server shutting down' }]);
+    actor.send({ type: 'client.shutdown', code: 1001, reason: 'again' });
+    expect(writerEvents).toHaveLength(1);
+    socket({ type: 'client.socketClosed', code: 1001, reason: 'server shutting down' });
+    expect(actor.getSnapshot().value).toBe('closed');
+    expect(reported).toEqual(['c1']);
   });
 
   it('open → closed when the socket closes: reports its departure to the hub, once', () => {

@@ -199,6 +199,20 @@ describe('hub machine: draining and stopped', () => {
     expect(actor.getSnapshot().context.count).toBe(0);
   });
 
+  it('watched (an inspector attached): each client takes the shutdown as steps of its own machine, with the code and reason', async () => {
+    const { actor, register, writers } = fakeHub({ watched: true });
+    register('a');
+    const ref = actor.getSnapshot().context.clients.get('a')!.ref;
+    const seen: string[] = [];
+    ref.subscribe((snap) => seen.push(String(snap.value)));
+    actor.send({ type: 'hub.shutdown', code: 1001, reason: 'bye' });
+    await toPromise(actor);
+    expect(seen).toEqual(['closing', 'closed']); // open → closing (client.shutdown) → closed (client.socketClosed)
+    expect(writers.log.get('a')).toContainEqual({ type: 'writer.close', code: 1001, reason: 'bye' });
+    expect(ref.getSnapshot().status).toBe('stopped');
+    expect(actor.getSnapshot().value).toBe('stopped');
+  });
+
   it('waits in draining for clients that have not closed, and terminates them after the timeout', async () => {
     const { actor, register, writers } = fakeHub({}, { autoClose: false });
     register('a');

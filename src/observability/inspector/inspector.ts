@@ -15,8 +15,6 @@ import { compactSnapshot, sanitizeContext, sanitizeEvent } from './sanitize.js';
 export interface InspectorOptions {
   /** Port of the relay and of the viewer page it serves; 0 picks a free one. */
   readonly port?: number;
-  /** Also inspect every delivery to every client's writer: O(recipients) inspection events per message. */
-  readonly deliveries?: boolean;
   /** Client ids listed in the hub's inspected snapshot. */
   readonly snapshotIds?: number;
   readonly maxDeferredEvents?: number;
@@ -43,9 +41,6 @@ export interface HubInspector extends Observer<InspectionEvent> {
 
 export const isHubInspector = (value: unknown): value is HubInspector =>
   typeof value === 'object' && value !== null && (value as Partial<HubInspector>)[BRAND] === true;
-
-/** Events on the per-recipient hot path: one per client per message or heartbeat sweep. */
-const HOT = new Set(['writer.deliver', 'writer.heartbeat']);
 
 /** The library's version, which every inspection event carries. */
 const LIBRARY_VERSION = ((): string => {
@@ -113,7 +108,6 @@ const claimPort = (port: number): Promise<number> =>
 export async function startInspector(options: InspectorOptions = {}): Promise<HubInspector> {
   const logger = options.logger ?? consoleLogger();
   const maxIds = options.snapshotIds ?? L.INSPECTOR_SNAPSHOT_IDS;
-  const deliveries = options.deliveries ?? false;
   const port = await claimPort(options.port ?? L.DEFAULT_INSPECTOR_PORT);
   const relay = createInspectorServer({ port, autoOpen: false });
   const connection = new RelayConnection(
@@ -172,11 +166,11 @@ export async function startInspector(options: InspectorOptions = {}): Promise<Hu
           }, 0);
           return;
         }
+        // Deliveries and heartbeats are method calls on each client's writer, not actor events:
+        // they never reach inspection, so there is nothing per recipient to filter here.
         case '@xstate.event':
-          if (!deliveries && HOT.has(event.event.type)) return;
           break;
         case '@xstate.snapshot':
-          if (!deliveries && HOT.has(event.event.type)) return;
           // The library serialises the snapshot it is given, in full, before sanitizeContext runs:
           // hand it the compact one, made now, while the counts are the ones of this event.
           event = { ...event, snapshot: compactSnapshot(event.snapshot, maxIds) as unknown as typeof event.snapshot };
