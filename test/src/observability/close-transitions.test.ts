@@ -1,4 +1,4 @@
-import type { InspectionEvent } from 'xstate';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, startHub, type Harness } from '../../support/ws-client.js';
 
@@ -16,10 +16,10 @@ function watcher() {
   const steps: Step[] = [];
   let waiting: { match: (s: Step) => boolean; resolve: (s: Step) => void }[] = [];
   const observer = (event: InspectionEvent): void => {
-    if (event.type !== '@xstate.snapshot' || event.actorRef === event.actorRef.system.get('')) return;
+    if (event.type !== '@xstate.snapshot') return;
     const snap = event.snapshot as { value?: unknown };
     const step: Step = {
-      actor: event.actorRef.id,
+      actor: (event.actorRef as AnyActorRef).id,
       event: event.event as Step['event'],
       value: snap.value,
     };
