@@ -25,7 +25,9 @@ import type {
   HubEvent,
   HubInput,
   HubRegisterEvent,
+  PublishOutcome,
   Ref,
+  StreamPosition,
 } from './hub.types.js';
 import { RemoteDirectory } from './remote-directory.js';
 import { TOPIC_PATTERN, TopicIndex, type Topic } from './topic-index.js';
@@ -95,6 +97,49 @@ const topicProblem = (context: HubContext, topic: Topic): string | undefined =>
     : TOPIC_PATTERN.test(topic)
       ? undefined
       : 'topic may only contain letters, digits and . _ : / @ -';
+
+/**
+ * What a subscriber to a history topic is told, and what it must be replayed: with `since`, every
+ * kept message after it when the epoch matches and nothing after it was trimmed; otherwise
+ * `recovered: false` and nothing (the client refetches its state). A replay that would not fit
+ * in a client's outbound queue bytes is not attempted either: it would only overflow it.
+ */
+const recovery = (
+  context: HubContext,
+  topic: Topic,
+  since: StreamPosition | undefined,
+): { result: object; replay: Frame[] } => {
+  const history = context.history;
+  if (!history?.covers(topic)) return { result: since ? { recovered: false } : {}, replay: [] };
+  if (!since) {
+    const { epoch, offset } = history.position(topic);
+    return { result: { epoch, offset }, replay: [] };
+  }
+  const page = history.read(topic, since.offset, history.size);
+  const { epoch, offset } = page;
+  const recoverable = since.epoch === epoch && since.offset <= offset && since.offset >= page.first - 1;
+  if (!recoverable) return { result: { epoch, offset, recovered: false }, replay: [] };
+  const frames: Frame[] = [];
+  let bytes = 0;
+  for (const m of page.messages) {
+    const frame = context.frames.message(m.data, false, topic, m.from, m.offset);
+    bytes += frame.byteLength;
+    frames.push(frame);
+  }
+  if (bytes > context.limits.maxBytes) return { result: { epoch, offset, recovered: false }, replay: [] };
+  return { result: { epoch, offset, recovered: true }, replay: context.frames.batch?.(frames) ?? frames };
+};
+
+/** The ack first, then the replay: a subscriber learns where it stands before any message. */
+const answerSubscribe = (
+  context: HubContext,
+  id: ClientId,
+  ref: Ref | undefined,
+  answer: { result: object; replay: Frame[] },
+): void => {
+  if (ref !== undefined) deliver(context, id, context.frames.ack(ref, answer.result));
+  for (const frame of answer.replay) deliver(context, id, frame);
+};
 
 /** Sends joined/left to the topic's local members (but the one concerned), when presence events are on for it. */
 const announce = (context: HubContext, kind: 'joined' | 'left', topic: Topic, id: ClientId, meta: unknown): void => {
@@ -299,7 +344,7 @@ export const hubMachine = setup({
       entry.writer.send({ type: 'writer.deliver', frame });
       answer(context, params.from, params.ref, { delivered: 1 });
     },
-    subscribe: assign(({ context }, params: { id: ClientId; topic: Topic; ref?: Ref }) => {
+    subscribe: assign(({ context }, params: { id: ClientId; topic: Topic; ref?: Ref; since?: StreamPosition }) => {
       const entry = context.clients.get(params.id);
       if (!entry) return {}; // the client left while its command was queued
       const { id, topic, ref } = params;
@@ -307,7 +352,7 @@ export const hubMachine = setup({
       if (problem) {
         refuse(context, id, ref, 'invalid_topic', problem);
       } else if (context.topics.has(id, topic)) {
-        answer(context, id, ref); // idempotent
+        answerSubscribe(context, id, ref, recovery(context, topic, params.since)); // idempotent
       } else if (context.topics.topicsOf(id).size >= context.topicLimits.maxTopicsPerClient) {
         refuse(
           context,
@@ -325,8 +370,9 @@ export const hubMachine = setup({
           `topic "${topic}" has its maximum of ${context.topicLimits.maxMembersPerTopic} members`,
         );
       } else {
+        // Ack, replay and joining happen in this one step: no publish can fall between them.
+        answerSubscribe(context, id, ref, recovery(context, topic, params.since));
         context.topics.add(id, topic, entry.meta);
-        answer(context, id, ref);
         announce(context, 'joined', topic, id, entry.meta);
         joinedLocally(context, topic, id, entry.meta);
       }
@@ -352,22 +398,44 @@ export const hubMachine = setup({
         from?: ClientId;
         ref?: Ref;
         remote?: boolean;
+        reply?: (outcome: PublishOutcome) => void;
       },
     ) => {
-      if (!params.remote) {
-        const { topic, data, binary, except, from } = params;
-        context.forward({ kind: 'publish', topic, data, binary, except, from });
+      const { topic, binary, except, from } = params;
+      let data = params.data;
+      let stored: StreamPosition | undefined;
+      if (!params.remote && context.history?.covers(topic)) {
+        try {
+          const appended = context.history.append(topic, data, from);
+          stored = { epoch: appended.epoch, offset: appended.offset };
+          data = appended.data;
+        } catch (error) {
+          // Never acked and lost: the publisher hears that nothing was delivered.
+          const unencodable = (error as { code?: unknown }).code === 'encode_failed';
+          const code = unencodable ? 'encode_failed' : 'unavailable';
+          const message = unencodable
+            ? 'the message could not be encoded'
+            : `the message could not be stored in the history of "${topic}": ${(error as Error).message}`;
+          refuse(context, from, params.ref, code, message);
+          params.reply?.({ error: code, message });
+          if (unencodable) self.send({ type: 'hub.failed', during: 'hub.publish', error });
+          return;
+        }
       }
+      if (!params.remote) context.forward({ kind: 'publish', topic, data, binary, except, from });
       let frame;
       try {
-        frame = context.frames.message(params.data, params.binary, params.topic, params.from);
+        frame = context.frames.message(data, binary, topic, from, stored?.offset);
       } catch (error) {
-        refuse(context, params.from, params.ref, 'encode_failed', 'the message could not be encoded');
+        refuse(context, from, params.ref, 'encode_failed', 'the message could not be encoded');
+        params.reply?.({ error: 'encode_failed', message: 'the message could not be encoded' });
         self.send({ type: 'hub.failed', during: 'hub.publish', error });
         return;
       }
-      const delivered = sendToMembers(context, params.topic, frame, params.except);
-      answer(context, params.from, params.ref, { delivered });
+      const delivered = sendToMembers(context, topic, frame, except);
+      const outcome = stored ? { delivered, offset: stored.offset } : { delivered };
+      answer(context, from, params.ref, outcome);
+      params.reply?.(stored ? { ...outcome, epoch: stored.epoch } : outcome);
     },
     presence: ({ context }, params: { id: ClientId; topic: Topic; ref?: Ref }) => {
       const members = [...context.topics.members(params.topic), ...context.remote.members(params.topic)].map(

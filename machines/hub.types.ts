@@ -30,7 +30,55 @@ export type { Member, Topic } from './topic-index.js';
 export type Ref = string | number;
 
 /** Why the hub refused a command (the error frame's `code`; see docs/protocol.md). */
-export type HubErrorCode = 'invalid_topic' | 'too_many_topics' | 'topic_full' | 'unknown_client' | 'encode_failed';
+export type HubErrorCode =
+  | 'invalid_topic'
+  | 'too_many_topics'
+  | 'topic_full'
+  | 'unknown_client'
+  | 'encode_failed'
+  /** A publish into a history topic could not be stored (the store is unreachable): not delivered. */
+  | 'unavailable';
+
+/** Where a stream stands: its epoch (changes when continuity is lost) and its newest offset (0: none yet). */
+export interface StreamPosition {
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+/** One kept message as the hub replays it; `data` is opaque to the machine (the frames builder reads it). */
+export interface HistoryMessage {
+  readonly offset: number;
+  readonly from?: ClientId;
+  readonly data: unknown;
+}
+
+export interface HistoryRead extends StreamPosition {
+  /** Offset of the oldest message still kept (offset + 1 when none is). */
+  readonly first: number;
+  readonly messages: readonly HistoryMessage[];
+}
+
+/**
+ * Per-topic history as the hub machine uses it (src/history adapts a synchronous store to
+ * this). Every call answers at once, inside the hub's current step: that is what makes the
+ * replay/live seam atomic on one node (no publish can come between a replay and going live).
+ */
+export interface HubHistory {
+  /** Messages kept per topic: the most a replay can hold. */
+  readonly size: number;
+  /** Whether the topic keeps history (settings: history.topics). */
+  covers(topic: Topic): boolean;
+  /** Stores a message and returns its position; throws when it cannot be stored. `data` in the result is what to frame. */
+  append(topic: Topic, data: unknown, from: ClientId | undefined): StreamPosition & { readonly data: unknown };
+  position(topic: Topic): StreamPosition;
+  /** Messages after `after` (oldest first, at most `limit`). */
+  read(topic: Topic, after: number, limit: number): HistoryRead;
+}
+
+/** What a publish from code learns (hub.publishConfirmed): local recipients and, for a history topic, the offset. */
+export type PublishOutcome =
+  | { readonly delivered: number; readonly offset?: number; readonly epoch?: string }
+  | { readonly error: HubErrorCode; readonly message: string };
 
 export interface TopicLimits {
   readonly maxTopicLength: number;
@@ -46,7 +94,15 @@ export interface TopicLimits {
  */
 export interface OutboundFrames {
   welcome(id: ClientId): Frame | undefined;
-  message(data: unknown, binary: boolean | undefined, topic: Topic | undefined, from: ClientId | undefined): Frame;
+  message(
+    data: unknown,
+    binary: boolean | undefined,
+    topic: Topic | undefined,
+    from: ClientId | undefined,
+    offset?: number,
+  ): Frame;
+  /** Several frames as few writes (a replay): each returned frame is a run of whole frames. */
+  batch?(frames: readonly Frame[]): Frame[];
   joined(topic: Topic, member: Member): Frame | undefined;
   left(topic: Topic, member: Member): Frame | undefined;
   ack(ref: Ref, result: unknown): Frame | undefined;
@@ -76,6 +132,8 @@ export interface HubInput {
   readonly presenceEvents: (topic: Topic) => boolean;
   /** Hands what other nodes must know to the cluster; a no-op on a single node. */
   readonly forward: (out: ClusterOut) => void;
+  /** Per-topic history with offsets; absent: every topic is at-most-once, as before. */
+  readonly history?: HubHistory | undefined;
   readonly limits: OutboundLimits;
   readonly maxClients: number;
   readonly pingIntervalMs: number;
@@ -121,7 +179,7 @@ export type HubEvent =
   | { type: 'hub.unregister'; id: ClientId }
   | { type: 'hub.broadcast'; data: unknown; binary?: boolean; except?: ClientId }
   | { type: 'hub.send'; to: ClientId; data: unknown; binary?: boolean; from?: ClientId; ref?: Ref }
-  | { type: 'hub.subscribe'; id: ClientId; topic: Topic; ref?: Ref }
+  | { type: 'hub.subscribe'; id: ClientId; topic: Topic; ref?: Ref; since?: StreamPosition }
   | { type: 'hub.unsubscribe'; id: ClientId; topic: Topic; ref?: Ref }
   | {
       type: 'hub.publish';
@@ -131,6 +189,8 @@ export type HubEvent =
       except?: ClientId;
       from?: ClientId;
       ref?: Ref;
+      /** Called once with the outcome (hub.publishConfirmed, the HTTP API). */
+      reply?: (outcome: PublishOutcome) => void;
     }
   | { type: 'hub.presence'; id: ClientId; topic: Topic; ref?: Ref }
   | HubRemoteEvent

@@ -26,6 +26,13 @@ import { resolveOptions, type HubOptions, type ResolvedOptions } from './options
 import type { Member, Topic } from '../machines/topic-index.js';
 import { createStats, type HubStats } from './observability/stats.js';
 import { createCluster, type Cluster, type ClusterStats } from './cluster/cluster.js';
+import type { HubHistory, PublishOutcome } from '../machines/hub.types.js';
+import { memoryHistory } from './history/memory.js';
+import { hubHistory } from './history/hub-history.js';
+import { readHistory, type HistoryQuery, type HistoryResult } from './history/read.js';
+import type { HistoryStore, SyncHistoryStore } from './history/store.js';
+import { topicMatcher } from './history/topics.js';
+import { HubConfigError } from './errors.js';
 import { createUpgradeHandler, type Admission } from './admission/upgrade.js';
 import { isHubInspector } from './observability/inspector/inspector.js';
 import { WsConnection, type WsConnectionOptions } from './transport/ws-connection.js';
@@ -69,6 +76,20 @@ export interface Hub {
   clients(): ClientInfo[];
   /** Sends to every member of the topic (but `except`); returns the local recipient count at call time. */
   publish(topic: Topic, message: unknown, options?: { except?: ClientId; binary?: boolean }): number;
+  /**
+   * Like publish, but resolves once the hub has handled it: local recipients and, for a topic
+   * with history, the message's offset and the stream's epoch. Rejects with a PublishError
+   * (`code` 'unavailable' when a history topic's store cannot take it: nothing was delivered).
+   */
+  publishConfirmed(
+    topic: Topic,
+    message: unknown,
+    options?: { except?: ClientId },
+  ): Promise<{ delivered: number; offset?: number; epoch?: string }>;
+  /** A page of the topic's history (rejects with a HistoryError `no_history` for a topic without). */
+  history(topic: Topic, query?: HistoryQuery): Promise<HistoryResult>;
+  /** Whether the topic keeps history on this hub. */
+  keepsHistory(topic: Topic): boolean;
   /** Joins a client to a topic from code (no canSubscribe check); refusals (limits) are logged. */
   subscribe(clientId: ClientId, topic: Topic): void;
   unsubscribe(clientId: ClientId, topic: Topic): void;
@@ -98,13 +119,14 @@ export function createHub(options: HubOptions = {}): Hub {
   // Assigned below; the protocol's hooks only run once the hub exists.
   let hub: Hub | undefined;
   const protocol = createProtocol(resolved, options, () => hub!, stats, logger);
+  const history = createHistory(resolved, options);
   const cluster = resolved.cluster
     ? createCluster({ ...resolved.cluster, maxTopicLength: resolved.topics.maxTopicLength, logger })
     : undefined;
-  const actor = startHubActor(resolved, options, { protocol, cluster, stats, tally, fanout, logger });
+  const actor = startHubActor(resolved, options, { protocol, history, cluster, stats, tally, fanout, logger });
   if (cluster) joinCluster(cluster, actor, logger);
   const gate = createGate(resolved, options, actor, stats, logger);
-  hub = createHandle(resolved, options, { actor, protocol, cluster, gate, stats, tally, fanout, logger });
+  hub = createHandle(resolved, options, { actor, protocol, history, cluster, gate, stats, tally, fanout, logger });
   return hub;
 }
 
@@ -165,8 +187,39 @@ function createProtocol(
   return { frames, prepare: preparer(resolved.protocol), handleMessage, rateLimitedFrame };
 }
 
+interface History {
+  /** Undefined: history is off. */
+  readonly store: HistoryStore | undefined;
+  /** What the hub machine uses (a synchronous store only). */
+  readonly port: HubHistory | undefined;
+  readonly covers: (topic: string) => boolean;
+}
+
+/** The history part: the store (yours, or the bounded in-memory default) and which topics keep history. */
+function createHistory(resolved: ResolvedOptions, options: HubOptions): History {
+  const { size, ttlMs, maxStreams, topics } = resolved.history;
+  const covers = topicMatcher(topics);
+  if (size === 0) return { store: undefined, port: undefined, covers };
+  if (options.cluster && !options.history?.store) {
+    throw new HubConfigError({
+      reason: 'invalid-choice',
+      message:
+        'history across nodes needs a shared store (Redis or NATS); the in-memory one would number each node apart. Run history on one node for now.',
+    });
+  }
+  const store = options.history?.store ?? memoryHistory({ size, ttlMs, maxStreams });
+  if (!store.synchronous) {
+    throw new HubConfigError({
+      reason: 'invalid-choice',
+      message: `history.store "${store.kind}" answers asynchronously: only a cluster hub can use it.`,
+    });
+  }
+  return { store, port: hubHistory(store as SyncHistoryStore, size, covers), covers };
+}
+
 interface ActorParts {
   readonly protocol: Protocol;
+  readonly history: History;
   readonly cluster: Cluster | undefined;
   readonly stats: HubStats;
   readonly tally: ClientTally;
@@ -206,6 +259,7 @@ function startHubActor(resolved: ResolvedOptions, options: HubOptions, parts: Ac
       presenceEvents: guardedPredicate(resolved.presenceEvents, stats, logger),
       badFrames: { max: resolved.maxBadFrames, windowMs: resolved.badFrameWindowMs },
       forward: cluster ? cluster.forward : () => undefined,
+      history: parts.history.port,
       limits: resolved.outbound,
       maxClients: resolved.maxClients,
       pingIntervalMs: resolved.pingIntervalMs,
@@ -313,7 +367,7 @@ interface HandleParts extends ActorParts {
 
 /** The handle users hold: commands to the hub actor, reads of its state, attach and close. */
 function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: HandleParts): Hub {
-  const { actor, protocol, cluster, gate, stats, tally, fanout, logger } = parts;
+  const { actor, protocol, history, cluster, gate, stats, tally, fanout, logger } = parts;
   const { prepare } = protocol;
   const registry = () => actor.getSnapshot().context.clients;
   const servers = new Set<Server>();
@@ -334,7 +388,10 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
         gate.wss.close();
         // The clients' departures went out first; now leave the cluster, then stop inspecting.
         const inspector = isHubInspector(options.inspect) ? options.inspect : undefined;
-        const finish = (): void => void (inspector ? inspector.close().then(resolve, resolve) : resolve());
+        const finish = (): void => {
+          void history.store?.close();
+          void (inspector ? inspector.close().then(resolve, resolve) : resolve());
+        };
         if (cluster) void cluster.close().then(finish, finish);
         else finish();
       };
@@ -375,6 +432,7 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
         queues: () => queuesOf(registry()),
         topics: () => actor.getSnapshot().context.topicCount,
         cluster: () => cluster?.stats(),
+        history: () => history.store?.stats(),
       }));
     },
     get size() {
@@ -430,6 +488,26 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
       });
       return members;
     },
+    publishConfirmed(topic, message, opts = {}) {
+      const data = prepare(message);
+      return new Promise((resolve, reject) => {
+        if (actor.getSnapshot().status !== 'active') {
+          reject(new PublishError('shutting_down', 'the hub is closed'));
+          return;
+        }
+        const reply = (outcome: PublishOutcome): void =>
+          'error' in outcome ? reject(new PublishError(outcome.error, outcome.message)) : resolve(outcome);
+        actor.send({
+          type: 'hub.publish',
+          topic,
+          data,
+          reply,
+          ...(opts.except === undefined ? {} : { except: opts.except }),
+        });
+      });
+    },
+    history: (topic, query) => readHistory(history.store, resolved.history.size, history.covers, topic, query),
+    keepsHistory: (topic) => history.store !== undefined && history.covers(topic),
     subscribe: (clientId, topic) => actor.send({ type: 'hub.subscribe', id: clientId, topic }),
     unsubscribe: (clientId, topic) => actor.send({ type: 'hub.unsubscribe', id: clientId, topic }),
     topics: () => [...actor.getSnapshot().context.topics.topics()].map(([topic, members]) => ({ topic, members })),
@@ -444,6 +522,17 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
     clusterStats: () => cluster?.stats(),
     close,
   };
+}
+
+/** Why publishConfirmed failed: `unavailable` (history store unreachable), `encode_failed`, `shutting_down`. */
+export class PublishError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PublishError';
+  }
 }
 
 /** The registered clients' writers, as the metrics read their queues (this hub builds them: ClientWriter). */

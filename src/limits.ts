@@ -151,3 +151,13 @@ export const CLIENT_ACK_TIMEOUT_MS = 10_000;
 export const CLIENT_CONNECT_TIMEOUT_MS = 10_000;
 /** Commands held while disconnected; one more rejects at once with `queue_full`. */
 export const CLIENT_MAX_QUEUED_COMMANDS = 100;
+
+/**
+ * Per-topic history (docs/protocol.md#recovery): messages kept per topic (0 = history off, the
+ * default), how long a stream lives after its last publish (ms), and how many streams the
+ * in-memory store holds at most (beyond: the least recently published stream is dropped, and
+ * with it its epoch). Memory is bounded by HISTORY_MAX_STREAMS × size × message size.
+ */
+export const HISTORY_SIZE = 0;
+export const HISTORY_TTL_MS = 5 * 60_000;
+export const HISTORY_MAX_STREAMS = 10_000;

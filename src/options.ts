@@ -71,7 +71,23 @@ export interface ResolvedCluster {
   readonly maxEnvelopeDepth: number;
 }
 
+/** Per-topic history with offsets and epochs, and recovery on subscribe (docs/protocol.md#recovery). */
+export interface HistoryOptions {
+  /** Messages kept per topic; 0 (the default) turns history off. */
+  readonly size?: number;
+  /** How long a topic's stream lives after its last publish, ms. */
+  readonly ttlMs?: number;
+  /** Topics that keep history: exact names and `prefix*` patterns; absent or empty: every topic. */
+  readonly topics?: readonly string[];
+  /** In-memory store: streams held at most (the least recently published is dropped beyond). */
+  readonly maxStreams?: number;
+  /** Your own store (src/history/store.ts); default: the bounded in-memory one. close() closes it. */
+  readonly store?: import('./history/store.js').HistoryStore;
+}
+
 export interface HubOptions {
+  /** Per-topic history and recovery; off unless `size` > 0. */
+  readonly history?: HistoryOptions;
   /** Run as one node of a cluster (docs/scaling.md); single-process when absent. */
   readonly cluster?: ClusterOptionsInput;
   /** What clients speak on the socket (default `json`). `onMessage` replaces either. */
@@ -123,6 +139,13 @@ export interface ResolvedOptions {
   /** Undefined on a single node. */
   readonly cluster: (ResolvedCluster & { readonly broker: ClusterOptionsInput['broker'] }) | undefined;
   readonly protocol: Protocol;
+  /** size 0: history is off. */
+  readonly history: {
+    readonly size: number;
+    readonly ttlMs: number;
+    readonly topics: readonly string[] | undefined;
+    readonly maxStreams: number;
+  };
   readonly topics: {
     readonly maxTopicLength: number;
     readonly maxTopicsPerClient: number;
@@ -274,6 +297,37 @@ export function resolveCluster(c: ClusterSettings): ResolvedCluster {
   return { nodeId, prefix, heartbeatMs, nodeTimeoutMs, maxEnvelopeBytes, maxEnvelopeDepth };
 }
 
+const resolveHistory = (h: HistoryOptions = {}, protocol: Protocol): ResolvedOptions['history'] => {
+  const size = h.size ?? L.HISTORY_SIZE;
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new HubConfigError({
+      reason: 'invalid-number',
+      message: `history.size must be 0 (off) or a positive integer (messages kept per topic), got ${String(h.size)}.`,
+    });
+  }
+  if (size > 0 && protocol !== 'json') {
+    throw new HubConfigError({
+      reason: 'invalid-choice',
+      message:
+        'history needs the json protocol: relay frames carry no offsets. Drop history.size or use protocol "json".',
+    });
+  }
+  const topics = h.topics?.map((t) => t.trim()).filter((t) => t.length > 0);
+  const bad = topics?.find((t) => !/^[A-Za-z0-9._:/@-]*\*?$/.test(t));
+  if (bad !== undefined) {
+    throw new HubConfigError({
+      reason: 'invalid-value',
+      message: `history.topics holds topic names or "prefix*" patterns, got "${bad}".`,
+    });
+  }
+  return {
+    size,
+    ttlMs: positiveInt('history.ttlMs', h.ttlMs, L.HISTORY_TTL_MS),
+    topics: topics === undefined || topics.length === 0 ? undefined : topics,
+    maxStreams: positiveInt('history.maxStreams', h.maxStreams, L.HISTORY_MAX_STREAMS),
+  };
+};
+
 /** Fills in defaults and checks every value and invariant; throws HubConfigError with a sentence. */
 export function resolveOptions(options: HubOptions): ResolvedOptions {
   const path = options.path ?? L.DEFAULT_PATH;
@@ -318,6 +372,7 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
   return {
     cluster: options.cluster ? { broker: options.cluster.broker, ...resolveCluster(options.cluster) } : undefined,
     protocol,
+    history: resolveHistory(options.history, protocol),
     topics: {
       maxTopicLength: positiveInt('topics.maxTopicLength', options.topics?.maxTopicLength, L.MAX_TOPIC_LENGTH),
       maxTopicsPerClient: positiveInt(

@@ -18,5 +18,7 @@ export type ProtocolErrorCode =
   | 'forbidden'
   /** Too many commands waiting on asynchronous authorization hooks. */
   | 'overloaded'
+  /** `history` of a topic that keeps none (settings: history.size, history.topics). */
+  | 'no_history'
   /** The client exceeded its inbound rate limit: the message was dropped (persisting closes with 1008). */
   | 'rate_limited';

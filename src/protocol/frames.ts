@@ -1,5 +1,5 @@
 import type { Member, OutboundFrames, Ref, Topic } from '../../machines/hub.types.js';
-import type { ClientId } from '../../machines/client.types.js';
+import type { ClientId, Frame } from '../../machines/client.types.js';
 import { encodeFrame } from '../transport/frame.js';
 import { PROTOCOL_VERSION, type WelcomeFrame } from './schema.js';
 
@@ -20,22 +20,55 @@ const json = (value: unknown): string => {
 
 const text = (body: string) => encodeFrame(body, false);
 
+/** Bytes per write of a replay: frames are concatenated up to this (a frame larger than it goes alone). */
+const BATCH_BYTES = 64 * 1024;
+
+/**
+ * Several whole frames as a few Buffers (a replay of history): each counts as one entry of the
+ * client's outbound queue, so a replay of a thousand small messages cannot overflow it by count.
+ */
+function batch(frames: readonly Frame[]): Frame[] {
+  const out: Frame[] = [];
+  let run: Buffer[] = [];
+  let bytes = 0;
+  const flush = (): void => {
+    if (run.length > 0) out.push(run.length === 1 ? run[0]! : Buffer.concat(run, bytes));
+    run = [];
+    bytes = 0;
+  };
+  for (const frame of frames as readonly Buffer[]) {
+    if (bytes > 0 && bytes + frame.byteLength > BATCH_BYTES) flush();
+    run.push(frame);
+    bytes += frame.byteLength;
+  }
+  flush();
+  return out;
+}
+
 /** The JSON protocol: every frame is an envelope (docs/protocol.md), serialised once. */
 export function jsonFrames(limits: WelcomeFrame['limits']): OutboundFrames {
   const limitsJson = JSON.stringify(limits);
   return {
     welcome: (id: ClientId) =>
       text(`{"type":"welcome","id":${JSON.stringify(id)},"protocol":${PROTOCOL_VERSION},"limits":${limitsJson}}`),
-    message: (data: unknown, binary: boolean | undefined, topic: Topic | undefined, from: ClientId | undefined) => {
+    message: (
+      data: unknown,
+      binary: boolean | undefined,
+      topic: Topic | undefined,
+      from: ClientId | undefined,
+      offset?: number,
+    ) => {
       if (binary === true || data instanceof Uint8Array || data instanceof ArrayBuffer) {
         throw new TypeError('the JSON protocol carries JSON data only; use protocol "relay" for binary messages');
       }
       const head =
         '{"type":"message"' +
         (topic === undefined ? '' : `,"topic":${JSON.stringify(topic)}`) +
-        (from === undefined ? '' : `,"from":${JSON.stringify(from)}`);
+        (from === undefined ? '' : `,"from":${JSON.stringify(from)}`) +
+        (offset === undefined ? '' : `,"offset":${offset}`);
       return text(`${head},"data":${json(data)}}`);
     },
+    batch,
     joined: (topic: Topic, member: Member) => text(JSON.stringify({ type: 'joined', topic, client: member })),
     left: (topic: Topic, member: Member) => text(JSON.stringify({ type: 'left', topic, client: member })),
     ack: (ref: Ref, result: unknown) =>
@@ -58,6 +91,7 @@ export const relayFrames: OutboundFrames = {
   welcome: () => undefined,
   message: (data: unknown, binary: boolean | undefined) =>
     encodeFrame(data instanceof RawJson ? data.json : data, binary),
+  batch,
   joined: () => undefined,
   left: () => undefined,
   ack: () => undefined,

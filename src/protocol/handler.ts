@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ClientHandle, TopicHook } from '../options.js';
 import type { HubStats } from '../observability/stats.js';
 import { makeDecoder } from './decode.js';
+import { HistoryError } from '../history/read.js';
 import type { ProtocolErrorCode } from './error-codes.js';
 import type { InboundFrame, ProtocolRef } from './schema.js';
 
@@ -70,8 +71,38 @@ export function createProtocolHandler(deps: ProtocolDeps) {
         return authorized(
           deps.canSubscribe,
           frame.topic,
-          () => hub.actor.send({ type: 'hub.subscribe', id, topic: frame.topic, ...refOf(ref) }),
+          () =>
+            hub.actor.send({
+              type: 'hub.subscribe',
+              id,
+              topic: frame.topic,
+              ...(frame.since === undefined ? {} : { since: frame.since }),
+              ...refOf(ref),
+            }),
           'subscribe to',
+        );
+      case 'history':
+        return authorized(
+          deps.canSubscribe,
+          frame.topic,
+          // A read: answered straight from the store, in this client's command order.
+          () =>
+            hub
+              .history(frame.topic, {
+                ...(frame.limit === undefined ? {} : { limit: frame.limit }),
+                ...(frame.since === undefined ? {} : { since: frame.since }),
+              })
+              .then(
+                (result) => {
+                  const f = ref === undefined ? undefined : deps.frames.ack(ref, result);
+                  if (f) self.send({ type: 'client.reply', frame: f });
+                },
+                (error: unknown) =>
+                  error instanceof HistoryError
+                    ? reply(error.code, error.message)
+                    : reply('unavailable', 'the history could not be read'),
+              ),
+          'read the history of',
         );
       case 'unsubscribe':
         hub.actor.send({ type: 'hub.unsubscribe', id, topic: frame.topic, ...refOf(ref) });

@@ -16,11 +16,27 @@ const ClientIdSchema = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLe
 const topicSchema = (maxTopicLength: number) =>
   Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(maxTopicLength), Schema.isPattern(TOPIC_PATTERN));
 
+const OffsetSchema = Schema.Int.check(
+  Schema.isGreaterThanOrEqualTo(0),
+  Schema.isLessThanOrEqualTo(Number.MAX_SAFE_INTEGER),
+);
+/** A position in a topic's stream: what a client last saw (`since`), or where a stream stands. */
+const PositionSchema = Schema.Struct({
+  offset: OffsetSchema,
+  epoch: Schema.String.check(Schema.isMaxLength(128)),
+});
+
 /** The inbound union, with the hub's topic-length limit baked into the topic field. */
 export const makeInbound = (maxTopicLength: number) => {
   const topic = topicSchema(maxTopicLength);
   return Schema.Union([
-    Schema.Struct({ type: Schema.Literal('subscribe'), topic, ref }),
+    Schema.Struct({
+      type: Schema.Literal('subscribe'),
+      topic,
+      /** Recover what was published after this position (topics with history). */
+      since: Schema.optionalKey(PositionSchema),
+      ref,
+    }),
     Schema.Struct({ type: Schema.Literal('unsubscribe'), topic, ref }),
     Schema.Struct({
       type: Schema.Literal('publish'),
@@ -33,11 +49,18 @@ export const makeInbound = (maxTopicLength: number) => {
     Schema.Struct({ type: Schema.Literal('send'), to: ClientIdSchema, data: Schema.Unknown, ref }),
     Schema.Struct({ type: Schema.Literal('presence'), topic, ref }),
     Schema.Struct({ type: Schema.Literal('ping'), ref }),
+    Schema.Struct({
+      type: Schema.Literal('history'),
+      topic,
+      limit: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+      since: Schema.optionalKey(PositionSchema),
+      ref,
+    }),
   ]);
 };
 
 export const Inbound = makeInbound(MAX_TOPIC_LENGTH);
-export const INBOUND_TYPES = ['subscribe', 'unsubscribe', 'publish', 'send', 'presence', 'ping'] as const;
+export const INBOUND_TYPES = ['subscribe', 'unsubscribe', 'publish', 'send', 'presence', 'ping', 'history'] as const;
 
 const MemberSchema = Schema.Struct({ id: Schema.String, meta: Schema.optionalKey(Schema.Unknown) });
 
@@ -58,6 +81,8 @@ export const Outbound = Schema.Union([
     type: Schema.Literal('message'),
     topic: Schema.optionalKey(Schema.String),
     from: Schema.optionalKey(Schema.String),
+    /** The message's position in its topic's stream (topics with history only). */
+    offset: Schema.optionalKey(Schema.Number),
     data: Schema.Unknown,
   }),
   Schema.Struct({ type: Schema.Literal('joined'), topic: Schema.String, client: MemberSchema }),

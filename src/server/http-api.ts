@@ -3,7 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readJsonBody } from './http-body.js';
 import { decoderOf, makeApiSchemas } from './http-api-schema.js';
 import { sendJson } from './http-json.js';
-import type { Hub } from '../hub.js';
+import { PublishError, type Hub } from '../hub.js';
+import { HistoryError } from '../history/read.js';
+import { TOPIC_PATTERN } from '../../machines/topic-index.js';
 import { API_MAX_BODY_BYTES } from '../limits.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -12,7 +14,7 @@ export interface HttpApiOptions {
   readonly apiKey: string | undefined;
   /** Largest request body, bytes (default API_MAX_BODY_BYTES); larger gets 413. */
   readonly maxBodyBytes?: number;
-  /** Where the routes live (default "/api"): <prefix>/publish, <prefix>/send, <prefix>/stats. */
+  /** Where the routes live (default "/api"): <prefix>/publish, <prefix>/send, <prefix>/stats, <prefix>/history. */
   readonly prefix?: string;
   readonly logger?: Logger;
 }
@@ -32,12 +34,15 @@ export type HttpApiErrorCode =
   | 'invalid_body'
   | 'unknown_client'
   | 'shutting_down'
+  | 'no_history'
+  | 'unavailable'
   | 'internal';
 
 const ROUTES: Record<string, readonly string[]> = {
   '/publish': ['POST'],
   '/send': ['POST'],
   '/stats': ['GET', 'HEAD'],
+  '/history': ['GET', 'HEAD'],
 };
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
@@ -57,6 +62,8 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
   const schemas = makeApiSchemas(hub.options.topics.maxTopicLength);
   const decodePublish = decoderOf(schemas.publish);
   const decodeSend = decoderOf(schemas.send);
+  const maxTopicLength = hub.options.topics.maxTopicLength;
+  const topicOk = (t: string): boolean => t.length > 0 && t.length <= maxTopicLength && TOPIC_PATTERN.test(t);
   const logger = options.logger;
 
   const authorized = (req: IncomingMessage): boolean => {
@@ -82,11 +89,64 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
     });
   };
 
-  const dispatch = (res: ServerResponse, route: string, value: unknown): void => {
+  /** GET /api/history?topic=…&limit=…[&since=<offset>&epoch=<epoch>]: a page of a topic's history. */
+  const history = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    const topic = query.get('topic') ?? '';
+    if (!topicOk(topic)) return fail(res, 400, 'invalid_body', `topic: expected a topic name, got "${topic}"`);
+    const int = (name: string, min: number): number | undefined | Error => {
+      const raw = query.get(name);
+      if (raw === null) return undefined;
+      const n = Number(raw);
+      return /^\d+$/.test(raw) && Number.isSafeInteger(n) && n >= min
+        ? n
+        : new Error(`${name}: expected an integer ≥ ${min}, got "${raw}"`);
+    };
+    const limit = int('limit', 1);
+    const since = int('since', 0);
+    const epoch = query.get('epoch');
+    for (const v of [limit, since]) if (v instanceof Error) return fail(res, 400, 'invalid_body', v.message);
+    if ((since === undefined) !== (epoch === null))
+      return fail(res, 400, 'invalid_body', 'since and epoch go together: the position of the last message seen');
+    try {
+      const page = await hub.history(topic, {
+        ...(limit === undefined ? {} : { limit: limit as number }),
+        ...(since === undefined ? {} : { since: { offset: since as number, epoch: epoch! } }),
+      });
+      sendJson(res, 200, page);
+    } catch (error) {
+      if (error instanceof HistoryError && error.code !== 'invalid_frame')
+        return fail(res, error.code === 'no_history' ? 404 : 503, error.code, error.message);
+      throw error;
+    }
+  };
+
+  /** A publish into a topic with history waits for its offset; 503 unavailable when it could not be stored. */
+  const publishStored = async (res: ServerResponse, topic: string, data: unknown, except?: string): Promise<void> => {
+    try {
+      const r = await hub.publishConfirmed(topic, data, except === undefined ? {} : { except });
+      const forwarded = hub.clusterStats() !== undefined;
+      sendJson(res, 200, {
+        delivered: r.delivered,
+        offset: r.offset,
+        epoch: r.epoch,
+        ...(forwarded ? { forwarded } : {}),
+      });
+    } catch (error) {
+      if (error instanceof PublishError && error.code === 'unavailable')
+        return fail(res, 503, 'unavailable', error.message);
+      if (error instanceof PublishError && error.code === 'shutting_down')
+        return fail(res, 503, 'shutting_down', error.message);
+      throw error;
+    }
+  };
+
+  const dispatch = (res: ServerResponse, route: string, value: unknown): void | Promise<void> => {
     if (route === '/publish') {
       const body = decodePublish(value);
       if (!body.ok) return fail(res, 400, 'invalid_body', body.message);
       const { topic, data, except } = body.value;
+      if (topic !== undefined && hub.keepsHistory(topic)) return publishStored(res, topic, data, except);
       if (topic !== undefined) return answer(res, hub.publish(topic, data, except === undefined ? {} : { except }));
       const delivered = hub.size - (except !== undefined && hub.has(except) ? 1 : 0);
       hub.broadcast(data, except === undefined ? {} : { except });
@@ -106,6 +166,7 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
 
   const handle = async (req: IncomingMessage, res: ServerResponse, route: string, early: object): Promise<void> => {
     if (route === '/stats') return stats(res);
+    if (route === '/history') return history(req, res);
     const read = await readJsonBody(req, maxBodyBytes);
     if (!read.ok) {
       if (read.status === 0) return; // the caller went away
@@ -118,7 +179,7 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
       return fail(res, 400, 'invalid_json', `not valid JSON: ${(error as Error).message}`);
     }
     if (hub.closing) return fail(res, 503, 'shutting_down', 'the hub is shutting down');
-    dispatch(res, route, value);
+    return dispatch(res, route, value);
   };
 
   return (req, res) => {

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BrokerState } from '../../cluster/broker/broker.js';
 import type { ClusterStats } from '../../cluster/cluster.js';
 import type { HubStats } from '../stats.js';
+import type { HistoryStoreStats } from '../../history/store.js';
 import type { FanoutTimes, TimeHistogram } from './fanout.js';
 import { ClientTally, type QueueView } from './tally.js';
 
@@ -16,6 +17,8 @@ export interface MetricsSource {
   topics(): number;
   /** Undefined on a single node; the cluster metrics are registered only when it is not. */
   cluster(): ClusterStats | undefined;
+  /** Undefined without history; the history metrics are registered only when it is on. */
+  history?(): HistoryStoreStats | undefined;
 }
 
 const BROKER_STATES: readonly BrokerState[] = ['connecting', 'up', 'down', 'closed'];
@@ -225,6 +228,31 @@ export function createHubMetrics(src: MetricsSource): Registry {
       'actorhub_cluster_malformed_total',
       'Broker messages dropped because they were not valid envelopes.',
       () => cluster().malformed,
+    );
+  }
+  if (src.history?.()) {
+    const history = (): HistoryStoreStats => src.history!()!;
+    gauge('actorhub_history_streams', 'Topic streams the history store holds now.', () => history().streams ?? 0);
+    gauge('actorhub_history_messages', 'Messages the history store holds now.', () => history().messages ?? 0);
+    gauge(
+      'actorhub_history_bytes',
+      'Approximate bytes of the messages the history store holds now.',
+      () => history().bytes ?? 0,
+    );
+    counter(
+      'actorhub_history_evicted_total',
+      'Streams dropped because the store held its maximum (least recently published first): their epoch ends.',
+      () => history().evicted ?? 0,
+    );
+    counter(
+      'actorhub_history_expired_total',
+      'Streams dropped because nothing was published to them for the history TTL: their epoch ends.',
+      () => history().expired ?? 0,
+    );
+    counter(
+      'actorhub_history_append_failures_total',
+      'Publishes into history topics that could not be stored (answered unavailable).',
+      () => history().failed,
     );
   }
   return registry;

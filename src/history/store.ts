@@ -1,0 +1,95 @@
+/**
+ * The history-store contract: what per-topic history needs from an engine (the hub process's
+ * memory, Redis, JetStream), and nothing else. Delivery, replay framing, the replay/live seam
+ * and authorization stay in the hub; a store only keeps numbered messages.
+ *
+ * Guarantees every implementation gives (test/support/history-conformance.ts checks them):
+ * - **One authority per stream**: `append` assigns `offset = previous top + 1`, atomically,
+ *   whichever node or caller appends. Offsets of one epoch never repeat and never skip.
+ * - **Epochs mark continuity**: a stream's `epoch` is an opaque string that stays the same
+ *   for as long as every offset of it is accounted for (kept, or trimmed from the old end by the
+ *   size limit). Whenever continuity is lost — the stream expired (TTL), was evicted, the engine
+ *   restarted or lost its data — the next `position`/`append` answers a new epoch and counts
+ *   from 0 again. A consumer that holds `{ epoch, offset }` can thus always tell "I missed
+ *   nothing" (same epoch, offset still kept) from "I cannot know" (anything else).
+ * - **A position before the first message**: `position` of a topic that has no stream yet
+ *   creates its epoch with offset 0, and the first `append` keeps that epoch (a subscriber that
+ *   came first can recover the very first message).
+ * - **Bounded**: at most `size` messages per stream (the oldest are trimmed), a stream lives
+ *   `ttlMs` after its last append; implementations may bound the number of streams too.
+ * - **Honest failure**: `append` that cannot store (engine down) rejects/throws; it never
+ *   answers an offset it did not store.
+ */
+export interface StreamPosition {
+  readonly epoch: string;
+  /** The offset of the newest message; 0 before the first. */
+  readonly offset: number;
+}
+
+export interface StoredMessage {
+  readonly offset: number;
+  /** The publishing client's id, when a client published it. */
+  readonly from?: string;
+  /** The message data as JSON text, exactly as published. */
+  readonly data: string;
+}
+
+export interface HistoryPage extends StreamPosition {
+  /** Offset of the oldest message the stream still keeps (offset + 1 when it keeps none). */
+  readonly first: number;
+  /** Oldest first. */
+  readonly messages: readonly StoredMessage[];
+}
+
+export interface ReadOptions {
+  /** Messages with an offset above this one, oldest first (a page forward); absent: the newest. */
+  readonly after?: number;
+  /** At most this many messages. */
+  readonly limit: number;
+}
+
+export interface HistorySettings {
+  /** Messages kept per stream. */
+  readonly size: number;
+  /** A stream lives this long after its last append, ms. */
+  readonly ttlMs: number;
+}
+
+/** Maybe synchronous: the in-memory store answers at once, remote ones with a promise. */
+export type Answer<T> = T | Promise<T>;
+
+export interface HistoryStore {
+  /** 'memory' | 'redis' | 'nats' | yours. */
+  readonly kind: string;
+  /**
+   * True when every method answers synchronously (never a promise). The hub then appends and
+   * replays inside one of its own steps, which makes the local replay/live seam atomic.
+   */
+  readonly synchronous: boolean;
+  append(topic: string, message: { readonly from?: string; readonly data: string }): Answer<StreamPosition>;
+  position(topic: string): Answer<StreamPosition>;
+  read(topic: string, options: ReadOptions): Answer<HistoryPage>;
+  /** Counters for /metrics; all optional. */
+  stats(): HistoryStoreStats;
+  close(): Promise<void>;
+}
+
+export interface HistoryStoreStats {
+  /** Streams currently held (memory) or known (remote: undefined). */
+  readonly streams?: number;
+  readonly messages?: number;
+  readonly bytes?: number;
+  /** Streams dropped for the stream cap (LRU) or TTL, since start. */
+  readonly evicted?: number;
+  readonly expired?: number;
+  /** Appends that failed (engine unreachable). */
+  readonly failed: number;
+}
+
+/** A store whose every answer is synchronous (the in-memory default). */
+export interface SyncHistoryStore extends HistoryStore {
+  readonly synchronous: true;
+  append(topic: string, message: { readonly from?: string; readonly data: string }): StreamPosition;
+  position(topic: string): StreamPosition;
+  read(topic: string, options: ReadOptions): HistoryPage;
+}
