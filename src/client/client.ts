@@ -107,6 +107,8 @@ type SubscriptionEvents = {
   state: (state: SubscriptionState) => void;
   /** Recovery was impossible (`recovered: false`): messages were missed; refetch your state. */
   gap: (info: GapInfo) => void;
+  /** A resubscribe with `since` was honoured (`recovered: true`): what was missed after `from` is replayed next. */
+  recovered: (info: { readonly from: Position }) => void;
   /** `data` did not match the subscription's schema. */
   invalid: (data: unknown, issues: readonly StandardSchemaV1.Issue[], info: MessageInfo) => void;
   presence: (members: readonly Member[]) => void;
@@ -531,7 +533,8 @@ export class HubClient {
         sub.position = top;
         sub.ownAhead.clear();
       }
-      // recovered: the replay that follows moves the position on from `since`.
+      // Recovered: the replay that follows moves the position on from `since`.
+      else sub.events.emit('recovered', { from: since });
     } else sub.position = undefined; // the hub keeps no history for this topic
     if (sub.options.presence) {
       this.presence(topic).then(

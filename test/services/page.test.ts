@@ -123,6 +123,46 @@ describe('the live page in Chromium', () => {
     await expect.poll(() => ann.page.locator('[data-testid=presence] li[data-member]').count()).toBe(1);
   });
 
+  it('rebuilt on the SDK: after a server restart the page reconnects by itself, resubscribes and receives again', async () => {
+    // A hub on a fixed port, stopped (1001 to everyone) and started again: a deploy.
+    let port = 0;
+    let running: { hub: ReturnType<typeof createHub>; server: http.Server } | undefined;
+    const start = async () => {
+      const hub = createHub({ logger: silentLogger });
+      const server = http.createServer(hubRoutes(hub));
+      hub.attach(server);
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      port = (server.address() as AddressInfo).port;
+      running = { hub, server };
+    };
+    const stop = async () => {
+      if (!running) return;
+      const { hub, server } = running;
+      running = undefined;
+      await hub.close({ timeoutMs: 200 });
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    };
+    await start();
+    onTestFinished(stop);
+    const url = `http://127.0.0.1:${port}/`;
+    const ann = await open(url);
+    await join(ann.page, 'deploys');
+    running!.hub.publish('deploys', 'before the restart');
+    await ann.page.locator('[data-testid=messages] .msg', { hasText: 'before the restart' }).waitFor();
+
+    await stop();
+    await expect.poll(() => ann.page.getByTestId('status').textContent()).toMatch(/^reconnecting… \(1001/);
+    await start();
+    await expect.poll(() => ann.page.getByTestId('status').textContent(), { timeout: 20_000 }).toBe('connected');
+    await ann.page.locator('[data-testid=messages] .msg', { hasText: 'resubscribed to deploys' }).waitFor();
+    await expect.poll(() => running!.hub.topics()).toEqual([{ topic: 'deploys', members: 1 }]);
+    running!.hub.publish('deploys', 'after the restart');
+    await ann.page.locator('[data-testid=messages] .msg', { hasText: 'after the restart' }).waitFor();
+    expect(await ann.page.getByTestId('me').textContent()).toMatch(/^you are \S+/);
+    await ann.page.screenshot({ path: path.resolve('test-results/page-reconnected.png'), fullPage: true });
+  });
+
   it('says so when the hub speaks the relay protocol, and still relays text', async () => {
     const url = await serve({ protocol: 'relay' });
     const [a, b] = [await context.newPage(), await context.newPage()];

@@ -1,16 +1,20 @@
 /**
- * The live page's script: plain browser JavaScript, served inline. It speaks only the
- * documented JSON protocol (docs/protocol.md) and reads GET /stats. Kept as a string because
- * the project compiles without the DOM library; it must not contain a backtick or a dollar-brace.
+ * The live page's script: plain browser JavaScript, served inline after the SDK's browser bundle
+ * (actorhub/client as the global `actorhub`, dist/browser/actorhub-client.js). On the JSON
+ * protocol it is an SDK application: it reconnects by itself, resubscribes, and shows the
+ * connection's state, recoveries and gaps. Under the relay protocol (which the SDK does not
+ * speak) it uses a plain WebSocket. It reads GET /stats. Kept as a string because the project
+ * compiles without the DOM library; it must not contain a backtick or a dollar-brace.
  */
 export const pageScript = String.raw`
 "use strict";
 (function () {
   var cfg = JSON.parse(document.getElementById("actorhub-config").textContent);
   var $ = function (id) { return document.getElementById(id); };
-  var ws = null, myId = null, nextRef = 1, pending = new Map();
-  var topics = [], active = null, members = new Map();
   var relay = cfg.protocol !== "json";
+  var client = null, ws = null, myId = null, up = false;
+  var topics = [], subs = new Map(), active = null, members = new Map();
+  var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + cfg.path;
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -36,24 +40,14 @@ export const pageScript = String.raw`
     if (atEnd) box.scrollTop = box.scrollHeight;
   }
 
-  function call(cmd) {
-    return new Promise(function (resolve, reject) {
-      if (!ws || ws.readyState !== 1) return reject(new Error("not connected"));
-      var ref = nextRef++;
-      pending.set(ref, { resolve: resolve, reject: reject });
-      cmd.ref = ref;
-      ws.send(JSON.stringify(cmd));
-    });
-  }
-
-  function setStatus(up, text) {
+  function setStatus(isUp, text, cls) {
+    up = isUp;
     var s = $("status");
-    s.className = "pill " + (up ? "up" : "down");
+    s.className = "pill " + (cls || (isUp ? "up" : "down"));
     s.textContent = text;
-    $("connect").textContent = up ? "Disconnect" : "Connect";
-    var usable = up && !relay;
-    ["topic", "join"].forEach(function (id) { $(id).disabled = !usable; });
-    $("text").disabled = !up || (!relay && !active);
+    $("connect").textContent = client || (ws && ws.readyState <= 1) ? "Disconnect" : "Connect";
+    ["topic", "join"].forEach(function (id) { $(id).disabled = relay || !client; });
+    $("text").disabled = !isUp || (!relay && !active);
     $("send").disabled = $("text").disabled;
   }
 
@@ -64,7 +58,10 @@ export const pageScript = String.raw`
     topics.forEach(function (t) {
       var li = el("li", t === active ? "active" : "");
       li.dataset.topic = t;
+      var sub = subs.get(t);
+      li.dataset.state = sub ? sub.state : "unsubscribed";
       li.appendChild(el("span", "", "# " + t));
+      if (sub && sub.state !== "subscribed") li.appendChild(el("small", "sub-state", sub.state));
       var leave = el("button", "ghost", "Leave");
       leave.onclick = function (e) { e.stopPropagation(); leaveTopic(t); };
       li.appendChild(leave);
@@ -75,7 +72,8 @@ export const pageScript = String.raw`
     if (relay) $("to").appendChild(document.createTextNode("To every other client (relay)"));
     else if (active) { $("to").appendChild(document.createTextNode("Publishing to ")); $("to").appendChild(el("b", "", active)); }
     else $("to").appendChild(document.createTextNode("Join or pick a topic to publish."));
-    setStatus(!!(ws && ws.readyState === 1), $("status").textContent);
+    $("text").disabled = !up || (!relay && !active);
+    $("send").disabled = $("text").disabled;
   }
 
   function renderPresence() {
@@ -94,88 +92,118 @@ export const pageScript = String.raw`
     });
   }
 
+  function setMembers(topic, list) {
+    members.set(topic, list.map(function (m) { return m.id; }));
+    if (topic === active) renderPresence();
+  }
+
+  // Without presence events the hub sends no joined/left: ask on select and every few seconds.
   function refreshPresence(topic) {
-    if (!topic || relay) return;
-    call({ type: "presence", topic: topic }).then(function (r) {
-      members.set(topic, r.result.members.map(function (m) { return m.id; }));
-      if (topic === active) renderPresence();
-    }, function () {});
+    if (!topic || relay || !client || !up) return;
+    client.presence(topic).then(function (r) { setMembers(topic, r.members); }, function () {});
   }
 
   function select(t) { active = t; renderTopics(); renderPresence(); refreshPresence(t); }
 
+  function subscribe(t) {
+    var first = true;
+    var sub = client.subscribe(t, function (data, info) {
+      log("", "#" + t + " · " + (info.from || "server") + (info.offset !== undefined ? " · offset " + info.offset : ""), show(data));
+    }, { presence: true });
+    subs.set(t, sub);
+    sub.on("state", function (s) {
+      renderTopics();
+      if (s === "subscribed") {
+        log("note", "", (first ? "joined " : "resubscribed to ") + t);
+        if (first && topics.indexOf(t) >= 0) select(t);
+        first = false;
+      } else if (s === "failed") {
+        log("err", "", "cannot join " + t + ": " + sub.error.code + ": " + sub.error.message);
+        subs.delete(t);
+        topics = topics.filter(function (x) { return x !== t; });
+        if (active === t) active = topics[0] || null;
+        renderTopics(); renderPresence();
+      }
+    });
+    sub.on("recovered", function (r) { log("note recovered", "", "#" + t + ": recovered what was missed after offset " + r.from.offset); });
+    sub.on("gap", function (g) {
+      log("err gap", "", "#" + t + ": messages after offset " + g.from.offset + " could not be recovered (" +
+        (g.from.epoch === g.to.epoch ? "too old" : "the stream was restarted") + "); continuing from offset " + g.to.offset);
+    });
+    sub.on("presence", function (list) { setMembers(t, list); });
+  }
+
   function joinTopic(t) {
-    call({ type: "subscribe", topic: t }).then(function () {
-      if (topics.indexOf(t) < 0) topics.push(t);
-      log("note", "", "joined " + t);
-      select(t);
-    }, function (e) { log("err", "", e.message); });
+    if (topics.indexOf(t) >= 0) return select(t);
+    topics.push(t);
+    try { subscribe(t); } catch (e) { log("err", "", e.message); }
+    renderTopics();
   }
 
   function leaveTopic(t) {
-    call({ type: "unsubscribe", topic: t }).then(function () {
-      topics = topics.filter(function (x) { return x !== t; });
-      members.delete(t);
-      if (active === t) active = topics[0] || null;
-      log("note", "", "left " + t);
-      renderTopics(); renderPresence(); refreshPresence(active);
-    }, function (e) { log("err", "", e.message); });
+    var sub = subs.get(t);
+    if (sub) sub.unsubscribe();
+    subs.delete(t);
+    topics = topics.filter(function (x) { return x !== t; });
+    members.delete(t);
+    if (active === t) active = topics[0] || null;
+    log("note", "", "left " + t);
+    renderTopics(); renderPresence(); refreshPresence(active);
   }
 
-  function onFrame(f) {
-    if ((f.type === "ack" || f.type === "error") && pending.has(f.ref)) {
-      var p = pending.get(f.ref); pending.delete(f.ref);
-      if (f.type === "ack") p.resolve(f); else p.reject(new Error(f.code + ": " + f.message));
-      return;
-    }
-    switch (f.type) {
-      case "welcome":
-        myId = f.id;
-        $("me").textContent = "you are " + f.id;
+  function describe(why) {
+    return why && why.code ? " (" + why.code + (why.reason ? " " + why.reason : "") + ")" : "";
+  }
+
+  function start() {
+    client = actorhub.createClient(url, { reconnect: { minDelayMs: 250, maxDelayMs: 5000 } });
+    setStatus(false, "connecting…", "down");
+    client.on("state", function (state, why) {
+      if (state === "connected") {
+        myId = client.id;
+        $("me").textContent = "you are " + myId;
         setStatus(true, "connected");
-        log("note", "", "connected as " + f.id);
-        topics.forEach(function (t) { joinTopic(t); });
-        break;
-      case "message":
-        log("", (f.topic ? "#" + f.topic + " · " : "direct · ") + (f.from || "server"), show(f.data));
-        break;
-      case "joined": case "left":
-        refreshPresence(f.topic);
-        break;
-      case "error":
-        log("err", "", f.code + ": " + f.message);
-        break;
-    }
+        log("note", "", "connected as " + myId);
+        refreshPresence(active);
+      } else if (state === "reconnecting") {
+        myId = null; $("me").textContent = "";
+        setStatus(false, "reconnecting…" + describe(why));
+        log("note", "", "connection lost" + describe(why) + ": reconnecting");
+        renderPresence();
+      } else if (state === "closed") {
+        myId = null; $("me").textContent = "";
+        client = null; subs.clear();
+        setStatus(false, "disconnected" + describe(why));
+        if (why.terminal) log("err", "", "the hub ended the connection" + describe(why) + ": not reconnecting");
+        renderTopics(); renderPresence();
+      }
+    });
+    client.on("message", function (data, info) { log("", (info.topic ? "#" + info.topic + " · " : "direct · ") + (info.from || "server"), show(data)); });
+    client.on("error", function (e) { log("err", "", e.code + ": " + e.message); });
+    topics.forEach(subscribe);
+    renderTopics();
   }
 
-  function connect() {
-    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + cfg.path;
+  // The relay protocol: no envelope, no ids; the SDK does not speak it.
+  function startRelay() {
     ws = new WebSocket(url);
     setStatus(false, "connecting…");
-    ws.onopen = function () {
-      if (relay) { setStatus(true, "connected (relay)"); $("me").textContent = "relay: no ids"; }
-    };
-    ws.onmessage = function (e) {
-      if (relay) return log("", "relay", typeof e.data === "string" ? e.data : "(binary message)");
-      var f;
-      try { f = JSON.parse(e.data); } catch (err) { return log("err", "", "unreadable frame"); }
-      onFrame(f);
-    };
+    ws.onopen = function () { setStatus(true, "connected (relay)"); $("me").textContent = "relay: no ids"; };
+    ws.onmessage = function (e) { log("", "relay", typeof e.data === "string" ? e.data : "(binary message)"); };
     ws.onclose = function (e) {
-      pending.forEach(function (p) { p.reject(new Error("connection closed")); });
-      pending.clear();
-      myId = null; members.clear();
-      $("me").textContent = "";
       setStatus(false, "disconnected" + (e.code ? " (" + e.code + (e.reason ? " " + e.reason : "") + ")" : ""));
-      renderPresence();
+      $("me").textContent = "";
     };
   }
 
-  $("connect").onclick = function () { if (ws && ws.readyState <= 1) ws.close(1000, "bye"); else connect(); };
+  $("connect").onclick = function () {
+    if (relay) { if (ws && ws.readyState <= 1) ws.close(1000, "bye"); else startRelay(); return; }
+    if (client) { client.close(); } else start();
+  };
   $("join-form").onsubmit = function (e) {
     e.preventDefault();
     var t = $("topic").value.trim();
-    if (t) { joinTopic(t); $("topic").value = ""; }
+    if (t && client) { joinTopic(t); $("topic").value = ""; }
   };
   $("compose").onsubmit = function (e) {
     e.preventDefault();
@@ -184,10 +212,9 @@ export const pageScript = String.raw`
     $("text").value = "";
     if (relay) { ws.send(text); return log("mine", "you → everyone", text); }
     var topic = active;
-    call({ type: "publish", topic: topic, data: text }).then(function (r) {
-      var n = r.result.delivered;
-      log("mine", "you → #" + topic + " · delivered to " + n, text);
-    }, function (err) { log("err", "", err.message); });
+    client.publish(topic, text).then(function (r) {
+      log("mine", "you → #" + topic + " · delivered to " + r.delivered + (r.offset !== undefined ? " · offset " + r.offset : ""), text);
+    }, function (err) { log("err", "", err.code + ": " + err.message); });
   };
 
   // Hub figures: GET /stats once a second; rates from the counters' deltas.
@@ -210,8 +237,11 @@ export const pageScript = String.raw`
   setInterval(poll, 1000); poll();
   setInterval(function () { refreshPresence(active); }, 3000);
 
-  if (relay) $("relay").hidden = false;
   renderTopics(); renderPresence();
-  connect();
+  if (relay) { $("relay").hidden = false; startRelay(); }
+  else if (typeof actorhub === "undefined") {
+    $("sdk-missing").hidden = false;
+    setStatus(false, "no client bundle");
+  } else start();
 })();
 `;

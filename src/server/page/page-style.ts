@@ -58,5 +58,8 @@ ul { list-style: none; margin: 0; padding: 0; }
 .foot { color: var(--muted); font-size: 12px; margin-top: 10px; }
 .banner { grid-column: 1 / -1; padding: 10px 14px; border-radius: 10px; background: #fff7e6; color: var(--warn); border: 1px solid #f5d9a8; }
 .banner[hidden] { display: none; }
+.topics li .sub-state { font-family: system-ui, sans-serif; font-size: 11px; color: var(--warn); }
+.msg.gap { background: #fff7e6; color: var(--warn); }
+.msg.note.recovered { color: var(--ok); }
 @media (max-width: 900px) { main { grid-template-columns: 1fr; } .log { height: 300px; } }
 `;

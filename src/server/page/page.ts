@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hub } from '../../hub.js';
 import { pageScript } from './page-script.js';
@@ -16,7 +17,29 @@ const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#
 
 const inlineJson = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c');
 
-export function pageHtml(config: { path: string; protocol: string; stats: string }): string {
+/**
+ * The SDK's browser bundle (scripts/bundle-client.ts, run by `npm run build`): dist/browser/ seen
+ * from dist/src/server/page/, or from src/server/page/ when run from source (tests, tsx).
+ */
+const BUNDLE_PATHS = [
+  new URL('../../../browser/actorhub-client.js', import.meta.url),
+  new URL('../../../dist/browser/actorhub-client.js', import.meta.url),
+];
+
+let bundle: string | undefined;
+/** The bundle's text, read once; '' when it was not built (the page then says so). */
+export function clientBundle(): string {
+  if (bundle === undefined) {
+    const found = BUNDLE_PATHS.find((p) => existsSync(p));
+    bundle = found ? readFileSync(found, 'utf8') : '';
+  }
+  return bundle;
+}
+
+export function pageHtml(
+  config: { path: string; protocol: string; stats: string },
+  sdk: string = clientBundle(),
+): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -35,6 +58,7 @@ export function pageHtml(config: { path: string; protocol: string; stats: string
   <button id="connect" class="ghost" type="button">Connect</button>
 </header>
 <main>
+  <div id="sdk-missing" class="banner" hidden>The client bundle (<code>dist/browser/actorhub-client.js</code>) is missing: run <code>npm run build</code>.</div>
   <div id="relay" class="banner" hidden>This hub speaks the <b>relay</b> protocol (<code>--protocol relay</code>): every message goes unchanged to every other client, with no ids, topics or presence. You can still chat below; for topics and presence start the hub with <code>--protocol json</code> (the default).</div>
   <div class="col">
     <section class="card">
@@ -72,7 +96,7 @@ export function pageHtml(config: { path: string; protocol: string; stats: string
   </div>
 </main>
 <script id="actorhub-config" type="application/json">${inlineJson(config)}</script>
-<script>${pageScript}</script>
+${sdk ? `<script>${sdk}</script>\n` : ''}<script>${pageScript}</script>
 </body>
 </html>
 `;
@@ -83,16 +107,21 @@ export function pageHtml(config: { path: string; protocol: string; stats: string
  * your own server with the hub's /stats beside it (hubRoutes), e.g. `app.get('/', hubPage(hub))`.
  */
 export function hubPage(hub: Hub, options: PageOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
-  const html = pageHtml({
-    path: hub.options.path,
-    protocol: hub.options.protocol,
-    stats: options.statsPath ?? '/stats',
-  });
+  const sdk = clientBundle();
+  const html = pageHtml(
+    {
+      path: hub.options.path,
+      protocol: hub.options.protocol,
+      stats: options.statsPath ?? '/stats',
+    },
+    sdk,
+  );
   const body = Buffer.from(html);
-  // Everything is inline and same-origin: allow exactly this script and style, nothing else.
+  // Everything is inline and same-origin: allow exactly these scripts (the SDK bundle and the
+  // page's own) and this style, nothing else.
   const csp = [
     "default-src 'none'",
-    `script-src ${sha256(pageScript)}`,
+    `script-src ${sdk ? `${sha256(sdk)} ` : ''}${sha256(pageScript)}`,
     `style-src ${sha256(pageStyle)}`,
     "connect-src 'self'",
     "img-src 'self' data:",

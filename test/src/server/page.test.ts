@@ -6,6 +6,7 @@ import { hubRoutes } from '../../../src/server/http-routes.js';
 import { createHub } from '../../../src/hub.js';
 import type { HubOptions } from '../../../src/options.js';
 import { pageScript } from '../../../src/server/page/page-script.js';
+import { clientBundle } from '../../../src/server/page/page.js';
 import { silentLogger } from '../../support/ws-client.js';
 
 /** GET / without a browser (the browser test is test/services/page.test.ts). */
@@ -30,10 +31,12 @@ describe('the live page route', () => {
     const html = await res.text();
     expect(config(html)).toEqual({ path: '/socket', protocol: 'relay', stats: '/stats' });
     expect(html).not.toMatch(/https?:\/\//); // no CDN, nothing from elsewhere
-    // The CSP allows exactly the inline script that is served.
-    const hash = createHash('sha256').update(pageScript).digest('base64');
-    expect(res.headers.get('content-security-policy')).toContain(`script-src 'sha256-${hash}'`);
-    expect(html).toContain(`<script>${pageScript}</script>`);
+    // The CSP allows exactly the inline scripts that are served: the SDK's bundle, then the page's.
+    const hash = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+    const sdk = clientBundle();
+    expect(sdk, 'dist/browser/actorhub-client.js: run npm run build').not.toBe('');
+    expect(res.headers.get('content-security-policy')).toContain(`script-src ${hash(sdk)} ${hash(pageScript)};`);
+    expect(html).toContain(`<script>${sdk}</script>\n<script>${pageScript}</script>`);
   });
 
   it('answers HEAD without a body and refuses other methods with 405', async () => {

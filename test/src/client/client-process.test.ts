@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createClient, type ClientOptions, type ClientState, type HubClient } from '../../../src/client/index.js';
+import { spawnHub, type HubProcess } from '../../support/hub-process.js';
+import { tcpProxy } from '../../support/tcp-proxy.js';
+
+/**
+ * The SDK against real hub processes (the CLI from dist/) behind a loopback TCP proxy that the
+ * test can reset (RST), freeze (half-open) or re-point to a new process (a restart). Waits are
+ * events; the only time bound is the one the issue states for a half-open connection.
+ */
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+async function hubProcess(args: string[] = []): Promise<HubProcess> {
+  const p = await spawnHub(args);
+  cleanups.push(() => p.kill());
+  return p;
+}
+
+async function proxyTo(p: HubProcess) {
+  const proxy = await tcpProxy('127.0.0.1', p.port);
+  cleanups.push(() => proxy.close());
+  return { proxy, url: `ws://127.0.0.1:${proxy.port}/ws` };
+}
+
+function client(url: string, options: ClientOptions = {}): HubClient {
+  const c = createClient(url, { WebSocket, reconnect: { minDelayMs: 20, maxDelayMs: 300 }, ...options });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+function reach(c: HubClient, state: ClientState, ms = 15_000): Promise<void> {
+  if (c.state === state) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`client did not reach ${state} within ${ms} ms (is ${c.state})`)),
+      ms,
+    );
+    const off = c.on('state', (s) => {
+      if (s !== state) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
+}
+
+function subscribedAgain(sub: { state: string; on(e: 'state', f: (s: string) => void): () => void }): Promise<void> {
+  return new Promise((resolve) => {
+    const off = sub.on('state', (s) => s === 'subscribed' && (off(), resolve()));
+  });
+}
+
+describe('client SDK against hub processes', { timeout: 30_000 }, () => {
+  it('server restart (SIGTERM, a new process): reconnects by itself, resubscribes, messages flow again', async () => {
+    const first = await hubProcess();
+    const { proxy, url } = await proxyTo(first);
+    const pub = client(url);
+    const subClient = client(url);
+    const got: unknown[] = [];
+    const sub = subClient.subscribe('room', (d) => got.push(d));
+    await Promise.all([reach(pub, 'connected'), subscribedAgain(sub)]);
+    await pub.publish('room', 'before');
+    const again = subscribedAgain(sub);
+    const down = new Promise((resolve) => subClient.on('state', (s, why) => s === 'reconnecting' && resolve(why)));
+    await first.stop(); // 1001 to every client, then exit
+    await expect(down).resolves.toMatchObject({ code: 1001, terminal: false });
+    const second = await hubProcess();
+    proxy.retarget(second.port);
+    await Promise.all([reach(pub, 'connected'), again]);
+    await expect(pub.publish('room', 'after')).resolves.toEqual({ delivered: 1 });
+    await expect.poll(() => got).toEqual(['before', 'after']);
+  });
+
+  it('RST (a TCP reset): the client reconnects and resubscribes', async () => {
+    const p = await hubProcess();
+    const { proxy, url } = await proxyTo(p);
+    const a = client(url);
+    const b = client(url);
+    const got: unknown[] = [];
+    const sub = b.subscribe('t', (d) => got.push(d));
+    await Promise.all([reach(a, 'connected'), subscribedAgain(sub)]);
+    const again = subscribedAgain(sub);
+    const aDown = reach(a, 'reconnecting');
+    proxy.reset();
+    await aDown;
+    expect(a.lastClose).toMatchObject({ code: 1006 });
+    await Promise.all([reach(a, 'connected'), again]);
+    await a.publish('t', 'after the reset');
+    await expect.poll(() => got).toEqual(['after the reset']);
+  });
+
+  it('a frozen (half-open) connection is noticed by the ping within pingIntervalMs + pongTimeoutMs, then replaced', async () => {
+    const p = await hubProcess();
+    const { proxy, url } = await proxyTo(p);
+    const pingIntervalMs = 400;
+    const pongTimeoutMs = 400;
+    const a = client(url, { pingIntervalMs, pongTimeoutMs });
+    const sub = a.subscribe('t', () => {});
+    await subscribedAgain(sub);
+    const again = subscribedAgain(sub);
+    const frozenAt = performance.now();
+    const down = reach(a, 'reconnecting');
+    proxy.freeze();
+    await down;
+    const noticedAfter = performance.now() - frozenAt;
+    // Noticed by the client's own ping, not by TCP or the hub (whose pong wait is 60 s).
+    expect(a.lastClose).toEqual({ code: 1006, reason: 'no pong' });
+    // The machine's timers bound it; the slack is for a loaded, shared machine.
+    expect(noticedAfter).toBeLessThan(pingIntervalMs + pongTimeoutMs + 2_000);
+    await Promise.all([reach(a, 'connected'), again]);
+    // The frozen connection is still a member until the hub's own heartbeat gives up on it.
+    const { members } = await a.presence('t');
+    expect(members.map((m) => m.id)).toContain(a.id);
+  });
+
+  it('commands issued while the hub is down wait and go out, in order, after the reconnect', async () => {
+    const first = await hubProcess();
+    const forA = await proxyTo(first);
+    const forB = await proxyTo(first);
+    const a = client(forA.url);
+    const b = client(forB.url);
+    const got: unknown[] = [];
+    const sub = b.subscribe('q', (d) => got.push(d));
+    await Promise.all([reach(a, 'connected'), subscribedAgain(sub)]);
+    const down = reach(a, 'reconnecting');
+    await first.stop();
+    await down;
+    const queued = [a.publish('q', 1), a.publish('q', 2), a.publish('q', 3)];
+    const second = await hubProcess();
+    // b back in the topic first (its own proxy), then a: its queued publishes must reach someone.
+    const again = subscribedAgain(sub);
+    forB.proxy.retarget(second.port);
+    await again;
+    forA.proxy.retarget(second.port);
+    await expect(Promise.all(queued)).resolves.toEqual([{ delivered: 1 }, { delivered: 1 }, { delivered: 1 }]);
+    await expect.poll(() => got).toEqual([1, 2, 3]);
+  });
+});
