@@ -349,3 +349,98 @@ describe('client SDK against a real hub', () => {
     expect(() => createClient('http://x/ws', { WebSocket })).toThrow(/ws:\/\/ or wss:\/\//);
   });
 });
+
+describe('client SDK recovery against a hub with history', () => {
+  const history = { history: { size: 1_000 } } as const;
+
+  it('a subscriber cut while a publisher keeps publishing gets every message once, in order', async () => {
+    const h = await hub(history);
+    const pub = client(h.url);
+    const b = client(h.url);
+    const got: number[] = [];
+    const offsets: number[] = [];
+    const sub = b.subscribe<number>('feed', (d, info) => {
+      got.push(d);
+      offsets.push(info.offset!);
+    });
+    const recovered: unknown[] = [];
+    const gaps: unknown[] = [];
+    sub.on('recovered', (r) => recovered.push(r));
+    sub.on('gap', (g) => gaps.push(g));
+    await Promise.all([reach(pub, 'connected'), subscribed(sub)]);
+    expect(sub.position).toMatchObject({ offset: 0 });
+    const N = 300;
+    let cut = false;
+    for (let i = 1; i <= N; i++) {
+      await pub.publish('feed', i);
+      if (i === 100) {
+        cut = h.hub.disconnect(b.id!, 4000, 'cut'); // not terminal: b reconnects with since
+        await reach(b, 'reconnecting');
+      }
+    }
+    expect(cut).toBe(true);
+    await expect.poll(() => got.length, { timeout: 10_000 }).toBe(N);
+    expect(got).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    expect(offsets).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    expect(recovered).toHaveLength(1);
+    expect(gaps).toEqual([]);
+    expect(sub.position).toMatchObject({ offset: N });
+  });
+
+  it('own publishes without echo advance the position: no gap, no duplicate after a reconnect', async () => {
+    const h = await hub(history);
+    const a = client(h.url);
+    const other = client(h.url);
+    const got: unknown[] = [];
+    const sub = a.subscribe('mixed', (d) => got.push(d));
+    await Promise.all([reach(other, 'connected'), subscribed(sub)]);
+    await other.publish('mixed', 'o1'); // offset 1, delivered to a
+    await a.publish('mixed', 'a2'); // offset 2, not echoed: the ack moves a's position
+    await other.publish('mixed', 'o3');
+    await expect.poll(() => got).toEqual(['o1', 'o3']);
+    expect(sub.position).toMatchObject({ offset: 3 });
+    const gaps: unknown[] = [];
+    sub.on('gap', (g) => gaps.push(g));
+    const again = new Promise<void>((resolve) => sub.on('recovered', () => resolve()));
+    h.hub.disconnect(a.id!, 4000, 'cut');
+    await again;
+    await other.publish('mixed', 'o4');
+    await expect.poll(() => got).toEqual(['o1', 'o3', 'o4']);
+    expect(gaps).toEqual([]);
+  });
+
+  it('a restarted hub (a new in-memory epoch) is a gap: the subscription says so and continues live', async () => {
+    const server = await restartableHub(history);
+    const pub = client(server.url());
+    const b = client(server.url());
+    const got: unknown[] = [];
+    const sub = b.subscribe('g', (d) => got.push(d));
+    await Promise.all([reach(pub, 'connected'), subscribed(sub)]);
+    await pub.publish('g', 'one');
+    await expect.poll(() => got).toEqual(['one']);
+    const before = sub.position!;
+    const gap = new Promise<unknown>((resolve) => sub.on('gap', resolve));
+    await server.stop();
+    await server.start();
+    const info = (await gap) as { from: { epoch: string }; to: { epoch: string; offset: number } };
+    expect(info.from).toEqual(before);
+    expect(info.to.epoch).not.toBe(before.epoch);
+    await subscribed(sub);
+    await reach(pub, 'connected');
+    await pub.publish('g', 'two');
+    await expect.poll(() => got).toEqual(['one', 'two']);
+  });
+
+  it('history(): the newest messages, and a page forward from a position', async () => {
+    const h = await hub(history);
+    const a = client(h.url);
+    for (const d of ['x', 'y', 'z']) await a.publish('h', d);
+    const newest = await a.history('h', { limit: 2 });
+    expect(newest.messages.map((m) => [m.offset, m.data])).toEqual([
+      [2, 'y'],
+      [3, 'z'],
+    ]);
+    const page = await a.history('h', { limit: 1, since: { epoch: newest.epoch, offset: 1 } });
+    expect(page.messages.map((m) => m.data)).toEqual(['y']);
+  });
+});
