@@ -9,9 +9,9 @@ export class HubConfigError extends Data.TaggedError('HubConfigError')<{
   readonly message: string;
 }> {}
 
-/** The standalone server could not start (port in use, bad host...). */
+/** The standalone server could not start (port in use, bad host...), or its hub actor failed while running. */
 export class HubServerError extends Data.TaggedError('HubServerError')<{
-  readonly reason: 'listen-failed' | 'broker-unreachable' | 'inspector-failed';
+  readonly reason: 'listen-failed' | 'broker-unreachable' | 'inspector-failed' | 'hub-failed';
   readonly message: string;
   readonly cause?: unknown;
 }> {}

@@ -36,6 +36,7 @@ import { HubConfigError } from './errors.js';
 import { createUpgradeHandler, type Admission } from './admission/upgrade.js';
 import { isHubInspector } from './observability/inspector/inspector.js';
 import { WsConnection, type WsConnectionOptions } from './transport/ws-connection.js';
+import { failpointGuards, superviseActions, type ActionErrorReport } from './supervision.js';
 
 export type HubActor = ActorRefFrom<HubMachine>;
 
@@ -63,6 +64,8 @@ export interface Hub {
   /** Open connections (upgrading or upgraded) per client address, as the per-IP cap counts them (empty with no cap: nothing is counted). */
   connectionsByIp(): Map<string, number>;
   readonly closing: boolean;
+  /** True once the hub actor has failed (docs/architecture.md#supervision): clients were closed with 1011, `/healthz` answers 503. */
+  readonly failed: boolean;
   /** Handles every 'upgrade' of this server (other paths get 404). */
   attach(server: Server): void;
   /** For frameworks that hand over upgrades themselves. */
@@ -120,13 +123,37 @@ export function createHub(options: HubOptions = {}): Hub {
   let hub: Hub | undefined;
   const protocol = createProtocol(resolved, options, () => hub!, stats, logger);
   const history = createHistory(resolved, options);
+  // Until the gate exists a failure can only be logged; failHub below takes over once it does.
+  const supervisor: Supervisor = { failed: false, onFailure: (err) => logger.error({ err }, 'hub actor failed') };
   const cluster = resolved.cluster
     ? createCluster({ ...resolved.cluster, maxTopicLength: resolved.topics.maxTopicLength, logger })
     : undefined;
-  const actor = startHubActor(resolved, options, { protocol, history, cluster, stats, tally, fanout, logger });
+  const actor = startHubActor(resolved, options, {
+    protocol,
+    history,
+    cluster,
+    stats,
+    tally,
+    fanout,
+    logger,
+    supervisor,
+  });
   if (cluster) joinCluster(cluster, actor, logger);
   const gate = createGate(resolved, options, actor, stats, logger);
-  hub = createHandle(resolved, options, { actor, protocol, history, cluster, gate, stats, tally, fanout, logger });
+  supervisor.onFailure = (error) =>
+    failHub(error, { actor, cluster, gate, stats, logger, onFailure: options.onFailure });
+  hub = createHandle(resolved, options, {
+    actor,
+    protocol,
+    history,
+    cluster,
+    gate,
+    stats,
+    tally,
+    fanout,
+    logger,
+    supervisor,
+  });
   return hub;
 }
 
@@ -217,7 +244,55 @@ function createHistory(resolved: ResolvedOptions, options: HubOptions): History 
   return { store, port: hubHistory(store as SyncHistoryStore, size, covers), covers };
 }
 
+/** What createHub knows of the hub actor's health (docs/architecture.md#supervision). */
+interface Supervisor {
+  failed: boolean;
+  onFailure: (error: unknown) => void;
+}
+
+/**
+ * The hub actor failed (an exception outside any supervised action): make it visible and safe.
+ * Upgrades get 503, every client is closed with 1011 (nobody would serve it any more), the node
+ * leaves its cluster (the others drop its clients after the node timeout), `/healthz` answers
+ * 503 and the embedder's onFailure is called; the standalone server exits 1 from there.
+ */
+function failHub(
+  error: unknown,
+  parts: {
+    actor: HubActor;
+    cluster: Cluster | undefined;
+    gate: Gate;
+    stats: HubStats;
+    logger: Logger;
+    onFailure: ((error: unknown) => void) | undefined;
+  },
+): void {
+  const { actor, cluster, gate, stats, logger } = parts;
+  stats.hubFailures++;
+  gate.closing = true;
+  const clients = actor.getSnapshot().context.clients;
+  logger.error(
+    { err: error, clients: clients.size },
+    'hub actor failed: closing every client with 1011, refusing upgrades, leaving the cluster',
+  );
+  const event = { type: 'writer.close', code: CloseCode.InternalError, reason: 'internal error' } as const;
+  for (const entry of clients.values()) {
+    try {
+      entry.writer.send(event);
+    } catch (err) {
+      logger.error({ err }, 'hub failure: could not close a client');
+    }
+  }
+  if (cluster) void cluster.close().catch(() => undefined);
+  try {
+    parts.onFailure?.(error);
+  } catch (err) {
+    logger.error({ err }, 'onFailure threw');
+  }
+}
+
 interface ActorParts {
+  readonly supervisor: Supervisor;
   readonly protocol: Protocol;
   readonly history: History;
   readonly cluster: Cluster | undefined;
@@ -229,7 +304,7 @@ interface ActorParts {
 
 /** The hub actor: the machine with its effects provided (client logic, writers, timing, logging), started. */
 function startHubActor(resolved: ResolvedOptions, options: HubOptions, parts: ActorParts): HubActor {
-  const { protocol, cluster, stats, tally, fanout, logger } = parts;
+  const { protocol, cluster, stats, tally, fanout, logger, supervisor } = parts;
   const clientLogic = clientMachine.provide({
     actions: protocol.handleMessage ? { handleMessage: protocol.handleMessage } : {},
   });
@@ -242,13 +317,37 @@ function startHubActor(resolved: ResolvedOptions, options: HubOptions, parts: Ac
       control: controlFrameLimits(resolved.rateLimit),
     },
   });
+  const reportActionError: ActionErrorReport = (action, error, context, params) => {
+    stats.hubErrors++;
+    try {
+      logger.error({ err: error, action }, 'hub action threw: its event was dropped, the hub goes on');
+      // A client's command would otherwise wait for its ack forever: answer it.
+      const p = params as { ref?: string | number; id?: unknown; from?: unknown } | undefined;
+      const who = typeof p?.from === 'string' ? p.from : typeof p?.id === 'string' ? p.id : undefined;
+      if (context && p?.ref !== undefined && who !== undefined) {
+        const frame = context.frames.error(p.ref, 'internal', 'the hub could not process this command');
+        if (frame) context.clients.get(who)?.writer.send({ type: 'writer.deliver', frame });
+      }
+    } catch {
+      // Reporting must never throw into the hub.
+    }
+  };
   const machine = hubMachine.provide({
-    actions: {
-      ...timedDispatch(hubMachine.implementations.actions, fanout),
-      reportError: (_, params: { during: string; error: unknown }) => {
-        logger.error({ err: params.error, during: params.during }, 'hub event failed');
+    // Every action supervised: an exception inside one is reported, not fatal (src/supervision.ts).
+    actions: superviseActions(
+      {
+        ...hubMachine.implementations.actions,
+        ...timedDispatch(hubMachine.implementations.actions, fanout),
+        reportError: (_: unknown, params: { during: string; error: unknown }) => {
+          logger.error({ err: params.error, during: params.during }, 'hub event failed');
+        },
       },
-    },
+      reportActionError,
+      options.failpoint,
+    ) as never,
+    ...(options.failpoint
+      ? { guards: failpointGuards(hubMachine.implementations.guards, options.failpoint) as never }
+      : {}),
   });
   const actor = createActor(machine, {
     input: {
@@ -271,7 +370,14 @@ function startHubActor(resolved: ResolvedOptions, options: HubOptions, parts: Ac
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   // Observe the root: an unobserved actor error would become an uncaught exception (fact 5).
-  actor.subscribe({ error: (err) => logger.error({ err }, 'hub actor failed') });
+  // It also is where supervision's second layer starts: a failure of the hub actor itself.
+  actor.subscribe({
+    error: (err) => {
+      if (supervisor.failed) return;
+      supervisor.failed = true;
+      supervisor.onFailure(err);
+    },
+  });
   actor.start();
   return actor;
 }
@@ -338,6 +444,8 @@ function createGate(
       return;
     }
     actor.send({ type: 'hub.register', id: admission.id, meta: admission.meta, connection, limits: admission.limits });
+    // The hub failed on this very registration: the connection never became a client, nobody else would close it.
+    if (actor.getSnapshot().status === 'error') connection.close(CloseCode.InternalError, 'internal error');
   };
   const gate: Gate = {
     wss,
@@ -437,6 +545,9 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
     },
     get size() {
       return actor.getSnapshot().context.count;
+    },
+    get failed() {
+      return parts.supervisor.failed;
     },
     get closing() {
       return gate.closing;

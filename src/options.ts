@@ -129,6 +129,19 @@ export interface HubOptions {
   readonly authenticate?: (req: IncomingMessage) => AuthResult | Promise<AuthResult>;
   /** Replaces the default relay (every message to every other client). */
   readonly onMessage?: (client: ClientHandle, data: string | Buffer, hub: Hub) => void | Promise<void>;
+  /**
+   * Called once if the hub actor fails (an exception supervision could not catch): by then every
+   * client is being closed with 1011, upgrades get 503 and the node has left its cluster. Restart
+   * the hub (or the process) from here. Exceptions inside hub actions do not get here: they are
+   * caught, logged and counted in `stats.hubErrors` (docs/architecture.md#supervision).
+   */
+  readonly onFailure?: (error: unknown) => void;
+  /**
+   * Test seam: called with each hub action's name before it runs, and with `guard:<name>` before
+   * each guard; what it throws is what a bug there would throw. Actions are supervised (caught),
+   * guards are not (the actor fails). Never set it in production. See `parseFailpoint`.
+   */
+  readonly failpoint?: (site: string) => void;
   /** Passed to the root actor: `await startInspector()` (closed by hub.close()), @statelyai/inspect or any inspection observer. */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   readonly generateId?: () => ClientId;

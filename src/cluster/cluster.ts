@@ -55,6 +55,7 @@ export function createCluster(options: ClusterOptions) {
   const lastSeen = new Map<NodeId, number>();
   let hub: ClusterHub | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | undefined;
   let malformed = 0;
   let malformedLoggedAt = -Infinity;
   let malformedSinceLog = 0;
@@ -213,10 +214,11 @@ export function createCluster(options: ClusterOptions) {
         malformed,
       };
     },
-    async close(): Promise<void> {
+    /** Leaves the cluster and closes the broker; idempotent (a failed hub leaves at once, close() later again). */
+    close(): Promise<void> {
       clearInterval(timer);
       hub = undefined;
-      await broker.close();
+      return (closing ??= broker.close());
     },
   };
 }

@@ -22,6 +22,10 @@ export interface HubStats {
   /** The same, by HTTP status (a small fixed set: 401, 403, 404, 409, 429, 500, 503). */
   rejectedByStatus: Record<string, number>;
   hookErrors: number;
+  /** Exceptions inside hub actions, caught by supervision: the event was dropped, the hub went on (src/supervision.ts). */
+  hubErrors: number;
+  /** 1 once the hub actor has failed (a failure supervision could not catch); the hub then closes everyone with 1011. */
+  hubFailures: number;
   /** Upgrades answered 408 because the gate (authenticate included) outlasted handshakeTimeoutMs. */
   handshakeTimeouts: number;
   /** Inbound messages dropped by a client's rate limit. */
@@ -55,6 +59,8 @@ export const createStats = (): HubStats => ({
   rejectedUpgrades: 0,
   rejectedByStatus: {},
   hookErrors: 0,
+  hubErrors: 0,
+  hubFailures: 0,
   handshakeTimeouts: 0,
   rateLimited: 0,
   rateLimitCloses: 0,

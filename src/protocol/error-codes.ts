@@ -21,4 +21,6 @@ export type ProtocolErrorCode =
   /** `history` of a topic that keeps none (settings: history.size, history.topics). */
   | 'no_history'
   /** The client exceeded its inbound rate limit: the message was dropped (persisting closes with 1008). */
-  | 'rate_limited';
+  | 'rate_limited'
+  /** The hub failed while processing the command (a bug, logged and counted in hubErrors); the connection stays open. */
+  | 'internal';

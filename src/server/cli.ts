@@ -2,10 +2,17 @@
 import { Cause, Effect, Exit } from 'effect';
 import { collectDefaultMetrics } from 'prom-client';
 import { helpText, parseCliArgs, readServerConfig } from './config.js';
-import { HubConfigError } from '../errors.js';
+import { HubConfigError, HubServerError } from '../errors.js';
+import { parseFailpoint } from '../supervision.js';
 import { make } from './hub-server-live.js';
 
-/** Exit codes: 0 clean stop, 1 runtime failure (e.g. port in use), 2 bad flags or configuration. */
+/**
+ * Exit codes: 0 clean stop, 1 runtime failure (port in use, or the hub actor failed while running:
+ * a supervisor should restart the process), 2 bad flags or configuration.
+ *
+ * `ACTORHUB_FAILPOINT` (tests only, docs/reliability.md): `<action>`, `guard:<name>`, with `@<n>`
+ * for the n-th call only; a failure injected there, as a bug there would throw it.
+ */
 async function main(argv: readonly string[]): Promise<number> {
   let args;
   try {
@@ -21,7 +28,14 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const program = Effect.gen(function* () {
     const config = yield* readServerConfig({ ...process.env, ...args.env });
-    const { url, hub, inspectorUrl } = yield* make(config);
+    // The hub actor's failure ends the program with an error: the scope closes what is left, exit 1.
+    let failed: (error: unknown) => void = () => undefined;
+    const failure = new Promise<unknown>((resolve) => (failed = resolve));
+    const failpoint = process.env.ACTORHUB_FAILPOINT;
+    const { url, hub, inspectorUrl } = yield* make(config, {
+      onFailure: (error) => failed(error),
+      ...(failpoint ? { failpoint: parseFailpoint(failpoint) } : {}),
+    });
     // Process metrics (CPU, memory, event loop lag) only in the standalone server: embedders have their own.
     collectDefaultMetrics({ register: hub.metrics });
     const lines: [string, string][] = [
@@ -47,7 +61,14 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(
       `actorhub listening on ${url}\n${lines.map(([k, v]) => `  ${`${k}:`.padEnd(11)}${v}\n`).join('')}`,
     );
-    return yield* Effect.never;
+    const error = yield* Effect.promise(() => failure);
+    return yield* Effect.fail(
+      new HubServerError({
+        reason: 'hub-failed',
+        message: `the hub actor failed (${error instanceof Error ? error.message : String(error)}); every client was closed with 1011; exiting so that a supervisor restarts the process`,
+        cause: error,
+      }),
+    );
   }).pipe(Effect.scoped);
 
   // SIGINT/SIGTERM interrupt the program: the scope closes the hub gracefully, then we exit.

@@ -36,6 +36,8 @@ export function hubRoutes(hub: Hub, options: RoutesOptions = {}): RequestListene
     if (path === '/metrics') return metrics(req, res);
     const cluster = hub.clusterStats();
     if (path === '/healthz') {
+      // The hub actor failed: nothing is served any more; a supervisor or load balancer must act.
+      if (hub.failed) return json(res, 503, { status: 'failed' });
       if (hub.closing) return json(res, 503, { status: 'draining' });
       // Broker down: local clients are still served, so the node stays in rotation, degraded.
       if (cluster && cluster.broker.state !== 'up')
@@ -47,6 +49,7 @@ export function hubRoutes(hub: Hub, options: RoutesOptions = {}): RequestListene
       topics: hub.actor.getSnapshot().context.topicCount,
       ...(cluster ? { cluster } : {}),
       state: hub.actor.getSnapshot().value,
+      status: hub.failed ? 'failed' : hub.actor.getSnapshot().status,
       uptimeMs: Date.now() - startedAt,
       ...hub.stats,
     });

@@ -168,6 +168,16 @@ export function createHubMetrics(src: MetricsSource): Registry {
     () => stats.pongsCoalesced,
   );
   counter(
+    'actorhub_hub_errors_total',
+    'Exceptions inside hub actions caught by supervision (the event was dropped, the hub went on).',
+    () => stats.hubErrors,
+  );
+  counter(
+    'actorhub_hub_failures_total',
+    'Hub actor failures supervision could not catch (1: every client was closed with 1011, /healthz answers 503).',
+    () => stats.hubFailures,
+  );
+  counter(
     'actorhub_hook_errors_total',
     'User hooks (authenticate, onMessage, canSubscribe, canPublish) that threw or rejected.',
     () => stats.hookErrors,
