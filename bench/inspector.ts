@@ -138,7 +138,12 @@ async function measure(n: number, mode: Mode, hubEvents: number, broadcasts: num
       clientLogic: clientMachine,
       createWriter,
       frames,
-      topicLimits: { maxTopicLength: 64, maxTopicsPerClient: 10, maxMembersPerTopic: Number.POSITIVE_INFINITY },
+      topicLimits: {
+        maxTopicLength: 64,
+        maxTopicsPerClient: 10,
+        maxMembersPerTopic: Number.POSITIVE_INFINITY,
+        presencePageSize: 100,
+      },
       presenceEvents: () => false,
       badFrames: { max: 10, windowMs: 60_000 },
       forward: () => undefined,

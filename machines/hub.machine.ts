@@ -30,7 +30,7 @@ import type {
   StreamPosition,
 } from './hub.types.js';
 import { RemoteDirectory } from './remote-directory.js';
-import { TOPIC_PATTERN, TopicIndex, type Topic } from './topic-index.js';
+import { presencePage, TOPIC_PATTERN, TopicIndex, type Topic } from './topic-index.js';
 
 /** Close codes the hub machine itself decides on (the full table is in docs/errors.md). */
 const DUPLICATE_ID = 4009;
@@ -437,11 +437,14 @@ export const hubMachine = setup({
       answer(context, from, params.ref, outcome);
       params.reply?.(stored ? { ...outcome, epoch: stored.epoch } : outcome);
     },
-    presence: ({ context }, params: { id: ClientId; topic: Topic; ref?: Ref }) => {
-      const members = [...context.topics.members(params.topic), ...context.remote.members(params.topic)].map(
-        ([id, meta]) => ({ id, meta }),
-      );
-      answer(context, params.id, params.ref, { topic: params.topic, members });
+    presence: ({ context }, params: { id: ClientId; topic: Topic; ref?: Ref; limit?: number; cursor?: ClientId }) => {
+      if (params.ref === undefined) return; // nobody to answer: build nothing
+      // Capped: a 60-byte request must not buy a 10k-member answer (issue 18 §4).
+      const max = context.topicLimits.presencePageSize;
+      const limit = Math.min(params.limit ?? max, max);
+      const { topic } = params;
+      const page = presencePage([context.topics.members(topic), context.remote.members(topic)], params.cursor, limit);
+      answer(context, params.id, params.ref, { topic, ...page });
     },
     remoteClientUp: ({ context }, params: { node: string; id: ClientId; meta: unknown }) => {
       context.remote.clientUp(params.node, params.id, params.meta);

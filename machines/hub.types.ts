@@ -85,6 +85,8 @@ export interface TopicLimits {
   readonly maxTopicsPerClient: number;
   /** Infinity when unlimited. */
   readonly maxMembersPerTopic: number;
+  /** Most members one presence answer lists (a client pages through the rest with its cursor). */
+  readonly presencePageSize: number;
 }
 
 /**
@@ -192,7 +194,15 @@ export type HubEvent =
       /** Called once with the outcome (hub.publishConfirmed, the HTTP API). */
       reply?: (outcome: PublishOutcome) => void;
     }
-  | { type: 'hub.presence'; id: ClientId; topic: Topic; ref?: Ref }
+  | {
+      type: 'hub.presence';
+      id: ClientId;
+      topic: Topic;
+      ref?: Ref;
+      /** At most this many members (capped by presencePageSize), after the member id `cursor`. */
+      limit?: number;
+      cursor?: ClientId;
+    }
   | HubRemoteEvent
   | { type: 'hub.disconnect'; id: ClientId; code?: number; reason?: string }
   | { type: 'hub.shutdown'; code?: number; reason?: string; timeoutMs?: number }

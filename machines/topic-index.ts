@@ -89,3 +89,51 @@ export class TopicIndex {
 
 const EMPTY: ReadonlyMap<ClientId, unknown> = new Map();
 const EMPTY_SET: ReadonlySet<Topic> = new Set();
+
+/** One page of a topic's presence: members in id order after a cursor, how many there are in all, and where to go on. */
+export interface PresencePage {
+  readonly members: Member[];
+  readonly total: number;
+  /** The last id of this page, when more members follow it; absent on the last page. */
+  readonly cursor?: ClientId;
+}
+
+/**
+ * The first `limit` members (by id, in code-unit order) whose id is greater than `after`,
+ * across the given member maps (this node's and the other nodes'), without sorting them all:
+ * one pass keeping the `limit` smallest in a sorted array, O(n + k·limit) for k insertions.
+ * Paging by id rather than by position means a member present throughout an enumeration is
+ * listed exactly once, whoever joins or leaves between pages.
+ */
+export function presencePage(
+  sources: readonly ReadonlyMap<ClientId, unknown>[],
+  after: ClientId | undefined,
+  limit: number,
+): PresencePage {
+  const best: ClientId[] = [];
+  const metaOf = new Map<ClientId, unknown>();
+  let total = 0;
+  let more = false;
+  for (const source of sources) {
+    total += source.size;
+    for (const [id, meta] of source) {
+      if (after !== undefined && id <= after) continue;
+      if (best.length === limit) {
+        more = true;
+        if (id >= best[limit - 1]!) continue;
+        metaOf.delete(best.pop()!);
+      }
+      let lo = 0;
+      let hi = best.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (best[mid]! < id) lo = mid + 1;
+        else hi = mid;
+      }
+      best.splice(lo, 0, id);
+      metaOf.set(id, meta);
+    }
+  }
+  const members = best.map((id) => ({ id, meta: metaOf.get(id) }));
+  return more && best.length > 0 ? { members, total, cursor: best[best.length - 1]! } : { members, total };
+}

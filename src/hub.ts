@@ -8,7 +8,7 @@ import type { ClientId, Frame, Writer } from '../machines/client.types.js';
 import type { OutboundFrames } from '../machines/hub.types.js';
 import { hubMachine, type HubMachine } from '../machines/hub.machine.js';
 import { selectProtocol, staticTokenAuth } from './admission/auth-token.js';
-import { controlFrameLimits } from './admission/rate-limit.js';
+import { controlFrameLimits, presenceQueryLimits } from './admission/rate-limit.js';
 import { createWriterLogic, type ClientWriter } from './transport/client-writer.js';
 import { ConnectionCount } from './admission/connection-count.js';
 import { CloseCode } from './transport/close-codes.js';
@@ -197,6 +197,9 @@ function createProtocol(
           maxPendingCommands: resolved.maxPendingCommands,
           canSubscribe: options.canSubscribe,
           canPublish: options.canPublish,
+          canSeePresence: options.canSeePresence,
+          presenceLimits: presenceQueryLimits(resolved.rateLimit),
+          presenceLimitedMessage: `rate limit exceeded (${resolved.rateLimit.presenceQueriesPerSec} presence queries/s): query dropped`,
           logger,
           stats,
         })

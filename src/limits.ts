@@ -95,6 +95,16 @@ export const RATE_VIOLATION_WINDOW_MS = 10_000;
 export const RATE_CONTROL_FRAMES_PER_SEC = 10;
 export const RATE_CONTROL_FRAMES_BURST = 50;
 
+/**
+ * Presence: members one answer lists at most (a client pages through the rest with the cursor),
+ * and presence queries per client per second and at once. Both on by default: one 60-byte query
+ * on a 10k-member topic answered 449 KiB, and a client asking in a loop sustained ~140 MB/s
+ * (issue 18 §4). At 100 members and 10 queries/s a client gets ~60 KB/s of presence at most.
+ */
+export const PRESENCE_PAGE_SIZE = 100;
+export const RATE_PRESENCE_QUERIES_PER_SEC = 10;
+export const RATE_PRESENCE_QUERIES_BURST = 20;
+
 /** Where a token may be carried (docs/security.md): query strings end up in logs, so not by default. */
 export const TOKEN_SOURCES = ['header', 'protocol'] as const;
 export const TOKEN_QUERY_PARAM = 'token';

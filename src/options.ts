@@ -40,6 +40,8 @@ export interface TopicOptions {
   readonly maxTopicsPerClient?: number;
   /** Unlimited unless set. */
   readonly maxMembersPerTopic?: number;
+  /** Most members one `presence` answer lists; clients page with `cursor` (default 100). */
+  readonly presencePageSize?: number;
 }
 
 /** A node's place in its cluster, without the broker (what the standalone server reads from its settings). */
@@ -97,6 +99,11 @@ export interface HubOptions {
   readonly presenceEvents?: boolean | ((topic: string) => boolean);
   readonly canSubscribe?: TopicHook;
   readonly canPublish?: TopicHook;
+  /**
+   * Who may list a topic's members with `presence` besides its members (who always may). Unset:
+   * nobody else (ids are what direct sends are addressed to). `() => true` opens presence to all.
+   */
+  readonly canSeePresence?: TopicHook;
   /** More than maxBadFrames undecodable frames within badFrameWindowMs closes the client with 1008. */
   readonly maxBadFrames?: number;
   readonly badFrameWindowMs?: number;
@@ -163,6 +170,7 @@ export interface ResolvedOptions {
     readonly maxTopicLength: number;
     readonly maxTopicsPerClient: number;
     readonly maxMembersPerTopic: number;
+    readonly presencePageSize: number;
   };
   readonly presenceEvents: (topic: string) => boolean;
   readonly maxBadFrames: number;
@@ -238,6 +246,17 @@ const resolveRateLimit = (r: Partial<RateLimits> = {}, maxPayload: number): Rate
       false,
     ),
     controlFramesBurst: positiveInt('rateLimit.controlFramesBurst', r.controlFramesBurst, L.RATE_CONTROL_FRAMES_BURST),
+    presenceQueriesPerSec: positiveOrUnlimited(
+      'rateLimit.presenceQueriesPerSec',
+      r.presenceQueriesPerSec,
+      L.RATE_PRESENCE_QUERIES_PER_SEC,
+      false,
+    ),
+    presenceQueriesBurst: positiveInt(
+      'rateLimit.presenceQueriesBurst',
+      r.presenceQueriesBurst,
+      L.RATE_PRESENCE_QUERIES_BURST,
+    ),
   };
 };
 
@@ -397,6 +416,7 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
         options.topics?.maxMembersPerTopic === undefined
           ? L.MAX_MEMBERS_PER_TOPIC
           : positiveInt('topics.maxMembersPerTopic', options.topics.maxMembersPerTopic, 0),
+      presencePageSize: positiveInt('topics.presencePageSize', options.topics?.presencePageSize, L.PRESENCE_PAGE_SIZE),
     },
     presenceEvents: typeof presence === 'function' ? presence : () => presence,
     maxBadFrames: positiveInt('maxBadFrames', options.maxBadFrames, L.MAX_BAD_FRAMES),

@@ -67,7 +67,12 @@ export function fakeHub(maxClients: number, watched = false): FakeHub {
       clientLogic: clientMachine,
       createWriter,
       frames,
-      topicLimits: { maxTopicLength: 64, maxTopicsPerClient: 8, maxMembersPerTopic: Number.POSITIVE_INFINITY },
+      topicLimits: {
+        maxTopicLength: 64,
+        maxTopicsPerClient: 8,
+        maxMembersPerTopic: Number.POSITIVE_INFINITY,
+        presencePageSize: 100,
+      },
       presenceEvents: () => false,
       badFrames: { max: 3, windowMs: 60_000 },
       forward: () => undefined,

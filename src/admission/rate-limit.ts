@@ -16,6 +16,12 @@ export interface RateLimits {
    */
   readonly controlFramesPerSec: number;
   readonly controlFramesBurst: number;
+  /**
+   * `presence` queries per second and at once, on by default like control frames: each asks the
+   * hub for an answer far larger than the query. Beyond: `rate_limited`; past maxViolations, 1008.
+   */
+  readonly presenceQueriesPerSec: number;
+  readonly presenceQueriesBurst: number;
 }
 
 export type RateVerdict = 'ok' | 'limited' | 'close';
@@ -31,6 +37,17 @@ export const controlFrameLimits = (r: RateLimits): RateLimits | undefined =>
         ...r,
         messagesPerSec: r.controlFramesPerSec,
         messagesBurst: r.controlFramesBurst,
+        bytesPerSec: Number.POSITIVE_INFINITY,
+      };
+
+/** The limits of a presence-query limiter, or none when unlimited. */
+export const presenceQueryLimits = (r: RateLimits): RateLimits | undefined =>
+  r.presenceQueriesPerSec === Number.POSITIVE_INFINITY
+    ? undefined
+    : {
+        ...r,
+        messagesPerSec: r.presenceQueriesPerSec,
+        messagesBurst: r.presenceQueriesBurst,
         bytesPerSec: Number.POSITIVE_INFINITY,
       };
 

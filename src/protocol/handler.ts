@@ -11,6 +11,7 @@ import { makeDecoder } from './decode.js';
 import { HistoryError } from '../history/read.js';
 import type { ProtocolErrorCode } from './error-codes.js';
 import type { InboundFrame, ProtocolRef } from './schema.js';
+import { InboundRateLimiter, type RateLimits } from '../admission/rate-limit.js';
 
 export interface ProtocolDeps {
   readonly hub: () => Hub;
@@ -19,6 +20,12 @@ export interface ProtocolDeps {
   readonly maxPendingCommands: number;
   readonly canSubscribe: TopicHook | undefined;
   readonly canPublish: TopicHook | undefined;
+  /** Who besides a topic's members may list them; undefined: nobody. */
+  readonly canSeePresence: TopicHook | undefined;
+  /** Presence queries per client (presenceQueryLimits); undefined: unlimited. */
+  readonly presenceLimits: RateLimits | undefined;
+  /** What a refused presence query gets, the ref aside. */
+  readonly presenceLimitedMessage: string;
   readonly logger: Logger;
   readonly stats: HubStats;
 }
@@ -40,6 +47,28 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
 export function createProtocolHandler(deps: ProtocolDeps) {
   const decode = makeDecoder(deps.maxTopicLength);
   const chains = new WeakMap<AnyActorRef, Chain>();
+  /** Created on a client's first presence query: most clients never ask. */
+  const presenceLimiters = new WeakMap<AnyActorRef, InboundRateLimiter>();
+
+  /** False when the query is refused (rate_limited, or 1008 past the violations allowed). */
+  const presenceAllowed = (self: AnyActorRef, ref: ProtocolRef | undefined): boolean => {
+    const limits = deps.presenceLimits;
+    if (limits === undefined) return true;
+    const now = performance.now();
+    let limiter = presenceLimiters.get(self);
+    if (!limiter) presenceLimiters.set(self, (limiter = new InboundRateLimiter(limits, now)));
+    const verdict = limiter.check(1, now);
+    if (verdict === 'ok') return true;
+    deps.stats.rateLimited++;
+    if (verdict === 'close') {
+      deps.stats.rateLimitCloses++;
+      self.send({ type: 'client.close', code: CloseCode.PolicyViolation, reason: 'rate limit exceeded' });
+      return false;
+    }
+    const f = deps.frames.error(ref, 'rate_limited', deps.presenceLimitedMessage);
+    if (f) self.send({ type: 'client.reply', frame: f });
+    return false;
+  };
 
   const execute = (self: AnyActorRef, client: ClientHandle, frame: InboundFrame): void | Promise<void> => {
     const hub = deps.hub();
@@ -126,9 +155,21 @@ export function createProtocolHandler(deps: ProtocolDeps) {
         hub.actor.send({ type: 'hub.send', to: frame.to, data: frame.data, from: id, ...refOf(ref) });
         return;
       case 'presence': {
+        if (!presenceAllowed(self, ref)) return;
         const member = hub.actor.getSnapshot().context.topics.has(id, frame.topic);
-        const ask = (): void => hub.actor.send({ type: 'hub.presence', id, topic: frame.topic, ...refOf(ref) });
-        return member ? ask() : authorized(deps.canSubscribe, frame.topic, ask, 'see the presence of');
+        const ask = (): void =>
+          hub.actor.send({
+            type: 'hub.presence',
+            id,
+            topic: frame.topic,
+            ...refOf(ref),
+            ...(frame.limit === undefined ? {} : { limit: frame.limit }),
+            ...(frame.cursor === undefined ? {} : { cursor: frame.cursor }),
+          });
+        if (member) return ask();
+        // Members only unless the embedder opens it: a member list is every id a direct send can reach.
+        if (!deps.canSeePresence) return reply('forbidden', `only members may see the presence of "${frame.topic}"`);
+        return authorized(deps.canSeePresence, frame.topic, ask, 'see the presence of');
       }
     }
   };

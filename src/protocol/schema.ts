@@ -47,7 +47,15 @@ export const makeInbound = (maxTopicLength: number) => {
       ref,
     }),
     Schema.Struct({ type: Schema.Literal('send'), to: ClientIdSchema, data: Schema.Unknown, ref }),
-    Schema.Struct({ type: Schema.Literal('presence'), topic, ref }),
+    Schema.Struct({
+      type: Schema.Literal('presence'),
+      topic,
+      ref,
+      /** At most this many members (the hub caps it at its page size). */
+      limit: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+      /** The `cursor` of the previous answer: the members after it. */
+      cursor: Schema.optionalKey(ClientIdSchema),
+    }),
     Schema.Struct({ type: Schema.Literal('ping'), ref }),
     Schema.Struct({
       type: Schema.Literal('history'),

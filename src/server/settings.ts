@@ -196,6 +196,21 @@ const SETTING_ENTRIES = {
     help: 'send joined/left frames to topic members (true | false)',
     hub: (presenceEvents) => ({ presenceEvents }),
   }),
+  presencePublic: setting({
+    flag: 'presence-public',
+    env: 'ACTORHUB_PRESENCE_PUBLIC',
+    ...bool(false),
+    help: "any client may list any topic's members (false: members only) (true | false)",
+    hub: (open): HubOptions => (open ? { canSeePresence: () => true } : {}),
+  }),
+  presencePageSize: setting({
+    flag: 'presence-page-size',
+    env: 'ACTORHUB_PRESENCE_PAGE_SIZE',
+    ...int(L.PRESENCE_PAGE_SIZE),
+    unit: 'members',
+    help: 'most members one presence answer lists (clients page with its cursor)',
+    hub: (presencePageSize) => ({ topics: { presencePageSize } }),
+  }),
   maxBadFrames: setting({
     flag: 'max-bad-frames',
     env: 'ACTORHUB_MAX_BAD_FRAMES',
@@ -307,6 +322,24 @@ const SETTING_ENTRIES = {
     unit: 'frames',
     help: 'control frames a client may send at once above that rate',
     hub: (controlFramesBurst) => ({ rateLimit: { controlFramesBurst } }),
+  }),
+  ratePresence: setting({
+    flag: 'rate-presence',
+    env: 'ACTORHUB_RATE_PRESENCE',
+    ...numberOrUnlimited(L.RATE_PRESENCE_QUERIES_PER_SEC),
+    unit: 'queries/s',
+    help: 'presence queries per client, or unlimited (beyond: rate_limited, then 1008)',
+    check: (v) =>
+      v > 0 ? undefined : `ACTORHUB_RATE_PRESENCE must be a positive number or unlimited, got ${String(v)}.`,
+    hub: (presenceQueriesPerSec) => ({ rateLimit: { presenceQueriesPerSec } }),
+  }),
+  ratePresenceBurst: setting({
+    flag: 'rate-presence-burst',
+    env: 'ACTORHUB_RATE_PRESENCE_BURST',
+    ...int(L.RATE_PRESENCE_QUERIES_BURST),
+    unit: 'queries',
+    help: 'presence queries a client may send at once above that rate',
+    hub: (presenceQueriesBurst) => ({ rateLimit: { presenceQueriesBurst } }),
   }),
   origins: setting({
     flag: 'origins',

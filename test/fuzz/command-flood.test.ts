@@ -120,7 +120,15 @@ function model(cmds: Cmd[], selfId: string, max: { pending: number; bad: number 
       case 'presence':
         out.push(
           topics.has(c.topic) || allowed
-            ? { type: 'ack', ref, result: { topic: c.topic, members: topics.has(c.topic) ? [{ id: selfId }] : [] } }
+            ? {
+                type: 'ack',
+                ref,
+                result: {
+                  topic: c.topic,
+                  members: topics.has(c.topic) ? [{ id: selfId }] : [],
+                  total: topics.has(c.topic) ? 1 : 0,
+                },
+              }
             : { type: 'error', code: 'forbidden', ref, message: `not allowed to see the presence of "${c.topic}"` },
         );
         break;
@@ -212,6 +220,9 @@ beforeAll(async () => {
     protocol: 'json',
     logger,
     canSubscribe: (_c, topic) => gate.promise.then(() => !topic.startsWith('deny')),
+    // Presence of topics one is not in asks the same gated hook (members only otherwise).
+    canSeePresence: (_c, topic) => gate.promise.then(() => !topic.startsWith('deny')),
+    rateLimit: { presenceQueriesPerSec: Number.POSITIVE_INFINITY }, // its own test: presence-limits.test.ts
   });
   env = {
     harness,

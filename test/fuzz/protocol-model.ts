@@ -15,7 +15,7 @@ export const FIELDS: Record<CommandType, readonly string[]> = {
   unsubscribe: ['topic', 'ref'],
   publish: ['topic', 'data', 'echo', 'ref'],
   send: ['to', 'data', 'ref'],
-  presence: ['topic', 'ref'],
+  presence: ['topic', 'ref', 'limit', 'cursor'],
   ping: ['ref'],
 };
 
@@ -144,6 +144,10 @@ export class ProtocolModel {
         return !has || validRef(v);
       case 'to':
         return has && typeof v === 'string' && v.length >= 1 && v.length <= 256;
+      case 'limit':
+        return !has || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1);
+      case 'cursor':
+        return !has || (typeof v === 'string' && v.length >= 1 && v.length <= 256);
       default:
         throw new Error(`model: unknown field ${field}`);
     }
@@ -221,9 +225,21 @@ export class ProtocolModel {
         ack({ delivered: 1 });
         break;
       }
-      case 'presence':
-        ack({ topic, members: this.topics.has(topic) ? [{ id: this.selfId }] : [] });
+      case 'presence': {
+        // Members only (no canSeePresence hook); one member, so any limit and cursor give it or nothing.
+        if (!this.topics.has(topic)) {
+          frames.push({
+            type: 'error',
+            code: 'forbidden',
+            ...(ref === undefined ? {} : { ref }),
+            message: `only members may see the presence of "${topic}"`,
+          });
+          break;
+        }
+        const cursor = o.cursor as string | undefined;
+        ack({ topic, members: cursor !== undefined && this.selfId <= cursor ? [] : [{ id: this.selfId }], total: 1 });
         break;
+      }
     }
     return { frames, loggedErrors };
   }

@@ -37,7 +37,12 @@ export function hostileSuite(name: string): HostileSuite {
     process.on('uncaughtException', onProcessError);
     for (let i = 0; i < LANES; i++) {
       const logger = new CountingLogger();
-      const harness = await startHub({ protocol: 'json', logger });
+      // The presence-query limit (on by default) is tested in presence-limits.test.ts; the model here has none.
+      const harness = await startHub({
+        protocol: 'json',
+        logger,
+        rateLimit: { presenceQueriesPerSec: Number.POSITIVE_INFINITY },
+      });
       harnesses.push(harness);
       envs.push({
         harness,

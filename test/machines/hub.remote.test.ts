@@ -68,7 +68,7 @@ describe('hub machine in a cluster', () => {
     expect(delivered(writers.log.get('a'))).toEqual([
       'joined:room:r1',
       'joined:room:s1',
-      'ack:p:{"topic":"room","members":[{"id":"a"},{"id":"r1","meta":{"name":"R"}},{"id":"s1"}]}',
+      'ack:p:{"topic":"room","members":[{"id":"a"},{"id":"r1","meta":{"name":"R"}},{"id":"s1"}],"total":3}',
       'left:room:r1',
       'left:room:s1',
     ]);

@@ -73,7 +73,7 @@ describe('hub machine: topics', () => {
     actor.send({ type: 'hub.subscribe', id: 'b', topic: 'room' });
     actor.send({ type: 'hub.presence', id: 'b', topic: 'room', ref: 'p' });
     expect(delivered(writers.log.get('b'))).toEqual([
-      'ack:p:{"topic":"room","members":[{"id":"a","meta":{"name":"Ann"}},{"id":"b","meta":{"name":"Bob"}}]}',
+      'ack:p:{"topic":"room","members":[{"id":"a","meta":{"name":"Ann"}},{"id":"b","meta":{"name":"Bob"}}],"total":2}',
     ]);
   });
 

@@ -98,7 +98,7 @@ export function fakeHub(
       clientLogic: clientMachine.provide({ actions: clientActions }),
       createWriter,
       frames: fakeFrames,
-      topicLimits: { maxTopicLength: 16, maxTopicsPerClient: 3, maxMembersPerTopic: 5 },
+      topicLimits: { maxTopicLength: 16, maxTopicsPerClient: 3, maxMembersPerTopic: 5, presencePageSize: 100 },
       presenceEvents: () => true,
       badFrames: { max: 3, windowMs: 60_000 },
       forward: () => undefined,

@@ -104,14 +104,17 @@ describe('a cluster of three hubs', () => {
         .sort(),
     ).toEqual(['n0c0', 'n1c0']);
     const c = await client(nodes[2]!);
+    // Presence is for members (issue 18 §4): an outsider is refused, a member on a third node sees everyone.
+    expect(await c.call({ type: 'presence', topic: 'lobby' })).toMatchObject({ type: 'error', code: 'forbidden' });
+    await c.call({ type: 'subscribe', topic: 'lobby' });
     const presence = await c.call({ type: 'presence', topic: 'lobby' });
-    expect((presence as { result: { members: { id: string }[] } }).result.members.map((m) => m.id).sort()).toEqual([
-      'n0c0',
-      'n1c0',
-    ]);
+    expect((presence as { result: { members: { id: string }[]; total: number } }).result).toMatchObject({
+      members: [{ id: 'n0c0' }, { id: 'n1c0' }, { id: 'n2c0' }],
+      total: 3,
+    });
     b.raw.ws.terminate();
     expect(await a.next('left')).toEqual({ type: 'left', topic: 'lobby', client: { id: 'n1c0' } });
-    await whenSeen(nodes[2]!, () => nodes[2]!.hub.presence('lobby').length === 1);
+    await whenSeen(nodes[2]!, () => nodes[2]!.hub.presence('lobby').length === 2); // n0c0 and c itself
   });
 
   it('a node receives a topic’s traffic only while it has local members in it', async () => {

@@ -46,6 +46,8 @@ describe('InboundRateLimiter', () => {
     violationWindowMs: 1000,
     controlFramesPerSec: Number.POSITIVE_INFINITY,
     controlFramesBurst: 1,
+    presenceQueriesPerSec: Number.POSITIVE_INFINITY,
+    presenceQueriesBurst: 1,
     ...r,
   });
 

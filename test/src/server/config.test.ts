@@ -111,6 +111,10 @@ describe('readServerConfig: defaults', () => {
       'rate-max-violations': String(resolved.rateLimit.maxViolations),
       'rate-control-frames': String(resolved.rateLimit.controlFramesPerSec),
       'rate-control-burst': String(resolved.rateLimit.controlFramesBurst),
+      'rate-presence': String(resolved.rateLimit.presenceQueriesPerSec),
+      'rate-presence-burst': String(resolved.rateLimit.presenceQueriesBurst),
+      'presence-public': String(c.hub.canSeePresence !== undefined),
+      'presence-page-size': String(resolved.topics.presencePageSize),
       inspect: String(c.inspect?.enabled),
       'inspect-port': String(c.inspect?.port),
     };
@@ -173,7 +177,7 @@ describe('readServerConfig: values from the environment', () => {
       http: { headersTimeoutMs: L.HEADERS_TIMEOUT_MS, requestTimeoutMs: L.REQUEST_TIMEOUT_MS },
       hub: {
         protocol: 'relay',
-        topics: { maxTopicLength: 32, maxTopicsPerClient: 4, maxMembersPerTopic: 50 },
+        topics: { maxTopicLength: 32, maxTopicsPerClient: 4, maxMembersPerTopic: 50, presencePageSize: 100 },
         presenceEvents: true,
         history: { size: L.HISTORY_SIZE, ttlMs: L.HISTORY_TTL_MS, maxStreams: L.HISTORY_MAX_STREAMS },
         maxBadFrames: 2,
@@ -193,9 +197,25 @@ describe('readServerConfig: values from the environment', () => {
           maxViolations: L.RATE_MAX_VIOLATIONS,
           controlFramesPerSec: L.RATE_CONTROL_FRAMES_PER_SEC,
           controlFramesBurst: L.RATE_CONTROL_FRAMES_BURST,
+          presenceQueriesPerSec: L.RATE_PRESENCE_QUERIES_PER_SEC,
+          presenceQueriesBurst: L.RATE_PRESENCE_QUERIES_BURST,
         },
       },
     });
+  });
+
+  it('presence: members only unless --presence-public; page size and query rate', () => {
+    const open = read({
+      ACTORHUB_PRESENCE_PUBLIC: 'true',
+      ACTORHUB_PRESENCE_PAGE_SIZE: '25',
+      ACTORHUB_RATE_PRESENCE: 'unlimited',
+      ACTORHUB_RATE_PRESENCE_BURST: '3',
+    }).hub;
+    expect(open.canSeePresence).toBeTypeOf('function');
+    expect(open.topics?.presencePageSize).toBe(25);
+    expect(open.rateLimit).toMatchObject({ presenceQueriesPerSec: Number.POSITIVE_INFINITY, presenceQueriesBurst: 3 });
+    expect(read({}).hub.canSeePresence).toBeUndefined();
+    expect(() => read({ ACTORHUB_RATE_PRESENCE: '0' })).toThrow(/ACTORHUB_RATE_PRESENCE must be a positive number/);
   });
 
   it('control-frame limit: a rate, or unlimited; anything else stops the start', () => {

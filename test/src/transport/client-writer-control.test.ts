@@ -31,6 +31,8 @@ const rate = (r: Partial<RateLimits> = {}): RateLimits => ({
   violationWindowMs: 60_000,
   controlFramesPerSec: 0.001, // nothing refills during a test
   controlFramesBurst: 3,
+  presenceQueriesPerSec: Number.POSITIVE_INFINITY,
+  presenceQueriesBurst: 1,
   ...r,
 });
 
