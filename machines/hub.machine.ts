@@ -521,6 +521,9 @@ export const hubMachine = setup({
         .get(params.id)
         ?.writer.send({ type: 'writer.close', code: INTERNAL_ERROR, reason: 'internal error' });
     },
+    refuseDraining: ({ context }, params: { id?: ClientId | undefined; ref?: Ref | undefined }) => {
+      if (params.ref !== undefined) refuse(context, params.id, params.ref, 'shutting_down', 'the hub is shutting down');
+    },
     // Provided from src/ (logging); a no-op in the bare machine.
     reportError: (_, _params: { during: string; error: unknown }) => undefined,
   },
@@ -639,6 +642,23 @@ export const hubMachine = setup({
             type: 'rejectClient',
             params: ({ event, context }) => ({ event, code: context.shutdown.code, reason: context.shutdown.reason }),
           },
+        },
+        // A command still arriving (an asynchronous hook decided late, or code sent it) is
+        // answered, not lost: its sender gets shutting_down if it asked for an answer (a ref).
+        'hub.send': {
+          actions: { type: 'refuseDraining', params: ({ event }) => ({ id: event.from, ref: event.ref }) },
+        },
+        'hub.publish': {
+          actions: { type: 'refuseDraining', params: ({ event }) => ({ id: event.from, ref: event.ref }) },
+        },
+        'hub.subscribe': {
+          actions: { type: 'refuseDraining', params: ({ event }) => ({ id: event.id, ref: event.ref }) },
+        },
+        'hub.unsubscribe': {
+          actions: { type: 'refuseDraining', params: ({ event }) => ({ id: event.id, ref: event.ref }) },
+        },
+        'hub.presence': {
+          actions: { type: 'refuseDraining', params: ({ event }) => ({ id: event.id, ref: event.ref }) },
         },
       },
     },

@@ -37,7 +37,9 @@ export type HubErrorCode =
   | 'unknown_client'
   | 'encode_failed'
   /** A publish into a history topic could not be stored (the store is unreachable): not delivered. */
-  | 'unavailable';
+  | 'unavailable'
+  /** A command with a ref that reached the hub while it was draining (close(), SIGTERM). */
+  | 'shutting_down';
 
 /** Where a stream stands: its epoch (changes when continuity is lost) and its newest offset (0: none yet). */
 export interface StreamPosition {
