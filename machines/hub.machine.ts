@@ -521,8 +521,18 @@ export const hubMachine = setup({
         .get(params.id)
         ?.writer.send({ type: 'writer.close', code: INTERNAL_ERROR, reason: 'internal error' });
     },
-    refuseDraining: ({ context }, params: { id?: ClientId | undefined; ref?: Ref | undefined }) => {
-      if (params.ref !== undefined) refuse(context, params.id, params.ref, 'shutting_down', 'the hub is shutting down');
+    refuseDraining: (
+      { context },
+      params: {
+        id?: ClientId | undefined;
+        ref?: Ref | undefined;
+        reply?: ((outcome: PublishOutcome) => void) | undefined;
+      },
+    ) => {
+      const message = 'the hub is shutting down';
+      if (params.ref !== undefined) refuse(context, params.id, params.ref, 'shutting_down', message);
+      // A publish from code (publishConfirmed) waits on this: it must settle, not hang.
+      params.reply?.({ error: 'shutting_down', message });
     },
     // Provided from src/ (logging); a no-op in the bare machine.
     reportError: (_, _params: { during: string; error: unknown }) => undefined,
@@ -649,7 +659,10 @@ export const hubMachine = setup({
           actions: { type: 'refuseDraining', params: ({ event }) => ({ id: event.from, ref: event.ref }) },
         },
         'hub.publish': {
-          actions: { type: 'refuseDraining', params: ({ event }) => ({ id: event.from, ref: event.ref }) },
+          actions: {
+            type: 'refuseDraining',
+            params: ({ event }) => ({ id: event.from, ref: event.ref, reply: event.reply }),
+          },
         },
         'hub.subscribe': {
           actions: { type: 'refuseDraining', params: ({ event }) => ({ id: event.id, ref: event.ref }) },

@@ -324,6 +324,23 @@ const HUB_CASES: HubCase[] = [
     },
   },
   {
+    name: 'hub.publish from code, waiting for its outcome (publishConfirmed)',
+    covers: [],
+    play: (f) => {
+      const outcomes: unknown[] = [];
+      f.actor.send({ type: 'hub.publish', topic: 't', data: 'news', reply: (o) => void outcomes.push(o) });
+      (f as HubFixture & { outcomes?: unknown[] }).outcomes = outcomes;
+    },
+    expect: {
+      running: (f) => expect((f as HubFixture & { outcomes: unknown[] }).outcomes).toEqual([{ delivered: 1 }]),
+      draining: (f) =>
+        expect((f as HubFixture & { outcomes: unknown[] }).outcomes).toEqual([
+          { error: 'shutting_down', message: 'the hub is shutting down' },
+        ]),
+      stopped: inert,
+    },
+  },
+  {
     name: 'hub.presence with a ref',
     covers: ['running|hub.presence|', 'draining|hub.presence|'],
     play: (f) => f.actor.send({ type: 'hub.presence', id: 'a', topic: 't', ref: 7 }),
