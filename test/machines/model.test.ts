@@ -345,7 +345,11 @@ const HUB_CASES: HubCase[] = [
     covers: ['running|hub.presence|', 'draining|hub.presence|'],
     play: (f) => f.actor.send({ type: 'hub.presence', id: 'a', topic: 't', ref: 7 }),
     expect: {
-      running: (f) => expect(labels(f, 'a')).toEqual(['ack:7:{"topic":"t","members":[{"id":"a"}]}']),
+      running: (f) => {
+        const [answer, ...more] = labels(f, 'a');
+        expect(more).toEqual([]);
+        expect(JSON.parse(answer!.replace(/^ack:7:/, ''))).toMatchObject({ topic: 't', members: [{ id: 'a' }] });
+      },
       draining: refusedShuttingDown('a'),
       stopped: inert,
     },
