@@ -50,8 +50,12 @@ afterAll(async () => {
   if (profile) await rm(profile, { recursive: true, force: true });
 });
 
-async function serve(options: HubOptions = {}): Promise<string> {
+async function serve(
+  options: HubOptions = {},
+  onHub: (hub: ReturnType<typeof createHub>) => void = () => {},
+): Promise<string> {
   const hub = createHub({ logger: silentLogger, ...options });
+  onHub(hub);
   const server = http.createServer(hubRoutes(hub));
   hub.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -128,7 +132,7 @@ describe('the live page in Chromium', () => {
     let port = 0;
     let running: { hub: ReturnType<typeof createHub>; server: http.Server } | undefined;
     const start = async () => {
-      const hub = createHub({ logger: silentLogger });
+      const hub = createHub({ logger: silentLogger, history: { size: 100 } });
       const server = http.createServer(hubRoutes(hub));
       hub.attach(server);
       await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -156,11 +160,34 @@ describe('the live page in Chromium', () => {
     await start();
     await expect.poll(() => ann.page.getByTestId('status').textContent(), { timeout: 20_000 }).toBe('connected');
     await ann.page.locator('[data-testid=messages] .msg', { hasText: 'resubscribed to deploys' }).waitFor();
+    // The in-memory history restarted with the hub: a new epoch, so the page says it has a gap.
+    await ann.page.locator('[data-testid=messages] .msg.gap', { hasText: 'the stream was restarted' }).waitFor();
     await expect.poll(() => running!.hub.topics()).toEqual([{ topic: 'deploys', members: 1 }]);
     running!.hub.publish('deploys', 'after the restart');
     await ann.page.locator('[data-testid=messages] .msg', { hasText: 'after the restart' }).waitFor();
     expect(await ann.page.getByTestId('me').textContent()).toMatch(/^you are \S+/);
     await ann.page.screenshot({ path: path.resolve('test-results/page-reconnected.png'), fullPage: true });
+  });
+
+  it('rebuilt on the SDK: a dropped page recovers what was published meanwhile, once and in order', async () => {
+    let hub!: ReturnType<typeof createHub>;
+    const url = await serve({ history: { size: 100 } }, (h) => (hub = h));
+    const ann = await open(url);
+    await join(ann.page, 'feed');
+    hub.publish('feed', 'm1');
+    await ann.page.locator('[data-testid=messages] .msg', { hasText: 'm1' }).waitFor();
+    hub.disconnect(ann.id, 4000, 'dropped'); // not terminal: the page reconnects with since
+    for (const m of ['m2', 'm3', 'm4']) hub.publish('feed', m);
+    await ann.page.locator('[data-testid=messages] .msg.recovered', { hasText: 'after offset 1' }).waitFor();
+    await ann.page.locator('[data-testid=messages] .msg', { hasText: 'm4' }).waitFor();
+    const texts = await ann.page.locator('[data-testid=messages] .msg:not(.note)').allTextContents();
+    expect(texts.filter((t) => /m\d$/.test(t))).toEqual([
+      `#feed · server · offset 1m1`,
+      `#feed · server · offset 2m2`,
+      `#feed · server · offset 3m3`,
+      `#feed · server · offset 4m4`,
+    ]);
+    expect(await ann.page.locator('.msg.gap').count()).toBe(0);
   });
 
   it('says so when the hub speaks the relay protocol, and still relays text', async () => {

@@ -140,4 +140,26 @@ describe('client SDK against hub processes', { timeout: 30_000 }, () => {
     await expect(Promise.all(queued)).resolves.toEqual([{ delivered: 1 }, { delivered: 1 }, { delivered: 1 }]);
     await expect.poll(() => got).toEqual([1, 2, 3]);
   });
+
+  it('with history: an RST while a publisher keeps publishing, then the handler has every message once, in order', async () => {
+    const p = await hubProcess(['--history-size', '1000']);
+    const forSub = await proxyTo(p);
+    const pub = client(`ws://127.0.0.1:${p.port}/ws`); // straight to the hub: only the subscriber is cut
+    const b = client(forSub.url);
+    const got: number[] = [];
+    const sub = b.subscribe<number>('feed', (d) => got.push(d));
+    const recovered = new Promise<void>((resolve) => sub.on('recovered', () => resolve()));
+    const gaps: unknown[] = [];
+    sub.on('gap', (g) => gaps.push(g));
+    await Promise.all([reach(pub, 'connected'), subscribedAgain(sub)]);
+    const N = 300;
+    for (let i = 1; i <= N; i++) {
+      await pub.publish('feed', i);
+      if (i === 50) forSub.proxy.reset();
+    }
+    await recovered;
+    await expect.poll(() => got.length, { timeout: 15_000 }).toBe(N);
+    expect(got).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    expect(gaps).toEqual([]);
+  });
 });
