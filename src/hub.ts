@@ -16,6 +16,7 @@ import { onMessageHandler } from './protocol/on-message.js';
 import { preparer } from './protocol/prepare.js';
 import { jsonFrames, relayFrames } from './protocol/frames.js';
 import { createProtocolHandler } from './protocol/handler.js';
+import { schemaLookup } from './protocol/topic-schemas.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import type { Registry } from 'prom-client';
 import { clientEvents } from './observability/client-events.js';
@@ -200,6 +201,7 @@ function createProtocol(
           canSeePresence: options.canSeePresence,
           presenceLimits: presenceQueryLimits(resolved.rateLimit),
           presenceLimitedMessage: `rate limit exceeded (${resolved.rateLimit.presenceQueriesPerSec} presence queries/s): query dropped`,
+          schemaFor: schemaLookup(options.topicSchemas),
           logger,
           stats,
         })

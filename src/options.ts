@@ -8,6 +8,7 @@ import type { Logger } from './observability/logger.js';
 import type { OriginPolicy } from './admission/origin.js';
 import type { Hub } from './hub.js';
 import type { TokenOptions, TokenSource } from './admission/auth-token.js';
+import type { TopicSchemas } from './protocol/topic-schemas.js';
 import type { RateLimits } from './admission/rate-limit.js';
 
 /** What authenticate() may answer: accept (optionally naming the client) or reject the upgrade. */
@@ -104,6 +105,12 @@ export interface HubOptions {
    * nobody else (ids are what direct sends are addressed to). `() => true` opens presence to all.
    */
   readonly canSeePresence?: TopicHook;
+  /**
+   * A Standard Schema (effect/Schema via Schema.toStandardSchemaV1, zod, valibot) per topic name or
+   * `prefix*` pattern: a client's publish whose data does not match gets `invalid_data` and reaches
+   * no one. Checked after canPublish; publishes from your code and the HTTP API are trusted.
+   */
+  readonly topicSchemas?: TopicSchemas;
   /** More than maxBadFrames undecodable frames within badFrameWindowMs closes the client with 1008. */
   readonly maxBadFrames?: number;
   readonly badFrameWindowMs?: number;

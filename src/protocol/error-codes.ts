@@ -16,6 +16,8 @@ export type ProtocolErrorCode =
   | 'binary_not_supported'
   /** canSubscribe / canPublish refused. */
   | 'forbidden'
+  /** A publish whose data does not match its topic's schema (createHub({ topicSchemas })). */
+  | 'invalid_data'
   /** Too many commands waiting on asynchronous authorization hooks. */
   | 'overloaded'
   /** `history` of a topic that keeps none (settings: history.size, history.topics). */

@@ -8,6 +8,8 @@ import type { Logger } from '../observability/logger.js';
 import type { ClientHandle, TopicHook } from '../options.js';
 import type { HubStats } from '../observability/stats.js';
 import { makeDecoder } from './decode.js';
+import type { StandardSchemaV1 } from '../client/standard-schema.js';
+import { describeIssues } from './topic-schemas.js';
 import { HistoryError } from '../history/read.js';
 import type { ProtocolErrorCode } from './error-codes.js';
 import type { InboundFrame, ProtocolRef } from './schema.js';
@@ -26,6 +28,8 @@ export interface ProtocolDeps {
   readonly presenceLimits: RateLimits | undefined;
   /** What a refused presence query gets, the ref aside. */
   readonly presenceLimitedMessage: string;
+  /** The schema a topic's published data must match (createHub({ topicSchemas })), if any. */
+  readonly schemaFor?: (topic: string) => StandardSchemaV1 | undefined;
   readonly logger: Logger;
   readonly stats: HubStats;
 }
@@ -81,14 +85,26 @@ export function createProtocolHandler(deps: ProtocolDeps) {
     const authorized = (
       hook: TopicHook | undefined,
       topic: string,
-      then: () => void,
+      then: () => void | Promise<void>,
       what: string,
     ): void | Promise<void> => {
       if (!hook) return then();
-      const decide = (allowed: unknown): void =>
+      const decide = (allowed: unknown): void | Promise<void> =>
         allowed === true ? then() : reply('forbidden', `not allowed to ${what} "${topic}"`);
       const verdict = hook(client, topic);
       return isThenable(verdict) ? Promise.resolve(verdict).then(decide) : decide(verdict);
+    };
+    // The topic's schema (topicSchemas), after authorization: data that does not match is
+    // refused with invalid_data and reaches no one. The data published is what was sent.
+    const conforming = (topic: string, data: unknown, then: () => void): void | Promise<void> => {
+      const schema = deps.schemaFor?.(topic);
+      if (!schema) return then();
+      const check = (result: StandardSchemaV1.Result<unknown>): void =>
+        result.issues
+          ? reply('invalid_data', `data does not match the schema of "${topic}": ${describeIssues(result.issues)}`)
+          : then();
+      const result = schema['~standard'].validate(data);
+      return isThenable(result) ? Promise.resolve(result).then(check) : check(result);
     };
     switch (frame.type) {
       case 'ping': {
@@ -141,14 +157,16 @@ export function createProtocolHandler(deps: ProtocolDeps) {
           deps.canPublish,
           frame.topic,
           () =>
-            hub.actor.send({
-              type: 'hub.publish',
-              topic: frame.topic,
-              data: frame.data,
-              from: id,
-              ...(frame.echo === true ? {} : { except: id }),
-              ...refOf(ref),
-            }),
+            conforming(frame.topic, frame.data, () =>
+              hub.actor.send({
+                type: 'hub.publish',
+                topic: frame.topic,
+                data: frame.data,
+                from: id,
+                ...(frame.echo === true ? {} : { except: id }),
+                ...refOf(ref),
+              }),
+            ),
           'publish to',
         );
       case 'send':

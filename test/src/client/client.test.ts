@@ -445,3 +445,61 @@ describe('client SDK recovery against a hub with history', () => {
     expect(page.messages.map((m) => m.data)).toEqual(['y']);
   });
 });
+
+describe('createHub({ topicSchemas }): one schema module for the server and the client', () => {
+  // The shared module: effect/Schema, as a Standard Schema on both sides.
+  const Chat = Schema.toStandardSchemaV1(Schema.Struct({ text: Schema.String }));
+
+  it('refuses a publish whose data does not match with invalid_data; it reaches no one', async () => {
+    const h = await hub({ topicSchemas: { 'chat:*': Chat } });
+    const a = client(h.url);
+    const b = client(h.url);
+    const got: string[] = [];
+    const sub = b.subscribe('chat:1', (d) => got.push(d.text), { schema: Chat });
+    await Promise.all([reach(a, 'connected'), subscribed(sub)]);
+    const err = await a.publish('chat:1', { text: 42 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'invalid_data' });
+    expect((err as Error).message).toMatch(/^data does not match the schema of "chat:1": text: /);
+    await expect(a.publish('chat:1', { text: 'fine' })).resolves.toEqual({ delivered: 1 });
+    await expect.poll(() => got).toEqual(['fine']);
+    // Topics the patterns do not cover take anything.
+    await expect(a.publish('other', 42)).resolves.toEqual({ delivered: 0 });
+    expect(a.state).toBe('connected');
+  });
+
+  it('an exact name wins over a pattern; asynchronous schemas keep the order of publishes', async () => {
+    const slowNumber = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'test',
+        validate: (v: unknown) =>
+          new Promise<{ value: unknown } | { issues: { message: string }[] }>((r) =>
+            setTimeout(() => r(typeof v === 'number' ? { value: v } : { issues: [{ message: 'not a number' }] }), 5),
+          ),
+      },
+    };
+    const h = await hub({ topicSchemas: { 'n:*': Chat, 'n:exact': slowNumber } });
+    const a = client(h.url);
+    const b = client(h.url);
+    const got: unknown[] = [];
+    const sub = b.subscribe('n:exact', (d) => got.push(d));
+    await Promise.all([reach(a, 'connected'), subscribed(sub)]);
+    const results = await Promise.allSettled([
+      a.publish('n:exact', 1),
+      a.publish('n:exact', 'x'),
+      a.publish('n:exact', 3),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'invalid_data',
+      message: expect.stringMatching(/not a number$/),
+    });
+    await expect.poll(() => got).toEqual([1, 3]);
+  });
+
+  it('refuses something that is not a Standard Schema at createHub', () => {
+    expect(() => createHub({ logger: silentLogger, topicSchemas: { t: {} as never } })).toThrow(
+      /not a Standard Schema/,
+    );
+  });
+});
