@@ -270,11 +270,18 @@ function writeReports(root: string, results: Results, docs: boolean, saved: Resu
       writeFileSync(path.join(dir, c.file), c.svg);
       written.push(path.relative(root, path.join(dir, c.file)));
     }
-    writeFileSync(path.join(root, 'docs', 'performance.md'), markdown(results, drawn));
+    // Sections measured by other scripts (bench:storm…) sit after this marker and are kept.
+    const page = path.join(root, 'docs', 'performance.md');
+    const before = existsSync(page) ? readFileSync(page, 'utf8') : '';
+    const kept = before.indexOf(KEPT_MARKER);
+    writeFileSync(page, markdown(results, drawn) + (kept === -1 ? '' : `\n${before.slice(kept)}`));
     written.push('docs/performance.md');
   }
   return written;
 }
+
+/** Everything from this line on in docs/performance.md is hand-written and survives a regeneration. */
+const KEPT_MARKER = '<!-- measured by other scripts: npm run bench keeps everything below -->';
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'inspector') return runInspectorBench(argv.slice(1)); // in process, on its own
