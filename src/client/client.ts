@@ -131,6 +131,15 @@ export interface PublishResult {
   readonly [key: string]: unknown;
 }
 
+export interface PresenceResult {
+  readonly topic: string;
+  readonly members: readonly Member[];
+  /** Every member, across the cluster (hubs that page presence). */
+  readonly total?: number;
+  /** There are more: ask again with it. */
+  readonly cursor?: string;
+}
+
 export interface HistoryResult {
   readonly epoch: string;
   readonly offset: number;
@@ -372,9 +381,15 @@ export class HubClient {
     return this.request({ type: 'send', to, data }) as Promise<{ delivered?: number }>;
   }
 
-  /** Who is in a topic. */
-  presence(topic: string): Promise<{ readonly topic: string; readonly members: readonly Member[] }> {
-    return this.request({ type: 'presence', topic }) as Promise<{ topic: string; members: Member[] }>;
+  /**
+   * Who is in a topic: one page of at most `limit` members (the hub caps it), in id order after
+   * `cursor`; an answer with a `cursor` has more. `total` counts every member.
+   */
+  presence(
+    topic: string,
+    options: { readonly limit?: number; readonly cursor?: string } = {},
+  ): Promise<PresenceResult> {
+    return this.request({ type: 'presence', topic, ...options }) as Promise<PresenceResult>;
   }
 
   /** A topic's stored messages (docs/protocol.md): the newest `limit`, or the oldest `limit` after `since`. */

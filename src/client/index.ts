@@ -13,6 +13,7 @@ export {
   type MessageHandler,
   type MessageInfo,
   type Position,
+  type PresenceResult,
   type PublishResult,
   type StateDetail,
   type SubscribeOptions,

@@ -1,0 +1,116 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createClient, type ClientState, type HubClient } from '../../src/client/index.js';
+import { spawnHub, type HubProcess } from '../support/hub-process.js';
+import { tcpProxy } from '../support/tcp-proxy.js';
+import { NATS_URL, REDIS_URL, requireService } from './services.js';
+
+/**
+ * The SDK re-pointed to another node of a cluster (a load balancer after a node is cut) while a
+ * publisher on a third node keeps publishing. Cross-node history (issue 13's cluster part) is not
+ * on main yet, so what is asserted is what holds without it: the client comes back on the other
+ * node by itself, resubscribes there, and its handler sees the publisher's messages in order with
+ * no duplicate, the stream resuming after the re-point (messages published while it was away are
+ * lost: at-most-once across nodes, docs/scaling.md).
+ */
+
+beforeAll(() => Promise.all([requireService('Redis', REDIS_URL), requireService('NATS', NATS_URL)]));
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+async function cluster(broker: readonly string[], n: number): Promise<HubProcess[]> {
+  const prefix = `repoint${process.pid}x${Date.now().toString(36)}`;
+  const hubs = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      spawnHub([
+        ...broker,
+        '--node-id',
+        `n${i}`,
+        '--cluster-prefix',
+        prefix,
+        '--heartbeat',
+        '200',
+        '--node-timeout',
+        '1000',
+      ]),
+    ),
+  );
+  for (const h of hubs) cleanups.push(() => h.kill());
+  return hubs;
+}
+
+function reach(c: HubClient, state: ClientState, ms = 20_000): Promise<void> {
+  if (c.state === state) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`client did not reach ${state} within ${ms} ms (is ${c.state})`)),
+      ms,
+    );
+    const off = c.on('state', (s) => {
+      if (s !== state) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
+}
+
+for (const [name, broker] of [
+  ['Redis', ['--redis', REDIS_URL]],
+  ['NATS', ['--nats', NATS_URL]],
+] as const) {
+  describe(`the SDK re-pointed to another node over ${name}`, { timeout: 60_000 }, () => {
+    it('comes back on the other node, resubscribes, and receives in order with no duplicate while a publisher publishes', async () => {
+      const [a, b, c] = await cluster(broker, 3);
+      const lb = await tcpProxy('127.0.0.1', b!.port); // the subscriber's "load balancer", on node b
+      cleanups.push(() => lb.close());
+      const options = { WebSocket, reconnect: { minDelayMs: 20, maxDelayMs: 300 } };
+      const pub = createClient(a!.url, options);
+      const sub = createClient(`ws://127.0.0.1:${lb.port}/ws`, options);
+      cleanups.push(
+        () => pub.close(),
+        () => sub.close(),
+      );
+      const got: number[] = [];
+      const nodesSeen = new Set<string>();
+      const subscription = sub.subscribe<number>('ticks', (n) => got.push(n));
+      const states: string[] = [];
+      subscription.on('state', (s) => states.push(s));
+      await reach(pub, 'connected');
+      await expect.poll(() => subscription.state, { timeout: 20_000 }).toBe('subscribed');
+
+      // The publisher publishes until the subscriber has had messages from both nodes.
+      let n = 0;
+      let publishing = true;
+      const loop = (async () => {
+        while (publishing) {
+          await pub.publish('ticks', ++n);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      await expect.poll(() => got.length, { timeout: 20_000 }).toBeGreaterThan(20);
+      nodesSeen.add(sub.id!);
+      const before = got.length;
+      states.length = 0;
+      const back = new Promise<void>((resolve) => subscription.on('state', (s) => s === 'subscribed' && resolve()));
+      lb.retarget(c!.port); // node b is "cut": the balancer now sends to node c
+      lb.reset();
+      await back;
+      nodesSeen.add(sub.id!);
+      await expect.poll(() => got.length, { timeout: 20_000 }).toBeGreaterThan(before + 20);
+      publishing = false;
+      await loop;
+
+      expect(nodesSeen.size).toBe(2); // a new connection (a new id)…
+      const onC = (await (await fetch(`${c!.http}/stats`)).json()) as { clients: number };
+      expect(onC.clients).toBe(1); // …on node c
+      expect(states).toEqual(['subscribing', 'subscribed']);
+      // In order, no duplicate: strictly increasing; and the stream resumed after the re-point.
+      for (let i = 1; i < got.length; i++) expect(got[i]!).toBeGreaterThan(got[i - 1]!);
+      expect(got.at(-1)).toBeGreaterThan(got[before - 1]!);
+    });
+  });
+}
