@@ -1,0 +1,63 @@
+import { WebSocket as StandardWebSocket } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient, type ClientState, type HubClient } from '../../../src/client/index.js';
+import { startHub, type Harness } from '../../support/ws-client.js';
+
+/**
+ * The SDK with a WHATWG WebSocket (undici's: the implementation behind Node 22's global
+ * `WebSocket`, and the browser's interface): no `terminate()`, events as objects, a refused
+ * handshake seen as 1006. Real hub, real sockets.
+ */
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+function reach(c: HubClient, state: ClientState): Promise<void> {
+  if (c.state === state) return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = c.on('state', (s) => s === state && (off(), resolve()));
+  });
+}
+
+describe('client SDK on the standard WebSocket (Node 22 global / browsers)', () => {
+  it('connects, subscribes, publishes, and reconnects after the hub drops it', async () => {
+    const h: Harness = await startHub({ history: { size: 100 } });
+    cleanups.push(() => h.stop());
+    const options = { WebSocket: StandardWebSocket, reconnect: { minDelayMs: 20, maxDelayMs: 200 } };
+    const a = createClient(h.url, options);
+    const b = createClient(h.url, options);
+    cleanups.push(
+      () => a.close(),
+      () => b.close(),
+    );
+    const got: unknown[] = [];
+    const sub = b.subscribe('std', (d, info) => got.push([d, info.offset]));
+    await reach(a, 'connected');
+    await expect.poll(() => sub.state).toBe('subscribed');
+    await a.publish('std', 'one');
+    await expect.poll(() => got).toEqual([['one', 1]]);
+    const recovered = new Promise<void>((resolve) => sub.on('recovered', () => resolve()));
+    h.hub.disconnect(b.id!, 4000, 'drop');
+    await a.publish('std', 'two'); // while b is away
+    await recovered;
+    await expect
+      .poll(() => got)
+      .toEqual([
+        ['one', 1],
+        ['two', 2],
+      ]);
+  });
+
+  it('a terminal close code stops it, with the code and reason in the state event', async () => {
+    const h: Harness = await startHub();
+    cleanups.push(() => h.stop());
+    const a = createClient(h.url, { WebSocket: StandardWebSocket });
+    cleanups.push(() => a.close());
+    await reach(a, 'connected');
+    const why = new Promise((resolve) => a.on('state', (s, d) => s === 'closed' && resolve(d)));
+    h.hub.disconnect(a.id!, 1008, 'policy');
+    await expect(why).resolves.toMatchObject({ code: 1008, reason: 'policy', terminal: true });
+  });
+});
