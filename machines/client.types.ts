@@ -1,5 +1,7 @@
 import type { ActorRefFrom, AnyActorRef } from 'xstate';
-import type { Connection } from './connection.js';
+import type { Connection, Frame } from './connection.js';
+
+export type { Frame } from './connection.js';
 
 export type ClientId = string;
 
@@ -11,14 +13,6 @@ export interface OutboundLimits {
   readonly maxMessages: number;
   readonly maxBytes: number;
   readonly policy: OverflowPolicy;
-}
-
-/**
- * A message framed once for every recipient. The hub never looks inside: the writer only
- * needs its size for the byte limit, and hands it to the connection as is.
- */
-export interface Frame {
-  readonly byteLength: number;
 }
 
 export interface ClientInput {

@@ -1,4 +1,10 @@
-import type { Frame } from './client.types.js';
+/**
+ * A message framed once for every recipient. The hub never looks inside: the writer only
+ * needs its size for the byte limit, and hands it to the connection as is.
+ */
+export interface Frame {
+  readonly byteLength: number;
+}
 
 /** What a connection tells its owner (the client's writer). */
 export interface ConnectionHandlers {

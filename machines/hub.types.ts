@@ -1,4 +1,4 @@
-import type { ActorRefFrom, ErrorActorEvent } from 'xstate';
+import type { ActorRefFrom } from 'xstate';
 import type { Connection } from './connection.js';
 import type { ClientMachine } from './client.machine.js';
 import type { BadFrameLimit, ClientId, Departure, Frame, OutboundLimits, Writer, WriterInput } from './client.types.js';
@@ -114,8 +114,6 @@ export interface OutboundFrames {
 }
 
 export type ClientRef = ActorRefFrom<ClientMachine>;
-/** Where the hub's hot path delivers: the client's writer (kept as `WriterRef` for existing imports). */
-export type WriterRef = Writer;
 
 /** One registry entry. The registry (a Map in the hub's context) is owned by the hub actor. */
 export interface ClientEntry {
@@ -177,9 +175,11 @@ export type HubRegisterEvent = {
   limits?: Partial<OutboundLimits>;
 };
 
-/** Events anyone may send to the hub actor (`hub.actor.send(...)`). */
-export type HubEvent =
-  | HubRegisterEvent
+/**
+ * What users may send the hub (`hub.actor.send(...)`, or the handle's methods that wrap these):
+ * commands about clients and topics, and shutdown. Everything else the hub takes is internal.
+ */
+export type HubCommand =
   | { type: 'hub.unregister'; id: ClientId }
   | { type: 'hub.broadcast'; data: unknown; binary?: boolean; except?: ClientId }
   | { type: 'hub.send'; to: ClientId; data: unknown; binary?: boolean; from?: ClientId; ref?: Ref }
@@ -205,16 +205,23 @@ export type HubEvent =
       limit?: number;
       cursor?: ClientId;
     }
-  | HubRemoteEvent
   | { type: 'hub.disconnect'; id: ClientId; code?: number; reason?: string }
-  | { type: 'hub.shutdown'; code?: number; reason?: string; timeoutMs?: number }
+  | { type: 'hub.shutdown'; code?: number; reason?: string; timeoutMs?: number };
+
+/**
+ * Events only the hub's own parts send: the upgrade gate (register: it owns the socket), the
+ * hub's timer and departure queue, failures, and the cluster link (hub.remote.*).
+ */
+export type HubInternalEvent =
+  | HubRegisterEvent
+  | HubRemoteEvent
   | { type: 'hub.sweep'; now: number }
   /** From the hub's own departure queue: clients whose socket closed, in bulk. */
   | { type: 'hub.departed'; departures: readonly Departure[] }
   | { type: 'hub.failed'; during: string; error: unknown };
 
-/** A client actor that threw reaches the hub as this (DESIGN.md fact 5). */
-export type ClientErrorEvent = ErrorActorEvent & { actorId?: string };
+/** Every event the hub machine takes. */
+export type HubEvent = HubCommand | HubInternalEvent;
 
 /** What other nodes of the cluster did, as the cluster adapter reports it. Local delivery only. */
 export type HubRemoteEvent =

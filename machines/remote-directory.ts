@@ -1,5 +1,5 @@
 import type { ClientId } from './client.types.js';
-import type { Topic } from './topic-index.js';
+import type { Member, Topic, TopicIndex } from './topic-index.js';
 
 export type NodeId = string;
 
@@ -110,3 +110,11 @@ export class RemoteDirectory {
 }
 
 const EMPTY: ReadonlyMap<ClientId, unknown> = new Map();
+
+/**
+ * Everyone in a topic, this node's members first, then the other nodes': what the handle's
+ * presence() answers code with. Clients get pages of it instead (presencePage, topic-index.ts).
+ */
+export function presenceOf(local: TopicIndex, remote: RemoteDirectory, topic: Topic): Member[] {
+  return [...local.members(topic), ...remote.members(topic)].map(([id, meta]) => ({ id, meta }));
+}

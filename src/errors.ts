@@ -15,3 +15,14 @@ export class HubServerError extends Data.TaggedError('HubServerError')<{
   readonly message: string;
   readonly cause?: unknown;
 }> {}
+
+/** Why publishConfirmed failed: `unavailable` (history store unreachable), `encode_failed`, `shutting_down`. */
+export class PublishError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PublishError';
+  }
+}

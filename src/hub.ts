@@ -23,91 +23,28 @@ import { clientEvents } from './observability/client-events.js';
 import { createFanoutTimes, timedDispatch, type FanoutTimes } from './observability/metrics/fanout.js';
 import { createHubMetrics } from './observability/metrics/registry.js';
 import { ClientTally, type QueueView } from './observability/metrics/tally.js';
-import { resolveOptions, type HubOptions, type ResolvedOptions } from './options.js';
-import type { Member, Topic } from '../machines/topic-index.js';
+import { resolveOptions } from './options.js';
+import type { CloseOptions, Hub, HubOptions, ResolvedOptions } from './types.js';
+import { presenceOf } from '../machines/remote-directory.js';
 import { createStats, type HubStats } from './observability/stats.js';
-import { createCluster, type Cluster, type ClusterStats } from './cluster/cluster.js';
+import { createCluster, type Cluster } from './cluster/cluster.js';
 import type { HubHistory, PublishOutcome } from '../machines/hub.types.js';
 import { memoryHistory } from './history/memory.js';
 import { hubHistory } from './history/hub-history.js';
-import { readHistory, type HistoryQuery, type HistoryResult } from './history/read.js';
+import { readHistory } from './history/read.js';
 import type { HistoryStore, SyncHistoryStore } from './history/store.js';
 import { topicMatcher } from './history/topics.js';
-import { HubConfigError } from './errors.js';
+import { HubConfigError, PublishError } from './errors.js';
 import { createUpgradeHandler, type Admission } from './admission/upgrade.js';
 import { isHubInspector } from './observability/inspector/inspector.js';
 import { WsConnection, type WsConnectionOptions } from './transport/ws-connection.js';
 import { failpointGuards, superviseActions, type ActionErrorReport } from './supervision.js';
 
-export type HubActor = ActorRefFrom<HubMachine>;
+export type { ClientInfo, CloseOptions, Hub, HubActor } from './types.js';
+export { PublishError } from './errors.js';
 
-export interface ClientInfo {
-  readonly id: ClientId;
-  readonly meta: unknown;
-  readonly connectedAt: number;
-}
-
-export interface CloseOptions {
-  readonly code?: number;
-  readonly reason?: string;
-  readonly timeoutMs?: number;
-}
-
-export interface Hub {
-  /** The root XState actor: send it HubEvents directly, subscribe to it, inspect it. */
-  readonly actor: HubActor;
-  readonly options: ResolvedOptions;
-  readonly stats: Readonly<HubStats>;
-  /** This hub's prom-client Registry (created on first read; values are read at scrape time). */
-  readonly metrics: Registry;
-  /** Registered clients. */
-  readonly size: number;
-  /** Open connections (upgrading or upgraded) per client address, as the per-IP cap counts them (empty with no cap: nothing is counted). */
-  connectionsByIp(): Map<string, number>;
-  readonly closing: boolean;
-  /** True once the hub actor has failed (docs/architecture.md#supervision): clients were closed with 1011, `/healthz` answers 503. */
-  readonly failed: boolean;
-  /** Handles every 'upgrade' of this server (other paths get 404). */
-  attach(server: Server): void;
-  /** For frameworks that hand over upgrades themselves. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
-  /** Strings and bytes are sent as they are, other values JSON-serialised once. */
-  broadcast(message: unknown, options?: { except?: ClientId; binary?: boolean }): void;
-  /** Returns whether the client was registered when the message was handed to the hub. */
-  send(clientId: ClientId, message: unknown, options?: { binary?: boolean }): boolean;
-  disconnect(clientId: ClientId, code?: number, reason?: string): boolean;
-  has(clientId: ClientId): boolean;
-  clients(): ClientInfo[];
-  /** Sends to every member of the topic (but `except`); returns the local recipient count at call time. */
-  publish(topic: Topic, message: unknown, options?: { except?: ClientId; binary?: boolean }): number;
-  /**
-   * Like publish, but resolves once the hub has handled it: local recipients and, for a topic
-   * with history, the message's offset and the stream's epoch. Rejects with a PublishError
-   * (`code` 'unavailable' when a history topic's store cannot take it: nothing was delivered).
-   */
-  publishConfirmed(
-    topic: Topic,
-    message: unknown,
-    options?: { except?: ClientId },
-  ): Promise<{ delivered: number; offset?: number; epoch?: string }>;
-  /** A page of the topic's history (rejects with a HistoryError `no_history` for a topic without). */
-  history(topic: Topic, query?: HistoryQuery): Promise<HistoryResult>;
-  /** Whether the topic keeps history on this hub. */
-  keepsHistory(topic: Topic): boolean;
-  /** Joins a client to a topic from code (no canSubscribe check); refusals (limits) are logged. */
-  subscribe(clientId: ClientId, topic: Topic): void;
-  unsubscribe(clientId: ClientId, topic: Topic): void;
-  /** Every topic with members, and how many. */
-  topics(): { topic: Topic; members: number }[];
-  /** Ids of the topic's members, on this node and (in a cluster) on the others. */
-  members(topic: Topic): ClientId[];
-  /** Who is in the topic, on this node and (in a cluster) on the others, with the metadata authenticate() returned. */
-  presence(topic: Topic): Member[];
-  /** This node, its broker's state and the nodes it hears from; undefined on a single node. */
-  clusterStats(): ClusterStats | undefined;
-  /** Stops upgrades, sends `code` (1001) to every client, terminates stragglers after timeoutMs. */
-  close(options?: CloseOptions): Promise<void>;
-}
+/** The hub actor as the hub's own parts hold it: they also send its internal events (register, remote.*). */
+type HubActor = ActorRefFrom<HubMachine>;
 
 /**
  * Builds a hub from its parts: the protocol (how messages become frames and commands), the hub
@@ -551,6 +488,12 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
     get size() {
       return actor.getSnapshot().context.count;
     },
+    get topicCount() {
+      return actor.getSnapshot().context.topicCount;
+    },
+    get state() {
+      return actor.getSnapshot().value;
+    },
     get failed() {
       return parts.supervisor.failed;
     },
@@ -590,7 +533,14 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
       return known;
     },
     has: (clientId) => registry().has(clientId),
+    reachable: (clientId) =>
+      registry().has(clientId) || actor.getSnapshot().context.remote.nodeOf(clientId) !== undefined,
+    client: (clientId) => {
+      const entry = registry().get(clientId);
+      return entry && { id: clientId, meta: entry.meta, connectedAt: entry.connectedAt };
+    },
     clients: () => [...registry()].map(([id, e]) => ({ id, meta: e.meta, connectedAt: e.connectedAt })),
+    isMember: (clientId, topic) => actor.getSnapshot().context.topics.has(clientId, topic),
     publish(topic, message, opts = {}) {
       const data = prepare(message);
       const index = actor.getSnapshot().context.topics;
@@ -633,22 +583,11 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
     },
     presence: (topic) => {
       const { topics, remote } = actor.getSnapshot().context;
-      return [...topics.members(topic), ...remote.members(topic)].map(([id, meta]) => ({ id, meta }));
+      return presenceOf(topics, remote, topic);
     },
     clusterStats: () => cluster?.stats(),
     close,
   };
-}
-
-/** Why publishConfirmed failed: `unavailable` (history store unreachable), `encode_failed`, `shutting_down`. */
-export class PublishError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'PublishError';
-  }
 }
 
 /** The registered clients' writers, as the metrics read their queues (this hub builds them: ClientWriter). */

@@ -1,35 +1,55 @@
-export { createHub, type Hub, type HubActor, type ClientInfo, type CloseOptions } from './hub.js';
-export type { HubOptions, AuthResult, ClientHandle, ResolvedOptions } from './options.js';
-export type { OriginPolicy } from './admission/origin.js';
-export {
-  extractToken,
-  staticTokenAuth,
-  selectProtocol,
-  type TokenSource,
-  type TokenOptions,
-} from './admission/auth-token.js';
-export { clientAddress } from './admission/client-address.js';
-export type { RateLimits } from './admission/rate-limit.js';
-export type { Connection, ConnectionHandlers } from '../machines/connection.js';
-export type { HubStats } from './observability/stats.js';
-export type { Logger, LogLevel } from './observability/logger.js';
-export { consoleLogger, createLogger } from './observability/logger.js';
-export { metricsHandler } from './observability/metrics/handler.js';
-export { createHttpApi, type HttpApiOptions, type HttpApiHandler, type HttpApiErrorCode } from './server/http-api.js';
-export { DISCONNECT_REASONS, type DisconnectReason } from './transport/disconnect-reason.js';
-export { CloseCode } from './transport/close-codes.js';
-export { HubConfigError, HubServerError, type ConfigErrorReason } from './errors.js';
+/**
+ * actorhub's public surface: everything a user may import from 'actorhub', and nothing else
+ * (docs/api.md explains each group; etc/actorhub.api.md is the report `npm run api:check`
+ * compares against). The machines have their own entry, 'actorhub/machines'.
+ */
+
+// The hub and its options.
+export { createHub } from './hub.js';
+export type {
+  AuthResult,
+  ClientHandle,
+  ClientInfo,
+  CloseOptions,
+  ClusterOptionsInput,
+  ClusterSettings,
+  HistoryOptions,
+  Hub,
+  HubActor,
+  HubOptions,
+  Protocol,
+  ResolvedCluster,
+  ResolvedOptions,
+  TopicHook,
+  TopicOptions,
+} from './types.js';
+export type { ClientId, OutboundLimits, OverflowPolicy } from '../machines/client.types.js';
+export type { HubCommand, HubErrorCode, Member, NodeId, PublishOutcome, Ref, Topic } from '../machines/hub.types.js';
+export type { HubMachine } from '../machines/hub.machine.js';
 export * as limits from './limits.js';
-export { encodeFrame } from './transport/frame.js';
-export { readServerConfig, parseCliArgs, helpText, type ServerConfig } from './server/config.js';
-export { SETTINGS } from './server/settings.js';
-export { HubServer, type HubServerShape } from './server/hub-server.js';
-export { make as makeHubServer, layer as hubServerLayer } from './server/hub-server-live.js';
-export { hubRoutes, type RoutesOptions } from './server/http-routes.js';
-export { hubMachine, clientMachine } from '../machines/index.js';
-export type * from '../machines/hub.types.js';
-export type * from '../machines/client.types.js';
-export type { TopicHook, Protocol, TopicOptions } from './options.js';
+export { HubConfigError, HubServerError, PublishError, type ConfigErrorReason } from './errors.js';
+
+// History: what a store implements, what a read returns.
+export { HistoryError, type HistoryErrorCode, type HistoryQuery, type HistoryResult } from './history/read.js';
+export { memoryHistory, type MemoryHistoryOptions } from './history/memory.js';
+export type {
+  Answer,
+  HistoryPage,
+  HistorySettings,
+  HistoryStore,
+  HistoryStoreStats,
+  ReadOptions,
+  StoredMessage,
+  StreamPosition,
+  SyncHistoryStore,
+} from './history/store.js';
+
+// Admission: origins, tokens, rate limits.
+export type { OriginPolicy } from './admission/origin.js';
+export { extractToken, staticTokenAuth, type TokenSource, type TokenOptions } from './admission/auth-token.js';
+export type { RateLimits } from './admission/rate-limit.js';
+
+// What clients see: the JSON protocol's frames, close codes, disconnect reasons.
 export {
   PROTOCOL_VERSION,
   Inbound,
@@ -40,18 +60,33 @@ export {
   type ProtocolRef,
 } from './protocol/schema.js';
 export type { ProtocolErrorCode } from './protocol/error-codes.js';
-export { TopicIndex, TOPIC_PATTERN } from '../machines/topic-index.js';
+export { CloseCode } from './transport/close-codes.js';
+export { DISCONNECT_REASONS, type DisconnectReason } from './transport/disconnect-reason.js';
+
+// Cluster: brokers.
 export type { Broker, BrokerState } from './cluster/broker/broker.js';
 export { memoryBroker, createMemoryBus, type MemoryBus } from './cluster/broker/memory.js';
 export { redisBroker, type RedisBrokerOptions } from './cluster/broker/redis.js';
 export { natsBroker, type NatsBrokerOptions } from './cluster/broker/nats.js';
 export type { ClusterStats } from './cluster/cluster.js';
-export type { ClusterOptionsInput } from './options.js';
-export {
-  startInspector,
-  isHubInspector,
-  type HubInspector,
-  type InspectorOptions,
-} from './observability/inspector/inspector.js';
+
+// Observability: logs, counters, metrics, the inspector.
+export type { HubStats } from './observability/stats.js';
+export { consoleLogger, createLogger, type Logger, type LogLevel } from './observability/logger.js';
+export { metricsHandler } from './observability/metrics/handler.js';
+export { startInspector, type HubInspector, type InspectorOptions } from './observability/inspector/inspector.js';
 export { sanitizeEvent, sanitizeContext } from './observability/inspector/sanitize.js';
+
+// Serving: the HTTP API, routes and page for your own server, or the whole server as an Effect service.
+export { createHttpApi, type HttpApiOptions, type HttpApiHandler, type HttpApiErrorCode } from './server/http-api.js';
+export { hubRoutes, type RoutesOptions } from './server/http-routes.js';
 export { hubPage, type PageOptions } from './server/page/page.js';
+export {
+  readServerConfig,
+  type ApiConfig,
+  type BrokerConfig,
+  type ClusterConfig,
+  type ServerConfig,
+} from './server/config.js';
+export { HubServer, type HubServerShape } from './server/hub-server.js';
+export { make as makeHubServer, layer as hubServerLayer } from './server/hub-server-live.js';

@@ -6,7 +6,8 @@ import { clientAddress } from './client-address.js';
 import type { ConnectionCount } from './connection-count.js';
 import { rejectUpgrade } from './http-reject.js';
 import type { Logger } from '../observability/logger.js';
-import { checkLimitsOverride, type AuthResult, type HubOptions, type ResolvedOptions } from '../options.js';
+import { checkLimitsOverride } from '../options.js';
+import type { AuthResult, HubOptions, ResolvedOptions } from '../types.js';
 import { isOriginAllowed } from './origin.js';
 import type { HubStats } from '../observability/stats.js';
 

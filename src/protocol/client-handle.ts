@@ -1,8 +1,7 @@
 import type { AnyActorRef } from 'xstate';
 import type { ClientId } from '../../machines/client.types.js';
 import { CloseCode } from '../transport/close-codes.js';
-import type { Hub } from '../hub.js';
-import type { ClientHandle } from '../options.js';
+import type { ClientHandle, Hub } from '../types.js';
 
 /** The view of one client that user hooks get: its id and metadata, and a way to answer it. */
 export const clientHandle = (hub: Hub, self: AnyActorRef, id: ClientId, meta: unknown): ClientHandle => ({

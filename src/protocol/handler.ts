@@ -3,9 +3,8 @@ import type { ClientId } from '../../machines/client.types.js';
 import type { OutboundFrames } from '../../machines/hub.types.js';
 import { clientHandle } from './client-handle.js';
 import { CloseCode } from '../transport/close-codes.js';
-import type { Hub } from '../hub.js';
+import type { ClientHandle, Hub, TopicHook } from '../types.js';
 import type { Logger } from '../observability/logger.js';
-import type { ClientHandle, TopicHook } from '../options.js';
 import type { HubStats } from '../observability/stats.js';
 import { makeDecoder } from './decode.js';
 import type { StandardSchemaV1 } from '../client/standard-schema.js';
@@ -174,7 +173,7 @@ export function createProtocolHandler(deps: ProtocolDeps) {
         return;
       case 'presence': {
         if (!presenceAllowed(self, ref)) return;
-        const member = hub.actor.getSnapshot().context.topics.has(id, frame.topic);
+        const member = hub.isMember(id, frame.topic);
         const ask = (): void =>
           hub.actor.send({
             type: 'hub.presence',

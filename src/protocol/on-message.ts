@@ -1,9 +1,8 @@
 import type { AnyActorRef } from 'xstate';
 import { clientHandle } from './client-handle.js';
 import { CloseCode } from '../transport/close-codes.js';
-import type { Hub } from '../hub.js';
+import type { Hub, HubOptions } from '../types.js';
 import type { Logger } from '../observability/logger.js';
-import type { HubOptions } from '../options.js';
 import type { HubStats } from '../observability/stats.js';
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>

@@ -3,7 +3,8 @@ import { ConfigProvider, Effect } from 'effect';
 import { HubConfigError } from '../errors.js';
 import * as L from '../limits.js';
 import type { LogLevel } from '../observability/logger.js';
-import { resolveCluster, resolveOptions, type HubOptions } from '../options.js';
+import { resolveCluster, resolveOptions } from '../options.js';
+import type { HubOptions } from '../types.js';
 import { hubOptionsOf, meaningOf, settingProblem, SETTINGS, settingsConfig, type SettingValues } from './settings.js';
 
 /** Which broker the standalone server joins, if any. */

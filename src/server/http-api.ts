@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readJsonBody } from './http-body.js';
 import { decoderOf, makeApiSchemas } from './http-api-schema.js';
 import { sendJson } from './http-json.js';
-import { PublishError, type Hub } from '../hub.js';
+import type { Hub } from '../types.js';
+import { PublishError } from '../errors.js';
 import { HistoryError } from '../history/read.js';
 import { TOPIC_PATTERN } from '../../machines/topic-index.js';
 import { API_MAX_BODY_BYTES } from '../limits.js';
@@ -157,7 +158,7 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
     const { to, data } = body.value;
     const local = hub.has(to);
     // Not here: the hub routes it to the node that has the client, if any node does.
-    if (!local && hub.actor.getSnapshot().context.remote.nodeOf(to) === undefined) {
+    if (!local && !hub.reachable(to)) {
       return fail(res, 404, 'unknown_client', `no client "${to}" is connected`);
     }
     hub.send(to, data);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Hub } from '../hub.js';
+import type { Hub } from '../types.js';
 import { createHttpApi, type HttpApiOptions } from './http-api.js';
 import { metricsHandler } from '../observability/metrics/handler.js';
 
@@ -46,9 +46,9 @@ export function hubRoutes(hub: Hub, options: RoutesOptions = {}): RequestListene
     }
     json(res, 200, {
       clients: hub.size,
-      topics: hub.actor.getSnapshot().context.topicCount,
+      topics: hub.topicCount,
       ...(cluster ? { cluster } : {}),
-      state: hub.actor.getSnapshot().value,
+      state: hub.state,
       status: hub.failed ? 'failed' : hub.actor.getSnapshot().status,
       uptimeMs: Date.now() - startedAt,
       ...hub.stats,

@@ -14,7 +14,7 @@ import { HubServer, type HubServerShape } from './hub-server.js';
 import { createLogger } from '../observability/logger.js';
 import * as L from '../limits.js';
 import { isHubInspector, startInspector } from '../observability/inspector/inspector.js';
-import type { HubOptions } from '../options.js';
+import type { HubOptions } from '../types.js';
 
 const displayHost = (address: AddressInfo): string =>
   address.address === '0.0.0.0' || address.address === '::'

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { Context } from 'effect';
-import type { Hub } from '../hub.js';
+import type { Hub } from '../types.js';
 
 /** A running hub on its own HTTP server: what the standalone server is, and what an Effect app embeds. */
 export interface HubServerShape {

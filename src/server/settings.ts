@@ -2,7 +2,7 @@ import { Config, Option } from 'effect';
 import type { OverflowPolicy } from '../../machines/client.types.js';
 import * as L from '../limits.js';
 import type { LogLevel } from '../observability/logger.js';
-import type { HubOptions, Protocol } from '../options.js';
+import type { HubOptions, Protocol } from '../types.js';
 import type { OriginPolicy } from '../admission/origin.js';
 import { isTokenSource, type TokenSource } from '../admission/auth-token.js';
 

@@ -154,6 +154,46 @@ describe('hub API over real sockets', () => {
   });
 });
 
+describe('the handle answers what callers need (no reading of the machine context)', () => {
+  it('topic membership and counts, client info, reachability, presence and state', async () => {
+    harness = await startHub({
+      ...named,
+      authenticate: (req) => ({
+        id: new URL(req.url ?? '/', 'http://h').searchParams.get('id') ?? undefined,
+        meta: { n: 1 },
+      }),
+    });
+    await clients(harness, 'a', 'b');
+    const hub = harness.hub;
+    hub.subscribe('a', 'room');
+    expect(hub.isMember('a', 'room')).toBe(true);
+    expect(hub.isMember('b', 'room')).toBe(false);
+    expect(hub.topicCount).toBe(1);
+    expect(hub.presence('room')).toEqual([{ id: 'a', meta: { n: 1 } }]);
+    expect(hub.client('a')).toEqual({ id: 'a', meta: { n: 1 }, connectedAt: expect.any(Number) });
+    expect(hub.client('nobody')).toBeUndefined();
+    expect(hub.reachable('b')).toBe(true);
+    expect(hub.reachable('nobody')).toBe(false);
+    expect(hub.state).toBe('running');
+    hub.unsubscribe('a', 'room');
+    expect(hub.topicCount).toBe(0);
+    await hub.close({ timeoutMs: 1_000 });
+    expect(hub.state).toBe('stopped');
+  });
+
+  it('the actor takes public commands only: internal events do not type-check', () => {
+    // Never called: the assertions are the @ts-expect-error lines, checked by `npm run typecheck`.
+    const typeOnly = (hub: Hub): void => {
+      // @ts-expect-error hub.sweep is the hub's own timer event
+      hub.actor.send({ type: 'hub.sweep', now: 0 });
+      // @ts-expect-error hub.remote.* come from the cluster link only
+      hub.actor.send({ type: 'hub.remote.nodeDown', node: 'n1' });
+      hub.actor.send({ type: 'hub.broadcast', data: 'ok' });
+    };
+    expect(typeof typeOnly).toBe('function');
+  });
+});
+
 describe('onMessage hook', () => {
   it('replaces the relay: the hook decides who gets what', async () => {
     harness = await startHub({

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Hub } from '../../hub.js';
+import type { Hub } from '../../types.js';
 
 /** Answers with the hub's metrics in Prometheus text format (mount it at GET /metrics). */
 export const metricsHandler =

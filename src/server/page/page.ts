@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Hub } from '../../hub.js';
+import type { Hub } from '../../types.js';
 import { pageScript } from './page-script.js';
 import { pageStyle } from './page-style.js';
 
