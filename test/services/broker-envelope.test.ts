@@ -140,21 +140,21 @@ for (const [name, flag, url, publisher] of [
           expect(p.proc.exitCode).toBeNull();
           const health = await fetch(`${p.http}/healthz`);
           expect(health.status).toBe(200);
-          const presence = (await within(5_000, 'presence answer', c.call({ type: 'presence', topic: 'room' }))) as {
+          const presence = (await within(15_000, 'presence answer', c.call({ type: 'presence', topic: 'room' }))) as {
             result: { members: { id: string }[] };
           };
           expect(presence.result.members.map((m) => m.id).sort()).toEqual([a!.id, b!.id].sort());
           // A new client is still welcomed (the hub actor processes registrations).
-          const fresh = await within(5_000, 'welcome of a new client', connectJson(p.url));
+          const fresh = await within(15_000, 'welcome of a new client', connectJson(p.url));
           fresh.client.raw.ws.close();
         }
         // Not deaf: a publish on node 0 still reaches node 1's member, and the other way.
         await ca.call({ type: 'publish', topic: 'room', data: 'after the storm' });
-        expect(await within(5_000, 'cross-node publish e0 → e1', cb.next('message'))).toMatchObject({
+        expect(await within(15_000, 'cross-node publish e0 → e1', cb.next('message'))).toMatchObject({
           data: 'after the storm',
         });
         await cb.call({ type: 'publish', topic: 'room', data: 'and back' });
-        expect(await within(5_000, 'cross-node publish e1 → e0', ca.next('message'))).toMatchObject({
+        expect(await within(15_000, 'cross-node publish e1 → e0', ca.next('message'))).toMatchObject({
           data: 'and back',
         });
         // Nothing was allocated for what was dropped (the bound is generous: GC timing varies).
