@@ -442,7 +442,8 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
           void history.store?.close();
           void (inspector ? inspector.close().then(resolve, resolve) : resolve());
         };
-        if (cluster) void cluster.close().then(finish, finish);
+        // Bounded by the shutdown timeout: an unreachable broker must not keep the process alive.
+        if (cluster) void cluster.close(timeoutMs).then(finish, finish);
         else finish();
       };
       if (actor.getSnapshot().status !== 'active') return done();

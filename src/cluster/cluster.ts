@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ClusterOut, HubRemoteEvent, NodeId } from '../../machines/hub.types.js';
 import type { Broker, BrokerState } from './broker/broker.js';
 import type { Logger } from '../observability/logger.js';
@@ -22,6 +23,15 @@ export interface ClusterOptions {
 /** A flood of bad messages must not become a flood of log lines: one warning per this period, with the count. */
 const MALFORMED_LOG_EVERY_MS = 10_000;
 
+interface Peer {
+  readonly boot: string;
+  /** Version of its directory this node has applied; undefined until its first sync arrives. */
+  version: number | undefined;
+  seen: number;
+  /** When this node last asked it for a sync (at most once per heartbeat period). */
+  asked: number;
+}
+
 /** What the cluster needs from the hub: its events in, and a read of its local state for syncs. */
 export interface ClusterHub {
   send(event: HubRemoteEvent): void;
@@ -34,6 +44,11 @@ export interface ClusterStats {
   readonly nodes: NodeId[];
   /** Broker messages dropped because they were not a valid envelope (docs/scaling.md#the-envelope). */
   readonly malformed: number;
+  /** This incarnation's boot id, and the version of its local directory (docs/scaling.md#convergence). */
+  readonly boot: string;
+  readonly version: number;
+  /** Syncs this node asked for: at start, after a gap, a version mismatch, a restart or a reconnect. */
+  readonly syncRequests: number;
 }
 
 /**
@@ -52,7 +67,16 @@ export function createCluster(options: ClusterOptions) {
     node: (id: NodeId) => `${prefix}:node:${id}`,
     topic: (t: string) => `${prefix}:topic:${t}`,
   };
-  const lastSeen = new Map<NodeId, number>();
+  /**
+   * This incarnation: a node restarted with the same id is another incarnation, and whatever the
+   * others knew of the previous one (its clients) is dropped when they first hear the new one.
+   */
+  const boot = randomBytes(6).toString('base64url');
+  /** The version of this node's local directory: +1 with every presence change it announces. */
+  let version = 0;
+  /** What this node knows of each other node: its incarnation, the version of its directory applied here, liveness. */
+  const peers = new Map<NodeId, Peer>();
+  let syncRequests = 0;
   let hub: ClusterHub | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
@@ -123,21 +147,25 @@ export function createCluster(options: ClusterOptions) {
           return post(ch.presence, {
             k: 'c+',
             n: nodeId,
+            i: boot,
+            v: ++version,
             id: out.id,
             ...(out.meta === undefined ? {} : { m: out.meta }),
           });
         case 'clientDown':
-          return post(ch.presence, { k: 'c-', n: nodeId, id: out.id });
+          return post(ch.presence, { k: 'c-', n: nodeId, i: boot, v: ++version, id: out.id });
         case 'joined':
           return post(ch.presence, {
             k: 'j',
             n: nodeId,
+            i: boot,
+            v: ++version,
             t: out.topic,
             id: out.id,
             ...(out.meta === undefined ? {} : { m: out.meta }),
           });
         case 'left':
-          return post(ch.presence, { k: 'l', n: nodeId, t: out.topic, id: out.id });
+          return post(ch.presence, { k: 'l', n: nodeId, i: boot, v: ++version, t: out.topic, id: out.id });
         case 'topicOpened':
           return broker.subscribe(ch.topic(out.topic));
         case 'topicClosed':
@@ -150,22 +178,72 @@ export function createCluster(options: ClusterOptions) {
 
   const sendSync = (to: NodeId): void => {
     if (!hub) return;
+    // localState() and version are read together: every announced change is already in the state.
     const { clients, joins } = hub.localState();
-    post(ch.node(to), { k: 'sync', n: nodeId, c: clients, j: joins });
+    post(ch.node(to), { k: 'sync', n: nodeId, i: boot, v: version, c: clients, j: joins });
   };
 
+  /** Asks a node for its full state, at most once per heartbeat period (its reply replaces what we know). */
+  const askSync = (node: NodeId, peer: Peer, now: number): void => {
+    if (now - peer.asked < heartbeatMs) return;
+    peer.asked = now;
+    syncRequests++;
+    post(ch.node(node), { k: 'sync?', n: nodeId, i: boot });
+  };
+
+  /**
+   * Presence converges by versions (Phoenix.Tracker's idea, reduced to one counter per node):
+   * each node numbers the presence changes it announces; a change is applied only if it is the
+   * next one expected from that incarnation; anything else — a gap (messages lost during a broker
+   * cut), a heartbeat whose version differs from what was applied, an unknown node — asks that
+   * node for a sync, whose state at version v replaces what was known. A new incarnation (boot
+   * id) of a known node id is a restart: the old incarnation's clients are dropped at once.
+   */
   const receive = (channel: string, payload: string): void => {
     const decoded = decode(payload);
     if (!decoded.ok) return dropMalformed(channel, payload.length, decoded.why);
     const e = decoded.envelope;
     if (e.n === nodeId || !hub) return;
-    const known = lastSeen.has(e.n);
-    lastSeen.set(e.n, Date.now());
-    if (e.k === 'sync?') return sendSync(e.n);
-    // A node we did not know (new, or back after an outage): ask for its full state.
-    if (!known && e.k !== 'sync') post(ch.node(e.n), { k: 'sync?', n: nodeId });
-    const event = toHubEvent(e);
-    if (event) hub.send(event);
+    if (e.k === 'b' || e.k === 'p' || e.k === 's') {
+      const event = toHubEvent(e);
+      if (event) hub.send(event);
+      return;
+    }
+    const now = Date.now();
+    let peer = peers.get(e.n);
+    if (peer?.boot !== e.i) {
+      if (peer) {
+        logger.warn({ node: e.n }, 'cluster: node restarted (new incarnation); its previous clients leave presence');
+        hub.send({ type: 'hub.remote.nodeDown', node: e.n });
+      }
+      peer = { boot: e.i, version: undefined, seen: now, asked: -Infinity };
+      peers.set(e.n, peer);
+    }
+    peer.seen = now;
+    switch (e.k) {
+      case 'sync?':
+        sendSync(e.n);
+        if (peer.version === undefined) askSync(e.n, peer, now);
+        return;
+      case 'hb':
+        if (peer.version !== e.v) askSync(e.n, peer, now);
+        return;
+      case 'sync': {
+        // A sync older than what was applied since (it crossed newer changes) is stale.
+        if (peer.version !== undefined && e.v < peer.version) return;
+        peer.version = e.v;
+        const event = toHubEvent(e);
+        if (event) hub.send(event);
+        return;
+      }
+      default: {
+        if (peer.version !== undefined && e.v <= peer.version) return; // already applied (in a sync)
+        if (peer.version === undefined || e.v !== peer.version + 1) return askSync(e.n, peer, now);
+        peer.version = e.v;
+        const event = toHubEvent(e);
+        if (event) hub.send(event);
+      }
+    }
   };
 
   // Whatever arrives, nothing may escape into the broker client's own handler: a throw there
@@ -178,9 +256,15 @@ export function createCluster(options: ClusterOptions) {
     }
   });
 
-  broker.onState((state) =>
-    logger.warn({ state, kind: broker.kind, node: nodeId }, `cluster: broker connection ${state}`),
-  );
+  broker.onState((state) => {
+    logger.warn({ state, kind: broker.kind, node: nodeId }, `cluster: broker connection ${state}`);
+    // Back after a cut: what was announced meanwhile was lost both ways. Ask everyone for their
+    // state now and announce our version (they ask us back if it differs) instead of waiting.
+    if (state === 'up' && hub) {
+      post(ch.presence, { k: 'sync?', n: nodeId, i: boot });
+      post(ch.presence, { k: 'hb', n: nodeId, i: boot, v: version });
+    }
+  });
 
   return {
     nodeId,
@@ -192,13 +276,13 @@ export function createCluster(options: ClusterOptions) {
       broker.subscribe(ch.presence);
       broker.subscribe(ch.node(nodeId));
       await broker.ready();
-      post(ch.presence, { k: 'sync?', n: nodeId });
+      post(ch.presence, { k: 'sync?', n: nodeId, i: boot });
       timer = setInterval(() => {
-        post(ch.presence, { k: 'hb', n: nodeId });
+        post(ch.presence, { k: 'hb', n: nodeId, i: boot, v: version });
         const now = Date.now();
-        for (const [node, seen] of lastSeen) {
-          if (now - seen > nodeTimeoutMs) {
-            lastSeen.delete(node);
+        for (const [node, peer] of peers) {
+          if (now - peer.seen > nodeTimeoutMs) {
+            peers.delete(node);
             logger.warn({ node }, 'cluster: node timed out; its clients leave presence');
             hub?.send({ type: 'hub.remote.nodeDown', node });
           }
@@ -210,15 +294,34 @@ export function createCluster(options: ClusterOptions) {
       return {
         node: nodeId,
         broker: { kind: broker.kind, state: broker.state, dropped: broker.dropped },
-        nodes: [...lastSeen.keys()],
+        nodes: [...peers.keys()],
         malformed,
+        boot,
+        version,
+        syncRequests,
       };
     },
-    /** Leaves the cluster and closes the broker; idempotent (a failed hub leaves at once, close() later again). */
-    close(): Promise<void> {
+    /**
+     * Leaves the cluster and closes the broker, waiting at most `timeoutMs` for it (a broker that
+     * is unreachable may never answer a goodbye: shutdown must not hang on it). Idempotent (a
+     * failed hub leaves at once, close() later again).
+     */
+    close(timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
       clearInterval(timer);
       hub = undefined;
-      return (closing ??= broker.close());
+      closing ??= broker.close().catch((err: unknown) => logger.warn({ err }, 'cluster: broker close failed'));
+      if (!Number.isFinite(timeoutMs)) return closing;
+      let bound: NodeJS.Timeout | undefined;
+      return Promise.race([
+        closing,
+        new Promise<void>((resolve) => {
+          bound = setTimeout(() => {
+            logger.warn({ timeoutMs, kind: broker.kind }, 'cluster: the broker did not close in time; leaving anyway');
+            resolve();
+          }, timeoutMs);
+          bound.unref();
+        }),
+      ]).finally(() => clearTimeout(bound));
     },
   };
 }

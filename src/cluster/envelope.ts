@@ -69,6 +69,12 @@ export const makeEnvelopeSchema = (limits: EnvelopeLimits) => {
       ),
     );
   const meta = Schema.optionalKey(bounded('metadata'));
+  // The sender's incarnation (boot id) and the version of its local directory (docs/scaling.md#convergence).
+  const boot = Schema.String.check(Schema.isPattern(NODE_ID_PATTERN));
+  const version = Schema.Int.check(
+    Schema.isGreaterThanOrEqualTo(0),
+    Schema.isLessThanOrEqualTo(Number.MAX_SAFE_INTEGER),
+  );
   const data = {
     d: Schema.optionalKey(bounded('data')),
     b64: Schema.optionalKey(Schema.String.check(Schema.isPattern(BASE64))),
@@ -90,15 +96,17 @@ export const makeEnvelopeSchema = (limits: EnvelopeLimits) => {
     Schema.Struct({ k: Schema.Literal('s'), n: node, to: client, f: Schema.optionalKey(client), ...data }).check(
       oneData,
     ),
-    Schema.Struct({ k: Schema.Literal('c+'), n: node, id: client, m: meta }),
-    Schema.Struct({ k: Schema.Literal('c-'), n: node, id: client }),
-    Schema.Struct({ k: Schema.Literal('j'), n: node, t: topic, id: client, m: meta }),
-    Schema.Struct({ k: Schema.Literal('l'), n: node, t: topic, id: client }),
-    Schema.Struct({ k: Schema.Literal('hb'), n: node }),
-    Schema.Struct({ k: Schema.Literal('sync?'), n: node }),
+    Schema.Struct({ k: Schema.Literal('c+'), n: node, i: boot, v: version, id: client, m: meta }),
+    Schema.Struct({ k: Schema.Literal('c-'), n: node, i: boot, v: version, id: client }),
+    Schema.Struct({ k: Schema.Literal('j'), n: node, i: boot, v: version, t: topic, id: client, m: meta }),
+    Schema.Struct({ k: Schema.Literal('l'), n: node, i: boot, v: version, t: topic, id: client }),
+    Schema.Struct({ k: Schema.Literal('hb'), n: node, i: boot, v: version }),
+    Schema.Struct({ k: Schema.Literal('sync?'), n: node, i: boot }),
     Schema.Struct({
       k: Schema.Literal('sync'),
       n: node,
+      i: boot,
+      v: version,
       // [id] when the client has no metadata (JSON has no undefined), [id, meta] otherwise.
       c: Schema.Array(Schema.Union([Schema.Tuple([client]), Schema.Tuple([client, bounded('metadata')])])),
       j: Schema.Array(Schema.Tuple([topic, client])),

@@ -6,13 +6,17 @@ import type { AddressInfo } from 'node:net';
  * the way a server restart or a network cut would (NATS has no CLIENT KILL without a system
  * account). Each node gets its own proxy; `cut()` destroys every connection it carries,
  * `reset()` does it with a TCP RST, `freeze()` makes them half-open (open, silent both ways),
- * `retarget()` sends new connections to another server (a load balancer re-pointing a client).
+ * `retarget()` sends new connections to another server (a load balancer re-pointing a client),
+ * `block(ms)` cuts and refuses new connections for a while (a network outage).
  */
 export async function tcpProxy(targetHost: string, targetPort: number) {
   const pairs = new Set<[net.Socket, net.Socket]>();
   const frozen = new Set<[net.Socket, net.Socket]>();
   let target = { host: targetHost, port: targetPort };
+  let refusing = false;
   const server = net.createServer((client) => {
+    // During a block the network is gone: a reconnect attempt fails at once, as a refused one would.
+    if (refusing) return void client.destroy();
     const upstream = net.connect(target.port, target.host);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
@@ -75,6 +79,25 @@ export async function tcpProxy(targetHost: string, targetPort: number) {
     /** New connections go to this server from now on. */
     retarget(port: number, host = targetHost): void {
       target = { host, port };
+    },
+    /**
+     * A network cut of `ms`: every connection is dropped and new ones are refused until it ends
+     * (the broker clients retry on their backoff meanwhile). Resolves when the cut is over; with
+     * no `ms` it lasts until `unblock()`.
+     */
+    block(ms?: number): Promise<void> {
+      refusing = true;
+      this.cut();
+      if (ms === undefined) return Promise.resolve();
+      return new Promise<void>((resolve) =>
+        setTimeout(() => {
+          refusing = false;
+          resolve();
+        }, ms),
+      );
+    },
+    unblock(): void {
+      refusing = false;
     },
     close: () =>
       new Promise<void>((resolve) => {

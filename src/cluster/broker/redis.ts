@@ -111,7 +111,9 @@ export async function redisBroker(options: RedisBrokerOptions): Promise<Broker> 
     ready: async () => void (await Promise.all([...pending])),
     async close() {
       state = 'closed';
-      await Promise.allSettled([pub.quit(), sub.quit()]);
+      // QUIT only where it can be answered: on a connection that is reconnecting, ioredis would
+      // queue it (the subscriber has an offline queue) and never settle — SIGTERM during an outage hung.
+      await Promise.allSettled([pub, sub].filter((c) => c.status === 'ready').map((c) => c.quit()));
       pub.disconnect();
       sub.disconnect();
     },

@@ -33,18 +33,20 @@ describe('broker envelopes are decoded with a schema', () => {
       data: 'x',
       binary: true,
     });
-    expect(toHubEvent(ok('{"k":"c+","n":"n1","id":"c1","m":{"name":"a"}}'))).toEqual({
+    expect(toHubEvent(ok('{"k":"c+","n":"n1","i":"b1","v":1,"id":"c1","m":{"name":"a"}}'))).toEqual({
       type: 'hub.remote.clientUp',
       node: 'n1',
       id: 'c1',
       meta: { name: 'a' },
     });
-    expect(toHubEvent(ok('{"k":"l","n":"n1","t":"room","id":"c1"}'))).toEqual({
+    expect(toHubEvent(ok('{"k":"l","n":"n1","i":"b1","v":2,"t":"room","id":"c1"}'))).toEqual({
       type: 'hub.remote.left',
       topic: 'room',
       id: 'c1',
     });
-    expect(toHubEvent(ok('{"k":"sync","n":"n1","c":[["c1"],["c2",{"r":1}]],"j":[["room","c1"]]}'))).toEqual({
+    expect(
+      toHubEvent(ok('{"k":"sync","n":"n1","i":"b1","v":7,"c":[["c1"],["c2",{"r":1}]],"j":[["room","c1"]]}')),
+    ).toEqual({
       type: 'hub.remote.sync',
       node: 'n1',
       clients: [
@@ -53,7 +55,7 @@ describe('broker envelopes are decoded with a schema', () => {
       ],
       joins: [['room', 'c1']],
     });
-    expect(ok('{"k":"hb","n":"n1","future":"ignored"}')).toEqual({ k: 'hb', n: 'n1' });
+    expect(ok('{"k":"hb","n":"n1","i":"b1","v":3,"future":"ignored"}')).toEqual({ k: 'hb', n: 'n1', i: 'b1', v: 3 });
   });
 
   it.each([
@@ -73,8 +75,11 @@ describe('broker envelopes are decoded with a schema', () => {
     ['a topic longer than the hub allows', '{"k":"j","n":"e","t":"aaaaaaaaaaaaaaaaa","id":"c"}'],
     ['a topic with characters topics may not hold', '{"k":"p","n":"e","t":"a b","d":1}'],
     ['a node id that could not be one', '{"k":"hb","n":"a:b"}'],
-    ['an empty client id', '{"k":"c-","n":"e","id":""}'],
+    ['an empty client id', '{"k":"c-","n":"e","i":"b","v":1,"id":""}'],
     ['an unknown kind', '{"k":"zz","n":"e"}'],
+    ['a presence change without its incarnation and version', '{"k":"c-","n":"e","id":"c"}'],
+    ['a version that is not a non-negative integer', '{"k":"hb","n":"e","i":"b","v":-1}'],
+    ['a fractional version', '{"k":"hb","n":"e","i":"b","v":1.5}'],
     ['not an object', '[1,2]'],
     ['not JSON', '{"k":'],
   ])('drops %s', (_, payload) => {
