@@ -25,6 +25,10 @@ import type {
   HubEvent,
   HubInput,
   HubRegisterEvent,
+  HeldMessage,
+  HistoryAppendResult,
+  HistoryRead,
+  HistoryReadResult,
   PublishOutcome,
   Ref,
   StreamPosition,
@@ -73,6 +77,32 @@ const sendToMembers = (context: HubContext, topic: Topic, frame: Frame, except?:
   return delivered;
 };
 
+/** sendToMembers while some members recover (cluster): their messages are held until their read answers. */
+const sendToMembersHolding = (
+  context: HubContext,
+  topic: Topic,
+  frame: Frame,
+  offset: number,
+  waiting: Map<ClientId, HeldMessage[] | null>,
+  except?: ClientId,
+): number => {
+  const event: WriterEvent = { type: 'writer.deliver', frame };
+  const limit = context.history?.size ?? 0;
+  let delivered = 0;
+  for (const id of context.topics.members(topic).keys()) {
+    if (id === except) continue;
+    delivered++;
+    if (!waiting.has(id)) {
+      context.clients.get(id)?.writer.send(event);
+      continue;
+    }
+    const held = waiting.get(id);
+    if (held && held.length < limit) held.push({ offset, frame });
+    else waiting.set(id, null); // more than a replay may hold: this recovery fails
+  }
+  return delivered;
+};
+
 const deliver = (context: HubContext, id: ClientId | undefined, frame: Frame | undefined): void => {
   if (id !== undefined && frame) context.clients.get(id)?.writer.send({ type: 'writer.deliver', frame });
 };
@@ -115,13 +145,24 @@ const recovery = (
     const { epoch, offset } = history.position(topic);
     return { result: { epoch, offset }, replay: [] };
   }
-  const page = history.read(topic, since.offset, history.size);
+  return recoveryFrom(context, topic, since, history.read(topic, since.offset, history.size));
+};
+
+/** The ack's result and the replay, from a read of the stream after `since` (or its position only). */
+const recoveryFrom = (
+  context: HubContext,
+  topic: Topic,
+  since: StreamPosition | undefined,
+  page: HistoryRead,
+): { result: object; replay: Frame[] } => {
   const { epoch, offset } = page;
+  if (!since) return { result: { epoch, offset }, replay: [] };
   const recoverable = since.epoch === epoch && since.offset <= offset && since.offset >= page.first - 1;
   if (!recoverable) return { result: { epoch, offset, recovered: false }, replay: [] };
   const frames: Frame[] = [];
   let bytes = 0;
   for (const m of page.messages) {
+    if (m.offset <= since.offset) continue;
     const frame = context.frames.message(m.data, false, topic, m.from, m.offset);
     bytes += frame.byteLength;
     frames.push(frame);
@@ -129,6 +170,39 @@ const recovery = (
   if (bytes > context.limits.maxBytes) return { result: { epoch, offset, recovered: false }, replay: [] };
   return { result: { epoch, offset, recovered: true }, replay: context.frames.batch?.(frames) ?? frames };
 };
+
+/**
+ * Cluster: the subscriber is a member already (so this node receives the topic), but its live
+ * messages are held until the read of the shared store answers (hub.history.read). The read is
+ * issued only once this node's subscription to the topic is in effect: whatever is stored after
+ * the read is then certain to arrive live, and whatever was stored before it is in the read.
+ */
+const startRecovery = (
+  context: HubContext,
+  self: { send(event: HubEvent): void },
+  id: ClientId,
+  topic: Topic,
+  ref: Ref | undefined,
+  since: StreamPosition | undefined,
+): void => {
+  let waiting = context.recovering.get(topic);
+  if (!waiting) context.recovering.set(topic, (waiting = new Map()));
+  waiting.set(id, []);
+  context.history!.readAsync!(topic, since?.offset, (result) =>
+    self.send({
+      type: 'hub.history.read',
+      id,
+      topic,
+      result,
+      ...(ref === undefined ? {} : { ref }),
+      ...(since === undefined ? {} : { since }),
+    }),
+  );
+};
+
+/** Whether a subscribe to this topic goes through the shared store's asynchronous read (cluster). */
+const recoversAsync = (context: HubContext, topic: Topic): boolean =>
+  context.history !== undefined && !context.history.synchronous && context.history.covers(topic);
 
 /** The ack first, then the replay: a subscriber learns where it stands before any message. */
 const answerSubscribe = (
@@ -344,40 +418,49 @@ export const hubMachine = setup({
       entry.writer.send({ type: 'writer.deliver', frame });
       answer(context, params.from, params.ref, { delivered: 1 });
     },
-    subscribe: assign(({ context }, params: { id: ClientId; topic: Topic; ref?: Ref; since?: StreamPosition }) => {
-      const entry = context.clients.get(params.id);
-      if (!entry) return {}; // the client left while its command was queued
-      const { id, topic, ref } = params;
-      const problem = topicProblem(context, topic);
-      if (problem) {
-        refuse(context, id, ref, 'invalid_topic', problem);
-      } else if (context.topics.has(id, topic)) {
-        answerSubscribe(context, id, ref, recovery(context, topic, params.since)); // idempotent
-      } else if (context.topics.topicsOf(id).size >= context.topicLimits.maxTopicsPerClient) {
-        refuse(
-          context,
-          id,
-          ref,
-          'too_many_topics',
-          `a client may join at most ${context.topicLimits.maxTopicsPerClient} topics`,
-        );
-      } else if (context.topics.memberCount(topic) >= context.topicLimits.maxMembersPerTopic) {
-        refuse(
-          context,
-          id,
-          ref,
-          'topic_full',
-          `topic "${topic}" has its maximum of ${context.topicLimits.maxMembersPerTopic} members`,
-        );
-      } else {
-        // Ack, replay and joining happen in this one step: no publish can fall between them.
-        answerSubscribe(context, id, ref, recovery(context, topic, params.since));
-        context.topics.add(id, topic, entry.meta);
-        announce(context, 'joined', topic, id, entry.meta);
-        joinedLocally(context, topic, id, entry.meta);
-      }
-      return { topicCount: context.topics.topicCount };
-    }),
+    subscribe: assign(
+      ({ context, self }, params: { id: ClientId; topic: Topic; ref?: Ref; since?: StreamPosition }) => {
+        const entry = context.clients.get(params.id);
+        if (!entry) return {}; // the client left while its command was queued
+        const { id, topic, ref } = params;
+        const problem = topicProblem(context, topic);
+        if (problem) {
+          refuse(context, id, ref, 'invalid_topic', problem);
+        } else if (context.topics.has(id, topic)) {
+          // idempotent
+          if (recoversAsync(context, topic)) startRecovery(context, self, id, topic, ref, params.since);
+          else answerSubscribe(context, id, ref, recovery(context, topic, params.since));
+        } else if (context.topics.topicsOf(id).size >= context.topicLimits.maxTopicsPerClient) {
+          refuse(
+            context,
+            id,
+            ref,
+            'too_many_topics',
+            `a client may join at most ${context.topicLimits.maxTopicsPerClient} topics`,
+          );
+        } else if (context.topics.memberCount(topic) >= context.topicLimits.maxMembersPerTopic) {
+          refuse(
+            context,
+            id,
+            ref,
+            'topic_full',
+            `topic "${topic}" has its maximum of ${context.topicLimits.maxMembersPerTopic} members`,
+          );
+        } else if (recoversAsync(context, topic)) {
+          context.topics.add(id, topic, entry.meta);
+          announce(context, 'joined', topic, id, entry.meta);
+          joinedLocally(context, topic, id, entry.meta);
+          startRecovery(context, self, id, topic, ref, params.since);
+        } else {
+          // Ack, replay and joining happen in this one step: no publish can fall between them.
+          answerSubscribe(context, id, ref, recovery(context, topic, params.since));
+          context.topics.add(id, topic, entry.meta);
+          announce(context, 'joined', topic, id, entry.meta);
+          joinedLocally(context, topic, id, entry.meta);
+        }
+        return { topicCount: context.topics.topicCount };
+      },
+    ),
     unsubscribe: assign(({ context }, params: { id: ClientId; topic: Topic; ref?: Ref }) => {
       const entry = context.clients.get(params.id);
       if (!entry) return {};
@@ -399,11 +482,29 @@ export const hubMachine = setup({
         ref?: Ref;
         remote?: boolean;
         reply?: (outcome: PublishOutcome) => void;
+        offset?: number;
       },
     ) => {
       const { topic, binary, except, from } = params;
       let data = params.data;
       let stored: StreamPosition | undefined;
+      if (!params.remote && recoversAsync(context, topic)) {
+        // Cluster: the shared store numbers it and notifies every node (this one too); the
+        // notification is what members get. The publisher's answer waits for the offset.
+        const { ref, reply } = params;
+        context.history!.appendAsync!(topic, data, from, except, (result) =>
+          self.send({
+            type: 'hub.history.appended',
+            topic,
+            result,
+            ...(from === undefined ? {} : { from }),
+            ...(except === undefined ? {} : { except }),
+            ...(ref === undefined ? {} : { ref }),
+            ...(reply === undefined ? {} : { reply }),
+          }),
+        );
+        return;
+      }
       if (!params.remote && context.history?.covers(topic)) {
         try {
           const appended = context.history.append(topic, data, from);
@@ -424,19 +525,78 @@ export const hubMachine = setup({
       }
       if (!params.remote) context.forward({ kind: 'publish', topic, data, binary, except, from });
       let frame;
+      const offset = stored?.offset ?? params.offset;
       try {
-        frame = context.frames.message(data, binary, topic, from, stored?.offset);
+        frame = context.frames.message(data, binary, topic, from, offset);
       } catch (error) {
         refuse(context, from, params.ref, 'encode_failed', 'the message could not be encoded');
         params.reply?.({ error: 'encode_failed', message: 'the message could not be encoded' });
         self.send({ type: 'hub.failed', during: 'hub.publish', error });
         return;
       }
-      const delivered = sendToMembers(context, topic, frame, except);
+      const waiting = offset === undefined ? undefined : context.recovering.get(topic);
+      const delivered = waiting
+        ? sendToMembersHolding(context, topic, frame, offset!, waiting, except)
+        : sendToMembers(context, topic, frame, except);
       const outcome = stored ? { delivered, offset: stored.offset } : { delivered };
       answer(context, from, params.ref, outcome);
       params.reply?.(stored ? { ...outcome, epoch: stored.epoch } : outcome);
     },
+    historyAppended: (
+      { context },
+      params: {
+        topic: Topic;
+        from?: ClientId;
+        except?: ClientId;
+        ref?: Ref;
+        reply?: (outcome: PublishOutcome) => void;
+        result: HistoryAppendResult;
+      },
+    ) => {
+      const { topic, from, except, ref, reply, result } = params;
+      if ('error' in result) {
+        refuse(context, from, ref, result.error, result.message);
+        reply?.({ error: result.error, message: result.message });
+        return;
+      }
+      // Local recipients as the notification will find them (it is on its way to this node too).
+      const delivered =
+        context.topics.memberCount(topic) - (except !== undefined && context.topics.has(except, topic) ? 1 : 0);
+      answer(context, from, ref, { delivered, offset: result.offset });
+      reply?.({ delivered, offset: result.offset, epoch: result.epoch });
+    },
+    // The ack, the replay, then what was held during the read, deduplicated by offset: the
+    // cross-node seam (docs/architecture.md).
+    historyRead: assign(
+      (
+        { context },
+        params: { id: ClientId; topic: Topic; ref?: Ref; since?: StreamPosition; result: HistoryReadResult },
+      ) => {
+        const { id, topic, ref, since, result } = params;
+        const waiting = context.recovering.get(topic);
+        const held = waiting?.get(id);
+        waiting?.delete(id);
+        if (waiting?.size === 0) context.recovering.delete(topic);
+        const entry = context.clients.get(id);
+        if (!entry) return {};
+        if ('error' in result) {
+          // Without a position the subscription would silently be at-most-once: undo it.
+          if (context.topics.remove(id, topic)) {
+            announce(context, 'left', topic, id, entry.meta);
+            leftLocally(context, topic, id);
+          }
+          refuse(context, id, ref, result.error, result.message);
+          return { topicCount: context.topics.topicCount };
+        }
+        let answer = recoveryFrom(context, topic, since, result);
+        if (held === null && since) answer = { result: { ...answer.result, recovered: false }, replay: [] };
+        answerSubscribe(context, id, ref, answer);
+        if (held && context.topics.has(id, topic)) {
+          for (const m of held) if (m.offset > result.offset) deliver(context, id, m.frame);
+        }
+        return {};
+      },
+    ),
     presence: ({ context }, params: { id: ClientId; topic: Topic; ref?: Ref; limit?: number; cursor?: ClientId }) => {
       if (params.ref === undefined) return; // nobody to answer: build nothing
       // Capped: a 60-byte request must not buy a 10k-member answer (issue 18 §4).
@@ -546,6 +706,7 @@ export const hubMachine = setup({
     topics: new TopicIndex(),
     topicCount: 0,
     remote: new RemoteDirectory(),
+    recovering: new Map(),
     shutdown: { code: GOING_AWAY, reason: 'server shutting down', timeoutMs: input.shutdownTimeoutMs },
   }),
   initial: 'running',
@@ -612,6 +773,8 @@ export const hubMachine = setup({
         'hub.unsubscribe': { actions: { type: 'unsubscribe', params: ({ event }) => event } },
         'hub.publish': { actions: { type: 'publish', params: ({ event }) => event } },
         'hub.presence': { actions: { type: 'presence', params: ({ event }) => event } },
+        'hub.history.appended': { actions: { type: 'historyAppended', params: ({ event }) => event } },
+        'hub.history.read': { actions: { type: 'historyRead', params: ({ event }) => event } },
         'hub.remote.broadcast': {
           actions: { type: 'broadcast', params: ({ event }) => ({ ...event, remote: true }) },
         },

@@ -68,6 +68,27 @@ export interface HistoryRead extends StreamPosition {
 export interface HubHistory {
   /** Messages kept per topic: the most a replay can hold. */
   readonly size: number;
+  /**
+   * true (one node, in-memory store): append/position/read answer inside the hub's step. false (a
+   * cluster over a shared store): appendAsync/readAsync answer later, through hub.history.* events.
+   */
+  readonly synchronous: boolean;
+  /**
+   * Cluster: stores the message; the store itself notifies every node (this one too) with its
+   * offset, and that notification is what gets delivered. `done` is called once.
+   */
+  appendAsync?(
+    topic: Topic,
+    data: unknown,
+    from: ClientId | undefined,
+    except: ClientId | undefined,
+    done: (result: HistoryAppendResult) => void,
+  ): void;
+  /**
+   * Cluster: once this node receives the topic's notifications (its channel subscription is in
+   * effect), reads the messages after `after` (undefined: the position only). `done` is called once.
+   */
+  readAsync?(topic: Topic, after: number | undefined, done: (result: HistoryReadResult) => void): void;
   /** Whether the topic keeps history (settings: history.topics). */
   covers(topic: Topic): boolean;
   /** Stores a message and returns its position; throws when it cannot be stored. `data` in the result is what to frame. */
@@ -75,6 +96,15 @@ export interface HubHistory {
   position(topic: Topic): StreamPosition;
   /** Messages after `after` (oldest first, at most `limit`). */
   read(topic: Topic, after: number, limit: number): HistoryRead;
+}
+
+export type HistoryAppendResult = StreamPosition | { readonly error: HubErrorCode; readonly message: string };
+export type HistoryReadResult = HistoryRead | { readonly error: HubErrorCode; readonly message: string };
+
+/** A live message held for a subscriber whose recovery read is in flight (cluster). */
+export interface HeldMessage {
+  readonly offset: number;
+  readonly frame: Frame;
 }
 
 /** What a publish from code learns (hub.publishConfirmed): local recipients and, for a history topic, the offset. */
@@ -164,6 +194,11 @@ export interface HubContext extends HubInput {
   /** Mirrors topics.topicCount, for the same reason as count. */
   readonly topicCount: number;
   readonly shutdown: ShutdownRequest;
+  /**
+   * Cluster with history: subscribers whose recovery read is in flight, by topic, with the live
+   * messages held for them meanwhile (null: more arrived than a replay may hold).
+   */
+  readonly recovering: Map<Topic, Map<ClientId, HeldMessage[] | null>>;
 }
 
 export type HubRegisterEvent = {
@@ -218,6 +253,25 @@ export type HubInternalEvent =
   | { type: 'hub.sweep'; now: number }
   /** From the hub's own departure queue: clients whose socket closed, in bulk. */
   | { type: 'hub.departed'; departures: readonly Departure[] }
+  /** Cluster with history: a publish's append answered (from the hub's own HubHistory.appendAsync). */
+  | {
+      type: 'hub.history.appended';
+      topic: Topic;
+      from?: ClientId;
+      except?: ClientId;
+      ref?: Ref;
+      reply?: (outcome: PublishOutcome) => void;
+      result: HistoryAppendResult;
+    }
+  /** Cluster with history: a subscriber's recovery read answered (from HubHistory.readAsync). */
+  | {
+      type: 'hub.history.read';
+      id: ClientId;
+      topic: Topic;
+      ref?: Ref;
+      since?: StreamPosition;
+      result: HistoryReadResult;
+    }
   | { type: 'hub.failed'; during: string; error: unknown };
 
 /** Every event the hub machine takes. */
@@ -226,7 +280,16 @@ export type HubEvent = HubCommand | HubInternalEvent;
 /** What other nodes of the cluster did, as the cluster adapter reports it. Local delivery only. */
 export type HubRemoteEvent =
   | { type: 'hub.remote.broadcast'; data: unknown; binary?: boolean; except?: ClientId }
-  | { type: 'hub.remote.publish'; topic: Topic; data: unknown; binary?: boolean; except?: ClientId; from?: ClientId }
+  | {
+      type: 'hub.remote.publish';
+      topic: Topic;
+      data: unknown;
+      binary?: boolean;
+      except?: ClientId;
+      from?: ClientId;
+      /** Set by the history store's notification (cluster with history): the message's offset. */
+      offset?: number;
+    }
   | { type: 'hub.remote.send'; to: ClientId; data: unknown; binary?: boolean; from?: ClientId }
   | { type: 'hub.remote.clientUp'; node: NodeId; id: ClientId; meta: unknown }
   | { type: 'hub.remote.clientDown'; id: ClientId }

@@ -30,11 +30,12 @@ import { createStats, type HubStats } from './observability/stats.js';
 import { createCluster, type Cluster } from './cluster/cluster.js';
 import type { HubHistory, PublishOutcome } from '../machines/hub.types.js';
 import { memoryHistory } from './history/memory.js';
-import { hubHistory } from './history/hub-history.js';
+import { clusterHistory, hubHistory } from './history/hub-history.js';
 import { readHistory } from './history/read.js';
 import type { HistoryStore, SyncHistoryStore } from './history/store.js';
 import { topicMatcher } from './history/topics.js';
 import { HubConfigError, PublishError } from './errors.js';
+import * as L from './limits.js';
 import { createUpgradeHandler, type Admission } from './admission/upgrade.js';
 import { isHubInspector } from './observability/inspector/inspector.js';
 import { WsConnection, type WsConnectionOptions } from './transport/ws-connection.js';
@@ -60,12 +61,12 @@ export function createHub(options: HubOptions = {}): Hub {
   // Assigned below; the protocol's hooks only run once the hub exists.
   let hub: Hub | undefined;
   const protocol = createProtocol(resolved, options, () => hub!, stats, logger);
-  const history = createHistory(resolved, options);
   // Until the gate exists a failure can only be logged; failHub below takes over once it does.
   const supervisor: Supervisor = { failed: false, onFailure: (err) => logger.error({ err }, 'hub actor failed') };
   const cluster = resolved.cluster
     ? createCluster({ ...resolved.cluster, maxTopicLength: resolved.topics.maxTopicLength, logger })
     : undefined;
+  const history = createHistory(resolved, options, cluster);
   const actor = startHubActor(resolved, options, {
     protocol,
     history,
@@ -165,25 +166,30 @@ interface History {
 }
 
 /** The history part: the store (yours, or the bounded in-memory default) and which topics keep history. */
-function createHistory(resolved: ResolvedOptions, options: HubOptions): History {
+function createHistory(resolved: ResolvedOptions, options: HubOptions, cluster: Cluster | undefined): History {
   const { size, ttlMs, maxStreams, topics } = resolved.history;
   const covers = topicMatcher(topics);
   if (size === 0) return { store: undefined, port: undefined, covers };
-  if (options.cluster && !options.history?.store) {
+  const store = options.history?.store;
+  if (cluster) {
+    if (!store || store.synchronous) {
+      throw new HubConfigError({
+        reason: 'invalid-choice',
+        message:
+          'history across nodes needs a shared store: give history.store (await redisHistory({ url, prefix, nodeId, size, ttlMs })); an in-memory one would number each node apart.',
+      });
+    }
+    const port = clusterHistory(store, size, covers, () => cluster.ready(), L.HISTORY_COMMAND_TIMEOUT_MS);
+    return { store, port, covers };
+  }
+  const local = store ?? memoryHistory({ size, ttlMs, maxStreams });
+  if (!local.synchronous) {
     throw new HubConfigError({
       reason: 'invalid-choice',
-      message:
-        'history across nodes needs a shared store (Redis or NATS); the in-memory one would number each node apart. Run history on one node for now.',
+      message: `history.store "${local.kind}" answers asynchronously: only a cluster hub can use it.`,
     });
   }
-  const store = options.history?.store ?? memoryHistory({ size, ttlMs, maxStreams });
-  if (!store.synchronous) {
-    throw new HubConfigError({
-      reason: 'invalid-choice',
-      message: `history.store "${store.kind}" answers asynchronously: only a cluster hub can use it.`,
-    });
-  }
-  return { store, port: hubHistory(store as SyncHistoryStore, size, covers), covers };
+  return { store: local, port: hubHistory(local as SyncHistoryStore, size, covers), covers };
 }
 
 /** What createHub knows of the hub actor's health (docs/architecture.md#supervision). */

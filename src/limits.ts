@@ -171,3 +171,5 @@ export const CLIENT_MAX_QUEUED_COMMANDS = 100;
 export const HISTORY_SIZE = 0;
 export const HISTORY_TTL_MS = 5 * 60_000;
 export const HISTORY_MAX_STREAMS = 10_000;
+/** Cluster: a history store command (append, read) not answered within this fails: `unavailable`. */
+export const HISTORY_COMMAND_TIMEOUT_MS = 5_000;

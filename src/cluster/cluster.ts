@@ -203,7 +203,16 @@ export function createCluster(options: ClusterOptions) {
     const decoded = decode(payload);
     if (!decoded.ok) return dropMalformed(channel, payload.length, decoded.why);
     const e = decoded.envelope;
-    if (e.n === nodeId || !hub) return;
+    if (!hub) return;
+    if (e.n === nodeId) {
+      // Our own publications never come back, but a history store's notification does (it is
+      // delivered to this node's members from here, with its offset, like everyone else's).
+      if (e.k === 'p' && e.o !== undefined) {
+        const event = toHubEvent(e);
+        if (event) hub.send(event);
+      }
+      return;
+    }
     if (e.k === 'b' || e.k === 'p' || e.k === 's') {
       const event = toHubEvent(e);
       if (event) hub.send(event);
@@ -269,6 +278,8 @@ export function createCluster(options: ClusterOptions) {
   return {
     nodeId,
     forward,
+    /** Resolves once every channel (un)subscription asked for so far is in effect on the broker. */
+    ready: () => broker.ready(),
     /** Starts exchanging with the cluster on behalf of this hub. */
     async start(h: ClusterHub): Promise<void> {
       hub = h;

@@ -91,6 +91,9 @@ export const makeEnvelopeSchema = (limits: EnvelopeLimits) => {
       t: topic,
       x: Schema.optionalKey(client),
       f: Schema.optionalKey(client),
+      /** Offset and epoch, when a history store numbered it (src/history/redis.ts publishes these). */
+      o: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+      e: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(128))),
       ...data,
     }).check(oneData),
     Schema.Struct({ k: Schema.Literal('s'), n: node, to: client, f: Schema.optionalKey(client), ...data }).check(
@@ -175,6 +178,7 @@ export function toHubEvent(e: Envelope): HubRemoteEvent | undefined {
         ...dataOf(e),
         ...(e.x === undefined ? {} : { except: e.x }),
         ...(e.f === undefined ? {} : { from: e.f }),
+        ...(e.o === undefined ? {} : { offset: e.o }),
       };
     case 's':
       return { type: 'hub.remote.send', to: e.to, ...dataOf(e), ...(e.f === undefined ? {} : { from: e.f }) };

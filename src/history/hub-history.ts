@@ -1,7 +1,7 @@
 import type { ClientId } from '../../machines/client.types.js';
 import type { HistoryMessage, HistoryRead, HubHistory, StreamPosition } from '../../machines/hub.types.js';
 import { RawJson } from '../protocol/frames.js';
-import type { StoredMessage, SyncHistoryStore } from './store.js';
+import type { HistoryPage, HistoryStore, StoredMessage, SyncHistoryStore } from './store.js';
 
 /** Thrown by append when the data has no JSON form (the hub answers encode_failed, not unavailable). */
 class EncodeError extends Error {
@@ -33,6 +33,7 @@ const toHubMessage = (m: StoredMessage): HistoryMessage =>
 export function hubHistory(store: SyncHistoryStore, size: number, covers: (topic: string) => boolean): HubHistory {
   return {
     size,
+    synchronous: true,
     covers,
     append(topic, data, from: ClientId | undefined) {
       const json = jsonOf(data);
@@ -43,6 +44,85 @@ export function hubHistory(store: SyncHistoryStore, size: number, covers: (topic
     read(topic, after, limit): HistoryRead {
       const page = store.read(topic, { after, limit });
       return { epoch: page.epoch, offset: page.offset, first: page.first, messages: page.messages.map(toHubMessage) };
+    },
+  };
+}
+
+const toHubRead = (page: HistoryPage): HistoryRead => ({
+  epoch: page.epoch,
+  offset: page.offset,
+  first: page.first,
+  messages: page.messages.map(toHubMessage),
+});
+
+const notHere = (): never => {
+  throw new Error('this history store answers asynchronously (appendAsync/readAsync)');
+};
+
+/** Rejects after `ms`: a store that never answers must not leave a subscriber held forever. */
+const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    p.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e: unknown) => (clearTimeout(timer), reject(e as Error)),
+    );
+  });
+
+/**
+ * A shared (asynchronous) store as the hub machine's port, for a cluster: appends are numbered
+ * by the store, which notifies every node itself; reads wait until this node receives the
+ * topic (`subscribed`) so that the read and the live notifications leave no gap between them.
+ */
+export function clusterHistory(
+  store: HistoryStore,
+  size: number,
+  covers: (topic: string) => boolean,
+  subscribed: () => Promise<void>,
+  timeoutMs: number,
+): HubHistory {
+  return {
+    size,
+    synchronous: false,
+    covers,
+    append: notHere,
+    position: notHere,
+    read: notHere,
+    appendAsync(topic, data, from, except, done) {
+      let json: string;
+      try {
+        json = jsonOf(data);
+      } catch (error) {
+        done({ error: 'encode_failed', message: (error as Error).message });
+        return;
+      }
+      const message = {
+        data: json,
+        ...(from === undefined ? {} : { from }),
+        ...(except === undefined ? {} : { except }),
+      };
+      within(Promise.resolve(store.append(topic, message)), timeoutMs, 'storing the message').then(
+        ({ epoch, offset }) => done({ epoch, offset }),
+        (error: unknown) =>
+          done({
+            error: 'unavailable',
+            message: `the message could not be stored in the history of "${topic}": ${(error as Error).message}`,
+          }),
+      );
+    },
+    readAsync(topic, after, done) {
+      within(
+        subscribed().then(() => store.read(topic, after === undefined ? { limit: 0 } : { after, limit: size })),
+        timeoutMs,
+        'reading the history',
+      ).then(
+        (page) => done(toHubRead(page)),
+        (error: unknown) =>
+          done({
+            error: 'unavailable',
+            message: `the history of "${topic}" could not be read: ${(error as Error).message}`,
+          }),
+      );
     },
   };
 }

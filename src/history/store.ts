@@ -48,6 +48,21 @@ export interface ReadOptions {
   readonly limit: number;
 }
 
+/** What a publish stores. */
+export interface AppendMessage {
+  /** The publishing client's id, when a client published it. */
+  readonly from?: string;
+  /** The data as JSON text. */
+  readonly data: string;
+  /**
+   * For stores that also notify the cluster of what they stored, in the same atomic step (Redis
+   * publishes the message with its offset to the topic's channel): the client it must not reach.
+   */
+  readonly except?: string;
+  /** false: store only, publish no notification (tests, imports). */
+  readonly notify?: boolean;
+}
+
 export interface HistorySettings {
   /** Messages kept per stream. */
   readonly size: number;
@@ -66,7 +81,7 @@ export interface HistoryStore {
    * replays inside one of its own steps, which makes the local replay/live seam atomic.
    */
   readonly synchronous: boolean;
-  append(topic: string, message: { readonly from?: string; readonly data: string }): Answer<StreamPosition>;
+  append(topic: string, message: AppendMessage): Answer<StreamPosition>;
   position(topic: string): Answer<StreamPosition>;
   read(topic: string, options: ReadOptions): Answer<HistoryPage>;
   /** Counters for /metrics; all optional. */
@@ -89,7 +104,7 @@ export interface HistoryStoreStats {
 /** A store whose every answer is synchronous (the in-memory default). */
 export interface SyncHistoryStore extends HistoryStore {
   readonly synchronous: true;
-  append(topic: string, message: { readonly from?: string; readonly data: string }): StreamPosition;
+  append(topic: string, message: AppendMessage): StreamPosition;
   position(topic: string): StreamPosition;
   read(topic: string, options: ReadOptions): HistoryPage;
 }

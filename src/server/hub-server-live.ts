@@ -6,6 +6,8 @@ import { reconnectSchedule } from '../cluster/broker/backoff.js';
 import type { Broker } from '../cluster/broker/broker.js';
 import { natsBroker } from '../cluster/broker/nats.js';
 import { redisBroker } from '../cluster/broker/redis.js';
+import { redisHistory } from '../history/redis.js';
+import type { HistoryStore } from '../history/store.js';
 import type { BrokerConfig, ServerConfig } from './config.js';
 import { HubServerError } from '../errors.js';
 import { hubRoutes } from './http-routes.js';
@@ -43,6 +45,41 @@ export const connectBroker = (config: BrokerConfig, nodeId: string): Effect.Effe
     : once.pipe(Effect.retry(Schedule.max([reconnectSchedule, Schedule.during(Duration.millis(config.waitMs))])));
 };
 
+/**
+ * The cluster's shared history store (docs/scaling.md#history-across-nodes): Redis numbers
+ * offsets in one script per publish. NATS has no store here yet: refused at start-up rather than
+ * numbering each node apart.
+ */
+const sharedHistory = (
+  config: ServerConfig,
+  nodeId: string,
+  size: number,
+): Effect.Effect<HistoryStore, HubServerError> =>
+  config.broker!.kind === 'redis'
+    ? Effect.tryPromise({
+        try: () =>
+          redisHistory({
+            url: config.broker!.url,
+            prefix: config.cluster.prefix,
+            nodeId,
+            size,
+            ttlMs: config.hub.history?.ttlMs ?? L.HISTORY_TTL_MS,
+          }),
+        catch: (cause) =>
+          new HubServerError({
+            reason: 'broker-unreachable',
+            message: `${(cause as Error).message.replace(/\.$/, '')}. Start the broker, or raise --broker-wait.`,
+            cause,
+          }),
+      })
+    : Effect.fail(
+        new HubServerError({
+          reason: 'broker-unreachable',
+          message:
+            'history across nodes is available over Redis only for now (--redis): over NATS each node would number messages apart. Drop --history-size or use --redis.',
+        }),
+      );
+
 const startInspectorEffect = (port: number, logLevel: ServerConfig['logLevel']) =>
   Effect.tryPromise({
     try: () => startInspector({ port, logger: createLogger(logLevel) }),
@@ -74,8 +111,21 @@ export const make = (config: ServerConfig, extra: HubOptions = {}) =>
             Effect.tapError(() => Effect.promise(async () => inspector?.close())),
           )
         : undefined;
+      const size = config.hub.history?.size ?? 0;
+      const historyStore =
+        broker && config.broker && size > 0
+          ? yield* sharedHistory(config, nodeId, size).pipe(
+              Effect.tapError(() =>
+                Effect.promise(async () => {
+                  await broker.close();
+                  await inspector?.close();
+                }),
+              ),
+            )
+          : undefined;
       return yield* listen(config, {
         ...(inspector ? { inspect: inspector } : {}),
+        ...(historyStore ? { history: { ...config.hub.history, store: historyStore } } : {}),
         ...(broker
           ? {
               cluster: {
