@@ -76,6 +76,11 @@ export class RawClient {
     private readonly tally: Tally,
   ) {}
 
+  /** Sends one text message (a masked frame): a subscribe or a join. */
+  sendText(text: string): void {
+    this.socket?.write(maskedFrame(0x1, text));
+  }
+
   connect(host: string, port: number, path: string, timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => this.onFail(new Error(`handshake not done after ${timeoutMs} ms`)), timeoutMs);
