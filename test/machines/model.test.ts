@@ -355,6 +355,47 @@ const HUB_CASES: HubCase[] = [
     },
   },
   {
+    name: 'hub.history.appended (cluster): a store failure answers the publisher unavailable',
+    covers: ['running|hub.history.appended|'],
+    play: (f) =>
+      f.actor.send({
+        type: 'hub.history.appended',
+        topic: 't',
+        from: 'a',
+        ref: 7,
+        result: { error: 'unavailable', message: 'store down' },
+      }),
+    expect: {
+      running: (f) => {
+        expect(labels(f, 'a')).toEqual(['error:7:unavailable']);
+        expect(f.forwarded).toEqual([]);
+      },
+      draining: dropped,
+      stopped: inert,
+    },
+  },
+  {
+    name: 'hub.history.read (cluster): the subscriber gets its ack with the stream position',
+    covers: ['running|hub.history.read|'],
+    play: (f) =>
+      f.actor.send({
+        type: 'hub.history.read',
+        id: 'a',
+        topic: 't',
+        ref: 7,
+        result: { epoch: 'e', offset: 3, first: 1, messages: [] },
+      }),
+    expect: {
+      running: (f) => {
+        const [answer, ...more] = labels(f, 'a');
+        expect(more).toEqual([]);
+        expect(JSON.parse(answer!.replace(/^ack:7:/, ''))).toEqual({ epoch: 'e', offset: 3 });
+      },
+      draining: dropped,
+      stopped: inert,
+    },
+  },
+  {
     name: 'hub.send without a ref in draining: nothing to answer',
     covers: [],
     play: (f) => f.actor.send({ type: 'hub.send', to: 'b', data: 'psst', from: 'a' }),
