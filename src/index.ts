@@ -44,8 +44,8 @@ export type {
   SyncHistoryStore,
 } from './history/store.js';
 
-// Admission: origins, tokens, rate limits.
-export type { OriginPolicy } from './admission/origin.js';
+// Admission: origins, allowed hosts, tokens, rate limits.
+export { isHostAllowed, type OriginPolicy } from './admission/origin.js';
 export { extractToken, staticTokenAuth, type TokenSource, type TokenOptions } from './admission/auth-token.js';
 export type { RateLimits } from './admission/rate-limit.js';
 

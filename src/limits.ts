@@ -51,6 +51,12 @@ export const MAX_PENDING_COMMANDS = 64;
 
 /** HTTP publish API: largest request body, bytes (larger: 413). */
 export const API_MAX_BODY_BYTES = 256 * 1024;
+/**
+ * HTTP publish API: deepest nesting of `data` (objects/arrays); deeper: 400. JSON.parse takes any
+ * depth, JSON.stringify overflows the stack at a few thousand (a 500 before). The cluster drops
+ * envelopes nested deeper than MAX_ENVELOPE_DEPTH, so this must not exceed it.
+ */
+export const API_MAX_DATA_DEPTH = 128;
 
 /** Upper bounds of the fan-out time histogram, seconds (10 µs … 1 s; +Inf is implied). */
 export const FANOUT_BUCKETS_SECONDS = [

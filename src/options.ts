@@ -89,6 +89,21 @@ const resolveRateLimit = (r: Partial<RateLimits> = {}, maxPayload: number): Rate
   };
 };
 
+const resolveAllowedHosts = (hosts: readonly string[] | undefined): readonly string[] | undefined => {
+  if (hosts === undefined) return undefined;
+  const bad = hosts.find((h) => typeof h !== 'string' || !/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(h));
+  if (hosts.length === 0 || bad !== undefined) {
+    throw new HubConfigError({
+      reason: 'invalid-value',
+      message:
+        hosts.length === 0
+          ? 'allowedHosts must list at least one host name (leave it unset to answer any Host).'
+          : `allowedHosts: "${String(bad)}" is not a host name (a name, or .example.com for it and its subdomains; no port, no scheme).`,
+    });
+  }
+  return hosts;
+};
+
 const TOKEN_SOURCES: readonly TokenSource[] = ['header', 'protocol', 'query'];
 
 const resolveAuth = (options: HubOptions): ResolvedOptions['auth'] => {
@@ -276,6 +291,7 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
     rateLimit: resolveRateLimit(options.rateLimit, maxPayload),
     auth: resolveAuth(options),
     origins: options.origins ?? 'same-origin',
+    allowedHosts: resolveAllowedHosts(options.allowedHosts),
   };
 }
 

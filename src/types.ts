@@ -150,6 +150,12 @@ export interface HubOptions {
   /** A static token list (compared in constant time), and where tokens may come from. Not with authenticate. */
   readonly auth?: TokenOptions & { readonly tokens?: readonly string[] };
   readonly origins?: OriginPolicy;
+  /**
+   * Host names the hub answers (upgrades, and the standalone server's HTTP routes); others get
+   * 403. Unset: any. `.example.com` allows the name and its subdomains; localhost and IP literals
+   * always pass. Against DNS rebinding (docs/security.md).
+   */
+  readonly allowedHosts?: readonly string[];
   readonly authenticate?: (req: IncomingMessage) => AuthResult | Promise<AuthResult>;
   /** Replaces the default relay (every message to every other client). */
   readonly onMessage?: (client: ClientHandle, data: string | Buffer, hub: Hub) => void | Promise<void>;
@@ -214,6 +220,7 @@ export interface ResolvedOptions {
     readonly protocolPrefix: string;
   };
   readonly origins: OriginPolicy;
+  readonly allowedHosts: readonly string[] | undefined;
 }
 
 /**

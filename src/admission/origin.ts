@@ -38,3 +38,27 @@ export function isOriginAllowed(policy: OriginPolicy, req: IncomingMessage): boo
   }
   return policy.some((allowed) => normalise(allowed) === normalised);
 }
+
+/**
+ * Which `Host` headers the hub answers (DNS rebinding: a page on evil.example whose name is made
+ * to resolve to the hub's address sends `Host: evil.example` and a matching `Origin`, so the
+ * same-origin check alone lets it in). `undefined`: any host (the default). A list entry is a
+ * host name (`hub.example.com`), or `.example.com` for it and every subdomain. `localhost`,
+ * `*.localhost` and IP literals are always allowed: a rebinding attack needs a name it controls.
+ */
+export function isHostAllowed(allowed: readonly string[] | undefined, hostHeader: string | undefined): boolean {
+  if (allowed === undefined) return true;
+  if (hostHeader === undefined) return false;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${hostHeader}`).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  if (hostname.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)) return true; // IPv6 / IPv4 literal
+  if (hostname === 'localhost' || hostname.endsWith('.localhost')) return true;
+  return allowed.some((entry) => {
+    const e = entry.toLowerCase();
+    return e.startsWith('.') ? hostname === e.slice(1) || hostname.endsWith(e) : hostname === e;
+  });
+}

@@ -8,7 +8,7 @@ import { rejectUpgrade } from './http-reject.js';
 import type { Logger } from '../observability/logger.js';
 import { checkLimitsOverride } from '../options.js';
 import type { AuthResult, HubOptions, ResolvedOptions } from '../types.js';
-import { isOriginAllowed } from './origin.js';
+import { isHostAllowed, isOriginAllowed } from './origin.js';
 import type { HubStats } from '../observability/stats.js';
 
 export interface Admission {
@@ -115,6 +115,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   const precheck = (req: IncomingMessage): Rejected | undefined => {
     if (deps.isClosing()) return new Rejected(503, 'hub is shutting down');
     if (!isPathOf(req.url, options.path, canonicalPath)) return new Rejected(404, 'not found');
+    if (!isHostAllowed(options.allowedHosts, req.headers.host)) return new Rejected(403, 'host not allowed');
     let originOk: boolean;
     try {
       originOk = isOriginAllowed(options.origins, req);

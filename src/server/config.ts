@@ -28,6 +28,7 @@ export interface ApiConfig {
   /** Undefined: the API is off and answers 404. */
   readonly apiKey: string | undefined;
   readonly maxBodyBytes: number;
+  readonly maxDataDepth: number;
 }
 
 export interface ServerConfig {
@@ -115,7 +116,7 @@ export function readServerConfig(env: Record<string, string | undefined>): Effec
             port: c.port,
             host: c.host,
             logLevel: c.logLevel,
-            api: { apiKey: c.apiKey, maxBodyBytes: c.apiMaxBody },
+            api: { apiKey: c.apiKey, maxBodyBytes: c.apiMaxBody, maxDataDepth: c.apiMaxDepth },
             http: {
               headersTimeoutMs: c.headersTimeout,
               requestTimeoutMs: Math.max(L.REQUEST_TIMEOUT_MS, c.headersTimeout),

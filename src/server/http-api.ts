@@ -7,7 +7,7 @@ import type { Hub } from '../types.js';
 import { PublishError } from '../errors.js';
 import { HistoryError } from '../history/read.js';
 import { TOPIC_PATTERN } from '../../machines/topic-index.js';
-import { API_MAX_BODY_BYTES } from '../limits.js';
+import { API_MAX_BODY_BYTES, API_MAX_DATA_DEPTH } from '../limits.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface HttpApiOptions {
@@ -15,6 +15,8 @@ export interface HttpApiOptions {
   readonly apiKey: string | undefined;
   /** Largest request body, bytes (default API_MAX_BODY_BYTES); larger gets 413. */
   readonly maxBodyBytes?: number;
+  /** Deepest nesting of a request's `data` (default API_MAX_DATA_DEPTH); deeper gets 400 invalid_body. */
+  readonly maxDataDepth?: number;
   /** Where the routes live (default "/api"): <prefix>/publish, <prefix>/send, <prefix>/stats, <prefix>/history. */
   readonly prefix?: string;
   readonly logger?: Logger;
@@ -49,6 +51,30 @@ const ROUTES: Record<string, readonly string[]> = {
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /**
+ * Why `data` (a parsed JSON value) cannot be sent on as it came, or undefined: nested deeper
+ * than `maxDepth` (serialising it would overflow the stack), or a number JSON cannot carry
+ * (`1e999` parses as Infinity, which JSON.stringify would turn into null without a word).
+ * Iterative: the value may be nested 100,000 deep.
+ */
+export function dataProblem(data: unknown, maxDepth: number): string | undefined {
+  const stack: unknown[] = [data];
+  const depths: number[] = [0];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    const d = depths.pop()!;
+    if (typeof v === 'number' && !Number.isFinite(v))
+      return 'a number too large for JSON (beyond ±1.8e308, such as 1e999) cannot be delivered';
+    if (typeof v !== 'object' || v === null) continue;
+    if (d + 1 > maxDepth) return `nested deeper than ${maxDepth} levels`;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      stack.push(child);
+      depths.push(d + 1);
+    }
+  }
+  return undefined;
+}
+
+/**
  * The Centrifugo-style HTTP API, for backends that are not WebSocket clients:
  * POST /api/publish { topic?, data, except? }, POST /api/send { to, data }, GET /api/stats.
  * Bearer-key guarded (compared in constant time), bodies decoded with effect/Schema.
@@ -59,6 +85,9 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
   const maxBodyBytes = options.maxBodyBytes ?? API_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0)
     throw new RangeError(`maxBodyBytes must be a positive integer, got ${maxBodyBytes}.`);
+  const maxDataDepth = options.maxDataDepth ?? API_MAX_DATA_DEPTH;
+  if (!Number.isSafeInteger(maxDataDepth) || maxDataDepth <= 0)
+    throw new RangeError(`maxDataDepth must be a positive integer, got ${maxDataDepth}.`);
   const keyDigest = options.apiKey === undefined || options.apiKey === '' ? undefined : digest(options.apiKey);
   const schemas = makeApiSchemas(hub.options.topics.maxTopicLength);
   const decodePublish = decoderOf(schemas.publish);
@@ -143,6 +172,9 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
   };
 
   const dispatch = (res: ServerResponse, route: string, value: unknown): void | Promise<void> => {
+    // What JSON.parse accepts but the hub cannot send on as it came: refused here, with a reason.
+    const problem = dataProblem((value as { data?: unknown } | null)?.data, maxDataDepth);
+    if (problem !== undefined) return fail(res, 400, 'invalid_body', `data: ${problem}`);
     if (route === '/publish') {
       const body = decodePublish(value);
       if (!body.ok) return fail(res, 400, 'invalid_body', body.message);

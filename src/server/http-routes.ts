@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Hub } from '../types.js';
 import { createHttpApi, type HttpApiOptions } from './http-api.js';
 import { metricsHandler } from '../observability/metrics/handler.js';
+import { isHostAllowed } from '../admission/origin.js';
 
 export interface RoutesOptions {
   /** The HTTP publish API under /api (off, answering 404, without an apiKey). */
@@ -24,7 +25,10 @@ export function hubRoutes(hub: Hub, options: RoutesOptions = {}): RequestListene
   const api = createHttpApi(hub, options.api ?? { apiKey: undefined });
   const metrics = metricsHandler(hub);
   const page = hubPage(hub);
+  const allowedHosts = hub.options.allowedHosts;
   return (req: IncomingMessage, res: ServerResponse) => {
+    // DNS rebinding: a page on a name the attacker controls reaches this server with its own Host.
+    if (!isHostAllowed(allowedHosts, req.headers.host)) return json(res, 403, { error: 'host not allowed' });
     if (api(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/') return page(req, res);

@@ -378,6 +378,13 @@ const SETTING_ENTRIES = {
     help: 'topic histories held in memory at most (least recently published dropped)',
     hub: (maxStreams) => ({ history: { maxStreams } }),
   }),
+  allowedHosts: setting({
+    flag: 'allowed-hosts',
+    env: 'ACTORHUB_ALLOWED_HOSTS',
+    ...optional(Config.String, 'any'),
+    help: 'comma-separated host names the server answers (.example.com: and subdomains); others get 403 (DNS rebinding)',
+    hub: (hosts): HubOptions => (hosts === undefined ? {} : { allowedHosts: list(hosts) }),
+  }),
   redis: setting({
     flag: 'redis',
     env: 'REDIS_URL',
@@ -466,6 +473,17 @@ const SETTING_ENTRIES = {
     unit: 'bytes',
     help: 'largest HTTP API request body (larger: 413)',
     check: (v) => (v <= 0 ? `ACTORHUB_API_MAX_BODY must be a positive number of bytes, got ${v}.` : undefined),
+  }),
+  apiMaxDepth: setting({
+    flag: 'api-max-depth',
+    env: 'ACTORHUB_API_MAX_DEPTH',
+    ...int(L.API_MAX_DATA_DEPTH),
+    unit: 'levels',
+    help: `deepest nesting of an HTTP API request's data (deeper: 400; at most ${L.MAX_ENVELOPE_DEPTH})`,
+    check: (v) =>
+      v <= 0 || v > L.MAX_ENVELOPE_DEPTH
+        ? `ACTORHUB_API_MAX_DEPTH must be between 1 and ${L.MAX_ENVELOPE_DEPTH} (deeper data would not cross the cluster), got ${v}.`
+        : undefined,
   }),
   inspect: setting({
     flag: 'inspect',

@@ -115,6 +115,8 @@ describe('readServerConfig: defaults', () => {
       'rate-presence-burst': String(resolved.rateLimit.presenceQueriesBurst),
       'presence-public': String(c.hub.canSeePresence !== undefined),
       'presence-page-size': String(resolved.topics.presencePageSize),
+      'allowed-hosts': resolved.allowedHosts === undefined ? 'any' : resolved.allowedHosts.join(','),
+      'api-max-depth': String(c.api.maxDataDepth),
       inspect: String(c.inspect?.enabled),
       'inspect-port': String(c.inspect?.port),
     };
@@ -173,7 +175,7 @@ describe('readServerConfig: values from the environment', () => {
       port: 9000,
       host: '127.0.0.1',
       logLevel: 'debug',
-      api: { apiKey: undefined, maxBodyBytes: 262_144 },
+      api: { apiKey: undefined, maxBodyBytes: 262_144, maxDataDepth: L.API_MAX_DATA_DEPTH },
       http: { headersTimeoutMs: L.HEADERS_TIMEOUT_MS, requestTimeoutMs: L.REQUEST_TIMEOUT_MS },
       hub: {
         protocol: 'relay',
@@ -349,9 +351,18 @@ describe('readServerConfig: the HTTP API settings', () => {
     expect(read({ ACTORHUB_API_KEY: 'k3y-with.symbols!', ACTORHUB_API_MAX_BODY: '1024' }).api).toEqual({
       apiKey: 'k3y-with.symbols!',
       maxBodyBytes: 1024,
+      maxDataDepth: L.API_MAX_DATA_DEPTH,
     });
     expect(read({ ACTORHUB_API_KEY: '' }).api.apiKey).toBeUndefined();
-    expect(read({}).api).toEqual({ apiKey: undefined, maxBodyBytes: L.API_MAX_BODY_BYTES });
+    expect(read({}).api).toEqual({
+      apiKey: undefined,
+      maxBodyBytes: L.API_MAX_BODY_BYTES,
+      maxDataDepth: L.API_MAX_DATA_DEPTH,
+    });
+    expect(read({ ACTORHUB_API_MAX_DEPTH: '16' }).api.maxDataDepth).toBe(16);
+    expect(refuse({ ACTORHUB_API_MAX_DEPTH: '129' }).message).toContain(
+      'ACTORHUB_API_MAX_DEPTH must be between 1 and 128',
+    );
   });
 
   it('refuses a key that cannot travel in an Authorization header, and a body limit that is not positive', () => {
@@ -364,6 +375,7 @@ describe('readServerConfig: the HTTP API settings', () => {
     expect(read(fromCli({}, ['--api-key', 'secret', '--api-max-body', '2048'])).api).toEqual({
       apiKey: 'secret',
       maxBodyBytes: 2048,
+      maxDataDepth: L.API_MAX_DATA_DEPTH,
     });
   });
 });

@@ -1,0 +1,134 @@
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HubOptions } from '../../../src/options.js';
+import { dataProblem } from '../../../src/server/http-api.js';
+import { isHostAllowed } from '../../../src/admission/origin.js';
+import { startRoutedHub, type RoutedHub } from '../../support/http-hub.js';
+import { connectJson } from '../../support/json-client.js';
+
+/** Issue 18 §5: the HTTP API's deep or non-finite data, and DNS rebinding through the Host header. */
+
+const KEY = 'test-key-0123456789abcdef';
+let h: RoutedHub | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+const start = async (options: HubOptions = {}) => (h = await startRoutedHub(options, { api: { apiKey: KEY } }));
+
+/** A raw HTTP request (fetch cannot set Host): the status, the body, and for an upgrade 101. */
+function request(
+  path: string,
+  init: { method?: string; body?: string; host?: string; origin?: string; upgrade?: boolean } = {},
+): Promise<{ status: number; body: string }> {
+  const url = new URL(h!.base);
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { host: init.host ?? url.host, authorization: `Bearer ${KEY}` };
+    if (init.origin !== undefined) headers.origin = init.origin;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    if (init.upgrade) {
+      Object.assign(headers, {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-key': randomBytes(16).toString('base64'),
+        'sec-websocket-version': '13',
+      });
+    }
+    const req = http.request({ host: url.hostname, port: url.port, path, method: init.method ?? 'GET', headers });
+    req.once('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, body: '' });
+    });
+    req.once('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (s: string) => (body += s));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('error', reject);
+    req.end(init.body);
+  });
+}
+
+const nested = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+
+describe('POST /api/publish and /api/send: data the hub cannot send on as it came (issue 18 §5)', () => {
+  it('data nested 20,000 deep → 400 invalid_body naming the limit (was 500 internal); 128 deep is delivered', async () => {
+    await start();
+    const { client } = await connectJson(h!.ws);
+    await client.call({ type: 'subscribe', topic: 'news' });
+    const deep = await request('/api/publish', { method: 'POST', body: `{"topic":"news","data":${nested(20_000)}}` });
+    expect(deep.status).toBe(400);
+    expect(JSON.parse(deep.body)).toEqual({ error: 'invalid_body', message: 'data: nested deeper than 128 levels' });
+    const send = await request('/api/send', { method: 'POST', body: `{"to":"x","data":${nested(129)}}` });
+    expect(send.status).toBe(400);
+    const ok = await request('/api/publish', { method: 'POST', body: `{"topic":"news","data":${nested(128)}}` });
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toEqual({ delivered: 1 });
+    await client.next('message');
+  });
+
+  it('1e999 (Infinity once parsed) → 400, never delivered as null', async () => {
+    await start();
+    const { client } = await connectJson(h!.ws);
+    await client.call({ type: 'subscribe', topic: 'news' });
+    for (const data of ['1e999', '[1, {"x": -1e999}]']) {
+      const r = await request('/api/publish', { method: 'POST', body: `{"topic":"news","data":${data}}` });
+      expect(r.status, data).toBe(400);
+      expect(JSON.parse(r.body)).toEqual({
+        error: 'invalid_body',
+        message: 'data: a number too large for JSON (beyond ±1.8e308, such as 1e999) cannot be delivered',
+      });
+    }
+    // Nothing reached the member: the next message it gets is this one.
+    const r = await request('/api/publish', { method: 'POST', body: '{"topic":"news","data":1.5e308}' });
+    expect(r.status).toBe(200);
+    expect((await client.next('message')).data).toBe(1.5e308);
+  });
+
+  it('dataProblem walks iteratively (no stack overflow at any depth)', () => {
+    let v: unknown = 1;
+    for (let i = 0; i < 200_000; i++) v = [v];
+    expect(dataProblem(v, 128)).toBe('nested deeper than 128 levels');
+    expect(dataProblem({ a: [1, 'x', null, { b: true }] }, 3)).toBeUndefined();
+    expect(dataProblem({ a: [{ b: {} }] }, 3)).toBe('nested deeper than 3 levels');
+  });
+});
+
+describe('allowedHosts: DNS rebinding (issue 18 §5)', () => {
+  it('without it, same-origin lets in any Host equal to the Origin (the rebinding pattern, documented)', async () => {
+    await start();
+    const r = await request('/ws', { upgrade: true, host: 'evil.example', origin: 'http://evil.example' });
+    expect(r.status).toBe(101);
+  });
+
+  it('with it, a foreign Host is refused 403 on upgrade and on every HTTP route; listed names, subdomains, IPs and localhost pass', async () => {
+    await start({ allowedHosts: ['hub.example.com', '.apps.example.org'] });
+    const evil = { host: 'evil.example', origin: 'http://evil.example' };
+    expect((await request('/ws', { upgrade: true, ...evil })).status).toBe(403);
+    for (const path of ['/stats', '/healthz', '/metrics', '/', '/api/stats'])
+      expect((await request(path, { host: 'evil.example' })).status, path).toBe(403);
+    const ok = [
+      { host: 'hub.example.com', origin: 'https://hub.example.com' },
+      { host: 'a.apps.example.org:8443', origin: 'https://a.apps.example.org:8443' },
+      { host: 'apps.example.org' },
+      { host: h!.base.slice('http://'.length) }, // 127.0.0.1:port
+      { host: 'localhost:9', origin: 'http://localhost:9' },
+    ];
+    for (const o of ok) expect((await request('/ws', { upgrade: true, ...o })).status, o.host).toBe(101);
+    expect((await request('/healthz', { host: 'hub.example.com' })).status).toBe(200);
+  });
+
+  it('isHostAllowed', () => {
+    expect(isHostAllowed(undefined, 'anything')).toBe(true);
+    expect(isHostAllowed(['a.example'], undefined)).toBe(false);
+    expect(isHostAllowed(['a.example'], 'A.Example:80')).toBe(true);
+    expect(isHostAllowed(['a.example'], 'b.a.example')).toBe(false);
+    expect(isHostAllowed(['.a.example'], 'b.a.example')).toBe(true);
+    expect(isHostAllowed(['.a.example'], 'ba.example')).toBe(false);
+    expect(isHostAllowed(['a.example'], '[::1]:8080')).toBe(true);
+    expect(isHostAllowed(['a.example'], 'a.example.evil.com')).toBe(false);
+    expect(isHostAllowed(['a.example'], 'bad host')).toBe(false);
+  });
+});
