@@ -71,7 +71,7 @@ export type ClientEvent =
 /**
  * Events the writer (the client's write loop) accepts. `writer.deliver` and
  * `writer.heartbeat` come straight from the hub: they are the hot path and must not pay a
- * machine transition per recipient (DESIGN.md fact 3).
+ * machine transition per recipient (docs/decisions/0001-xstate-facts.md, fact 3).
  */
 export type WriterEvent =
   | { type: 'writer.deliver'; frame: Frame }

@@ -44,7 +44,7 @@ const INTERNAL_ERROR = 1011;
 const DEPARTURES = 'hub.departures';
 /**
  * Clients removed in one hub step at most. Each stop is deferred to the end of the step through
- * an array XState drains with shift(), which turns O(n) past ~16k entries (DESIGN.md fact 2).
+ * an array XState drains with shift(), which turns O(n) past ~16k entries (docs/decisions/0001-xstate-facts.md, fact 2).
  */
 const MAX_DEPARTURES_PER_STEP = 4096;
 
@@ -59,7 +59,7 @@ const limitsFor = (hub: OutboundLimits, own: Partial<OutboundLimits> | undefined
       };
 
 const sendToWriters = (clients: Map<ClientId, ClientEntry>, event: WriterEvent, except?: ClientId): void => {
-  // A plain loop over ref.send: sendTo() defers through an O(n) queue (DESIGN.md fact 2).
+  // A plain loop over ref.send: sendTo() defers through an O(n) queue (docs/decisions/0001-xstate-facts.md, fact 2).
   for (const [id, entry] of clients) {
     if (id !== except) entry.writer.send(event);
   }
@@ -269,8 +269,8 @@ const dropClient = (context: HubContext, id: ClientId, socketGone = false): void
 /**
  * The hub. Events are processed one at a time from the actor's mailbox: that sequencing is
  * what replaces the mutex of the classic Go hub. Clients are created with createActor({ parent })
- * and kept in a Map, not in snapshot.children, so register/unregister stay O(1) (DESIGN.md
- * fact 1). The topic index lives beside the registry, in the same context.
+ * and kept in a Map, not in snapshot.children, so register/unregister stay O(1) (docs/decisions/
+ * 0001-xstate-facts.md, fact 1). The topic index lives beside the registry, in the same context.
  */
 export const hubMachine = setup({
   types: {
@@ -279,7 +279,7 @@ export const hubMachine = setup({
     events: {} as HubEvent,
   },
   actors: {
-    // One hub-wide timer instead of a timer per client (DESIGN.md fact 4).
+    // One hub-wide timer instead of a timer per client (docs/decisions/0001-xstate-facts.md, fact 4).
     heartbeat: fromCallback<EventObject, { intervalMs: number }>(({ input, sendBack }) => {
       const timer = setInterval(() => sendBack({ type: 'hub.sweep', now: Date.now() }), input.intervalMs);
       timer.unref?.();

@@ -317,7 +317,7 @@ function startHubActor(resolved: ResolvedOptions, options: HubOptions, parts: Ac
     },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
-  // Observe the root: an unobserved actor error would become an uncaught exception (fact 5).
+  // Observe the root: an unobserved actor error would become an uncaught exception (docs/decisions/0001-xstate-facts.md, fact 5).
   // It also is where supervision's second layer starts: a failure of the hub actor itself.
   actor.subscribe({
     error: (err) => {
