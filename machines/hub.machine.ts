@@ -263,8 +263,15 @@ const dropClient = (context: HubContext, id: ClientId, socketGone = false): void
   // The client actor failed: the writer it owned has no owner left to close its socket.
   if (client.status !== 'active') entry.writer.dispose();
   // Removed while still connected (someone else sent hub.unregister): do not leak the socket.
-  else if (client.value !== 'closed') entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
+  else if (client.value !== 'closed') {
+    entry.ref.send({ type: 'client.close', code: 1000, reason: 'unregistered' });
+    // Its actor is stopped with this step; the socket's later close has nobody to tell (and an
+    // event sent to a stopped actor is only a warning on stderr).
+    entry.writer.handOver(NOBODY);
+  }
 };
+
+const NOBODY: WriterOwner = { send: () => undefined };
 
 /**
  * The hub. Events are processed one at a time from the actor's mailbox: that sequencing is
@@ -401,7 +408,7 @@ export const hubMachine = setup({
             binary: params.binary,
             from: params.from,
           });
-          answer(context, params.from, params.ref, { delivered: 1 });
+          answer(context, params.from, params.ref, { delivered: 0, forwarded: 1 });
         } else if (!params.remote) {
           refuse(context, params.from, params.ref, 'unknown_client', `no client "${params.to}" is connected`);
         }
@@ -416,7 +423,7 @@ export const hubMachine = setup({
         return;
       }
       entry.writer.send({ type: 'writer.deliver', frame });
-      answer(context, params.from, params.ref, { delivered: 1 });
+      answer(context, params.from, params.ref, { delivered: 1, forwarded: 0 });
     },
     subscribe: assign(
       ({ context, self }, params: { id: ClientId; topic: Topic; ref?: Ref; since?: StreamPosition }) => {
@@ -538,7 +545,10 @@ export const hubMachine = setup({
       const delivered = waiting
         ? sendToMembersHolding(context, topic, frame, offset!, waiting, except)
         : sendToMembers(context, topic, frame, except);
-      const outcome = stored ? { delivered, offset: stored.offset } : { delivered };
+      // delivered: members on this node; forwarded: members this node knows of on the others,
+      // for whom the message went to the broker (delivered there at most once).
+      const forwarded = params.remote ? 0 : context.remote.members(topic).size;
+      const outcome = stored ? { delivered, forwarded, offset: stored.offset } : { delivered, forwarded };
       answer(context, from, params.ref, outcome);
       params.reply?.(stored ? { ...outcome, epoch: stored.epoch } : outcome);
     },
@@ -562,8 +572,9 @@ export const hubMachine = setup({
       // Local recipients as the notification will find them (it is on its way to this node too).
       const delivered =
         context.topics.memberCount(topic) - (except !== undefined && context.topics.has(except, topic) ? 1 : 0);
-      answer(context, from, ref, { delivered, offset: result.offset });
-      reply?.({ delivered, offset: result.offset, epoch: result.epoch });
+      const forwarded = context.remote.members(topic).size;
+      answer(context, from, ref, { delivered, forwarded, offset: result.offset });
+      reply?.({ delivered, forwarded, offset: result.offset, epoch: result.epoch });
     },
     // The ack, the replay, then what was held during the read, deduplicated by offset: the
     // cross-node seam (docs/architecture.md).
@@ -677,9 +688,9 @@ export const hubMachine = setup({
     })),
     /** A client actor that threw is stopped, its socket still open: its writer closes it with 1011. */
     failClient: ({ context }, params: { id: ClientId }) => {
-      context.clients
-        .get(params.id)
-        ?.writer.send({ type: 'writer.close', code: INTERNAL_ERROR, reason: 'internal error' });
+      const writer = context.clients.get(params.id)?.writer;
+      writer?.handOver(NOBODY); // its owner is the stopped actor
+      writer?.send({ type: 'writer.close', code: INTERNAL_ERROR, reason: 'internal error' });
     },
     refuseDraining: (
       { context },

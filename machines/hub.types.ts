@@ -109,7 +109,7 @@ export interface HeldMessage {
 
 /** What a publish from code learns (hub.publishConfirmed): local recipients and, for a history topic, the offset. */
 export type PublishOutcome =
-  | { readonly delivered: number; readonly offset?: number; readonly epoch?: string }
+  | { readonly delivered: number; readonly forwarded?: number; readonly offset?: number; readonly epoch?: string }
   | { readonly error: HubErrorCode; readonly message: string };
 
 export interface TopicLimits {

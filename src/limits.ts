@@ -58,6 +58,9 @@ export const API_MAX_BODY_BYTES = 256 * 1024;
  */
 export const API_MAX_DATA_DEPTH = 128;
 
+/** GET /stats: messages/s are computed over windows of at least this long, shared by every reader. */
+export const STATS_RATE_WINDOW_MS = 1_000;
+
 /** Upper bounds of the fan-out time histogram, seconds (10 µs … 1 s; +Inf is implied). */
 export const FANOUT_BUCKETS_SECONDS = [
   0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,

@@ -3,6 +3,7 @@ import type { OutboundLimits, OverflowPolicy } from '../machines/client.types.js
 import { HubConfigError } from './errors.js';
 import * as L from './limits.js';
 import type { TokenSource } from './admission/auth-token.js';
+import { invalidOrigin, type OriginPolicy } from './admission/origin.js';
 import type { RateLimits } from './admission/rate-limit.js';
 import type {
   ClusterSettings,
@@ -290,10 +291,21 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
     trustProxy,
     rateLimit: resolveRateLimit(options.rateLimit, maxPayload),
     auth: resolveAuth(options),
-    origins: options.origins ?? 'same-origin',
+    origins: resolveOrigins(options.origins),
     allowedHosts: resolveAllowedHosts(options.allowedHosts),
   };
 }
+
+const resolveOrigins = (origins: OriginPolicy | undefined): OriginPolicy => {
+  const bad = origins === undefined ? undefined : invalidOrigin(origins);
+  if (bad !== undefined) {
+    throw new HubConfigError({
+      reason: 'invalid-value',
+      message: `origins: "${String(bad)}" is not an origin; give "same-origin", "*", or origins like https://app.example.com (scheme, host and port only).`,
+    });
+  }
+  return origins ?? 'same-origin';
+};
 
 /** Checks a per-client override (from authenticate()); throws HubConfigError with a sentence. */
 export function checkLimitsOverride(limits: Partial<OutboundLimits>): Partial<OutboundLimits> {

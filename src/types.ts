@@ -297,7 +297,7 @@ export interface Hub {
     topic: Topic,
     message: unknown,
     options?: { except?: ClientId },
-  ): Promise<{ delivered: number; offset?: number; epoch?: string }>;
+  ): Promise<{ delivered: number; forwarded?: number; offset?: number; epoch?: string }>;
   /** A page of the topic's history (rejects with a HistoryError `no_history` for a topic without). */
   history(topic: Topic, query?: HistoryQuery): Promise<HistoryResult>;
   /** Whether the topic keeps history on this hub. */

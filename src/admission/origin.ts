@@ -62,3 +62,23 @@ export function isHostAllowed(allowed: readonly string[] | undefined, hostHeader
     return e.startsWith('.') ? hostname === e.slice(1) || hostname.endsWith(e) : hostname === e;
   });
 }
+
+/**
+ * The entry of an allow-list that is not an origin (`scheme://host[:port]`, nothing after), if
+ * any. `foo` or `app.example.com` would match no browser ever and refuse every page silently,
+ * so the hub refuses them at start-up instead.
+ */
+export function invalidOrigin(policy: OriginPolicy): string | undefined {
+  if (typeof policy === 'function' || policy === '*' || policy === 'same-origin') return undefined;
+  if (typeof policy === 'string') return policy; // a single string that is no policy keyword
+  return policy.find((entry) => {
+    if (typeof entry !== 'string' || entry === '*' || entry === 'same-origin') return true;
+    try {
+      const url = new URL(entry);
+      const rest = entry.slice(url.origin.length);
+      return url.origin === 'null' || url.username !== '' || (rest !== '' && rest !== '/');
+    } catch {
+      return true;
+    }
+  });
+}

@@ -90,6 +90,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   const { options, stats, logger, perIp } = deps;
   // A path the URL parser would rewrite never matches as written: no shortcut for it.
   const canonicalPath = pathnameOf(options.path) === options.path;
+  // Say where upgrades are served: a bare "not found" leaves a first-time user guessing.
+  const wrongPath = `not found: WebSocket upgrades are served on ${options.path} only`;
   // With no cap (the default) there is nothing to count: no address lookup per upgrade.
   const capped = Number.isFinite(options.maxConnectionsPerIp);
   let pending = 0; // upgrades waiting on an async authenticate(): they count against maxClients
@@ -114,7 +116,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   /** The synchronous checks, made before anything is counted. */
   const precheck = (req: IncomingMessage): Rejected | undefined => {
     if (deps.isClosing()) return new Rejected(503, 'hub is shutting down');
-    if (!isPathOf(req.url, options.path, canonicalPath)) return new Rejected(404, 'not found');
+    if (!isPathOf(req.url, options.path, canonicalPath)) return new Rejected(404, wrongPath);
     if (!isHostAllowed(options.allowedHosts, req.headers.host)) return new Rejected(403, 'host not allowed');
     let originOk: boolean;
     try {

@@ -65,6 +65,15 @@ export function makeDecoder(maxTopicLength: number): (text: string) => Decoded {
       return { ok: false, code: 'unknown_type', message: 'expected a JSON object with a "type" field', ref: undefined };
     }
     const type = (value as { type?: unknown }).type;
+    // A missing field is invalid_frame (docs/protocol.md), `type` included.
+    if (!Object.hasOwn(value, 'type')) {
+      return {
+        ok: false,
+        code: 'invalid_frame',
+        message: `type: missing key; expected one of ${INBOUND_TYPES.join(', ')}`,
+        ref,
+      };
+    }
     if (typeof type !== 'string' || !(INBOUND_TYPES as readonly string[]).includes(type)) {
       return {
         ok: false,
@@ -74,9 +83,12 @@ export function makeDecoder(maxTopicLength: number): (text: string) => Decoded {
       };
     }
     const { path, text: detail } = describe(result.failure.message);
+    // invalid_topic only for a topic that is there and a string but not a valid name; a missing
+    // or non-string topic is a malformed frame like any other missing or mistyped field.
+    const topicName = path === 'topic' && typeof (value as { topic?: unknown }).topic === 'string';
     return {
       ok: false,
-      code: path === 'topic' ? 'invalid_topic' : 'invalid_frame',
+      code: topicName ? 'invalid_topic' : 'invalid_frame',
       message: `${type}: ${detail}`,
       ref,
     };

@@ -148,9 +148,22 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     ['help', { type: 'boolean' as const, short: 'h' }],
     ...SETTINGS.map((s) => [s.flag, { type: s.boolean ? ('boolean' as const) : ('string' as const) }]),
   ]);
+  // `--port -1`: node's parseArgs takes "-1" for a flag and calls the value ambiguous. A
+  // negative number after a flag that wants a value is that value (and then refused with a
+  // sentence by the checks that know the range).
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const flag = arg.startsWith('--') && !arg.includes('=') ? options[arg.slice(2)] : undefined;
+    if (flag?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${arg}=${next}`);
+      i++;
+    } else args.push(arg);
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (error) {
     // node's messages may span lines ("…is ambiguous.\nDid you forget…"): the CLI prints one line.
     const text = (error as Error).message

@@ -106,9 +106,13 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
     sendJson(res, status, { error, message }, headers);
   };
 
-  /** Local recipients and, in a cluster, that the other nodes got it too. */
-  const answer = (res: ServerResponse, delivered: number, forwarded = hub.clusterStats() !== undefined): void =>
-    sendJson(res, 200, forwarded ? { delivered, forwarded: true } : { delivered });
+  /**
+   * Recipients on this node and, in a cluster, recipients on the other nodes this node knows
+   * of (the message went to the broker for them): the same two counts as a publish ack.
+   */
+  const answer = (res: ServerResponse, delivered: number, forwarded: () => number): void =>
+    sendJson(res, 200, hub.clusterStats() === undefined ? { delivered } : { delivered, forwarded: forwarded() });
+  const remote = () => hub.actor.getSnapshot().context.remote;
 
   const stats = (res: ServerResponse): void => {
     const cluster = hub.clusterStats();
@@ -155,12 +159,12 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
   const publishStored = async (res: ServerResponse, topic: string, data: unknown, except?: string): Promise<void> => {
     try {
       const r = await hub.publishConfirmed(topic, data, except === undefined ? {} : { except });
-      const forwarded = hub.clusterStats() !== undefined;
+      const clustered = hub.clusterStats() !== undefined;
       sendJson(res, 200, {
         delivered: r.delivered,
         offset: r.offset,
         epoch: r.epoch,
-        ...(forwarded ? { forwarded } : {}),
+        ...(clustered ? { forwarded: r.forwarded ?? 0 } : {}),
       });
     } catch (error) {
       if (error instanceof PublishError && error.code === 'unavailable')
@@ -180,10 +184,21 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
       if (!body.ok) return fail(res, 400, 'invalid_body', body.message);
       const { topic, data, except } = body.value;
       if (topic !== undefined && hub.keepsHistory(topic)) return publishStored(res, topic, data, except);
-      if (topic !== undefined) return answer(res, hub.publish(topic, data, except === undefined ? {} : { except }));
+      if (topic !== undefined) {
+        const delivered = hub.publish(topic, data, except === undefined ? {} : { except });
+        return answer(
+          res,
+          delivered,
+          () => remote().members(topic).size - (remote().members(topic).has(except!) ? 1 : 0),
+        );
+      }
       const delivered = hub.size - (except !== undefined && hub.has(except) ? 1 : 0);
       hub.broadcast(data, except === undefined ? {} : { except });
-      return answer(res, delivered);
+      return answer(
+        res,
+        delivered,
+        () => remote().clientCount - (except !== undefined && remote().nodeOf(except) !== undefined ? 1 : 0),
+      );
     }
     const body = decodeSend(value);
     if (!body.ok) return fail(res, 400, 'invalid_body', body.message);
@@ -194,7 +209,7 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
       return fail(res, 404, 'unknown_client', `no client "${to}" is connected`);
     }
     hub.send(to, data);
-    answer(res, local ? 1 : 0, !local);
+    answer(res, local ? 1 : 0, () => (local ? 0 : 1));
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, route: string, early: object): Promise<void> => {

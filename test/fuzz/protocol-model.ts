@@ -116,13 +116,16 @@ export class ProtocolModel {
     const rawRef = o.ref;
     const ref = validRef(rawRef) ? rawRef : undefined;
     const type = o.type;
+    if (!own(o, 'type'))
+      return this.#bad('invalid_frame', ref, { messagePrefix: 'type: missing key; expected one of ' });
     if (typeof type !== 'string' || !(TYPES as readonly string[]).includes(type)) {
       return this.#bad('unknown_type', ref, { messagePrefix: 'unknown type ' });
     }
     const t = type as CommandType;
     for (const field of FIELDS[t]) {
       if (!this.#fieldOk(field, o)) {
-        return this.#bad(field === 'topic' ? 'invalid_topic' : 'invalid_frame', ref, {
+        const topicName = field === 'topic' && typeof o.topic === 'string';
+        return this.#bad(topicName ? 'invalid_topic' : 'invalid_frame', ref, {
           messagePrefix: `${t}: ${field}: `,
         });
       }

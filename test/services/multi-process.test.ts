@@ -78,14 +78,17 @@ for (const [name, broker] of [
       expect(seen).toEqual(new Set([idb, idc]));
 
       // Publish from a: b and c get it, a (the sender) does not.
-      expect(await a.call({ type: 'publish', topic: 'room', data: { n: 1 } })).toMatchObject({ type: 'ack' });
+      expect(await a.call({ type: 'publish', topic: 'room', data: { n: 1 } })).toMatchObject({
+        type: 'ack',
+        result: { delivered: 0, forwarded: 2 },
+      });
       expect(await b.next('message')).toEqual({ type: 'message', topic: 'room', from: ida, data: { n: 1 } });
       expect(await c.next('message')).toEqual({ type: 'message', topic: 'room', from: ida, data: { n: 1 } });
 
       // Direct send from a (node 0) to c (node 2).
       expect(await a.call({ type: 'send', to: idc, data: 'psst' })).toMatchObject({
         type: 'ack',
-        result: { delivered: 1 },
+        result: { delivered: 0, forwarded: 1 },
       });
       expect(await c.next('message')).toEqual({ type: 'message', from: ida, data: 'psst' });
 

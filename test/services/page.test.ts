@@ -190,6 +190,19 @@ describe('the live page in Chromium', () => {
     expect(await ann.page.locator('.msg.gap').count()).toBe(0);
   });
 
+  it('a page shows its own connection at once, without waiting for the next periodic poll', async () => {
+    const url = await serve();
+    const page = await context.newPage();
+    onTestFinished(() => page.close());
+    // Timers frozen: setInterval never fires, so only a poll made on connecting can show the count.
+    await page.clock.install();
+    await page.clock.pauseAt(Date.now() + 1_000);
+    await page.goto(url);
+    // Generous bounds: with the page's clock paused, waiting longer cannot make a periodic poll happen.
+    await expect.poll(() => page.getByTestId('me').textContent(), { timeout: 10_000 }).toMatch(/^you are \S+/);
+    await expect.poll(() => page.getByTestId('stat-clients').textContent(), { timeout: 10_000 }).toBe('1');
+  });
+
   it('says so when the hub speaks the relay protocol, and still relays text', async () => {
     const url = await serve({ protocol: 'relay' });
     const [a, b] = [await context.newPage(), await context.newPage()];

@@ -165,17 +165,20 @@ export const pageScript = String.raw`
         setStatus(true, "connected");
         log("note", "", "connected as " + myId);
         refreshPresence(active);
+        poll();
       } else if (state === "reconnecting") {
         myId = null; $("me").textContent = "";
         setStatus(false, "reconnecting…" + describe(why));
         log("note", "", "connection lost" + describe(why) + ": reconnecting");
         renderPresence();
+        poll();
       } else if (state === "closed") {
         myId = null; $("me").textContent = "";
         client = null; subs.clear();
         setStatus(false, "disconnected" + describe(why));
         if (why.terminal) log("err", "", "the hub ended the connection" + describe(why) + ": not reconnecting");
         renderTopics(); renderPresence();
+        poll();
       }
     });
     client.on("message", function (data, info) { log("", (info.topic ? "#" + info.topic + " · " : "direct · ") + (info.from || "server"), show(data)); });
@@ -188,11 +191,12 @@ export const pageScript = String.raw`
   function startRelay() {
     ws = new WebSocket(url);
     setStatus(false, "connecting…");
-    ws.onopen = function () { setStatus(true, "connected (relay)"); $("me").textContent = "relay: no ids"; };
+    ws.onopen = function () { setStatus(true, "connected (relay)"); $("me").textContent = "relay: no ids"; poll(); };
     ws.onmessage = function (e) { log("", "relay", typeof e.data === "string" ? e.data : "(binary message)"); };
     ws.onclose = function (e) {
       setStatus(false, "disconnected" + (e.code ? " (" + e.code + (e.reason ? " " + e.reason : "") + ")" : ""));
       $("me").textContent = "";
+      poll();
     };
   }
 
@@ -213,19 +217,29 @@ export const pageScript = String.raw`
     if (relay) { ws.send(text); return log("mine", "you → everyone", text); }
     var topic = active;
     client.publish(topic, text).then(function (r) {
-      log("mine", "you → #" + topic + " · delivered to " + r.delivered + (r.offset !== undefined ? " · offset " + r.offset : ""), text);
+      var m = r.forwarded || 0;
+      log("mine", "you → #" + topic + " · delivered to " + r.delivered + (m ? " here, " + m + " on other nodes" : "") + (r.offset !== undefined ? " · offset " + r.offset : ""), text);
     }, function (err) { log("err", "", err.code + ": " + err.message); });
   };
 
-  // Hub figures: GET /stats once a second; rates from the counters' deltas.
+  // Hub figures: GET /stats once a second, and at once when this page connects or leaves (so it
+  // never shows the count from before its own connection). Rates come from the hub, the same
+  // for every page at the same moment.
   var last = null;
   function fmt(n) { return n >= 1e6 ? (n / 1e6).toFixed(1) + "M" : n >= 1e4 ? (n / 1e3).toFixed(1) + "k" : n > 0 && n < 10 && n % 1 ? n.toFixed(1) : String(Math.round(n)); }
+  var asked = 0, shown = 0;
   function poll() {
+    var mine = ++asked;
     fetch(cfg.stats, { cache: "no-store" }).then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); }).then(function (s) {
+      if (mine < shown) return; // an older answer arriving late must not undo a newer one
+      shown = mine;
       var now = performance.now();
       $("stat-clients").textContent = fmt(s.clients);
       $("stat-topics").textContent = fmt(s.topics);
-      if (last) {
+      if (typeof s.messagesInPerSec === "number") {
+        $("stat-in").textContent = fmt(s.messagesInPerSec);
+        $("stat-out").textContent = fmt(s.messagesOutPerSec);
+      } else if (last) {
         var dt = (now - last.t) / 1000;
         $("stat-in").textContent = fmt(Math.max(0, s.messagesIn - last.in) / dt);
         $("stat-out").textContent = fmt(Math.max(0, s.messagesOut - last.out) / dt);

@@ -56,7 +56,7 @@ describe('observability in a cluster', () => {
     expect(m.types.get('actorhub_broker_dropped_total')).toBe('counter');
   });
 
-  it('the API counts local recipients, says the message was forwarded, and it reaches the other node', async () => {
+  it('the API counts recipients here (delivered) and on the other node (forwarded), and it reaches the other node', async () => {
     const [n0, n1] = await twoNodes();
     const local = await connectJson(n0.ws);
     const remote = await connectJson(n1.ws);
@@ -66,7 +66,7 @@ describe('observability in a cluster', () => {
 
     expect(await post(n0, '/api/publish', { topic: 'room', data: 'hi' })).toEqual({
       status: 200,
-      body: { delivered: 1, forwarded: true },
+      body: { delivered: 1, forwarded: 1 },
     });
     expect(await remote.client.next('message')).toEqual({ type: 'message', topic: 'room', data: 'hi' });
     expect(await local.client.next('message')).toEqual({ type: 'message', topic: 'room', data: 'hi' });
@@ -74,10 +74,18 @@ describe('observability in a cluster', () => {
     // A client on the other node: routed there, none delivered here.
     expect(await post(n0, '/api/send', { to: remote.id, data: 'dm' })).toEqual({
       status: 200,
-      body: { delivered: 0, forwarded: true },
+      body: { delivered: 0, forwarded: 1 },
     });
     expect(await remote.client.next('message')).toEqual({ type: 'message', data: 'dm' });
-    expect(await post(n0, '/api/send', { to: local.id, data: 'dm' })).toEqual({ status: 200, body: { delivered: 1 } });
+    expect(await post(n0, '/api/send', { to: local.id, data: 'dm' })).toEqual({
+      status: 200,
+      body: { delivered: 1, forwarded: 0 },
+    });
+    // A broadcast: the local client here, the remote one forwarded.
+    expect(await post(n0, '/api/publish', { data: 'all' })).toEqual({
+      status: 200,
+      body: { delivered: 1, forwarded: 1 },
+    });
     expect((await post(n0, '/api/send', { to: 'nowhere', data: 1 })).status).toBe(404);
   });
 });

@@ -54,7 +54,11 @@ describe('a foreign WebSocket client (undici, browser-style API)', () => {
     });
 
     bob.send({ type: 'publish', topic: 'chat', data: { text: 'hello' }, ref: 'b2' });
-    expect(await bob.take((f) => f.ref === 'b2')).toEqual({ type: 'ack', ref: 'b2', result: { delivered: 1 } });
+    expect(await bob.take((f) => f.ref === 'b2')).toEqual({
+      type: 'ack',
+      ref: 'b2',
+      result: { delivered: 1, forwarded: 0 },
+    });
     expect(await alice.take((f) => f.type === 'message')).toEqual({
       type: 'message',
       topic: 'chat',

@@ -143,10 +143,19 @@ describe('JSON protocol over real sockets', () => {
     [
       'a wrongly typed topic',
       '{"type":"subscribe","topic":5,"ref":"x"}',
-      'invalid_topic',
-      /^subscribe: topic: expected string/,
+      'invalid_frame',
+      /^subscribe: topic: expected string$/,
       'x',
     ],
+    ['a missing topic', '{"type":"subscribe","ref":"m"}', 'invalid_frame', /^subscribe: topic: missing key$/, 'm'],
+    [
+      'a missing type',
+      '{"topic":"x","ref":"t"}',
+      'invalid_frame',
+      /^type: missing key; expected one of subscribe, unsubscribe, publish, send, presence, ping$/,
+      't',
+    ],
+    ['an empty topic', '{"type":"subscribe","topic":"","ref":"e"}', 'invalid_topic', /^subscribe: topic: /, 'e'],
     ['a missing field', '{"type":"send","data":1,"ref":1}', 'invalid_frame', /^send: to: missing key/, 1],
     [
       'an oversized topic',

@@ -185,6 +185,32 @@ describe('actorhub CLI: flags', () => {
   );
 
   it(
+    '--port -1 exits 2 with the range, not a complaint about an ambiguous argument',
+    async () => {
+      for (const args of [['--port', '-1'], ['--port=-1']]) {
+        const { code, stdout, stderr } = await runCli([...args, '--host', '127.0.0.1']);
+        expect(code).toBe(2);
+        expect(stdout).not.toContain('listening');
+        expect(stderr).toBe('actorhub: PORT must be between 0 and 65535, got -1.\n');
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    '--origins foo exits 2: a value that is no origin would refuse every browser silently',
+    async () => {
+      const { code, stdout, stderr } = await runCli(['--origins', 'foo', '--port', '0', '--host', '127.0.0.1']);
+      expect(code).toBe(2);
+      expect(stdout).not.toContain('listening');
+      expect(stderr).toBe(
+        'actorhub: origins: "foo" is not an origin; give "same-origin", "*", or origins like https://app.example.com (scheme, host and port only).\n',
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
     '--port 70000 exits 2',
     async () => {
       const { code, stderr } = await runCli(['--port', '70000', '--host', '127.0.0.1']);
