@@ -140,7 +140,7 @@ function model(cmds: Cmd[], selfId: string, max: { pending: number; bad: number 
         out.push({ type: 'ack', ref });
         break;
       case 'publish':
-        out.push({ type: 'ack', ref, result: { delivered: 0 } });
+        out.push({ type: 'ack', ref, result: { delivered: 0, forwarded: 0 } });
         break;
     }
   }

@@ -199,7 +199,7 @@ export class ProtocolModel {
         }
         const delivered = o.echo === true && this.topics.has(topic) ? 1 : 0;
         if (delivered) frames.push({ type: 'message', topic, from: this.selfId, dataJson: json });
-        ack({ delivered });
+        ack({ delivered, forwarded: 0 });
         break;
       }
       case 'send': {
@@ -225,7 +225,7 @@ export class ProtocolModel {
           break;
         }
         if (to === this.selfId) frames.push({ type: 'message', from: this.selfId, dataJson: json });
-        ack({ delivered: 1 });
+        ack({ delivered: 1, forwarded: 0 });
         break;
       }
       case 'presence': {

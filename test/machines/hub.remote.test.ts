@@ -52,7 +52,7 @@ describe('hub machine in a cluster', () => {
     actor.send({ type: 'hub.send', to: 'far', data: 'hi', from: 'a', ref: 1 });
     actor.send({ type: 'hub.send', to: 'ghost', data: 'hi', from: 'a', ref: 2 });
     expect(out).toEqual([{ kind: 'send', node: 'n2', to: 'far', data: 'hi', binary: undefined, from: 'a' }]);
-    expect(delivered(writers.log.get('a'))).toEqual(['ack:1:{"delivered":1}', 'error:2:unknown_client']);
+    expect(delivered(writers.log.get('a'))).toEqual(['ack:1:{"delivered":0,"forwarded":1}', 'error:2:unknown_client']);
   });
 
   it('keeps cluster-wide presence: remote joins and leaves, syncs and a dead node', () => {

@@ -11,7 +11,7 @@ describe('hub machine: topics', () => {
     actor.send({ type: 'hub.subscribe', id: 'a', topic: 'news', ref: 1 });
     actor.send({ type: 'hub.subscribe', id: 'b', topic: 'news', ref: 2 });
     actor.send({ type: 'hub.publish', topic: 'news', data: 'hi', from: 'a', except: 'a', ref: 3 });
-    expect(delivered(writers.log.get('a'))).toEqual(['ack:1:{}', 'ack:3:{"delivered":1}']);
+    expect(delivered(writers.log.get('a'))).toEqual(['ack:1:{}', 'ack:3:{"delivered":1,"forwarded":0}']);
     expect(delivered(writers.log.get('b'))).toEqual(['ack:2:{}', 'news<a>hi']);
     expect(delivered(writers.log.get('c'))).toEqual([]);
     expect(actor.getSnapshot().context.topicCount).toBe(1);
@@ -21,7 +21,7 @@ describe('hub machine: topics', () => {
     const { actor, register, writers } = fakeHub();
     register('a');
     actor.send({ type: 'hub.publish', topic: 'empty', data: 'x', from: 'a', ref: 'r' });
-    expect(delivered(writers.log.get('a'))).toEqual(['ack:r:{"delivered":0}']);
+    expect(delivered(writers.log.get('a'))).toEqual(['ack:r:{"delivered":0,"forwarded":0}']);
   });
 
   it('subscribing twice is idempotent; unsubscribing a topic you are not in is not an error', () => {
@@ -62,7 +62,7 @@ describe('hub machine: topics', () => {
     actor.send({ type: 'hub.send', to: 'b', data: 'psst', from: 'a', ref: 1 });
     actor.send({ type: 'hub.send', to: 'ghost', data: 'psst', from: 'a', ref: 2 });
     expect(delivered(writers.log.get('b'))).toEqual(['<a>psst']);
-    expect(delivered(writers.log.get('a'))).toEqual(['ack:1:{"delivered":1}', 'error:2:unknown_client']);
+    expect(delivered(writers.log.get('a'))).toEqual(['ack:1:{"delivered":1,"forwarded":0}', 'error:2:unknown_client']);
   });
 
   it('presence lists members with their metadata', () => {
