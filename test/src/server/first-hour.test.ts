@@ -95,8 +95,6 @@ describe('the first hour', () => {
 
   it('--port -1 is a value, refused with the range', () => {
     expect(parseCliArgs(['--port', '-1']).env).toEqual({ PORT: '-1' });
-    expect(() => Effect.runSync(readServerConfig({ PORT: '-1' }))).toThrow(
-      'PORT must be between 0 and 65535, got -1.',
-    );
+    expect(() => Effect.runSync(readServerConfig({ PORT: '-1' }))).toThrow('PORT must be between 0 and 65535, got -1.');
   });
 });
