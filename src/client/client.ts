@@ -125,7 +125,10 @@ type ClientEvents = {
 export type MessageHandler<T> = (data: T, info: MessageInfo) => void;
 
 export interface PublishResult {
+  /** Recipients on the hub this client is connected to. */
   readonly delivered?: number;
+  /** Members on other nodes of a cluster the message went to the broker for (docs/scaling.md). */
+  readonly forwarded?: number;
   /** The message's offset, when the topic keeps history. */
   readonly offset?: number;
   readonly [key: string]: unknown;
@@ -376,9 +379,9 @@ export class HubClient {
     });
   }
 
-  /** Sends `data` to one client; resolves with { delivered }. */
-  send<T = unknown>(to: string, data: T): Promise<{ readonly delivered?: number }> {
-    return this.request({ type: 'send', to, data }) as Promise<{ delivered?: number }>;
+  /** Sends `data` to one client; resolves with { delivered, forwarded } (forwarded: 1 when it is on another node). */
+  send<T = unknown>(to: string, data: T): Promise<{ readonly delivered?: number; readonly forwarded?: number }> {
+    return this.request({ type: 'send', to, data }) as Promise<{ delivered?: number; forwarded?: number }>;
   }
 
   /**
@@ -399,6 +402,9 @@ export class HubClient {
 
   /** Closes for good: state 'closed', no more reconnects; whatever waits rejects with `closed`. */
   close(): void {
+    // Closing a client that has already ended (closed, or a terminal refusal) is a no-op, not
+    // an event sent to a stopped actor.
+    if (this.actor.getSnapshot().status !== 'active') return;
     this.actor.send({ type: 'connection.close' });
   }
 

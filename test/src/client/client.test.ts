@@ -102,7 +102,7 @@ describe('client SDK against a real hub', () => {
     const sub = b.subscribe<{ text: string }>('room:1', (data, info) => got.push([data.text, info]));
     await Promise.all([reach(a, 'connected'), subscribed(sub)]);
     expect(sub.state).toBe('subscribed');
-    await expect(a.publish('room:1', { text: 'hi' })).resolves.toEqual({ delivered: 1 });
+    await expect(a.publish('room:1', { text: 'hi' })).resolves.toEqual({ delivered: 1, forwarded: 0 });
     await expect.poll(() => got).toEqual([['hi', { topic: 'room:1', from: a.id }]]);
   });
 
@@ -114,7 +114,7 @@ describe('client SDK against a real hub', () => {
     const direct: unknown[] = [];
     b.on('message', (data, info) => direct.push([data, info]));
     await Promise.all([reach(a, 'connected'), reach(b, 'connected')]);
-    await expect(a.send(b.id!, 'psst')).resolves.toEqual({ delivered: 1 });
+    await expect(a.send(b.id!, 'psst')).resolves.toEqual({ delivered: 1, forwarded: 0 });
     await expect.poll(() => direct).toEqual([['psst', { from: a.id }]]);
     await subscribed(b.subscribe('room', () => {}));
     await expect(a.presence('room')).resolves.toEqual({ topic: 'room', members: [{ id: b.id }], total: 1 });
@@ -147,7 +147,11 @@ describe('client SDK against a real hub', () => {
     const a = client(h.url);
     expect(a.state).toBe('connecting');
     const acks = await Promise.all([a.publish('q', 1), a.publish('q', 2), a.publish('q', 3)]);
-    expect(acks).toEqual([{ delivered: 1 }, { delivered: 1 }, { delivered: 1 }]);
+    expect(acks).toEqual([
+      { delivered: 1, forwarded: 0 },
+      { delivered: 1, forwarded: 0 },
+      { delivered: 1, forwarded: 0 },
+    ]);
     await expect.poll(() => got).toEqual([1, 2, 3]);
   });
 
@@ -249,7 +253,7 @@ describe('client SDK against a real hub', () => {
     sub.unsubscribe();
     expect(sub.state).toBe('unsubscribed');
     await expect.poll(() => h.hub.members('room')).toEqual([]);
-    await expect(a.publish('room', 1)).resolves.toEqual({ delivered: 0 });
+    await expect(a.publish('room', 1)).resolves.toEqual({ delivered: 0, forwarded: 0 });
     expect(got).toEqual([]);
   });
 
