@@ -48,7 +48,7 @@ describe('history and recovery on one node (real sockets)', () => {
     expect(ack.result).toEqual({ epoch: expect.any(String), offset: 0 });
     const epoch = ack.result!.epoch;
     const p = (await b.call({ type: 'publish', topic: 'fresh', data: 'first' })) as Ack;
-    expect(p.result).toEqual({ delivered: 1, offset: 1 });
+    expect(p.result).toEqual({ delivered: 1, forwarded: 0, offset: 1 });
     expect(await a.next('message')).toEqual({
       type: 'message',
       topic: 'fresh',
@@ -232,6 +232,7 @@ describe('history and recovery on one node (real sockets)', () => {
     await a.call({ type: 'subscribe', topic: 'code' });
     expect(await hub.publishConfirmed('code', { hello: 1 })).toEqual({
       delivered: 1,
+      forwarded: 0,
       offset: 1,
       epoch: expect.any(String),
     });
