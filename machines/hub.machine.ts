@@ -287,31 +287,40 @@ export const hubMachine = setup({
   },
   actors: {
     // One hub-wide timer instead of a timer per client (docs/decisions/0001-xstate-facts.md, fact 4).
-    heartbeat: fromCallback<EventObject, { intervalMs: number }>(({ input, sendBack }) => {
+    // `callback.halt`: XState leaves a failed parent's children running; the hub's supervisor
+    // halts them, so nothing is sent to the dead hub.
+    heartbeat: fromCallback<EventObject, { intervalMs: number }>(({ input, sendBack, receive }) => {
       const timer = setInterval(() => sendBack({ type: 'hub.sweep', now: Date.now() }), input.intervalMs);
       timer.unref?.();
+      receive((event) => event.type === 'callback.halt' && clearInterval(timer));
       return () => clearInterval(timer);
     }),
     // Where clients report that their socket is gone: a receive costs no hub step; the batch
     // reaches the hub as one hub.departed per event-loop turn (bounded: a client departs once).
-    departures: fromCallback<{ type: 'departures.add' } & Departure>(({ sendBack, receive }) => {
-      let batch: Departure[] = [];
-      let pending: ReturnType<typeof setImmediate> | undefined;
-      const flush = (): void => {
-        const all = batch;
-        batch = [];
-        pending = undefined;
-        for (let i = 0; i < all.length; i += MAX_DEPARTURES_PER_STEP) {
-          sendBack({ type: 'hub.departed', departures: all.slice(i, i + MAX_DEPARTURES_PER_STEP) });
-        }
-      };
-      receive(({ id, ref }) => {
-        if (batch.push({ id, ref }) === 1) pending = setImmediate(flush);
-      });
-      return () => {
-        if (pending) clearImmediate(pending);
-      };
-    }),
+    departures: fromCallback<({ type: 'departures.add' } & Departure) | { type: 'callback.halt' }>(
+      ({ sendBack, receive }) => {
+        let batch: Departure[] = [];
+        let pending: ReturnType<typeof setImmediate> | undefined;
+        let halted = false;
+        const flush = (): void => {
+          const all = batch;
+          batch = [];
+          pending = undefined;
+          for (let i = 0; i < all.length; i += MAX_DEPARTURES_PER_STEP) {
+            sendBack({ type: 'hub.departed', departures: all.slice(i, i + MAX_DEPARTURES_PER_STEP) });
+          }
+        };
+        receive((event) => {
+          if (event.type === 'callback.halt') {
+            halted = true;
+            if (pending) clearImmediate(pending);
+          } else if (!halted && batch.push({ id: event.id, ref: event.ref }) === 1) pending = setImmediate(flush);
+        });
+        return () => {
+          if (pending) clearImmediate(pending);
+        };
+      },
+    ),
   },
   delays: {
     shutdownTimeout: ({ context }) => context.shutdown.timeoutMs,

@@ -223,9 +223,16 @@ function failHub(
     { err: error, clients: clients.size },
     'hub actor failed: closing every client with 1011, refusing upgrades, leaving the cluster',
   );
+  // XState leaves a failed actor's children running (its invoked departures queue and heartbeat,
+  // its clients): halt the invoked ones, and let every socket's last report go nowhere, or they
+  // send to the stopped hub (and XState warns about each such event).
+  for (const child of Object.values(actor.getSnapshot().children))
+    (child as { send(e: { type: string }): void }).send({ type: 'callback.halt' });
+  const nobody = { send: () => undefined };
   const event = { type: 'writer.close', code: CloseCode.InternalError, reason: 'internal error' } as const;
   for (const entry of clients.values()) {
     try {
+      entry.writer.handOver(nobody);
       entry.writer.send(event);
     } catch (err) {
       logger.error({ err }, 'hub failure: could not close a client');

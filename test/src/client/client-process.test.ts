@@ -72,7 +72,7 @@ describe('client SDK against hub processes', { timeout: 30_000 }, () => {
     const second = await hubProcess();
     proxy.retarget(second.port);
     await Promise.all([reach(pub, 'connected'), again]);
-    await expect(pub.publish('room', 'after')).resolves.toEqual({ delivered: 1 });
+    await expect(pub.publish('room', 'after')).resolves.toEqual({ delivered: 1, forwarded: 0 });
     await expect.poll(() => got).toEqual(['before', 'after']);
   });
 
@@ -137,7 +137,11 @@ describe('client SDK against hub processes', { timeout: 30_000 }, () => {
     forB.proxy.retarget(second.port);
     await again;
     forA.proxy.retarget(second.port);
-    await expect(Promise.all(queued)).resolves.toEqual([{ delivered: 1 }, { delivered: 1 }, { delivered: 1 }]);
+    await expect(Promise.all(queued)).resolves.toEqual([
+      { delivered: 1, forwarded: 0 },
+      { delivered: 1, forwarded: 0 },
+      { delivered: 1, forwarded: 0 },
+    ]);
     await expect.poll(() => got).toEqual([1, 2, 3]);
   });
 
