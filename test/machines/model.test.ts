@@ -271,7 +271,7 @@ const HUB_CASES: HubCase[] = [
     expect: {
       running: (f) => {
         expect(labels(f, 'b')).toEqual(['<a>psst']);
-        expect(labels(f, 'a')).toEqual(['ack:7:{"delivered":1}']);
+        expect(labels(f, 'a')).toEqual(['ack:7:{"delivered":1,"forwarded":0}']);
       },
       draining: refusedShuttingDown('a'),
       stopped: inert,
@@ -316,7 +316,7 @@ const HUB_CASES: HubCase[] = [
     expect: {
       running: (f) => {
         expect(labels(f, 'a')).toEqual(['t<b>news']);
-        expect(labels(f, 'b')).toEqual(['ack:7:{"delivered":1}']);
+        expect(labels(f, 'b')).toEqual(['ack:7:{"delivered":1,"forwarded":0}']);
         expect(f.forwarded).toHaveLength(1);
       },
       draining: refusedShuttingDown('b'),
@@ -332,7 +332,7 @@ const HUB_CASES: HubCase[] = [
       (f as HubFixture & { outcomes?: unknown[] }).outcomes = outcomes;
     },
     expect: {
-      running: (f) => expect((f as HubFixture & { outcomes: unknown[] }).outcomes).toEqual([{ delivered: 1 }]),
+      running: (f) => expect((f as HubFixture & { outcomes: unknown[] }).outcomes).toEqual([{ delivered: 1, forwarded: 0 }]),
       draining: (f) =>
         expect((f as HubFixture & { outcomes: unknown[] }).outcomes).toEqual([
           { error: 'shutting_down', message: 'the hub is shutting down' },
