@@ -332,7 +332,8 @@ const HUB_CASES: HubCase[] = [
       (f as HubFixture & { outcomes?: unknown[] }).outcomes = outcomes;
     },
     expect: {
-      running: (f) => expect((f as HubFixture & { outcomes: unknown[] }).outcomes).toEqual([{ delivered: 1, forwarded: 0 }]),
+      running: (f) =>
+        expect((f as HubFixture & { outcomes: unknown[] }).outcomes).toEqual([{ delivered: 1, forwarded: 0 }]),
       draining: (f) =>
         expect((f as HubFixture & { outcomes: unknown[] }).outcomes).toEqual([
           { error: 'shutting_down', message: 'the hub is shutting down' },
