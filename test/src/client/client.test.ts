@@ -464,7 +464,7 @@ describe('createHub({ topicSchemas }): one schema module for the server and the 
     const err = await a.publish('chat:1', { text: 42 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'invalid_data' });
     expect((err as Error).message).toMatch(/^data does not match the schema of "chat:1": text: /);
-    await expect(a.publish('chat:1', { text: 'fine' })).resolves.toEqual({ delivered: 1 });
+    await expect(a.publish('chat:1', { text: 'fine' })).resolves.toEqual({ delivered: 1, forwarded: 0 });
     await expect.poll(() => got).toEqual(['fine']);
     // Topics the patterns do not cover take anything.
     await expect(a.publish('other', 42)).resolves.toEqual({ delivered: 0 });
