@@ -94,7 +94,7 @@ describe('presence converges', () => {
     // A send to the client that left is refused, to the newcomer delivered.
     expect(await b2.client.call({ type: 'send', to: a2.id, data: 'x' })).toMatchObject({ code: 'unknown_client' });
     expect(await b2.client.call({ type: 'send', to: a3.id, data: 'hi' })).toMatchObject({
-      result: { delivered: 1 },
+      result: { delivered: 0, forwarded: 1 },
     });
     expect(await a3.client.next('message')).toMatchObject({ data: 'hi' });
   });
