@@ -450,7 +450,12 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
         clearTimeout(guard);
         gate.wss.close();
         // The clients' departures went out first; now leave the cluster, then stop inspecting.
-        const inspector = isHubInspector(options.inspect) ? options.inspect : undefined;
+        // The Stately relay, the viewer (which closes a relay it forwards to), or anything with close().
+        const inspect = options.inspect as { close?: unknown } | undefined;
+        const inspector =
+          isHubInspector(options.inspect) || typeof inspect?.close === 'function'
+            ? (inspect as { close(): Promise<void> })
+            : undefined;
         const finish = (): void => {
           void history.store?.close();
           void (inspector ? inspector.close().then(resolve, resolve) : resolve());

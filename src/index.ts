@@ -76,6 +76,7 @@ export { consoleLogger, createLogger, type Logger, type LogLevel } from './obser
 export { metricsHandler } from './observability/metrics/handler.js';
 export { startInspector, type HubInspector, type InspectorOptions } from './observability/inspector/inspector.js';
 export { sanitizeEvent, sanitizeContext } from './observability/inspector/sanitize.js';
+export { createViewer, type HubViewer, type ViewerOptions } from './observability/viewer/viewer.js';
 
 // Serving: the HTTP API, routes and page for your own server, or the whole server as an Effect service.
 export { createHttpApi, type HttpApiOptions, type HttpApiHandler, type HttpApiErrorCode } from './server/http-api.js';

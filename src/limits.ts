@@ -182,3 +182,12 @@ export const HISTORY_TTL_MS = 5 * 60_000;
 export const HISTORY_MAX_STREAMS = 10_000;
 /** Cluster: a history store command (append, read) not answered within this fails: `unavailable`. */
 export const HISTORY_COMMAND_TIMEOUT_MS = 5_000;
+
+/** Live viewer (/inspect): how often it pushes counts and events to each open page, in ms. */
+export const VIEWER_TICK_MS = 250;
+/** Events per tick sent to a page; past this they are counted per type, not listed (sampling). */
+export const VIEWER_EVENTS_PER_TICK = 40;
+/** Events and snapshots of the followed client kept per tick. */
+export const VIEWER_FOLLOW_EVENTS_PER_TICK = 100;
+/** Pages open on /inspect at once; one more is refused with 503. */
+export const VIEWER_MAX_PAGES = 8;

@@ -32,7 +32,7 @@ async function main(argv: readonly string[]): Promise<number> {
     let failed: (error: unknown) => void = () => undefined;
     const failure = new Promise<unknown>((resolve) => (failed = resolve));
     const failpoint = process.env.ACTORHUB_FAILPOINT;
-    const { url, hub, inspectorUrl } = yield* make(config, {
+    const { url, hub, inspectorUrl, viewerUrl } = yield* make(config, {
       onFailure: (error) => failed(error),
       ...(failpoint ? { failpoint: parseFailpoint(failpoint) } : {}),
     });
@@ -45,10 +45,13 @@ async function main(argv: readonly string[]): Promise<number> {
       ['stats', `${url}/stats`],
       ['health', `${url}/healthz`],
       ['api', config.api.apiKey ? `${url}/api/publish, /api/send, /api/stats (Bearer key)` : 'off (no --api-key)'],
+      ...(viewerUrl
+        ? [['inspect', `${viewerUrl}  (dev only: machines, live counts, events)`] as [string, string]]
+        : []),
       ...(inspectorUrl
         ? [
             [
-              'inspector',
+              'stately',
               `${inspectorUrl}  (dev only; open it in a browser with internet: it embeds stately.ai/inspect)`,
             ] as [string, string],
           ]

@@ -34,7 +34,7 @@ export interface ApiConfig {
 export interface ServerConfig {
   readonly broker: BrokerConfig | undefined;
   /** The Stately inspector relay (--inspect, dev only). */
-  readonly inspect?: { readonly enabled: boolean; readonly port: number };
+  readonly inspect?: { readonly enabled: boolean; readonly port: number; readonly stately?: boolean };
   readonly cluster: ClusterConfig;
   readonly port: number;
   readonly host: string;
@@ -89,13 +89,13 @@ const clusterOf = (c: SettingValues): ClusterConfig => {
 };
 
 const inspectOf = (c: SettingValues): NonNullable<ServerConfig['inspect']> => {
-  if (c.inspect && c.inspectPort !== 0 && c.inspectPort === c.port) {
+  if (c.inspect && c.inspectStately && c.inspectPort !== 0 && c.inspectPort === c.port) {
     throw new HubConfigError({
       reason: 'invariant',
       message: `The inspector relay and the hub cannot share port ${c.port}: give --inspect-port another one.`,
     });
   }
-  return { enabled: c.inspect, port: c.inspectPort };
+  return { enabled: c.inspect, port: c.inspectPort, stately: c.inspectStately };
 };
 
 /**

@@ -4,10 +4,13 @@ import { createHttpApi, type HttpApiOptions } from './http-api.js';
 import { metricsHandler } from '../observability/metrics/handler.js';
 import { isHostAllowed } from '../admission/origin.js';
 import * as L from '../limits.js';
+import type { HubViewer } from '../observability/viewer/viewer.js';
 
 export interface RoutesOptions {
   /** The HTTP publish API under /api (off, answering 404, without an apiKey). */
   readonly api?: HttpApiOptions;
+  /** The live viewer (GET /inspect and its feed), when the hub was created with it as `inspect`. */
+  readonly viewer?: HubViewer | undefined;
 }
 import { hubPage } from './page/page.js';
 
@@ -32,6 +35,7 @@ export function hubRoutes(hub: Hub, options: RoutesOptions = {}): RequestListene
     // DNS rebinding: a page on a name the attacker controls reaches this server with its own Host.
     if (!isHostAllowed(allowedHosts, req.headers.host)) return json(res, 403, { error: 'host not allowed' });
     if (api(req, res)) return;
+    if (options.viewer?.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/') return page(req, res);
     // The WebSocket endpoint asked over plain HTTP (a browser tab, curl): say what it is (RFC 9110 §15.5.22).

@@ -16,7 +16,11 @@ import { HubServer, type HubServerShape } from './hub-server.js';
 import { createLogger } from '../observability/logger.js';
 import * as L from '../limits.js';
 import { isHubInspector, startInspector } from '../observability/inspector/inspector.js';
+import { createViewer, type HubViewer } from '../observability/viewer/viewer.js';
 import type { HubOptions } from '../types.js';
+
+const isHubViewer = (value: unknown): value is HubViewer & { also?: unknown } =>
+  typeof (value as Partial<HubViewer> | undefined)?.handle === 'function';
 
 const displayHost = (address: AddressInfo): string =>
   address.address === '0.0.0.0' || address.address === '::'
@@ -103,9 +107,12 @@ export const make = (config: ServerConfig, extra: HubOptions = {}) =>
     Effect.gen(function* () {
       const nodeId = config.cluster.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
       // Given to the hub, the inspector is closed by hub.close(); until then, by a failure here.
-      const inspector = config.inspect?.enabled
-        ? yield* startInspectorEffect(config.inspect.port, config.logLevel)
-        : undefined;
+      const stately =
+        config.inspect?.enabled && config.inspect.stately
+          ? yield* startInspectorEffect(config.inspect.port, config.logLevel)
+          : undefined;
+      // --inspect: the hub's own viewer at /inspect; with --inspect-stately it also feeds the relay.
+      const inspector = config.inspect?.enabled ? createViewer(stately ? { also: stately } : {}) : undefined;
       const broker = config.broker
         ? yield* connectBroker(config.broker, nodeId).pipe(
             Effect.tapError(() => Effect.promise(async () => inspector?.close())),
@@ -167,7 +174,10 @@ const listen = (config: ServerConfig, extra: HubOptions) =>
         requestTimeout: requestTimeoutMs,
         connectionsCheckingInterval: Math.min(L.CONNECTIONS_CHECK_INTERVAL_MS, Math.ceil(headersTimeoutMs / 4)),
       },
-      hubRoutes(hub, { api: { ...config.api, logger } }),
+      hubRoutes(hub, {
+        api: { ...config.api, logger },
+        viewer: isHubViewer(extra.inspect) ? extra.inspect : undefined,
+      }),
     );
     hub.attach(server);
     server.once('error', (cause) => {
@@ -184,7 +194,12 @@ const listen = (config: ServerConfig, extra: HubOptions) =>
     });
     server.listen(config.port, config.host, () => {
       const address = server.address() as AddressInfo;
-      const inspect = isHubInspector(extra.inspect) ? { inspectorUrl: extra.inspect.url } : {};
+      const viewer = isHubViewer(extra.inspect) ? extra.inspect : undefined;
+      const relay = isHubInspector(extra.inspect) ? extra.inspect : viewer?.also;
+      const inspect = {
+        ...(relay && isHubInspector(relay) ? { inspectorUrl: relay.url } : {}),
+        ...(viewer ? { viewerUrl: `http://${displayHost(address)}:${address.port}${viewer.path}` } : {}),
+      };
       resume(
         Effect.succeed({
           hub,

@@ -10,8 +10,10 @@ export interface HubServerShape {
   readonly port: number;
   /** http://host:port — the WebSocket endpoint is the same with ws: and the hub's path. */
   readonly url: string;
-  /** The Stately inspector's viewer page, when started with `inspect` (--inspect). */
+  /** The Stately inspector's page, when its relay runs (--inspect --inspect-stately). */
   readonly inspectorUrl?: string;
+  /** The hub's own live viewer, on its port (--inspect). */
+  readonly viewerUrl?: string;
 }
 
 export class HubServer extends Context.Service<HubServer, HubServerShape>()('actorhub/HubServer') {}

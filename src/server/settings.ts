@@ -490,13 +490,20 @@ const SETTING_ENTRIES = {
     env: 'ACTORHUB_INSPECT',
     ...bool(false),
     boolean: true,
-    help: 'dev only: start the Stately inspector relay and show every actor live',
+    help: 'dev only: serve the live viewer at /inspect on the hub port (machines, counts, events)',
+  }),
+  inspectStately: setting({
+    flag: 'inspect-stately',
+    env: 'ACTORHUB_INSPECT_STATELY',
+    ...bool(false),
+    boolean: true,
+    help: 'dev only, with --inspect: also start the Stately inspector relay on --inspect-port',
   }),
   inspectPort: setting({
     flag: 'inspect-port',
     env: 'ACTORHUB_INSPECT_PORT',
     ...int(L.DEFAULT_INSPECTOR_PORT),
-    help: 'port of the inspector relay and its viewer page',
+    help: 'port of the Stately inspector relay (--inspect-stately) and its page',
     check: inRange('ACTORHUB_INSPECT_PORT', 0, 65_535),
   }),
 };
