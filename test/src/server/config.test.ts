@@ -119,6 +119,7 @@ describe('readServerConfig: defaults', () => {
       'api-max-depth': String(c.api.maxDataDepth),
       inspect: String(c.inspect?.enabled),
       'inspect-port': String(c.inspect?.port),
+      'inspect-stately': String(c.inspect?.stately),
     };
     expect(Object.keys(actual).sort()).toEqual(SETTINGS.map((s) => s.flag).sort());
     for (const s of SETTINGS) expect(actual[s.flag], s.flag).toBe(s.default);
@@ -131,9 +132,11 @@ describe('readServerConfig: defaults', () => {
 
 describe('readServerConfig: values from the environment', () => {
   it('refuses an inspector port equal to the hub port, or out of range', () => {
-    expect(() => read({ PORT: '9000', ACTORHUB_INSPECT: 'true', ACTORHUB_INSPECT_PORT: '9000' })).toThrow(
-      /cannot share port 9000/,
-    );
+    // The relay's port matters only with --inspect-stately: the viewer itself is on the hub's port.
+    expect(() =>
+      read({ PORT: '9000', ACTORHUB_INSPECT: 'true', ACTORHUB_INSPECT_STATELY: 'true', ACTORHUB_INSPECT_PORT: '9000' }),
+    ).toThrow(/cannot share port 9000/);
+    expect(read({ PORT: '9000', ACTORHUB_INSPECT: 'true', ACTORHUB_INSPECT_PORT: '9000' }).inspect?.enabled).toBe(true);
     expect(() => read({ ACTORHUB_INSPECT_PORT: '70000' })).toThrow(/ACTORHUB_INSPECT_PORT must be between 0 and 65535/);
   });
 
@@ -163,7 +166,7 @@ describe('readServerConfig: values from the environment', () => {
     });
     expect(c).toEqual({
       broker: undefined,
-      inspect: { enabled: true, port: 9001 },
+      inspect: { enabled: true, port: 9001, stately: false },
       cluster: {
         nodeId: undefined,
         prefix: 'actorhub',
