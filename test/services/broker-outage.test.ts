@@ -30,7 +30,7 @@ function health(h: Harness): Promise<{ status: number; body: unknown }> {
         resolve({ status: this.statusCode, body: JSON.parse(b) });
       },
     };
-    hubRoutes(h.hub)({ url: '/healthz', method: 'GET' } as never, res as never);
+    hubRoutes(h.hub)({ url: '/healthz', method: 'GET', headers: { host: '127.0.0.1' } } as never, res as never);
   });
 }
 
