@@ -1,6 +1,6 @@
 /**
  * actorhub's public surface: everything a user may import from 'actorhub', and nothing else
- * (docs/api.md explains each group; etc/actorhub.api.md is the report `npm run api:check`
+ * (docs/api.md explains each group; docs/api/actorhub.api.md is the report `npm run api:check`
  * compares against). The machines have their own entry, 'actorhub/machines'.
  */
 

@@ -18,7 +18,7 @@ const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#
 const inlineJson = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c');
 
 /**
- * The SDK's browser bundle (scripts/bundle-client.ts, run by `npm run build`): dist/browser/ seen
+ * The SDK's browser bundle (docs/tools/bundle-client.ts, run by `npm run build`): dist/browser/ seen
  * from dist/src/server/page/, or from src/server/page/ when run from source (tests, tsx).
  */
 const BUNDLE_PATHS = [

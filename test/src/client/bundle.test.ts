@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { browserBuild, bundleClient } from '../../../scripts/bundle-client.js';
+import { browserBuild, bundleClient } from '../../../docs/tools/bundle-client.js';
 
 /** The browser bundle of actorhub/client: built for the browser platform, and small. */
 

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
 
-const entry = fileURLToPath(new URL('../src/client/index.ts', import.meta.url));
+const entry = fileURLToPath(new URL('../../src/client/index.ts', import.meta.url));
 
 export const browserBuild = (format: 'esm' | 'iife'): BuildOptions & { write: false } => ({
   entryPoints: [entry],
@@ -31,7 +31,7 @@ export async function bundleClient(format: 'esm' | 'iife'): Promise<string> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const out = fileURLToPath(new URL('../dist/browser/', import.meta.url));
+  const out = fileURLToPath(new URL('../../dist/browser/', import.meta.url));
   mkdirSync(out, { recursive: true });
   writeFileSync(`${out}actorhub-client.js`, await bundleClient('iife'));
 }
