@@ -13,6 +13,7 @@ import { HistoryError } from '../history/read.js';
 import type { ProtocolErrorCode } from './error-codes.js';
 import type { InboundFrame, ProtocolRef } from './schema.js';
 import { InboundRateLimiter, type RateLimits } from '../admission/rate-limit.js';
+import { holdsNonFinite, mayHoldNonFinite, NON_FINITE_MESSAGE } from './finite-data.js';
 
 export interface ProtocolDeps {
   readonly hub: () => Hub;
@@ -73,7 +74,12 @@ export function createProtocolHandler(deps: ProtocolDeps) {
     return false;
   };
 
-  const execute = (self: AnyActorRef, client: ClientHandle, frame: InboundFrame): void | Promise<void> => {
+  const execute = (
+    self: AnyActorRef,
+    client: ClientHandle,
+    frame: InboundFrame,
+    text: string,
+  ): void | Promise<void> => {
     const hub = deps.hub();
     const id = client.id;
     const ref = frame.ref;
@@ -105,6 +111,9 @@ export function createProtocolHandler(deps: ProtocolDeps) {
       const result = schema['~standard'].validate(data);
       return isThenable(result) ? Promise.resolve(result).then(check) : check(result);
     };
+    // 1e999 parses as Infinity and would be relayed as null: refused, like a schema mismatch.
+    if ((frame.type === 'publish' || frame.type === 'send') && mayHoldNonFinite(text) && holdsNonFinite(frame.data))
+      return reply('invalid_data', `data: ${NON_FINITE_MESSAGE}`);
     switch (frame.type) {
       case 'ping': {
         const f = ref === undefined ? undefined : deps.frames.ack(ref, {});
@@ -210,7 +219,8 @@ export function createProtocolHandler(deps: ProtocolDeps) {
       bad(undefined, 'binary_not_supported', 'this hub speaks JSON text frames; binary frames are not accepted');
       return;
     }
-    const decoded = decode(params.data.toString('utf8'));
+    const text = params.data.toString('utf8');
+    const decoded = decode(text);
     if (!decoded.ok) {
       bad(decoded.ref, decoded.code, decoded.message);
       return;
@@ -218,7 +228,7 @@ export function createProtocolHandler(deps: ProtocolDeps) {
     const client = clientHandle(deps.hub(), self, params.id, context.meta);
     const run = (): Promise<void> | void => {
       try {
-        const r = execute(self, client, decoded.frame);
+        const r = execute(self, client, decoded.frame, text);
         return r === undefined ? undefined : r.catch((err: unknown) => fail(self, params.id, err));
       } catch (err) {
         fail(self, params.id, err);

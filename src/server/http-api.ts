@@ -9,6 +9,7 @@ import { HistoryError } from '../history/read.js';
 import { TOPIC_PATTERN } from '../../machines/topic-index.js';
 import { API_MAX_BODY_BYTES, API_MAX_DATA_DEPTH } from '../limits.js';
 import type { Logger } from '../observability/logger.js';
+import { NON_FINITE_MESSAGE } from '../protocol/finite-data.js';
 
 export interface HttpApiOptions {
   /** The bearer key callers must send (`Authorization: Bearer <key>`). Absent: every API route answers 404 api_disabled. */
@@ -62,8 +63,7 @@ export function dataProblem(data: unknown, maxDepth: number): string | undefined
   while (stack.length > 0) {
     const v = stack.pop();
     const d = depths.pop()!;
-    if (typeof v === 'number' && !Number.isFinite(v))
-      return 'a number too large for JSON (beyond ±1.8e308, such as 1e999) cannot be delivered';
+    if (typeof v === 'number' && !Number.isFinite(v)) return NON_FINITE_MESSAGE;
     if (typeof v !== 'object' || v === null) continue;
     if (d + 1 > maxDepth) return `nested deeper than ${maxDepth} levels`;
     for (const child of Array.isArray(v) ? v : Object.values(v)) {

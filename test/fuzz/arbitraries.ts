@@ -319,6 +319,42 @@ export const deepJson = fc
     );
   });
 
+/**
+ * publish / send whose data holds number literals at JSON's edge: beyond ±1.8e308 (parsed as
+ * ±Infinity, which must be refused, not relayed as null), just inside it, or underflowing to 0.
+ */
+export const edgeNumbers = fc
+  .tuple(
+    fc.array(
+      fc.constantFrom(
+        '1e999',
+        '-1E+400',
+        '1e0309',
+        '9'.repeat(309),
+        '1.7976931348623157e308',
+        '1e-999',
+        '0.5',
+        '"1e999"',
+      ),
+      { minLength: 1, maxLength: 3 },
+    ),
+    fc.constantFrom<'publish' | 'send'>('publish', 'send'),
+    fc.boolean(),
+    deliveryArb,
+  )
+  .map(([literals, type, nest, d]) =>
+    textCase(
+      'edge-numbers',
+      `${type} ${literals.map((l) => short(l)).join(',')}`,
+      (ctx) => {
+        const data = nest ? `{"a":[${literals.join(',')}]}` : `[${literals.join(',')}]`;
+        const target = type === 'send' ? `"to":${JSON.stringify(ctx.selfId)}` : '"topic":"t0","echo":true';
+        return `{"type":"${type}",${target},"data":${data},"ref":"edge"}`;
+      },
+      d,
+    ),
+  );
+
 /** A valid command whose text is within a few KiB of maxPayload (or exactly at it). */
 export const hugeJson = fc
   .tuple(fc.integer({ min: 0, max: 4096 }), fc.constantFrom('publish', 'send', 'unknown'), fc.boolean(), deliveryArb)
@@ -397,6 +433,7 @@ export const jsonCase: fc.Arbitrary<Case> = fc.oneof(
   { weight: 4, arbitrary: malformedJson },
   { weight: 2, arbitrary: deepJson },
   { weight: 1, arbitrary: hugeJson },
+  { weight: 1, arbitrary: edgeNumbers },
   { weight: 4, arbitrary: binaryMessage },
   { weight: 4, arbitrary: controlFrames },
   { weight: 1, arbitrary: commandFlood },

@@ -51,6 +51,17 @@ const validRef = (v: unknown): boolean =>
   (typeof v === 'string' && v.length <= 64) || (typeof v === 'number' && Number.isFinite(v));
 
 /** Depth of a parsed JSON value, without recursion (the value may be nested thousands deep). */
+/** Whether a parsed value holds ±Infinity (iterative: fuzz data nests 12,000 deep). */
+function hasInfinity(value: unknown): boolean {
+  const todo = [value];
+  while (todo.length > 0) {
+    const v = todo.pop();
+    if (v === Infinity || v === -Infinity) return true;
+    if (typeof v === 'object' && v !== null) for (const c of Object.values(v)) todo.push(c);
+  }
+  return false;
+}
+
 export function depthOf(value: unknown): number {
   let max = 0;
   const stack: [unknown, number][] = [[value, 1]];
@@ -163,6 +174,16 @@ export class ProtocolModel {
     };
     let loggedErrors = 0;
     const topic = o.topic as string;
+    // A number beyond JSON's range (1e999 parses as Infinity) is refused before anything else.
+    if ((t === 'publish' || t === 'send') && hasInfinity(o.data)) {
+      frames.push({
+        type: 'error',
+        code: 'invalid_data',
+        ...(ref === undefined ? {} : { ref }),
+        message: 'data: a number too large for JSON (beyond ±1.8e308, such as 1e999) cannot be delivered',
+      });
+      return { frames, loggedErrors };
+    }
     switch (t) {
       case 'ping':
         ack();

@@ -87,6 +87,41 @@ describe('POST /api/publish and /api/send: data the hub cannot send on as it cam
     expect((await client.next('message')).data).toBe(1.5e308);
   });
 
+  it('over WebSocket: publish and send of 1e999 → error invalid_data with the ref, reaching no one (was null)', async () => {
+    await start();
+    const member = await connectJson(h!.ws);
+    await member.client.call({ type: 'subscribe', topic: 'news' });
+    const { client: sender } = await connectJson(h!.ws);
+    const expected = {
+      type: 'error',
+      code: 'invalid_data',
+      message: 'data: a number too large for JSON (beyond ±1.8e308, such as 1e999) cannot be delivered',
+    };
+    // Raw text: JSON.stringify cannot write 1e999, a peer's bytes can.
+    for (const [ref, frame] of [
+      ['p1', '{"type":"publish","topic":"news","data":1e999,"ref":"p1"}'],
+      ['p2', '{"type":"publish","topic":"news","data":{"a":[1,-1E+999]},"ref":"p2"}'],
+      ['p3', `{"type":"publish","topic":"news","data":${'9'.repeat(400)},"ref":"p3"}`],
+      ['s1', `{"type":"send","to":"${member.id}","data":[1e999],"ref":"s1"}`],
+    ] as const) {
+      sender.send(frame);
+      // Its answer, whatever it is (an ack on the previous main): a clear failure, not a timeout.
+      let answer: unknown;
+      for (let i = 0; answer === undefined; i++) {
+        await sender.raw.received(i + 1);
+        const f = JSON.parse(sender.raw.messages[i]!.data.toString()) as { ref?: unknown };
+        if (f.ref === ref) answer = f;
+      }
+      expect(answer).toEqual({ ...expected, ref });
+    }
+    // Not a bad frame: the connection stays open and a finite neighbour (and a string that merely looks like one) goes through.
+    expect(await sender.call({ type: 'publish', topic: 'news', data: { n: 1.5e308, s: '1e999' } })).toMatchObject({
+      type: 'ack',
+    });
+    expect((await member.client.next('message')).data).toEqual({ n: 1.5e308, s: '1e999' });
+    expect(member.client.frames.filter((f) => f.type === 'message')).toHaveLength(1);
+  });
+
   it('dataProblem walks iteratively (no stack overflow at any depth)', () => {
     let v: unknown = 1;
     for (let i = 0; i < 200_000; i++) v = [v];
