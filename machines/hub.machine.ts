@@ -31,6 +31,7 @@ import type {
   HistoryReadResult,
   PublishOutcome,
   Ref,
+  Settable,
   StreamPosition,
 } from './hub.types.js';
 import { RemoteDirectory } from './remote-directory.js';
@@ -49,7 +50,7 @@ const DEPARTURES = 'hub.departures';
 const MAX_DEPARTURES_PER_STEP = 4096;
 
 /** The hub's limits unless the client has its own: one shared object for every client without. */
-const limitsFor = (hub: OutboundLimits, own: Partial<OutboundLimits> | undefined): OutboundLimits =>
+const limitsFor = (hub: OutboundLimits, own: Settable<OutboundLimits> | undefined): OutboundLimits =>
   own === undefined || (own.maxMessages === undefined && own.maxBytes === undefined && own.policy === undefined)
     ? hub
     : {
@@ -194,8 +195,8 @@ const startRecovery = (
       id,
       topic,
       result,
-      ...(ref === undefined ? {} : { ref }),
-      ...(since === undefined ? {} : { since }),
+      ref,
+      since,
     }),
   );
 };
@@ -387,7 +388,12 @@ export const hubMachine = setup({
     }),
     broadcast: (
       { context, self },
-      params: { data: unknown; binary?: boolean; except?: ClientId; remote?: boolean },
+      params: {
+        data: unknown;
+        binary?: boolean | undefined;
+        except?: ClientId | undefined;
+        remote?: boolean | undefined;
+      },
     ) => {
       if (!params.remote)
         context.forward({ kind: 'broadcast', data: params.data, binary: params.binary, except: params.except });
@@ -402,7 +408,14 @@ export const hubMachine = setup({
     },
     send: (
       { context, self },
-      params: { to: ClientId; data: unknown; binary?: boolean; from?: ClientId; ref?: Ref; remote?: boolean },
+      params: {
+        to: ClientId;
+        data: unknown;
+        binary?: boolean | undefined;
+        from?: ClientId | undefined;
+        ref?: Ref | undefined;
+        remote?: boolean | undefined;
+      },
     ) => {
       const entry = context.clients.get(params.to);
       if (!entry) {
@@ -435,7 +448,10 @@ export const hubMachine = setup({
       answer(context, params.from, params.ref, { delivered: 1, forwarded: 0 });
     },
     subscribe: assign(
-      ({ context, self }, params: { id: ClientId; topic: Topic; ref?: Ref; since?: StreamPosition }) => {
+      (
+        { context, self },
+        params: { id: ClientId; topic: Topic; ref?: Ref | undefined; since?: StreamPosition | undefined },
+      ) => {
         const entry = context.clients.get(params.id);
         if (!entry) return {}; // the client left while its command was queued
         const { id, topic, ref } = params;
@@ -477,7 +493,7 @@ export const hubMachine = setup({
         return { topicCount: context.topics.topicCount };
       },
     ),
-    unsubscribe: assign(({ context }, params: { id: ClientId; topic: Topic; ref?: Ref }) => {
+    unsubscribe: assign(({ context }, params: { id: ClientId; topic: Topic; ref?: Ref | undefined }) => {
       const entry = context.clients.get(params.id);
       if (!entry) return {};
       if (context.topics.remove(params.id, params.topic)) {
@@ -492,13 +508,13 @@ export const hubMachine = setup({
       params: {
         topic: Topic;
         data: unknown;
-        binary?: boolean;
-        except?: ClientId;
-        from?: ClientId;
-        ref?: Ref;
-        remote?: boolean;
-        reply?: (outcome: PublishOutcome) => void;
-        offset?: number;
+        binary?: boolean | undefined;
+        except?: ClientId | undefined;
+        from?: ClientId | undefined;
+        ref?: Ref | undefined;
+        remote?: boolean | undefined;
+        reply?: ((outcome: PublishOutcome) => void) | undefined;
+        offset?: number | undefined;
       },
     ) => {
       const { topic, binary, except, from } = params;
@@ -513,10 +529,10 @@ export const hubMachine = setup({
             type: 'hub.history.appended',
             topic,
             result,
-            ...(from === undefined ? {} : { from }),
-            ...(except === undefined ? {} : { except }),
-            ...(ref === undefined ? {} : { ref }),
-            ...(reply === undefined ? {} : { reply }),
+            from,
+            except,
+            ref,
+            reply,
           }),
         );
         return;
@@ -528,7 +544,7 @@ export const hubMachine = setup({
           data = appended.data;
         } catch (error) {
           // Never acked and lost: the publisher hears that nothing was delivered.
-          const unencodable = (error as { code?: unknown }).code === 'encode_failed';
+          const unencodable = (error as { code?: unknown | undefined }).code === 'encode_failed';
           const code = unencodable ? 'encode_failed' : 'unavailable';
           const message = unencodable
             ? 'the message could not be encoded'
@@ -565,10 +581,10 @@ export const hubMachine = setup({
       { context },
       params: {
         topic: Topic;
-        from?: ClientId;
-        except?: ClientId;
-        ref?: Ref;
-        reply?: (outcome: PublishOutcome) => void;
+        from?: ClientId | undefined;
+        except?: ClientId | undefined;
+        ref?: Ref | undefined;
+        reply?: ((outcome: PublishOutcome) => void) | undefined;
         result: HistoryAppendResult;
       },
     ) => {
@@ -590,7 +606,13 @@ export const hubMachine = setup({
     historyRead: assign(
       (
         { context },
-        params: { id: ClientId; topic: Topic; ref?: Ref; since?: StreamPosition; result: HistoryReadResult },
+        params: {
+          id: ClientId;
+          topic: Topic;
+          ref?: Ref | undefined;
+          since?: StreamPosition | undefined;
+          result: HistoryReadResult;
+        },
       ) => {
         const { id, topic, ref, since, result } = params;
         const waiting = context.recovering.get(topic);
@@ -617,7 +639,16 @@ export const hubMachine = setup({
         return {};
       },
     ),
-    presence: ({ context }, params: { id: ClientId; topic: Topic; ref?: Ref; limit?: number; cursor?: ClientId }) => {
+    presence: (
+      { context },
+      params: {
+        id: ClientId;
+        topic: Topic;
+        ref?: Ref | undefined;
+        limit?: number | undefined;
+        cursor?: ClientId | undefined;
+      },
+    ) => {
       if (params.ref === undefined) return; // nobody to answer: build nothing
       // Capped: a 60-byte request must not buy a 10k-member answer (issue 18 §4).
       const max = context.topicLimits.presencePageSize;
@@ -688,13 +719,18 @@ export const hubMachine = setup({
       const event = { type: 'client.terminate' as const };
       for (const entry of context.clients.values()) entry.ref.send(event);
     },
-    recordShutdown: assign(({ context }, params: { code?: number; reason?: string; timeoutMs?: number }) => ({
-      shutdown: {
-        code: params.code ?? GOING_AWAY,
-        reason: params.reason ?? 'server shutting down',
-        timeoutMs: params.timeoutMs ?? context.shutdownTimeoutMs,
-      },
-    })),
+    recordShutdown: assign(
+      (
+        { context },
+        params: { code?: number | undefined; reason?: string | undefined; timeoutMs?: number | undefined },
+      ) => ({
+        shutdown: {
+          code: params.code ?? GOING_AWAY,
+          reason: params.reason ?? 'server shutting down',
+          timeoutMs: params.timeoutMs ?? context.shutdownTimeoutMs,
+        },
+      }),
+    ),
     /** A client actor that threw is stopped, its socket still open: its writer closes it with 1011. */
     failClient: ({ context }, params: { id: ClientId }) => {
       const writer = context.clients.get(params.id)?.writer;

@@ -12,9 +12,23 @@ export type { NodeId } from './remote-directory.js';
  * Only events that started on this node are forwarded; hub.remote.* events never are.
  */
 export type ClusterOut =
-  | { kind: 'broadcast'; data: unknown; binary?: boolean; except?: ClientId }
-  | { kind: 'publish'; topic: Topic; data: unknown; binary?: boolean; except?: ClientId; from?: ClientId }
-  | { kind: 'send'; node: NodeId; to: ClientId; data: unknown; binary?: boolean; from?: ClientId }
+  | { kind: 'broadcast'; data: unknown; binary?: boolean | undefined; except?: ClientId | undefined }
+  | {
+      kind: 'publish';
+      topic: Topic;
+      data: unknown;
+      binary?: boolean | undefined;
+      except?: ClientId | undefined;
+      from?: ClientId | undefined;
+    }
+  | {
+      kind: 'send';
+      node: NodeId;
+      to: ClientId;
+      data: unknown;
+      binary?: boolean | undefined;
+      from?: ClientId | undefined;
+    }
   | { kind: 'clientUp'; id: ClientId; meta: unknown }
   | { kind: 'clientDown'; id: ClientId }
   | { kind: 'joined'; topic: Topic; id: ClientId; meta: unknown }
@@ -25,6 +39,13 @@ export type ClusterOut =
   | { kind: 'topicClosed'; topic: Topic };
 
 export type { Member, Topic } from './topic-index.js';
+
+/**
+ * An options bag where every field may be left out or passed as `undefined` (both mean "use the
+ * default"): `Partial` under `exactOptionalPropertyTypes` would refuse the explicit `undefined`
+ * that callers forwarding their own optional values naturally pass.
+ */
+export type Settable<T> = { [K in keyof T]?: T[K] | undefined };
 
 /** A client's correlation id for a command; the answer carries it back. */
 export type Ref = string | number;
@@ -44,13 +65,14 @@ export type HubErrorCode =
 /** Where a stream stands: its epoch (changes when continuity is lost) and its newest offset (0: none yet). */
 export interface StreamPosition {
   readonly epoch: string;
+  /** The offset of the newest message; 0 before the first. */
   readonly offset: number;
 }
 
 /** One kept message as the hub replays it; `data` is opaque to the machine (the frames builder reads it). */
 export interface HistoryMessage {
   readonly offset: number;
-  readonly from?: ClientId;
+  readonly from?: ClientId | undefined;
   readonly data: unknown;
 }
 
@@ -109,7 +131,12 @@ export interface HeldMessage {
 
 /** What a publish from code learns (hub.publishConfirmed): local recipients and, for a history topic, the offset. */
 export type PublishOutcome =
-  | { readonly delivered: number; readonly forwarded?: number; readonly offset?: number; readonly epoch?: string }
+  | {
+      readonly delivered: number;
+      readonly forwarded?: number | undefined;
+      readonly offset?: number | undefined;
+      readonly epoch?: string | undefined;
+    }
   | { readonly error: HubErrorCode; readonly message: string };
 
 export interface TopicLimits {
@@ -205,9 +232,9 @@ export type HubRegisterEvent = {
   type: 'hub.register';
   id: ClientId;
   connection: Connection;
-  meta?: unknown;
+  meta?: unknown | undefined;
   /** Per-client override of the hub's outbound limits and overflow policy. */
-  limits?: Partial<OutboundLimits>;
+  limits?: Settable<OutboundLimits> | undefined;
 };
 
 /**
@@ -216,32 +243,39 @@ export type HubRegisterEvent = {
  */
 export type HubCommand =
   | { type: 'hub.unregister'; id: ClientId }
-  | { type: 'hub.broadcast'; data: unknown; binary?: boolean; except?: ClientId }
-  | { type: 'hub.send'; to: ClientId; data: unknown; binary?: boolean; from?: ClientId; ref?: Ref }
-  | { type: 'hub.subscribe'; id: ClientId; topic: Topic; ref?: Ref; since?: StreamPosition }
-  | { type: 'hub.unsubscribe'; id: ClientId; topic: Topic; ref?: Ref }
+  | { type: 'hub.broadcast'; data: unknown; binary?: boolean | undefined; except?: ClientId | undefined }
+  | {
+      type: 'hub.send';
+      to: ClientId;
+      data: unknown;
+      binary?: boolean | undefined;
+      from?: ClientId | undefined;
+      ref?: Ref | undefined;
+    }
+  | { type: 'hub.subscribe'; id: ClientId; topic: Topic; ref?: Ref | undefined; since?: StreamPosition | undefined }
+  | { type: 'hub.unsubscribe'; id: ClientId; topic: Topic; ref?: Ref | undefined }
   | {
       type: 'hub.publish';
       topic: Topic;
       data: unknown;
-      binary?: boolean;
-      except?: ClientId;
-      from?: ClientId;
-      ref?: Ref;
+      binary?: boolean | undefined;
+      except?: ClientId | undefined;
+      from?: ClientId | undefined;
+      ref?: Ref | undefined;
       /** Called once with the outcome (hub.publishConfirmed, the HTTP API). */
-      reply?: (outcome: PublishOutcome) => void;
+      reply?: ((outcome: PublishOutcome) => void) | undefined;
     }
   | {
       type: 'hub.presence';
       id: ClientId;
       topic: Topic;
-      ref?: Ref;
+      ref?: Ref | undefined;
       /** At most this many members (capped by presencePageSize), after the member id `cursor`. */
-      limit?: number;
-      cursor?: ClientId;
+      limit?: number | undefined;
+      cursor?: ClientId | undefined;
     }
-  | { type: 'hub.disconnect'; id: ClientId; code?: number; reason?: string }
-  | { type: 'hub.shutdown'; code?: number; reason?: string; timeoutMs?: number };
+  | { type: 'hub.disconnect'; id: ClientId; code?: number | undefined; reason?: string | undefined }
+  | { type: 'hub.shutdown'; code?: number | undefined; reason?: string | undefined; timeoutMs?: number | undefined };
 
 /**
  * Events only the hub's own parts send: the upgrade gate (register: it owns the socket), the
@@ -257,10 +291,10 @@ export type HubInternalEvent =
   | {
       type: 'hub.history.appended';
       topic: Topic;
-      from?: ClientId;
-      except?: ClientId;
-      ref?: Ref;
-      reply?: (outcome: PublishOutcome) => void;
+      from?: ClientId | undefined;
+      except?: ClientId | undefined;
+      ref?: Ref | undefined;
+      reply?: ((outcome: PublishOutcome) => void) | undefined;
       result: HistoryAppendResult;
     }
   /** Cluster with history: a subscriber's recovery read answered (from HubHistory.readAsync). */
@@ -268,8 +302,8 @@ export type HubInternalEvent =
       type: 'hub.history.read';
       id: ClientId;
       topic: Topic;
-      ref?: Ref;
-      since?: StreamPosition;
+      ref?: Ref | undefined;
+      since?: StreamPosition | undefined;
       result: HistoryReadResult;
     }
   | { type: 'hub.failed'; during: string; error: unknown };
@@ -279,18 +313,18 @@ export type HubEvent = HubCommand | HubInternalEvent;
 
 /** What other nodes of the cluster did, as the cluster adapter reports it. Local delivery only. */
 export type HubRemoteEvent =
-  | { type: 'hub.remote.broadcast'; data: unknown; binary?: boolean; except?: ClientId }
+  | { type: 'hub.remote.broadcast'; data: unknown; binary?: boolean | undefined; except?: ClientId | undefined }
   | {
       type: 'hub.remote.publish';
       topic: Topic;
       data: unknown;
-      binary?: boolean;
-      except?: ClientId;
-      from?: ClientId;
+      binary?: boolean | undefined;
+      except?: ClientId | undefined;
+      from?: ClientId | undefined;
       /** Set by the history store's notification (cluster with history): the message's offset. */
-      offset?: number;
+      offset?: number | undefined;
     }
-  | { type: 'hub.remote.send'; to: ClientId; data: unknown; binary?: boolean; from?: ClientId }
+  | { type: 'hub.remote.send'; to: ClientId; data: unknown; binary?: boolean | undefined; from?: ClientId | undefined }
   | { type: 'hub.remote.clientUp'; node: NodeId; id: ClientId; meta: unknown }
   | { type: 'hub.remote.clientDown'; id: ClientId }
   | { type: 'hub.remote.joined'; node: NodeId; topic: Topic; id: ClientId; meta: unknown }

@@ -531,8 +531,8 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
       actor.send({
         type: 'hub.broadcast',
         data,
-        ...(opts.binary === undefined ? {} : { binary: opts.binary }),
-        ...(opts.except === undefined ? {} : { except: opts.except }),
+        binary: opts.binary,
+        except: opts.except,
       });
     },
     send(clientId, message, opts = {}) {
@@ -542,7 +542,7 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
         type: 'hub.send',
         to: clientId,
         data,
-        ...(opts.binary === undefined ? {} : { binary: opts.binary }),
+        binary: opts.binary,
       });
       return known;
     },
@@ -568,8 +568,8 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
         type: 'hub.publish',
         topic,
         data,
-        ...(opts.binary === undefined ? {} : { binary: opts.binary }),
-        ...(opts.except === undefined ? {} : { except: opts.except }),
+        binary: opts.binary,
+        except: opts.except,
       });
       return members;
     },
@@ -587,7 +587,7 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
           topic,
           data,
           reply,
-          ...(opts.except === undefined ? {} : { except: opts.except }),
+          except: opts.except,
         });
       });
     },

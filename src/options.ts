@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { OutboundLimits, OverflowPolicy } from '../machines/client.types.js';
+import type { Settable } from '../machines/hub.types.js';
 import { HubConfigError } from './errors.js';
 import * as L from './limits.js';
 import type { TokenSource } from './admission/auth-token.js';
@@ -54,7 +55,7 @@ const positiveOrUnlimited = (name: string, value: number | undefined, fallback: 
   return v;
 };
 
-const resolveRateLimit = (r: Partial<RateLimits> = {}, maxPayload: number): RateLimits => {
+const resolveRateLimit = (r: Settable<RateLimits> = {}, maxPayload: number): RateLimits => {
   const bytesBurst = positiveInt('rateLimit.bytesBurst', r.bytesBurst, Math.max(L.RATE_BYTES_BURST, maxPayload));
   if (bytesBurst < maxPayload) {
     throw new HubConfigError({
@@ -308,7 +309,7 @@ const resolveOrigins = (origins: OriginPolicy | undefined): OriginPolicy => {
 };
 
 /** Checks a per-client override (from authenticate()); throws HubConfigError with a sentence. */
-export function checkLimitsOverride(limits: Partial<OutboundLimits>): Partial<OutboundLimits> {
+export function checkLimitsOverride(limits: Settable<OutboundLimits>): Settable<OutboundLimits> {
   if (limits.policy !== undefined && !POLICIES.includes(limits.policy)) {
     throw new HubConfigError({
       reason: 'invalid-choice',

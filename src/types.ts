@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import type { ActorRefFrom, InspectionEvent, Observer } from 'xstate';
 import type { ClientId, OutboundLimits } from '../machines/client.types.js';
 import type { HubMachine } from '../machines/hub.machine.js';
-import type { HubCommand, Member, Topic } from '../machines/hub.types.js';
+import type { HubCommand, Member, Settable, Topic } from '../machines/hub.types.js';
 import type { OriginPolicy } from './admission/origin.js';
 import type { TokenOptions, TokenSource } from './admission/auth-token.js';
 import type { RateLimits } from './admission/rate-limit.js';
@@ -26,16 +26,20 @@ export type AuthResult =
   | true
   | undefined
   | void
-  | { readonly id?: ClientId; readonly meta?: unknown; readonly limits?: Partial<OutboundLimits> }
+  | {
+      readonly id?: ClientId | undefined;
+      readonly meta?: unknown | undefined;
+      readonly limits?: Settable<OutboundLimits> | undefined;
+    }
   | false
-  | { readonly reject: 401 | 403 | 429 | 503; readonly message?: string };
+  | { readonly reject: 401 | 403 | 429 | 503; readonly message?: string | undefined };
 
 /** A connected client as user hooks see it. */
 export interface ClientHandle {
   readonly id: ClientId;
   readonly meta: unknown;
   /** Queues a message for this client only (through the hub, like hub.send). */
-  send(message: unknown, options?: { binary?: boolean }): void;
+  send(message: unknown, options?: { binary?: boolean | undefined }): void;
   /** Starts a closing handshake with this client. */
   close(code?: number, reason?: string): void;
 }
@@ -47,12 +51,12 @@ export type TopicHook = (client: ClientHandle, topic: string) => boolean | Promi
 export type Protocol = 'json' | 'relay';
 
 export interface TopicOptions {
-  readonly maxTopicLength?: number;
-  readonly maxTopicsPerClient?: number;
+  readonly maxTopicLength?: number | undefined;
+  readonly maxTopicsPerClient?: number | undefined;
   /** Unlimited unless set. */
-  readonly maxMembersPerTopic?: number;
+  readonly maxMembersPerTopic?: number | undefined;
   /** Most members one `presence` answer lists; clients page with `cursor` (default 100). */
-  readonly presencePageSize?: number;
+  readonly presencePageSize?: number | undefined;
 }
 
 /** A node's place in its cluster, without the broker (what the standalone server reads from its settings). */
@@ -87,75 +91,75 @@ export interface ResolvedCluster {
 /** Per-topic history with offsets and epochs, and recovery on subscribe (docs/protocol.md#recovery). */
 export interface HistoryOptions {
   /** Messages kept per topic; 0 (the default) turns history off. */
-  readonly size?: number;
+  readonly size?: number | undefined;
   /** How long a topic's stream lives after its last publish, ms. */
-  readonly ttlMs?: number;
+  readonly ttlMs?: number | undefined;
   /** Topics that keep history: exact names and `prefix*` patterns; absent or empty: every topic. */
-  readonly topics?: readonly string[];
+  readonly topics?: readonly string[] | undefined;
   /** In-memory store: streams held at most (the least recently published is dropped beyond). */
-  readonly maxStreams?: number;
+  readonly maxStreams?: number | undefined;
   /** Your own store (src/history/store.ts); default: the bounded in-memory one. close() closes it. */
-  readonly store?: HistoryStore;
+  readonly store?: HistoryStore | undefined;
 }
 
 export interface HubOptions {
   /** Per-topic history and recovery; off unless `size` > 0. */
-  readonly history?: HistoryOptions;
+  readonly history?: HistoryOptions | undefined;
   /** Run as one node of a cluster (docs/scaling.md); single-process when absent. */
-  readonly cluster?: ClusterOptionsInput;
+  readonly cluster?: ClusterOptionsInput | undefined;
   /** What clients speak on the socket (default `json`). `onMessage` replaces either. */
-  readonly protocol?: Protocol;
-  readonly topics?: TopicOptions;
+  readonly protocol?: Protocol | undefined;
+  readonly topics?: TopicOptions | undefined;
   /** Whether topic members receive `joined`/`left` frames: for every topic, or those the predicate picks. */
   readonly presenceEvents?: boolean | ((topic: string) => boolean);
-  readonly canSubscribe?: TopicHook;
-  readonly canPublish?: TopicHook;
+  readonly canSubscribe?: TopicHook | undefined;
+  readonly canPublish?: TopicHook | undefined;
   /**
    * Who may list a topic's members with `presence` besides its members (who always may). Unset:
    * nobody else (ids are what direct sends are addressed to). `() => true` opens presence to all.
    */
-  readonly canSeePresence?: TopicHook;
+  readonly canSeePresence?: TopicHook | undefined;
   /**
    * A Standard Schema (effect/Schema via Schema.toStandardSchemaV1, zod, valibot) per topic name or
    * `prefix*` pattern: a client's publish whose data does not match gets `invalid_data` and reaches
    * no one. Checked after canPublish; publishes from your code and the HTTP API are trusted.
    */
-  readonly topicSchemas?: TopicSchemas;
+  readonly topicSchemas?: TopicSchemas | undefined;
   /** More than maxBadFrames undecodable frames within badFrameWindowMs closes the client with 1008. */
-  readonly maxBadFrames?: number;
-  readonly badFrameWindowMs?: number;
+  readonly maxBadFrames?: number | undefined;
+  readonly badFrameWindowMs?: number | undefined;
   /** Commands one client may have waiting on asynchronous hooks; beyond, `overloaded` errors. */
-  readonly maxPendingCommands?: number;
+  readonly maxPendingCommands?: number | undefined;
   /** Only this path upgrades; any other gets 404. */
-  readonly path?: string;
+  readonly path?: string | undefined;
   /** Largest inbound message in bytes; larger closes with 1009. */
-  readonly maxPayload?: number;
-  readonly maxClients?: number;
+  readonly maxPayload?: number | undefined;
+  readonly maxClients?: number | undefined;
   /** Hub-wide outbound queue bounds and overflow policy (overridable per client by authenticate). */
-  readonly outbound?: Partial<OutboundLimits>;
-  readonly writeHighWaterBytes?: number;
-  readonly pingIntervalMs?: number;
-  readonly pongWaitMs?: number;
-  readonly closeTimeoutMs?: number;
-  readonly shutdownTimeoutMs?: number;
-  readonly authTimeoutMs?: number;
+  readonly outbound?: Settable<OutboundLimits> | undefined;
+  readonly writeHighWaterBytes?: number | undefined;
+  readonly pingIntervalMs?: number | undefined;
+  readonly pongWaitMs?: number | undefined;
+  readonly closeTimeoutMs?: number | undefined;
+  readonly shutdownTimeoutMs?: number | undefined;
+  readonly authTimeoutMs?: number | undefined;
   /** From the upgrade request to the registered client, authenticate() included; beyond: 408. */
-  readonly handshakeTimeoutMs?: number;
+  readonly handshakeTimeoutMs?: number | undefined;
   /** Open connections per client address (upgrading ones included); beyond: 429. Unlimited by default. */
-  readonly maxConnectionsPerIp?: number;
+  readonly maxConnectionsPerIp?: number | undefined;
   /** Proxies in front of the hub whose X-Forwarded-For is believed (default 0: ignored). */
-  readonly trustProxy?: number;
+  readonly trustProxy?: number | undefined;
   /** Per-client inbound rate limits (docs/security.md); off unless a rate is set. */
-  readonly rateLimit?: Partial<RateLimits>;
+  readonly rateLimit?: Settable<RateLimits> | undefined;
   /** A static token list (compared in constant time), and where tokens may come from. Not with authenticate. */
-  readonly auth?: TokenOptions & { readonly tokens?: readonly string[] };
-  readonly origins?: OriginPolicy;
+  readonly auth?: (TokenOptions & { readonly tokens?: readonly string[] | undefined }) | undefined;
+  readonly origins?: OriginPolicy | undefined;
   /**
    * Host names the hub answers (upgrades, and the standalone server's HTTP routes); others get
    * 403. Unset: any. `.example.com` allows the name and its subdomains; localhost and IP literals
    * always pass. Against DNS rebinding (docs/security.md).
    */
-  readonly allowedHosts?: readonly string[];
+  readonly allowedHosts?: readonly string[] | undefined;
   readonly authenticate?: (req: IncomingMessage) => AuthResult | Promise<AuthResult>;
   /** Replaces the default relay (every message to every other client). */
   readonly onMessage?: (client: ClientHandle, data: string | Buffer, hub: Hub) => void | Promise<void>;
@@ -175,7 +179,7 @@ export interface HubOptions {
   /** Passed to the root actor: `await startInspector()` (closed by hub.close()), @statelyai/inspect or any inspection observer. */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   readonly generateId?: () => ClientId;
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 export interface ResolvedOptions {
@@ -239,9 +243,9 @@ export interface ClientInfo {
 }
 
 export interface CloseOptions {
-  readonly code?: number;
-  readonly reason?: string;
-  readonly timeoutMs?: number;
+  readonly code?: number | undefined;
+  readonly reason?: string | undefined;
+  readonly timeoutMs?: number | undefined;
 }
 
 export interface Hub {
@@ -267,9 +271,9 @@ export interface Hub {
   /** For frameworks that hand over upgrades themselves. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
   /** Strings and bytes are sent as they are, other values JSON-serialised once. */
-  broadcast(message: unknown, options?: { except?: ClientId; binary?: boolean }): void;
+  broadcast(message: unknown, options?: { except?: ClientId | undefined; binary?: boolean | undefined }): void;
   /** Returns whether the client was registered when the message was handed to the hub. */
-  send(clientId: ClientId, message: unknown, options?: { binary?: boolean }): boolean;
+  send(clientId: ClientId, message: unknown, options?: { binary?: boolean | undefined }): boolean;
   disconnect(clientId: ClientId, code?: number, reason?: string): boolean;
   /** Whether the client is connected to this node. */
   has(clientId: ClientId): boolean;
@@ -287,7 +291,11 @@ export interface Hub {
   /** Whether the client (on this node) is a member of the topic. */
   isMember(clientId: ClientId, topic: Topic): boolean;
   /** Sends to every member of the topic (but `except`); returns the local recipient count at call time. */
-  publish(topic: Topic, message: unknown, options?: { except?: ClientId; binary?: boolean }): number;
+  publish(
+    topic: Topic,
+    message: unknown,
+    options?: { except?: ClientId | undefined; binary?: boolean | undefined },
+  ): number;
   /**
    * Like publish, but resolves once the hub has handled it: local recipients and, for a topic
    * with history, the message's offset and the stream's epoch. Rejects with a PublishError
@@ -296,8 +304,13 @@ export interface Hub {
   publishConfirmed(
     topic: Topic,
     message: unknown,
-    options?: { except?: ClientId },
-  ): Promise<{ delivered: number; forwarded?: number; offset?: number; epoch?: string }>;
+    options?: { except?: ClientId | undefined },
+  ): Promise<{
+    delivered: number;
+    forwarded?: number | undefined;
+    offset?: number | undefined;
+    epoch?: string | undefined;
+  }>;
   /** A page of the topic's history (rejects with a HistoryError `no_history` for a topic without). */
   history(topic: Topic, query?: HistoryQuery): Promise<HistoryResult>;
   /** Whether the topic keeps history on this hub. */

@@ -11,9 +11,9 @@ export type TokenSource = 'header' | 'protocol' | 'query';
 
 export interface TokenOptions {
   /** Sources tried in this order (default: header, protocol). */
-  readonly from?: readonly TokenSource[];
-  readonly queryParam?: string;
-  readonly protocolPrefix?: string;
+  readonly from?: readonly TokenSource[] | undefined;
+  readonly queryParam?: string | undefined;
+  readonly protocolPrefix?: string | undefined;
 }
 
 const TOKEN_SOURCES: readonly TokenSource[] = ['header', 'protocol', 'query'];

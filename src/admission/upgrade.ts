@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { ClientId, OutboundLimits } from '../../machines/client.types.js';
+import type { Settable } from '../../machines/hub.types.js';
 import { clientAddress } from './client-address.js';
 import type { ConnectionCount } from './connection-count.js';
 import { rejectUpgrade } from './http-reject.js';
@@ -14,7 +15,7 @@ import type { HubStats } from '../observability/stats.js';
 export interface Admission {
   readonly id: ClientId;
   readonly meta: unknown;
-  readonly limits: Partial<OutboundLimits> | undefined;
+  readonly limits: Settable<OutboundLimits> | undefined;
 }
 
 export interface UpgradeDeps {

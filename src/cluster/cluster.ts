@@ -108,14 +108,7 @@ export function createCluster(options: ClusterOptions) {
     try {
       switch (out.kind) {
         case 'broadcast':
-          broker.publish(
-            ch.all,
-            encodeWithData(
-              { k: 'b', n: nodeId, ...(out.except === undefined ? {} : { x: out.except }) },
-              out.data,
-              out.binary,
-            ),
-          );
+          broker.publish(ch.all, encodeWithData({ k: 'b', n: nodeId, x: out.except }, out.data, out.binary));
           return;
         case 'publish':
           broker.publish(
@@ -125,8 +118,8 @@ export function createCluster(options: ClusterOptions) {
                 k: 'p',
                 n: nodeId,
                 t: out.topic,
-                ...(out.except === undefined ? {} : { x: out.except }),
-                ...(out.from === undefined ? {} : { f: out.from }),
+                x: out.except,
+                f: out.from,
               },
               out.data,
               out.binary,
@@ -136,11 +129,7 @@ export function createCluster(options: ClusterOptions) {
         case 'send':
           broker.publish(
             ch.node(out.node),
-            encodeWithData(
-              { k: 's', n: nodeId, to: out.to, ...(out.from === undefined ? {} : { f: out.from }) },
-              out.data,
-              out.binary,
-            ),
+            encodeWithData({ k: 's', n: nodeId, to: out.to, f: out.from }, out.data, out.binary),
           );
           return;
         case 'clientUp':
@@ -150,7 +139,7 @@ export function createCluster(options: ClusterOptions) {
             i: boot,
             v: ++version,
             id: out.id,
-            ...(out.meta === undefined ? {} : { m: out.meta }),
+            m: out.meta,
           });
         case 'clientDown':
           return post(ch.presence, { k: 'c-', n: nodeId, i: boot, v: ++version, id: out.id });
@@ -162,7 +151,7 @@ export function createCluster(options: ClusterOptions) {
             v: ++version,
             t: out.topic,
             id: out.id,
-            ...(out.meta === undefined ? {} : { m: out.meta }),
+            m: out.meta,
           });
         case 'left':
           return post(ch.presence, { k: 'l', n: nodeId, i: boot, v: ++version, t: out.topic, id: out.id });

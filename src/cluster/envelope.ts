@@ -81,7 +81,8 @@ export const makeEnvelopeSchema = (limits: EnvelopeLimits) => {
     bin: Schema.optionalKey(Schema.Boolean),
   };
   const oneData = Schema.makeFilter(
-    (e: { d?: unknown; b64?: string }) => (e.b64 === undefined) !== (e.d === undefined) || 'exactly one of d and b64',
+    (e: { d?: unknown | undefined; b64?: string | undefined }) =>
+      (e.b64 === undefined) !== (e.d === undefined) || 'exactly one of d and b64',
   );
   return Schema.Union([
     Schema.Struct({ k: Schema.Literal('b'), n: node, x: Schema.optionalKey(client), ...data }).check(oneData),
@@ -161,27 +162,29 @@ export function encodeWithData(head: Record<string, unknown>, data: unknown, bin
   return `${text.slice(0, -1)},${dataFields(data, binary)}}`;
 }
 
-const dataOf = (e: { d?: unknown; b64?: string; bin?: boolean }): { data: unknown; binary?: boolean } =>
-  e.b64 !== undefined
-    ? { data: Buffer.from(e.b64, 'base64'), binary: e.bin ?? true }
-    : { data: e.d, ...(e.bin === undefined ? {} : { binary: e.bin }) };
+const dataOf = (e: {
+  d?: unknown | undefined;
+  b64?: string | undefined;
+  bin?: boolean | undefined;
+}): { data: unknown; binary?: boolean | undefined } =>
+  e.b64 !== undefined ? { data: Buffer.from(e.b64, 'base64'), binary: e.bin ?? true } : { data: e.d, binary: e.bin };
 
 /** The hub event a decoded envelope becomes (heartbeats and sync requests are the adapter's own business). */
 export function toHubEvent(e: Envelope): HubRemoteEvent | undefined {
   switch (e.k) {
     case 'b':
-      return { type: 'hub.remote.broadcast', ...dataOf(e), ...(e.x === undefined ? {} : { except: e.x }) };
+      return { type: 'hub.remote.broadcast', ...dataOf(e), except: e.x };
     case 'p':
       return {
         type: 'hub.remote.publish',
         topic: e.t,
         ...dataOf(e),
-        ...(e.x === undefined ? {} : { except: e.x }),
-        ...(e.f === undefined ? {} : { from: e.f }),
-        ...(e.o === undefined ? {} : { offset: e.o }),
+        except: e.x,
+        from: e.f,
+        offset: e.o,
       };
     case 's':
-      return { type: 'hub.remote.send', to: e.to, ...dataOf(e), ...(e.f === undefined ? {} : { from: e.f }) };
+      return { type: 'hub.remote.send', to: e.to, ...dataOf(e), from: e.f };
     case 'c+':
       return { type: 'hub.remote.clientUp', node: e.n, id: e.id, meta: e.m };
     case 'c-':

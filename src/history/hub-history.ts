@@ -98,8 +98,8 @@ export function clusterHistory(
       }
       const message = {
         data: json,
-        ...(from === undefined ? {} : { from }),
-        ...(except === undefined ? {} : { except }),
+        from,
+        except,
       };
       within(Promise.resolve(store.append(topic, message)), timeoutMs, 'storing the message').then(
         ({ epoch, offset }) => done({ epoch, offset }),

@@ -8,9 +8,9 @@ export interface HistoryResult extends StreamPosition {
 
 export interface HistoryQuery {
   /** At most this many messages (default and ceiling: the history size). */
-  readonly limit?: number;
+  readonly limit?: number | undefined;
   /** The oldest `limit` messages after this position (a page forward); absent: the newest `limit`. */
-  readonly since?: StreamPosition;
+  readonly since?: StreamPosition | undefined;
 }
 
 export type HistoryErrorCode = 'no_history' | 'unavailable' | 'invalid_frame';

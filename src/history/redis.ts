@@ -143,8 +143,8 @@ export async function redisHistory(options: RedisHistoryOptions): Promise<Histor
         k: 'p',
         n: nodeId,
         t: topic,
-        ...(message.except === undefined ? {} : { x: message.except }),
-        ...(message.from === undefined ? {} : { f: message.from }),
+        x: message.except,
+        f: message.from,
       }).slice(0, -1);
       try {
         const [offset, epoch] = await redis.historyAppend(

@@ -1,3 +1,5 @@
+import type { StreamPosition } from '../../machines/hub.types.js';
+
 /**
  * The history-store contract: what per-topic history needs from an engine (the hub process's
  * memory, Redis, JetStream), and nothing else. Delivery, replay framing, the replay/live seam
@@ -20,16 +22,13 @@
  * - **Honest failure**: `append` that cannot store (engine down) rejects/throws; it never
  *   answers an offset it did not store.
  */
-export interface StreamPosition {
-  readonly epoch: string;
-  /** The offset of the newest message; 0 before the first. */
-  readonly offset: number;
-}
+/** One definition, shared with the hub machine that carries positions in its events. */
+export type { StreamPosition };
 
 export interface StoredMessage {
   readonly offset: number;
   /** The publishing client's id, when a client published it. */
-  readonly from?: string;
+  readonly from?: string | undefined;
   /** The message data as JSON text, exactly as published. */
   readonly data: string;
 }
@@ -43,7 +42,7 @@ export interface HistoryPage extends StreamPosition {
 
 export interface ReadOptions {
   /** Messages with an offset above this one, oldest first (a page forward); absent: the newest. */
-  readonly after?: number;
+  readonly after?: number | undefined;
   /** At most this many messages. */
   readonly limit: number;
 }
@@ -51,16 +50,16 @@ export interface ReadOptions {
 /** What a publish stores. */
 export interface AppendMessage {
   /** The publishing client's id, when a client published it. */
-  readonly from?: string;
+  readonly from?: string | undefined;
   /** The data as JSON text. */
   readonly data: string;
   /**
    * For stores that also notify the cluster of what they stored, in the same atomic step (Redis
    * publishes the message with its offset to the topic's channel): the client it must not reach.
    */
-  readonly except?: string;
+  readonly except?: string | undefined;
   /** false: store only, publish no notification (tests, imports). */
-  readonly notify?: boolean;
+  readonly notify?: boolean | undefined;
 }
 
 export interface HistorySettings {
@@ -91,12 +90,12 @@ export interface HistoryStore {
 
 export interface HistoryStoreStats {
   /** Streams currently held (memory) or known (remote: undefined). */
-  readonly streams?: number;
-  readonly messages?: number;
-  readonly bytes?: number;
+  readonly streams?: number | undefined;
+  readonly messages?: number | undefined;
+  readonly bytes?: number | undefined;
   /** Streams dropped for the stream cap (LRU) or TTL, since start. */
-  readonly evicted?: number;
-  readonly expired?: number;
+  readonly evicted?: number | undefined;
+  readonly expired?: number | undefined;
   /** Appends that failed (engine unreachable). */
   readonly failed: number;
 }

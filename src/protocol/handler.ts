@@ -129,8 +129,8 @@ export function createProtocolHandler(deps: ProtocolDeps) {
               type: 'hub.subscribe',
               id,
               topic: frame.topic,
-              ...(frame.since === undefined ? {} : { since: frame.since }),
-              ...refOf(ref),
+              since: frame.since,
+              ref,
             }),
           'subscribe to',
         );
@@ -142,8 +142,8 @@ export function createProtocolHandler(deps: ProtocolDeps) {
           () =>
             hub
               .history(frame.topic, {
-                ...(frame.limit === undefined ? {} : { limit: frame.limit }),
-                ...(frame.since === undefined ? {} : { since: frame.since }),
+                limit: frame.limit,
+                since: frame.since,
               })
               .then(
                 (result) => {
@@ -158,7 +158,7 @@ export function createProtocolHandler(deps: ProtocolDeps) {
           'read the history of',
         );
       case 'unsubscribe':
-        hub.actor.send({ type: 'hub.unsubscribe', id, topic: frame.topic, ...refOf(ref) });
+        hub.actor.send({ type: 'hub.unsubscribe', id, topic: frame.topic, ref });
         return;
       case 'publish':
         return authorized(
@@ -172,13 +172,13 @@ export function createProtocolHandler(deps: ProtocolDeps) {
                 data: frame.data,
                 from: id,
                 ...(frame.echo === true ? {} : { except: id }),
-                ...refOf(ref),
+                ref,
               }),
             ),
           'publish to',
         );
       case 'send':
-        hub.actor.send({ type: 'hub.send', to: frame.to, data: frame.data, from: id, ...refOf(ref) });
+        hub.actor.send({ type: 'hub.send', to: frame.to, data: frame.data, from: id, ref });
         return;
       case 'presence': {
         if (!presenceAllowed(self, ref)) return;
@@ -188,9 +188,9 @@ export function createProtocolHandler(deps: ProtocolDeps) {
             type: 'hub.presence',
             id,
             topic: frame.topic,
-            ...refOf(ref),
-            ...(frame.limit === undefined ? {} : { limit: frame.limit }),
-            ...(frame.cursor === undefined ? {} : { cursor: frame.cursor }),
+            ref,
+            limit: frame.limit,
+            cursor: frame.cursor,
           });
         if (member) return ask();
         // Members only unless the embedder opens it: a member list is every id a direct send can reach.
@@ -261,5 +261,3 @@ export function createProtocolHandler(deps: ProtocolDeps) {
     c.tail = p.finally(() => void c.pending--);
   }
 }
-
-const refOf = (ref: ProtocolRef | undefined): { ref?: ProtocolRef } => (ref === undefined ? {} : { ref });

@@ -144,8 +144,8 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
       return fail(res, 400, 'invalid_body', 'since and epoch go together: the position of the last message seen');
     try {
       const page = await hub.history(topic, {
-        ...(limit === undefined ? {} : { limit: limit as number }),
-        ...(since === undefined ? {} : { since: { offset: since as number, epoch: epoch! } }),
+        limit: limit as number | undefined,
+        since: since === undefined ? undefined : { offset: since as number, epoch: epoch! },
       });
       sendJson(res, 200, page);
     } catch (error) {
@@ -158,7 +158,7 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
   /** A publish into a topic with history waits for its offset; 503 unavailable when it could not be stored. */
   const publishStored = async (res: ServerResponse, topic: string, data: unknown, except?: string): Promise<void> => {
     try {
-      const r = await hub.publishConfirmed(topic, data, except === undefined ? {} : { except });
+      const r = await hub.publishConfirmed(topic, data, { except });
       const clustered = hub.clusterStats() !== undefined;
       sendJson(res, 200, {
         delivered: r.delivered,
@@ -185,7 +185,7 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
       const { topic, data, except } = body.value;
       if (topic !== undefined && hub.keepsHistory(topic)) return publishStored(res, topic, data, except);
       if (topic !== undefined) {
-        const delivered = hub.publish(topic, data, except === undefined ? {} : { except });
+        const delivered = hub.publish(topic, data, { except });
         return answer(
           res,
           delivered,
@@ -193,7 +193,7 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
         );
       }
       const delivered = hub.size - (except !== undefined && hub.has(except) ? 1 : 0);
-      hub.broadcast(data, except === undefined ? {} : { except });
+      hub.broadcast(data, { except });
       return answer(
         res,
         delivered,

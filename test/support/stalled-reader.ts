@@ -3,7 +3,7 @@ import type { TestClient } from './ws-client.js';
 /** Relay hub options where a client names itself with `?id=…` (tests address clients by name). */
 export const namedRelay = {
   protocol: 'relay' as const,
-  authenticate: (req: { url?: string }) => ({
+  authenticate: (req: { url?: string | undefined }) => ({
     id: new URL(req.url ?? '/', 'http://h').searchParams.get('id') ?? undefined,
   }),
 };

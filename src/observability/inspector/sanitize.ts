@@ -112,9 +112,9 @@ export function compactSnapshot(snapshot: unknown, maxIds: number): Record<strin
   };
   return {
     status: s.status,
-    ...(s.value === undefined ? {} : { value: s.value }),
-    ...(s.context === undefined ? {} : { context: sanitizeContext(s.context, maxIds) }),
-    ...(s.output === undefined ? {} : { output: s.output }),
+    value: s.value,
+    context: s.context === undefined ? undefined : sanitizeContext(s.context, maxIds),
+    output: s.output,
     ...(s.error === undefined
       ? {}
       : { error: s.error instanceof Error ? `${s.error.name}: ${s.error.message}` : String(s.error) }),

@@ -60,7 +60,7 @@ describe('origin policy', () => {
 });
 
 describe('authenticate()', () => {
-  const token = (req: { url?: string }) => new URL(req.url ?? '/', 'http://h').searchParams.get('token');
+  const token = (req: { url?: string | undefined }) => new URL(req.url ?? '/', 'http://h').searchParams.get('token');
 
   it('false → 401 with no upgrade; the hub never sees the client', async () => {
     harness = await startHub({ authenticate: (req) => token(req) === 'good' });

@@ -33,7 +33,7 @@ async function call(
   const res = await fetch(`${h!.base}${path}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers,
-    body: init.body,
+    body: init.body ?? null,
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
