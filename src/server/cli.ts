@@ -32,7 +32,7 @@ async function main(argv: readonly string[]): Promise<number> {
     let failed: (error: unknown) => void = () => undefined;
     const failure = new Promise<unknown>((resolve) => (failed = resolve));
     const failpoint = process.env.ACTORHUB_FAILPOINT;
-    const { url, hub, inspectorUrl, viewerUrl } = yield* make(config, {
+    const { url, hub, inspectorUrl, viewerUrl, reloadTls } = yield* make(config, {
       onFailure: (error) => failed(error),
       ...(failpoint ? { failpoint: parseFailpoint(failpoint) } : {}),
     });
@@ -41,6 +41,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const lines: [string, string][] = [
       ['page', `${url}/`],
       ['websocket', `${url.replace(/^http/, 'ws')}${hub.options.path}`],
+      ...(config.tls ? [['tls', `${config.tls.certFile} (SIGHUP reloads it)`] as [string, string]] : []),
       ['metrics', `${url}/metrics`],
       ['stats', `${url}/stats`],
       ['health', `${url}/healthz`],
@@ -64,6 +65,12 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(
       `actorhub listening on ${url}\n${lines.map(([k, v]) => `  ${`${k}:`.padEnd(11)}${v}\n`).join('')}`,
     );
+    // SIGHUP re-reads the certificate files (a renewal needs no restart); without TLS it keeps its default.
+    if (reloadTls) {
+      const onHup = (): void => void reloadTls();
+      process.on('SIGHUP', onHup);
+      yield* Effect.addFinalizer(() => Effect.sync(() => process.off('SIGHUP', onHup)));
+    }
     const error = yield* Effect.promise(() => failure);
     return yield* Effect.fail(
       new HubServerError({

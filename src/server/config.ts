@@ -5,6 +5,7 @@ import * as L from '../limits.js';
 import type { LogLevel } from '../observability/logger.js';
 import { resolveCluster, resolveOptions } from '../options.js';
 import type { HubOptions } from '../types.js';
+import { loadTls, type TlsFiles, type TlsMaterial } from './tls.js';
 import { hubOptionsOf, meaningOf, settingProblem, SETTINGS, settingsConfig, type SettingValues } from './settings.js';
 
 /** Which broker the standalone server joins, if any. */
@@ -43,6 +44,8 @@ export interface ServerConfig {
   /** The standalone http.Server's own timeouts (slowloris); embedders set theirs on their server. */
   readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
   readonly hub: HubOptions;
+  /** --tls-cert / --tls-key: serve https:// and wss://; the files are read and checked at start-up. */
+  readonly tls?: TlsFiles & TlsMaterial;
 }
 
 /** Effect's schema messages span lines ("Expected …\n  at ["PORT"]"): fold them into one sentence. */
@@ -98,6 +101,18 @@ const inspectOf = (c: SettingValues): NonNullable<ServerConfig['inspect']> => {
   return { enabled: c.inspect, port: c.inspectPort, stately: c.inspectStately };
 };
 
+const tlsOf = (c: SettingValues): (TlsFiles & TlsMaterial) | undefined => {
+  if (c.tlsCert === undefined && c.tlsKey === undefined) return undefined;
+  if (c.tlsCert === undefined || c.tlsKey === undefined) {
+    throw new HubConfigError({
+      reason: 'invariant',
+      message: 'Give both --tls-cert and --tls-key (ACTORHUB_TLS_CERT, ACTORHUB_TLS_KEY), or neither.',
+    });
+  }
+  const files = { certFile: c.tlsCert, keyFile: c.tlsKey };
+  return { ...files, ...loadTls(files) };
+};
+
 /**
  * Reads the server configuration from an environment record (process.env merged with CLI
  * flags) and checks it: every failure is a HubConfigError whose message is a full sentence.
@@ -112,6 +127,7 @@ export function readServerConfig(env: Record<string, string | undefined>): Effec
           if (problem !== undefined) throw new HubConfigError(problem);
           const hub = hubOptionsOf(c);
           resolveOptions(hub); // the same checks createHub makes, at start-up
+          const tls = tlsOf(c);
           return {
             port: c.port,
             host: c.host,
@@ -125,6 +141,7 @@ export function readServerConfig(env: Record<string, string | undefined>): Effec
             broker: brokerOf(c),
             cluster: clusterOf(c),
             inspect: inspectOf(c),
+            ...(tls ? { tls } : {}),
           };
         },
         catch: (error) =>

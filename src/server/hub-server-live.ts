@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Duration, Effect, Layer, Schedule } from 'effect';
@@ -9,10 +10,11 @@ import { redisBroker } from '../cluster/broker/redis.js';
 import { redisHistory } from '../history/redis.js';
 import type { HistoryStore } from '../history/store.js';
 import type { BrokerConfig, ServerConfig } from './config.js';
-import { HubServerError } from '../errors.js';
+import { HubConfigError, HubServerError } from '../errors.js';
 import { hubRoutes } from './http-routes.js';
 import { createHub } from '../hub.js';
 import { HubServer, type HubServerShape } from './hub-server.js';
+import { loadTls } from './tls.js';
 import { createLogger } from '../observability/logger.js';
 import * as L from '../limits.js';
 import { isHubInspector, startInspector } from '../observability/inspector/inspector.js';
@@ -168,17 +170,38 @@ const listen = (config: ServerConfig, extra: HubOptions) =>
       headersTimeoutMs: L.HEADERS_TIMEOUT_MS,
       requestTimeoutMs: L.REQUEST_TIMEOUT_MS,
     };
-    const server = createServer(
-      {
-        headersTimeout: headersTimeoutMs,
-        requestTimeout: requestTimeoutMs,
-        connectionsCheckingInterval: Math.min(L.CONNECTIONS_CHECK_INTERVAL_MS, Math.ceil(headersTimeoutMs / 4)),
-      },
-      hubRoutes(hub, {
-        api: { ...config.api, logger },
-        viewer: isHubViewer(extra.inspect) ? extra.inspect : undefined,
-      }),
-    );
+    const serverOptions = {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(L.CONNECTIONS_CHECK_INTERVAL_MS, Math.ceil(headersTimeoutMs / 4)),
+    };
+    const routes = hubRoutes(hub, {
+      api: { ...config.api, logger },
+      viewer: isHubViewer(extra.inspect) ? extra.inspect : undefined,
+    });
+    const tls = config.tls;
+    // With --tls-cert/--tls-key the same routes and upgrades are served over TLS: https:// and wss://.
+    const server = tls
+      ? createHttpsServer({ ...serverOptions, cert: tls.cert, key: tls.key }, routes)
+      : createServer(serverOptions, routes);
+    const scheme = tls ? 'https' : 'http';
+    /**
+     * Re-reads the certificate and key (SIGHUP in the CLI): new handshakes use them, open
+     * connections keep theirs. A bad file leaves the running certificates in place.
+     */
+    const reloadTls = (): boolean => {
+      if (!tls) return false;
+      try {
+        const material = loadTls(tls);
+        (server as ReturnType<typeof createHttpsServer>).setSecureContext(material);
+        logger.info({ cert: tls.certFile, key: tls.keyFile }, 'TLS certificates reloaded');
+        return true;
+      } catch (err) {
+        const message = err instanceof HubConfigError ? err.message : String(err);
+        logger.error({ cert: tls.certFile, key: tls.keyFile, reason: message }, 'TLS reload failed; keeping the certificates in use');
+        return false;
+      }
+    };
     hub.attach(server);
     server.once('error', (cause) => {
       void hub.close({ timeoutMs: 1 });
@@ -198,15 +221,16 @@ const listen = (config: ServerConfig, extra: HubOptions) =>
       const relay = isHubInspector(extra.inspect) ? extra.inspect : viewer?.also;
       const inspect = {
         ...(relay && isHubInspector(relay) ? { inspectorUrl: relay.url } : {}),
-        ...(viewer ? { viewerUrl: `http://${displayHost(address)}:${address.port}${viewer.path}` } : {}),
+        ...(viewer ? { viewerUrl: `${scheme}://${displayHost(address)}:${address.port}${viewer.path}` } : {}),
       };
       resume(
         Effect.succeed({
           hub,
           server,
           port: address.port,
-          url: `http://${displayHost(address)}:${address.port}`,
+          url: `${scheme}://${displayHost(address)}:${address.port}`,
           ...inspect,
+          ...(tls ? { reloadTls } : {}),
         }),
       );
     });

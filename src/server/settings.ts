@@ -385,6 +385,18 @@ const SETTING_ENTRIES = {
     help: 'comma-separated host names the server answers (.example.com: and subdomains); others get 403 (DNS rebinding)',
     hub: (hosts): HubOptions => (hosts === undefined ? {} : { allowedHosts: list(hosts) }),
   }),
+  tlsCert: setting({
+    flag: 'tls-cert',
+    env: 'ACTORHUB_TLS_CERT',
+    ...optional(Config.String, 'none'),
+    help: 'PEM certificate file (chain after it): serve https:// and wss:// (with --tls-key; re-read on SIGHUP)',
+  }),
+  tlsKey: setting({
+    flag: 'tls-key',
+    env: 'ACTORHUB_TLS_KEY',
+    ...optional(Config.String, 'none'),
+    help: 'PEM private key file of --tls-cert (unencrypted; re-read on SIGHUP)',
+  }),
   redis: setting({
     flag: 'redis',
     env: 'REDIS_URL',
