@@ -90,4 +90,5 @@ export {
   type ServerConfig,
 } from './server/config.js';
 export { HubServer, type HubServerShape } from './server/hub-server.js';
+export type { TlsFiles, TlsMaterial } from './server/tls.js';
 export { make as makeHubServer, layer as hubServerLayer } from './server/hub-server-live.js';

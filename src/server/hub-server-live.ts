@@ -198,7 +198,10 @@ const listen = (config: ServerConfig, extra: HubOptions) =>
         return true;
       } catch (err) {
         const message = err instanceof HubConfigError ? err.message : String(err);
-        logger.error({ cert: tls.certFile, key: tls.keyFile, reason: message }, 'TLS reload failed; keeping the certificates in use');
+        logger.error(
+          { cert: tls.certFile, key: tls.keyFile, reason: message },
+          'TLS reload failed; keeping the certificates in use',
+        );
         return false;
       }
     };

@@ -131,8 +131,7 @@ describe('TLS: https:// and wss:// from the same port', () => {
         () =>
           new Promise<{ status: number; fingerprint: string }>((resolve, reject) =>
             get(`https://localhost:${port}/healthz`, { ca: first.cert }, (res) => {
-              const fingerprint = (res.socket as import('node:tls').TLSSocket).getPeerX509Certificate()!
-                .fingerprint256;
+              const fingerprint = (res.socket as import('node:tls').TLSSocket).getPeerX509Certificate()!.fingerprint256;
               res.resume();
               resolve({ status: res.statusCode!, fingerprint });
             }).once('error', reject),
