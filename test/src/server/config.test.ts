@@ -120,6 +120,8 @@ describe('readServerConfig: defaults', () => {
       inspect: String(c.inspect?.enabled),
       'inspect-port': String(c.inspect?.port),
       'inspect-stately': String(c.inspect?.stately),
+      'tls-cert': c.tls?.certFile ?? 'none',
+      'tls-key': c.tls?.keyFile ?? 'none',
     };
     expect(Object.keys(actual).sort()).toEqual(SETTINGS.map((s) => s.flag).sort());
     for (const s of SETTINGS) expect(actual[s.flag], s.flag).toBe(s.default);
