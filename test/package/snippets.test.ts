@@ -1,0 +1,145 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { WebSocket } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentationSnippets, SNIPPET_CONTEXT, type Snippet } from '../support/doc-snippets.js';
+
+/**
+ * Every ```ts block of the README and docs/ is compiled as an app would compile it: `actorhub`,
+ * `actorhub/client` resolve through the package's own `exports` (self-reference) to the built dist/
+ * (`npm ci` builds it; run `npm run build` after changing src/), with the repository's compiler
+ * options. Fragments get the stand-ins of SNIPPET_CONTEXT; complete modules and servers get nothing
+ * but their imports. Servers are then run: each must print its URL, answer GET /healthz and a
+ * WebSocket on /ws, and on SIGTERM close that client with 1001 and exit 0. The files go to
+ * dist/snippets/ (ignored by git, lint and the package), under test/docs/ so that a contributor's
+ * snippet importing ../support/… finds test/support/ (rootDirs).
+ */
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const out = join(root, 'dist', 'snippets');
+const snippets = documentationSnippets(root);
+const fileOf = (s: Snippet) => join(out, 'test', 'docs', `${s.where.replace(/[^A-Za-z0-9]+/g, '-')}.ts`);
+
+function compilerOptions(): ts.CompilerOptions {
+  const config = ts.readConfigFile(join(root, 'tsconfig.json'), (p) => ts.sys.readFile(p));
+  const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
+  return {
+    ...options,
+    noEmit: false,
+    declaration: false,
+    sourceMap: false,
+    incremental: false,
+    rootDir: undefined,
+    outDir: undefined,
+    rootDirs: [out, root],
+  };
+}
+
+/** Diagnostics of the snippet files only, pointed at the markdown line they come from. */
+function diagnose(program: ts.Program, group: readonly Snippet[]): string[] {
+  return group.flatMap((snippet) => {
+    const source = program.getSourceFile(fileOf(snippet));
+    if (!source) return [`${snippet.where}: not compiled`];
+    return [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)].map((d) => {
+      const line = d.start === undefined ? 0 : source.getLineAndCharacterOfPosition(d.start).line;
+      return `${snippet.file}:${snippet.firstLine + line}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    });
+  });
+}
+
+const fragments = snippets.filter((s) => s.kind === 'fragment');
+const complete = snippets.filter((s) => s.kind !== 'fragment');
+const servers = snippets.filter((s) => s.kind === 'server');
+let withoutContext: ts.Program;
+// Compiling loads lib, @types/node, express and fastify types: slow on a loaded machine, not a hang.
+const COMPILE_MS = 120_000;
+
+beforeAll(() => {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(join(out, 'test', 'docs'), { recursive: true });
+  // A fragment is a module too (its top-level names stay its own), hence the export.
+  for (const s of snippets) writeFileSync(fileOf(s), `${s.code}\nexport {};\n`);
+  writeFileSync(join(out, 'context.d.ts'), SNIPPET_CONTEXT);
+});
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('the snippets of the README and docs/', () => {
+  it('are found, each kind at least once (the checks below are not vacuous)', () => {
+    expect(snippets.length).toBeGreaterThanOrEqual(15);
+    expect(snippets.some((s) => s.where.startsWith('README.md'))).toBe(true);
+    expect(new Set(snippets.map((s) => s.kind))).toEqual(new Set(['module', 'server', 'fragment']));
+  });
+
+  it(
+    'complete modules and servers compile with nothing but their own imports',
+    () => {
+      withoutContext = ts.createProgram(complete.map(fileOf), compilerOptions());
+      expect(diagnose(withoutContext, complete)).toEqual([]);
+    },
+    COMPILE_MS,
+  );
+
+  it(
+    'fragments compile beside the stand-ins of the program around them',
+    () => {
+      const program = ts.createProgram({
+        rootNames: [...fragments.map(fileOf), join(out, 'context.d.ts')],
+        options: compilerOptions(),
+        oldProgram: withoutContext, // reuses what both parse (lib, @types, dist's declarations)
+      });
+      expect(diagnose(program, fragments)).toEqual([]);
+    },
+    COMPILE_MS,
+  );
+
+  it.each(servers.map((s) => [s.where, s] as const))(
+    '%s serves: prints its URL, answers /healthz and WebSocket, on SIGTERM closes it with 1001 and exits 0',
+    async (_where, snippet) => {
+      const source = withoutContext.getSourceFile(fileOf(snippet))!;
+      const emitted = withoutContext.emit(source);
+      expect(emitted.emitSkipped).toBe(false);
+      const child = spawn(process.execPath, [fileOf(snippet).replace(/\.ts$/, '.js')], {
+        cwd: out,
+        env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.once('exit', (code, signal) => resolve({ code, signal })),
+      );
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          child.stdout.on('data', (chunk: Buffer) => {
+            stdout += chunk.toString();
+            const found = /https?:\/\/[^\s/]+/.exec(stdout);
+            if (found) resolve(found[0]);
+          });
+          void exited.then(({ code }) => reject(new Error(`exited (${code}) before printing a URL: ${stderr}`)));
+        });
+        const health = await fetch(`${url}/healthz`);
+        expect(health.status).toBe(200);
+        await health.body?.cancel();
+        // A client connected when the signal comes is closed gracefully (1001), then the process exits 0.
+        const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`);
+        const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+        await new Promise<void>((resolve, reject) => {
+          ws.once('open', resolve);
+          ws.once('error', reject);
+        });
+        expect(child.exitCode).toBeNull();
+        child.kill('SIGTERM');
+        expect(await closed).toBe(1001);
+        expect(await exited).toEqual({ code: 0, signal: null });
+        expect(stderr).toBe('');
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    },
+    30_000,
+  );
+});
