@@ -144,10 +144,19 @@ export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Cluster: largest broker message a node decodes, in bytes (UTF-16 code units of the payload);
- * larger ones are dropped unparsed and counted. It bounds a `sync` too: a node's whole
- * presence state (tens of bytes per client and membership) must fit.
+ * larger ones are dropped unparsed and counted. A node's whole presence state (a `sync`) is
+ * sent in parts of SYNC_PART_BYTES, so it bounds one part, not the state.
  */
 export const MAX_ENVELOPE_BYTES = 16 * 1024 * 1024;
+/**
+ * Cluster: a node's state (its `sync` reply) is sent in parts of about this many bytes, each a
+ * broker message of its own, so that no directory size makes one message larger than
+ * MAX_ENVELOPE_BYTES (nor than NATS's default max_payload, 1 MiB). A single client's entry
+ * larger than this travels alone in its part. Must not exceed MAX_ENVELOPE_BYTES.
+ */
+export const SYNC_PART_BYTES = 256 * 1024;
+/** Cluster: most parts one sync may announce (at SYNC_PART_BYTES, 16 GiB of state); more is malformed. */
+export const MAX_SYNC_PARTS = 65_536;
 /** Cluster: deepest nesting of message data and client metadata in a broker message (objects/arrays). */
 export const MAX_ENVELOPE_DEPTH = 128;
 

@@ -172,7 +172,14 @@ export function resolveCluster(c: ClusterSettings): ResolvedCluster {
   }
   const maxEnvelopeBytes = positiveInt('cluster.maxEnvelopeBytes', c.maxEnvelopeBytes, L.MAX_ENVELOPE_BYTES);
   const maxEnvelopeDepth = positiveInt('cluster.maxEnvelopeDepth', c.maxEnvelopeDepth, L.MAX_ENVELOPE_DEPTH);
-  return { nodeId, prefix, heartbeatMs, nodeTimeoutMs, maxEnvelopeBytes, maxEnvelopeDepth };
+  const syncPartBytes = positiveInt('cluster.syncPartBytes', c.syncPartBytes, L.SYNC_PART_BYTES);
+  if (syncPartBytes > maxEnvelopeBytes) {
+    throw new HubConfigError({
+      reason: 'invariant',
+      message: `cluster.syncPartBytes (${syncPartBytes}) must not exceed cluster.maxEnvelopeBytes (${maxEnvelopeBytes}), or the other nodes would drop every part of a sync.`,
+    });
+  }
+  return { nodeId, prefix, heartbeatMs, nodeTimeoutMs, maxEnvelopeBytes, maxEnvelopeDepth, syncPartBytes };
 }
 
 const resolveHistory = (h: HistoryOptions = {}, protocol: Protocol): ResolvedOptions['history'] => {

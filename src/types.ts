@@ -72,6 +72,8 @@ export interface ClusterSettings {
   readonly maxEnvelopeBytes?: number | undefined;
   /** Deepest nesting of message data and client metadata in a broker message (default 128). */
   readonly maxEnvelopeDepth?: number | undefined;
+  /** A node's state (sync) is sent in broker messages of about this many bytes (default 256 KiB; at most maxEnvelopeBytes). */
+  readonly syncPartBytes?: number | undefined;
 }
 
 export interface ClusterOptionsInput extends ClusterSettings {
@@ -86,6 +88,7 @@ export interface ResolvedCluster {
   readonly nodeTimeoutMs: number;
   readonly maxEnvelopeBytes: number;
   readonly maxEnvelopeDepth: number;
+  readonly syncPartBytes: number;
 }
 
 /** Per-topic history with offsets and epochs, and recovery on subscribe (docs/protocol.md#recovery). */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClusterOut, HubRemoteEvent, NodeId } from '../../machines/hub.types.js';
 import type { Broker, BrokerState } from './broker/broker.js';
 import type { Logger } from '../observability/logger.js';
-import { encodeWithData, makeEnvelopeDecoder, toHubEvent, type Envelope } from './envelope.js';
+import { encodeWithData, makeEnvelopeDecoder, syncParts, toHubEvent, type Envelope } from './envelope.js';
 
 /** Resolved by resolveOptions (src/options.ts): defaults from src/limits.ts, the timing invariant checked there. */
 export interface ClusterOptions {
@@ -15,6 +15,8 @@ export interface ClusterOptions {
   /** What an inbound broker message may hold; beyond it, it is dropped and counted. */
   readonly maxEnvelopeBytes: number;
   readonly maxEnvelopeDepth: number;
+  /** This node's state (sync) goes out in broker messages of about this many bytes. */
+  readonly syncPartBytes: number;
   /** The hub's own topic limit: a longer remote topic could never have a local member. */
   readonly maxTopicLength: number;
   readonly logger: Logger;
@@ -30,7 +32,11 @@ interface Peer {
   seen: number;
   /** When this node last asked it for a sync (at most once per heartbeat period). */
   asked: number;
+  /** The parts of a sync in several parts received so far (one sync at a time per node). */
+  partial?: { readonly v: number; readonly parts: (SyncEnvelope | undefined)[]; got: number } | undefined;
 }
+
+type SyncEnvelope = Extract<Envelope, { k: 'sync' }>;
 
 /** What the cluster needs from the hub: its events in, and a read of its local state for syncs. */
 export interface ClusterHub {
@@ -169,7 +175,26 @@ export function createCluster(options: ClusterOptions) {
     if (!hub) return;
     // localState() and version are read together: every announced change is already in the state.
     const { clients, joins } = hub.localState();
-    post(ch.node(to), { k: 'sync', n: nodeId, i: boot, v: version, c: clients, j: joins });
+    for (const part of syncParts({ n: nodeId, i: boot, v: version }, clients, joins, options.syncPartBytes))
+      broker.publish(ch.node(to), part);
+  };
+
+  /**
+   * A sync in parts is applied once every part of it has arrived, as one: a partial state would
+   * make the members of the parts still missing leave and join again. A part of another version
+   * starts over (the older one is abandoned; the heartbeat's version check asks again if needed).
+   */
+  const assemble = (peer: Peer, e: SyncEnvelope): SyncEnvelope | undefined => {
+    if (e.of === undefined || e.p === undefined) return e;
+    if (peer.partial?.v !== e.v || peer.partial.parts.length !== e.of)
+      peer.partial = { v: e.v, parts: new Array<SyncEnvelope | undefined>(e.of), got: 0 };
+    const partial = peer.partial;
+    if (partial.parts[e.p] === undefined) partial.got++;
+    partial.parts[e.p] = e;
+    if (partial.got < e.of) return undefined;
+    peer.partial = undefined;
+    const parts = partial.parts as SyncEnvelope[];
+    return { ...e, c: parts.flatMap((part) => part.c), j: parts.flatMap((part) => part.j) };
   };
 
   /** Asks a node for its full state, at most once per heartbeat period (its reply replaces what we know). */
@@ -229,8 +254,10 @@ export function createCluster(options: ClusterOptions) {
       case 'sync': {
         // A sync older than what was applied since (it crossed newer changes) is stale.
         if (peer.version !== undefined && e.v < peer.version) return;
+        const whole = assemble(peer, e);
+        if (!whole) return;
         peer.version = e.v;
-        const event = toHubEvent(e);
+        const event = toHubEvent(whole);
         if (event) hub.send(event);
         return;
       }

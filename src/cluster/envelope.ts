@@ -3,7 +3,13 @@ import { Result, Schema } from 'effect';
 import type { HubRemoteEvent } from '../../machines/hub.types.js';
 import { TOPIC_PATTERN } from '../../machines/topic-index.js';
 import { RawJson } from '../protocol/frames.js';
-import { MAX_ENVELOPE_BYTES, MAX_ENVELOPE_DEPTH, MAX_TOPIC_LENGTH, NODE_ID_PATTERN } from '../limits.js';
+import {
+  MAX_ENVELOPE_BYTES,
+  MAX_ENVELOPE_DEPTH,
+  MAX_SYNC_PARTS,
+  MAX_TOPIC_LENGTH,
+  NODE_ID_PATTERN,
+} from '../limits.js';
 /** Client ids as the protocol accepts them in `send` (docs/protocol.md). */
 const MAX_CLIENT_ID_LENGTH = 256;
 /** Standard base64 as Buffer#toString('base64') writes it; Buffer.from would silently skip anything else. */
@@ -114,7 +120,20 @@ export const makeEnvelopeSchema = (limits: EnvelopeLimits) => {
       // [id] when the client has no metadata (JSON has no undefined), [id, meta] otherwise.
       c: Schema.Array(Schema.Union([Schema.Tuple([client]), Schema.Tuple([client, bounded('metadata')])])),
       j: Schema.Array(Schema.Tuple([topic, client])),
-    }),
+      // Part p of `of` (docs/scaling.md#convergence): a state too large for one message comes in
+      // parts, applied together once all have arrived. Absent: the whole state in one message.
+      p: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+      of: Schema.optionalKey(
+        Schema.Int.check(Schema.isGreaterThanOrEqualTo(1), Schema.isLessThanOrEqualTo(MAX_SYNC_PARTS)),
+      ),
+    }).check(
+      Schema.makeFilter(
+        (e: { p?: number; of?: number }) =>
+          (e.p === undefined && e.of === undefined) ||
+          (e.p !== undefined && e.of !== undefined && e.p < e.of) ||
+          'a sync part needs p < of',
+      ),
+    ),
   ]);
 };
 
@@ -203,4 +222,38 @@ export function toHubEvent(e: Envelope): HubRemoteEvent | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * A node's state as `sync` envelopes of about `partBytes` each (docs/scaling.md#convergence):
+ * the entries are serialised one by one and cut into parts, so neither a part nor the work of
+ * writing one grows with the directory. Always at least one part (an empty state is one too).
+ */
+export function syncParts(
+  head: { n: string; i: string; v: number },
+  clients: readonly (readonly [string, unknown])[],
+  joins: readonly (readonly [string, string])[],
+  partBytes: number,
+): string[] {
+  const parts: { c: string[]; j: string[] }[] = [];
+  let current = { c: [] as string[], j: [] as string[] };
+  let size = 0;
+  const add = (list: 'c' | 'j', entry: string): void => {
+    if (size > 0 && size + entry.length + 1 > partBytes) {
+      parts.push(current);
+      current = { c: [], j: [] };
+      size = 0;
+    }
+    current[list].push(entry);
+    size += entry.length + 1;
+  };
+  // [id] when the client has no metadata (JSON has no undefined), [id, meta] otherwise.
+  for (const [id, meta] of clients) add('c', JSON.stringify(meta === undefined ? [id] : [id, meta]));
+  for (const join of joins) add('j', JSON.stringify(join));
+  parts.push(current);
+  const prefix = JSON.stringify({ k: 'sync', ...head }).slice(0, -1);
+  return parts.map(
+    (part, p) =>
+      `${prefix},"c":[${part.c.join(',')}],"j":[${part.j.join(',')}]${parts.length > 1 ? `,"p":${p},"of":${parts.length}` : ''}}`,
+  );
 }

@@ -22,6 +22,7 @@ export interface ClusterConfig {
   readonly nodeTimeoutMs: number;
   readonly maxEnvelopeBytes: number;
   readonly maxEnvelopeDepth: number;
+  readonly syncPartBytes: number;
 }
 
 /** The HTTP publish API (docs/observability.md). */
@@ -86,6 +87,7 @@ const clusterOf = (c: SettingValues): ClusterConfig => {
     nodeTimeoutMs: c.nodeTimeout,
     maxEnvelopeBytes: c.clusterMaxEnvelopeBytes,
     maxEnvelopeDepth: c.clusterMaxEnvelopeDepth,
+    syncPartBytes: c.clusterSyncPartBytes,
   };
   resolveCluster(cluster); // the same checks createHub makes, at start-up; the id stays unset if not given
   return cluster;

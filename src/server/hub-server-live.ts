@@ -145,6 +145,7 @@ export const make = (config: ServerConfig, extra: HubOptions = {}) =>
                 nodeTimeoutMs: config.cluster.nodeTimeoutMs,
                 maxEnvelopeBytes: config.cluster.maxEnvelopeBytes,
                 maxEnvelopeDepth: config.cluster.maxEnvelopeDepth,
+                syncPartBytes: config.cluster.syncPartBytes,
               },
             }
           : {}),

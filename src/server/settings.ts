@@ -456,6 +456,13 @@ const SETTING_ENTRIES = {
     ...int(L.MAX_ENVELOPE_DEPTH),
     help: 'deepest nesting of data and metadata in a broker message (deeper: dropped, counted)',
   }),
+  clusterSyncPartBytes: setting({
+    flag: 'cluster-sync-part-bytes',
+    env: 'ACTORHUB_CLUSTER_SYNC_PART_BYTES',
+    ...int(L.SYNC_PART_BYTES),
+    unit: 'bytes',
+    help: "a node's state (sync) is sent in broker messages of about this size (at most the envelope bound)",
+  }),
   logLevel: setting({
     flag: 'log-level',
     env: 'LOG_LEVEL',

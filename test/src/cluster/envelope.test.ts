@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { depthWithin, encodeWithData, makeEnvelopeDecoder, toHubEvent } from '../../../src/cluster/envelope.js';
+import {
+  depthWithin,
+  encodeWithData,
+  makeEnvelopeDecoder,
+  syncParts,
+  toHubEvent,
+} from '../../../src/cluster/envelope.js';
 
 const decode = makeEnvelopeDecoder({ maxBytes: 4096, maxDepth: 8, maxTopicLength: 16 });
 const ok = (payload: string) => {
@@ -97,5 +103,39 @@ describe('broker envelopes are decoded with a schema', () => {
     expect(depthWithin({ a: [{ b: 1 }] }, 3)).toBe(true);
     expect(depthWithin({ a: [{ b: {} }] }, 3)).toBe(false);
     expect(depthWithin('scalar', 0)).toBe(true);
+  });
+
+  it('writes a large state as sync parts within the part size, each a valid envelope, together the whole state', () => {
+    const clients: [string, unknown][] = Array.from({ length: 200 }, (_, i) => [`c${i}`, i % 2 ? { n: i } : undefined]);
+    const joins: [string, string][] = clients.map(([id], i) => [`t${i % 7}`, id]);
+    const head = { n: 'n1', i: 'boot1', v: 42 };
+    const parts = syncParts(head, clients, joins, 512).map(ok);
+    expect(parts.length).toBeGreaterThan(10);
+    parts.forEach((part, p) =>
+      expect(part).toMatchObject({ k: 'sync', n: 'n1', i: 'boot1', v: 42, p, of: parts.length }),
+    );
+    for (const text of syncParts(head, clients, joins, 512)) expect(text.length).toBeLessThanOrEqual(512 + 100);
+    const all = parts as Extract<(typeof parts)[number], { k: 'sync' }>[];
+    expect(all.flatMap((part) => part.c)).toEqual(clients.map(([id, m]) => (m === undefined ? [id] : [id, m])));
+    expect(all.flatMap((part) => part.j)).toEqual(joins);
+    // A small state stays one message without part fields, as before; an empty one too.
+    expect(ok(syncParts(head, [['c1', undefined]], [['t', 'c1']], 512)[0]!)).toEqual({
+      k: 'sync',
+      ...head,
+      c: [['c1']],
+      j: [['t', 'c1']],
+    });
+    expect(syncParts(head, [], [], 512)).toEqual(['{"k":"sync","n":"n1","i":"boot1","v":42,"c":[],"j":[]}']);
+  });
+
+  it('refuses sync parts that do not add up', () => {
+    const head = '{"k":"sync","n":"n1","i":"b","v":1,"c":[],"j":[]';
+    expect(why(`${head},"p":0,"of":2}`)).toBe('accepted');
+    expect(why(`${head},"p":2,"of":2}`)).toMatch(/p < of/);
+    expect(why(`${head},"p":0}`)).toMatch(/p < of/);
+    expect(why(`${head},"of":1}`)).toMatch(/p < of/);
+    expect(why(`${head},"p":-1,"of":2}`)).not.toBe('accepted');
+    expect(why(`${head},"p":0,"of":65537}`)).not.toBe('accepted');
+    expect(why(`${head},"p":0.5,"of":2}`)).not.toBe('accepted');
   });
 });

@@ -88,6 +88,7 @@ describe('readServerConfig: defaults', () => {
       'cluster-prefix': c.cluster.prefix,
       'cluster-max-envelope-bytes': String(c.cluster.maxEnvelopeBytes),
       'cluster-max-envelope-depth': String(c.cluster.maxEnvelopeDepth),
+      'cluster-sync-part-bytes': String(c.cluster.syncPartBytes),
       'api-key': c.api.apiKey ?? 'none',
       'api-max-body': String(c.api.maxBodyBytes),
       'history-size': String(resolved.history.size),
@@ -176,6 +177,7 @@ describe('readServerConfig: values from the environment', () => {
         nodeTimeoutMs: 3500,
         maxEnvelopeBytes: 16 * 1024 * 1024,
         maxEnvelopeDepth: 128,
+        syncPartBytes: 256 * 1024,
       },
       port: 9000,
       host: '127.0.0.1',
@@ -526,6 +528,7 @@ describe('readServerConfig: cluster', () => {
       nodeTimeoutMs: 1500,
       maxEnvelopeBytes: 16 * 1024 * 1024,
       maxEnvelopeDepth: 128,
+      syncPartBytes: 256 * 1024,
     });
     expect(read({}).broker).toBeUndefined();
   });
@@ -539,6 +542,9 @@ describe('readServerConfig: cluster', () => {
     expect(refuse({ ACTORHUB_HEARTBEAT_MS: '1000', ACTORHUB_NODE_TIMEOUT_MS: '2000' }).message).toMatch(
       /must exceed twice/,
     );
+    expect(
+      refuse({ ACTORHUB_CLUSTER_SYNC_PART_BYTES: '2000000', ACTORHUB_CLUSTER_MAX_ENVELOPE_BYTES: '1000000' }).message,
+    ).toMatch(/cluster\.syncPartBytes \(2000000\) must not exceed cluster\.maxEnvelopeBytes \(1000000\)/);
   });
 });
 
