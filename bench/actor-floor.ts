@@ -11,7 +11,7 @@
  * default heap (CPU µs per actor, the collections its garbage causes included). Variants
  * interleave (A B C … A B C …); medians [min–max] over the rounds.
  *
- * Run: npm run bench:actor-floor [-- --rounds 5 --count 5000]
+ * Run: npm run bench -- actor-floor [--rounds 5 --count 5000]
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 /**
- * How much one flooding client slows everyone else (`npm run bench:flood`).
+ * How much one flooding client slows everyone else (`npm run bench -- flood`).
  *
  * The hub runs as the standalone server (a child process, pinned to core 0 when taskset
  * exists). This process holds the healthy clients: SUBSCRIBERS members of topic `bench` and one

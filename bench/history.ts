@@ -1,5 +1,5 @@
 /**
- * npm run bench:history — the product's default path and what history costs (issue 13):
+ * npm run bench -- history — the product's default path and what history costs (issue 13):
  *  1. JSON `publish` to a topic of N subscribers (1,000 and 5,000): actorhub with history off,
  *     with history on (in memory), with history on over Redis (one node: the cluster path, every
  *     publish through the Lua script and back through pub/sub), against raw `ws` (a loop over

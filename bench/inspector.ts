@@ -1,6 +1,6 @@
 /**
  * What the Stately inspector costs the hub, in process: `npm run bench -- inspector`
- * (or `npm run bench:inspector`). For N registered clients it times, with the inspector off,
+ * (or `npm run bench -- inspector`). For N registered clients it times, with the inspector off,
  * with actorhub's (startInspector: hot path filtered, compact snapshots) and with the stock
  * @statelyai/inspect client (createWebSocketInspector, every event, full snapshots):
  *   - registering N clients (per client),

@@ -1,7 +1,7 @@
 /**
  * What observability costs: the fan-out timer per dispatch (vs prom-client's own observe),
  * and a /metrics scrape with N connected clients. Real ws clients over loopback, in-process.
- * Usage: npm run bench:observability [-- <clients>]   (default 1000)
+ * Usage: npm run bench -- observability [<clients>]   (default 1000)
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

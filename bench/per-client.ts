@@ -11,7 +11,7 @@
  * - **in-process hub operations** with fake sockets: bytes per registered client, µs per
  *   REGISTER/UNREGISTER at 1k and at N, and `close()` time with N clients.
  *
- * Run: npm run bench:per-client [-- --connections 10000 --rounds 3 --close-clients 50000]
+ * Run: npm run bench -- per-client [--connections 10000 --rounds 3 --close-clients 50000]
  *      add --cpu-prof DIR to write a CPU profile of every server (and of the close() run).
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * What one peer that floods pings and never reads costs the server (`npm run bench:ping-flood`,
+ * What one peer that floods pings and never reads costs the server (`npm run bench -- ping-flood`,
  * issue 18 §1).
  *
  * The standalone server runs as a child process (core 0 when taskset exists). This process

@@ -1,5 +1,5 @@
 /**
- * Issue 14: `npm run bench:storm [-- --clients 5000]`. N actorhub/client SDK clients (this
+ * Issue 14: `npm run bench -- storm [--clients 5000]`. N actorhub/client SDK clients (this
  * process, Node's `ws`) are connected to the CLI hub (a child process) and subscribed, one topic
  * per 50 clients. Then the hub restarts: SIGTERM (every client gets 1001), and a new process on
  * the same port as soon as the old one has exited. Measured from the SIGTERM: when each client's
@@ -21,7 +21,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log(`npm run bench:storm [-- options]
+  console.log(`npm run bench -- storm [options]
   --clients N     SDK clients (default 5000; needs 2N + 200 open files)
   --min-delay MS  the clients' reconnect.minDelayMs (default 500, the SDK's default)
   --max-delay MS  the clients' reconnect.maxDelayMs (default 20000, the SDK's default)`);

@@ -270,7 +270,7 @@ function writeReports(root: string, results: Results, docs: boolean, saved: Resu
       writeFileSync(path.join(dir, c.file), c.svg);
       written.push(path.relative(root, path.join(dir, c.file)));
     }
-    // Sections measured by other scripts (bench:storm…) sit after this marker and are kept.
+    // Sections measured by other scripts (npm run bench -- storm…) sit after this marker and are kept.
     const page = path.join(root, 'docs', 'performance.md');
     const before = existsSync(page) ? readFileSync(page, 'utf8') : '';
     const kept = before.indexOf(KEPT_MARKER);

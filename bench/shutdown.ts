@@ -1,5 +1,5 @@
 /**
- * Issue 6, item 9: `npm run bench:shutdown [-- --clients 10000]`. The CLI hub (relay) as a
+ * Issue 6, item 9: `npm run bench -- shutdown [--clients 10000]`. The CLI hub (relay) as a
  * child process; N light clients connect with bounded concurrency, a publisher streams to all
  * of them; then SIGTERM. Measured: time from SIGTERM to the process's exit and its exit code,
  * the close code every client received (1001 expected; a client that gets no close frame is
@@ -27,7 +27,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log(`npm run bench:shutdown [-- options]
+  console.log(`npm run bench -- shutdown [options]
   --clients N           connected clients (default 10000; needs N + 200 open files: check ulimit -n)
   --rate R              broadcasts per second while connected and during the shutdown (default 5)
   --shutdown-timeout MS the hub's --shutdown-timeout (default 10000)

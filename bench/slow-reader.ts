@@ -1,5 +1,5 @@
 /**
- * Issue 6, item 1: `npm run bench:slow-reader [-- --quick]`. One client stops reading (a raw
+ * Issue 6, item 1: `npm run bench -- slow-reader [--quick]`. One client stops reading (a raw
  * socket that does the handshake and then never reads again: its TCP window fills) while N
  * healthy clients receive a broadcast stream at a fixed rate. The hub runs as a child process
  * through the CLI (relay protocol). Three runs, each with a fresh hub: no slow reader
@@ -33,7 +33,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log(`npm run bench:slow-reader [-- options]
+  console.log(`npm run bench -- slow-reader [options]
   --quick              200 clients, 8 s per run (default: 1000 clients, 30 s)
   --clients N          healthy clients
   --seconds S          length of each run's stream (after a 2 s warm-up)

@@ -1,5 +1,5 @@
 /**
- * Issue 6, item 3: `npm run soak [-- --cycles 100000 --concurrency 128]`. Connect/disconnect
+ * Issue 6, item 3: `npm run bench -- soak [--cycles 100000 --concurrency 128]`. Connect/disconnect
  * cycles against a hub in a child process (bench/reliability/soak-hub.ts), with a mix of clean
  * closes, FINs, RSTs and half-open peers that only the heartbeat can reap (short ping
  * settings). Every client subscribes to a topic before it leaves. At the end, the hub's own
@@ -26,7 +26,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log(`npm run soak [-- options]
+  console.log(`npm run bench -- soak [options]
   --cycles N         connect/disconnect cycles (default 100000)
   --concurrency C    cycles in flight at most (default 128)
   --ping-interval MS the hub's heartbeat sweep (default 250)

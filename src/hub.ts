@@ -41,7 +41,7 @@ import { isHubInspector } from './observability/inspector/inspector.js';
 import { WsConnection, type WsConnectionOptions } from './transport/ws-connection.js';
 import { failpointGuards, superviseActions, type ActionErrorReport } from './supervision.js';
 
-export type { ClientInfo, CloseOptions, Hub, HubActor } from './types.js';
+export type { Hub, HubActor } from './types.js';
 export { PublishError } from './errors.js';
 
 /** The hub actor as the hub's own parts hold it: they also send its internal events (register, remote.*). */

@@ -15,21 +15,6 @@ import type {
   ResolvedOptions,
 } from './types.js';
 
-// The option types live in ./types.js (imported by the parts that need them without this module's code).
-export type {
-  AuthResult,
-  ClientHandle,
-  ClusterOptionsInput,
-  ClusterSettings,
-  HistoryOptions,
-  HubOptions,
-  Protocol,
-  ResolvedCluster,
-  ResolvedOptions,
-  TopicHook,
-  TopicOptions,
-} from './types.js';
-
 const POLICIES: readonly OverflowPolicy[] = ['close', 'drop-oldest', 'drop-newest'];
 
 const positiveInt = (name: string, value: number | undefined, fallback: number): number => {

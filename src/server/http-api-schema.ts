@@ -21,9 +21,6 @@ export const makeApiSchemas = (maxTopicLength: number) => {
   };
 };
 
-export type PublishBody = Schema.Schema.Type<ReturnType<typeof makeApiSchemas>['publish']>;
-export type SendBody = Schema.Schema.Type<ReturnType<typeof makeApiSchemas>['send']>;
-
 /** "Expected string\n  at ["topic"]" → "topic: expected string". */
 const oneLine = (message: string): string => {
   const at = /\n\s*at \[(.*)\]\s*$/s.exec(message);

@@ -8,7 +8,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { hubRoutes } from '../../src/server/http-routes.js';
 import { createHub } from '../../src/hub.js';
-import type { HubOptions } from '../../src/options.js';
+import type { HubOptions } from '../../src/types.js';
 import { silentLogger } from '../support/ws-client.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import type { Hub } from '../../src/hub.js';
-import type { HubOptions } from '../../src/options.js';
+import type { HubOptions } from '../../src/types.js';
 import { connect, startHub, upgradeStatus, whenCount, type Harness, type TestClient } from '../support/ws-client.js';
 
 let harness: Harness | undefined;

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHub, type Hub } from '../../src/hub.js';
 import { hubRoutes, type RoutesOptions } from '../../src/server/http-routes.js';
-import type { HubOptions } from '../../src/options.js';
+import type { HubOptions } from '../../src/types.js';
 import { parsePromText, type PromText } from './prom-text.js';
 import { silentLogger } from './ws-client.js';
 

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, type ClientOptions } from 'ws';
 import { createHub, type Hub } from '../../src/hub.js';
-import type { HubOptions } from '../../src/options.js';
+import type { HubOptions } from '../../src/types.js';
 
 /** A real ws client that records what it receives and lets a test await a count or a close. */
 export class TestClient {

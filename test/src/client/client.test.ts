@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createClient, type ClientOptions, type ClientState, type HubClient } from '../../../src/client/index.js';
 import { createHub, type Hub } from '../../../src/hub.js';
-import type { HubOptions } from '../../../src/options.js';
+import type { HubOptions } from '../../../src/types.js';
 import { silentLogger, startHub, type Harness } from '../../support/ws-client.js';
 
 /**

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HubOptions } from '../../../src/options.js';
+import type { HubOptions } from '../../../src/types.js';
 import type { OutboundFrame } from '../../../src/protocol/schema.js';
 import { memoryHistory } from '../../../src/history/memory.js';
 import type { SyncHistoryStore } from '../../../src/history/store.js';

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/observability/logger.js';
-import type { HubOptions } from '../../../src/options.js';
+import type { HubOptions } from '../../../src/types.js';
 import { connectJson } from '../../support/json-client.js';
 import { connect, startHub, whenCount, type Harness } from '../../support/ws-client.js';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientOptions } from 'ws';
 import type { Hub } from '../../../src/hub.js';
-import type { HubOptions } from '../../../src/options.js';
+import type { HubOptions } from '../../../src/types.js';
 import { startRoutedHub, type RoutedHub } from '../../support/http-hub.js';
 import { connectJson } from '../../support/json-client.js';
 import type { PromText } from '../../support/prom-text.js';

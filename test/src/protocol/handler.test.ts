@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HubOptions } from '../../../src/options.js';
+import type { HubOptions } from '../../../src/types.js';
 import { connectJson, type JsonClient } from '../../support/json-client.js';
 import { startHub, whenCount, type Harness } from '../../support/ws-client.js';
 

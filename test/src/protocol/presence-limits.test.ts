@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { presencePage } from '../../../machines/topic-index.js';
 import { connectJson, type JsonClient } from '../../support/json-client.js';
 import { startHub, whenCount, type Harness } from '../../support/ws-client.js';
-import type { HubOptions } from '../../../src/options.js';
+import type { HubOptions } from '../../../src/types.js';
 
 /**
  * Issue 18 §4: presence could amplify (a 60-byte query on a 10k-member topic answered 449 KiB)

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientWriter } from '../../../src/transport/client-writer.js';
 import type { WsConnection } from '../../../src/transport/ws-connection.js';
 import type { Hub } from '../../../src/hub.js';
-import type { HubOptions } from '../../../src/options.js';
+import type { HubOptions } from '../../../src/types.js';
 import { eventually } from '../../support/eventually.js';
 import { connectJson } from '../../support/json-client.js';
 import { RawWs } from '../../support/raw-ws.js';

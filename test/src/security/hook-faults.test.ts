@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HubOptions } from '../../../src/options.js';
+import type { HubOptions } from '../../../src/types.js';
 import { connectJson, JsonClient } from '../../support/json-client.js';
 import { connect, startHub, upgradeStatus, whenCount, type Harness } from '../../support/ws-client.js';
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HubOptions } from '../../../src/options.js';
+import type { HubOptions } from '../../../src/types.js';
 import { dataProblem } from '../../../src/server/http-api.js';
 import { isHostAllowed } from '../../../src/admission/origin.js';
 import { startRoutedHub, type RoutedHub } from '../../support/http-hub.js';

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHub } from '../../../src/hub.js';
 import { createHttpApi } from '../../../src/server/http-api.js';
-import type { HubOptions } from '../../../src/options.js';
+import type { HubOptions } from '../../../src/types.js';
 import { startRoutedHub, type RoutedHub } from '../../support/http-hub.js';
 import { connectJson, type JsonClient } from '../../support/json-client.js';
 import { connect, silentLogger, whenCount } from '../../support/ws-client.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { hubRoutes } from '../../../src/server/http-routes.js';
 import { createHub } from '../../../src/hub.js';
-import type { HubOptions } from '../../../src/options.js';
+import type { HubOptions } from '../../../src/types.js';
 import { pageScript } from '../../../src/server/page/page-script.js';
 import { clientBundle } from '../../../src/server/page/page.js';
 import { silentLogger } from '../../support/ws-client.js';
