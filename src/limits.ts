@@ -179,6 +179,11 @@ export const CLIENT_ACK_TIMEOUT_MS = 10_000;
 export const CLIENT_CONNECT_TIMEOUT_MS = 10_000;
 /** Commands held while disconnected; one more rejects at once with `queue_full`. */
 export const CLIENT_MAX_QUEUED_COMMANDS = 100;
+/**
+ * Members a subscription with `presence: true` holds in `sub.presence`: after each (re)subscribe
+ * it follows the hub's presence pages (100 members each by default) until it has this many.
+ */
+export const CLIENT_MAX_PRESENCE_MEMBERS = 1_000;
 
 /**
  * Per-topic history (docs/protocol.md#recovery): messages kept per topic (0 = history off, the

@@ -4,6 +4,7 @@ import { subscriptionActorId, type CloseInfo, type SubscribeAck } from '../../ma
 import {
   CLIENT_ACK_TIMEOUT_MS,
   CLIENT_CONNECT_TIMEOUT_MS,
+  CLIENT_MAX_PRESENCE_MEMBERS,
   CLIENT_MAX_QUEUED_COMMANDS,
   CLIENT_PING_INTERVAL_MS,
   CLIENT_PONG_TIMEOUT_MS,
@@ -61,6 +62,8 @@ export interface ClientOptions {
   readonly connectTimeoutMs?: number;
   /** Commands held while disconnected; more reject at once with `queue_full`. */
   readonly maxQueuedCommands?: number;
+  /** Members a `presence: true` subscription fetches into `sub.presence`, page after page (default 1000). */
+  readonly maxPresenceMembers?: number;
   /** Close codes that stop reconnects (TERMINAL_CLOSE_CODES by default). */
   readonly terminalCloseCodes?: readonly number[];
   /** XState's inspect option for the connection actor and its subscriptions (e.g. @statelyai/inspect's). */
@@ -90,7 +93,10 @@ export interface SubscribeOptions<T = unknown> {
   readonly recover?: boolean;
   /** Validates each message's `data`; failures go to the `invalid` event, not the handler. */
   readonly schema?: StandardSchemaV1<unknown, T>;
-  /** Keep `sub.presence` current: fetched after every (re)subscribe, then updated by joined/left (needs presence events on the hub). */
+  /**
+   * Keep `sub.presence` current: fetched after every (re)subscribe, following the hub's pages up to
+   * `maxPresenceMembers`, then updated by joined/left (needs presence events on the hub).
+   */
   readonly presence?: boolean;
 }
 
@@ -175,8 +181,14 @@ export interface Subscription<T = unknown> {
   readonly error: { readonly code: string; readonly message: string } | undefined;
   /** The last position delivered (or acknowledged for an own publish), when the topic keeps history. */
   readonly position: Position | undefined;
-  /** The topic's members, with `presence: true`. */
+  /** The topic's members, with `presence: true` (at most `maxPresenceMembers` of them). */
   readonly presence: readonly Member[];
+  /**
+   * How many members the topic has, across the cluster, with `presence: true`: the hub's `total`
+   * from the last page fetched, then moved by joined/left. More than `presence.length` when the
+   * topic has more than `maxPresenceMembers`. Undefined until the first fetch answers.
+   */
+  readonly presenceTotal: number | undefined;
   on<K extends keyof SubscriptionEvents>(event: K, listener: SubscriptionEvents[K]): () => void;
   unsubscribe(): void;
   /** The type of `data` the handler receives (never set: for inference only). */
@@ -188,6 +200,11 @@ class SubscriptionImpl<T> implements Subscription<T> {
   error: { code: string; message: string } | undefined;
   position: Position | undefined;
   presence: readonly Member[] = [];
+  presenceTotal: number | undefined;
+  /** Bumped by every presence fetch: the pages of an older one are ignored. */
+  presenceFetch = 0;
+  /** While a fetch follows its pages: the members so far, joined/left in between applied. */
+  presencePaging: Map<string, Member> | undefined;
   /** The `since` of the subscribe in flight (undefined: none was sent). */
   sinceSent: Position | undefined;
   /** Offsets of own publishes acked ahead of the position (their messages are not echoed). */
@@ -244,6 +261,7 @@ export class HubClient {
   private readonly WebSocketImpl: WebSocketConstructor;
   private readonly ackTimeoutMs: number;
   private readonly maxQueued: number;
+  private readonly maxPresenceMembers: number;
   private socket: WebSocketLike | undefined;
   /** Bumped for every socket: events of an abandoned socket are ignored. */
   private generation = 0;
@@ -265,6 +283,7 @@ export class HubClient {
     this.WebSocketImpl = Impl;
     this.ackTimeoutMs = options.ackTimeoutMs ?? CLIENT_ACK_TIMEOUT_MS;
     this.maxQueued = options.maxQueuedCommands ?? CLIENT_MAX_QUEUED_COMMANDS;
+    this.maxPresenceMembers = Math.max(1, Math.floor(options.maxPresenceMembers ?? CLIENT_MAX_PRESENCE_MEMBERS));
     const reconnect = options.reconnect === false ? undefined : (options.reconnect ?? {});
     const machine = sdkConnectionMachine.provide({
       actions: {
@@ -557,16 +576,39 @@ export class HubClient {
       // Recovered: the replay that follows moves the position on from `since`.
       else sub.events.emit('recovered', { from: since });
     } else sub.position = undefined; // the hub keeps no history for this topic
-    if (sub.options.presence) {
-      this.presence(topic).then(
-        (r2) => {
-          if (this.subs.get(topic) !== sub) return;
-          sub.presence = r2.members;
+    if (sub.options.presence) this.fetchPresence(sub);
+  }
+
+  /**
+   * Fills `sub.presence` after a (re)subscribe: the hub's pages, one after the other, until
+   * there is no `cursor` or `maxPresenceMembers` are held. The hub answers in order on one
+   * socket, so a joined/left that arrives between two pages happened after the page before it:
+   * it is applied to what is held so far, and a later page (ids after the cursor) already
+   * reflects it. A fetch that fails (rate_limited, disconnected…) leaves the list as it was.
+   */
+  private fetchPresence(sub: SubscriptionImpl<unknown>): void {
+    const fetch = ++sub.presenceFetch;
+    const members = new Map<string, Member>();
+    sub.presencePaging = members;
+    const current = () => this.subs.get(sub.topic) === sub && sub.presenceFetch === fetch;
+    const page = (cursor: string | undefined): void => {
+      const limit = this.maxPresenceMembers - members.size;
+      this.presence(sub.topic, cursor === undefined ? { limit } : { limit, cursor }).then(
+        (r) => {
+          if (!current()) return;
+          for (const m of r.members) if (members.size < this.maxPresenceMembers) members.set(m.id, m);
+          if (r.cursor !== undefined && members.size < this.maxPresenceMembers) return page(r.cursor);
+          sub.presencePaging = undefined;
+          sub.presence = [...members.values()];
+          sub.presenceTotal = r.total ?? members.size;
           sub.events.emit('presence', sub.presence);
         },
-        () => {},
+        () => {
+          if (current()) sub.presencePaging = undefined;
+        },
       );
-    }
+    };
+    page(undefined);
   }
 
   // ---- commands ----------------------------------------------------------------------------
@@ -649,8 +691,23 @@ export class HubClient {
         const sub = this.subs.get(String(f.topic));
         const member = f.client as Member | undefined;
         if (!sub?.options.presence || !member) return;
-        const others = sub.presence.filter((m) => m.id !== member.id);
-        sub.presence = f.type === 'joined' ? [...others, member] : others;
+        if (sub.presencePaging) {
+          // A fetch is under way: its pages carry the total; keep what is held so far true.
+          if (f.type === 'left') sub.presencePaging.delete(member.id);
+          else if (sub.presencePaging.size < this.maxPresenceMembers) sub.presencePaging.set(member.id, member);
+          return;
+        }
+        const known = sub.presence.some((m) => m.id === member.id);
+        const others = known ? sub.presence.filter((m) => m.id !== member.id) : sub.presence;
+        if (f.type === 'joined') {
+          if (!known && sub.presenceTotal !== undefined) sub.presenceTotal++;
+          sub.presence = known || others.length < this.maxPresenceMembers ? [...others, member] : others;
+        } else {
+          // An unknown member counts only when the list is short of the total (beyond maxPresenceMembers).
+          if (sub.presenceTotal !== undefined && (known || sub.presenceTotal > sub.presence.length))
+            sub.presenceTotal--;
+          sub.presence = others;
+        }
         sub.events.emit('presence', sub.presence);
         return;
       }

@@ -308,6 +308,54 @@ describe('client SDK against a real hub', () => {
     await expect.poll(() => sub.presence.map((m) => m.id)).toEqual([a.id]);
   });
 
+  it('presence pages: limit and cursor walk every member once; sub.presence follows the pages', async () => {
+    // Pages of 2 on the hub: 5 members take 3 pages.
+    const h = await hub({ presenceEvents: true, topics: { presencePageSize: 2 } });
+    const members = Array.from({ length: 5 }, () => client(h.url));
+    await Promise.all(members.map((m) => subscribed(m.subscribe('pg', () => {}))));
+    const ids = members.map((m) => m.id!).sort();
+    const a = members[0]!;
+
+    const first = await a.presence('pg');
+    expect(first).toMatchObject({ topic: 'pg', total: 5, cursor: expect.any(String) });
+    expect(first.members).toHaveLength(2);
+    const seen: string[] = [];
+    let page = first;
+    for (;;) {
+      seen.push(...page.members.map((m) => m.id));
+      if (page.cursor === undefined) break;
+      page = await a.presence('pg', { cursor: page.cursor });
+      expect(page.total).toBe(5);
+    }
+    expect(seen).toEqual(ids); // id order, each once
+    const one = await a.presence('pg', { limit: 1 });
+    expect(one.members.map((m) => m.id)).toEqual([ids[0]]);
+    expect(one.cursor).toEqual(expect.any(String));
+
+    // A presence subscription holds every page, and its total.
+    const watcher = client(h.url);
+    const sub = watcher.subscribe('pg', () => {}, { presence: true });
+    await subscribed(sub);
+    await expect.poll(() => sub.presenceTotal).toBe(6);
+    expect(sub.presence.map((m) => m.id).sort()).toEqual([...ids, watcher.id!].sort());
+    const late = client(h.url);
+    await subscribed(late.subscribe('pg', () => {}));
+    await expect.poll(() => sub.presenceTotal).toBe(7);
+    expect(sub.presence.map((m) => m.id)).toContain(late.id);
+    const gone = members[1]!.id!;
+    members[1]!.close();
+    await expect.poll(() => sub.presenceTotal).toBe(6);
+    expect(sub.presence.map((m) => m.id)).not.toContain(gone);
+    expect(sub.presence).toHaveLength(6);
+
+    // maxPresenceMembers bounds the list; the total still counts everyone.
+    const capped = client(h.url, { maxPresenceMembers: 3 });
+    const csub = capped.subscribe('pg', () => {}, { presence: true });
+    await subscribed(csub);
+    await expect.poll(() => csub.presenceTotal).toBe(7);
+    expect(csub.presence).toHaveLength(3);
+  });
+
   it('a throwing handler is reported on error and delivery goes on', async () => {
     const h = await hub();
     const a = client(h.url);
