@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectServesUntilSigterm } from '../support/serve-check.js';
 import { documentationSnippets, SNIPPET_CONTEXT, type Snippet } from '../support/doc-snippets.js';
 
 /**
@@ -98,44 +97,7 @@ describe('the snippets of the README and docs/', () => {
       const source = withoutContext.getSourceFile(fileOf(snippet))!;
       const emitted = withoutContext.emit(source);
       expect(emitted.emitSkipped).toBe(false);
-      const child = spawn(process.execPath, [fileOf(snippet).replace(/\.ts$/, '.js')], {
-        cwd: out,
-        env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.once('exit', (code, signal) => resolve({ code, signal })),
-      );
-      try {
-        const url = await new Promise<string>((resolve, reject) => {
-          child.stdout.on('data', (chunk: Buffer) => {
-            stdout += chunk.toString();
-            const found = /https?:\/\/[^\s/]+/.exec(stdout);
-            if (found) resolve(found[0]);
-          });
-          void exited.then(({ code }) => reject(new Error(`exited (${code}) before printing a URL: ${stderr}`)));
-        });
-        const health = await fetch(`${url}/healthz`);
-        expect(health.status).toBe(200);
-        await health.body?.cancel();
-        // A client connected when the signal comes is closed gracefully (1001), then the process exits 0.
-        const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`);
-        const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-        await new Promise<void>((resolve, reject) => {
-          ws.once('open', resolve);
-          ws.once('error', reject);
-        });
-        expect(child.exitCode).toBeNull();
-        child.kill('SIGTERM');
-        expect(await closed).toBe(1001);
-        expect(await exited).toEqual({ code: 0, signal: null });
-        expect(stderr).toBe('');
-      } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }
+      await expectServesUntilSigterm(fileOf(snippet).replace(/\.ts$/, '.js'), out);
     },
     30_000,
   );
