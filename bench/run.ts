@@ -170,7 +170,7 @@ function job(spec: Spec, target: Target, options: Options, s: Settings, second?:
 function describe(result: JobResult): string {
   if (result.scenario === 'ops') {
     const r = result;
-    return `REGISTER ${r.registerUs.median.toFixed(1)} µs/op, UNREGISTER ${r.unregisterUs.median.toFixed(1)} µs/op, BROADCAST ${r.broadcastNs.median.toFixed(0)} ns/recipient, shutdown ${r.shutdownMs.toFixed(0)} ms, heap ${bytesMiB(r.heapUsedBytes)}, CPU share ${pct(r.cpuShare)}${r.cpuShare < 0.9 ? ' NOISY' : ''}`;
+    return `REGISTER ${r.registerUs.median.toFixed(1)} µs/op, UNREGISTER ${r.unregisterUs.median.toFixed(1)} µs/op, BROADCAST ${r.broadcastNs.median.toFixed(0)} ns/recipient, shutdown ${r.shutdownMs.toFixed(0)} ms${r.shutdownCpuMs === undefined ? '' : ` (CPU ${r.shutdownCpuMs.toFixed(0)} ms)`}, heap ${bytesMiB(r.heapUsedBytes)}, CPU share ${pct(r.cpuShare)}${r.cpuShare < 0.9 ? ' NOISY' : ''}`;
   }
   const cpu = `server ${pct(result.cpu.server)} (core ${pct(result.cpu.cores[0]?.busy ?? Number.NaN)}), generator ${pct(result.cpu.generator)} (core ${pct(result.cpu.cores[1]?.busy ?? Number.NaN)})`;
   const flags = `${generatorBound(result.cpu) ? ' GENERATOR-BOUND' : bothSaturated(result.cpu) ? ' (both cores saturated)' : ''}${noisy(result.cpu) ? ` NOISY (others ${pct(result.cpu.others)})` : ''}`;

@@ -10,7 +10,7 @@ export const SCENARIOS = {
     'one peer flooding ping control frames and never reading: server memory stays bounded',
   ],
   history: ['history.js', 'publish with history on vs off, recovery time, memory of kept messages'],
-  inspector: ['inspector.js', 'hub events/s with and without a viewer attached'],
+  inspector: ['inspector.js', 'hub events/s at 5,000 clients with and without the built-in viewer (/inspect) open'],
   observability: ['observability.js', 'the cost of metrics and logging on the hot path'],
   ordering: ['ordering.js', '1,000,000 messages: none lost, duplicated or reordered'],
   'per-client': ['per-client.js', 'heap and CPU per connection, idle and with topics'],

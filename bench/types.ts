@@ -221,6 +221,11 @@ export interface OpsResult {
   readonly broadcastNs: { readonly median: number; readonly min: number; readonly max: number };
   /** hub.shutdown until the hub actor is done (every client closed and removed). */
   readonly shutdownMs: number;
+  /**
+   * CPU time of this process during the shutdown (user + system): what the shutdown costs when
+   * the machine is shared and the wall time stretches with other processes' load.
+   */
+  readonly shutdownCpuMs?: number;
   /** Registering the N clients in the first place, µs per client. */
   readonly fillUsPerClient: number;
   readonly heapUsedBytes: number;

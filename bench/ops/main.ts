@@ -92,9 +92,11 @@ async function run(job: OpsJob): Promise<OpsResult> {
   const heapUsedBytes = process.memoryUsage().heapUsed;
   gc();
   const t = performance.now();
+  const shutdownCpu0 = process.cpuUsage();
   hub.actor.send({ type: 'hub.shutdown' });
   await toPromise(hub.actor);
   const shutdownMs = performance.now() - t;
+  const shutdownCpu = process.cpuUsage(shutdownCpu0);
   check(
     hub.actor.getSnapshot().value === 'stopped' && hub.count() === 0,
     `after shutdown: ${hub.count()} clients, state ${String(hub.actor.getSnapshot().value)}`,
@@ -109,6 +111,7 @@ async function run(job: OpsJob): Promise<OpsResult> {
     unregisterUs: summary(unregister),
     broadcastNs: summary(broadcast),
     shutdownMs,
+    shutdownCpuMs: (shutdownCpu.user + shutdownCpu.system) / 1000,
     fillUsPerClient: (fillMs * 1000) / n,
     heapUsedBytes,
     batches: job.batches,
