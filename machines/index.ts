@@ -9,3 +9,6 @@ export {
   type SdkSubscriptionMachine,
 } from './client-sdk.machine.js';
 export type * from './client-sdk.types.js';
+export type { TopicIndex, Member, PresencePage } from './topic-index.js';
+export type { RemoteDirectory } from './remote-directory.js';
+export type { Connection, ConnectionHandlers, Frame } from './connection.js';

@@ -24,7 +24,18 @@ export type {
   TopicOptions,
 } from './types.js';
 export type { ClientId, OutboundLimits, OverflowPolicy } from '../machines/client.types.js';
-export type { HubCommand, HubErrorCode, Member, NodeId, PublishOutcome, Ref, Topic } from '../machines/hub.types.js';
+export type {
+  HubCommand,
+  HubErrorCode,
+  Member,
+  NodeId,
+  PublishOutcome,
+  Ref,
+  Settable,
+  Topic,
+} from '../machines/hub.types.js';
+export type { TopicSchemas } from './protocol/topic-schemas.js';
+export type { StandardSchemaV1 } from './client/standard-schema.js';
 export type { HubMachine } from '../machines/hub.machine.js';
 export * as limits from './limits.js';
 export { HubConfigError, HubServerError, PublishError, type ConfigErrorReason } from './errors.js';
@@ -34,6 +45,7 @@ export { HistoryError, type HistoryErrorCode, type HistoryQuery, type HistoryRes
 export { memoryHistory, type MemoryHistoryOptions } from './history/memory.js';
 export type {
   Answer,
+  AppendMessage,
   HistoryPage,
   HistorySettings,
   HistoryStore,

@@ -1,5 +1,9 @@
 import { createActor, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
-import { sdkConnectionMachine, sdkSubscriptionMachine } from '../../machines/client-sdk.machine.js';
+import {
+  sdkConnectionMachine,
+  sdkSubscriptionMachine,
+  type SdkConnectionMachine,
+} from '../../machines/client-sdk.machine.js';
 import { subscriptionActorId, type CloseInfo, type SubscribeAck } from '../../machines/client-sdk.types.js';
 import {
   CLIENT_ACK_TIMEOUT_MS,
@@ -109,7 +113,8 @@ export interface GapInfo {
   readonly to: Position;
 }
 
-type SubscriptionEvents = {
+/** The events of a subscription: `sub.on(name, listener)`. */
+export type SubscriptionEvents = {
   state: (state: SubscriptionState) => void;
   /** Recovery was impossible (`recovered: false`): messages were missed; refetch your state. */
   gap: (info: GapInfo) => void;
@@ -120,7 +125,8 @@ type SubscriptionEvents = {
   presence: (members: readonly Member[]) => void;
 };
 
-type ClientEvents = {
+/** The events of the client: `client.on(name, listener)`. */
+export type ClientEvents = {
   state: (state: ClientState, detail: StateDetail) => void;
   /** Direct sends, broadcasts, and publishes to topics without a subscription here. */
   message: (data: unknown, info: MessageInfo) => void;
@@ -195,6 +201,12 @@ export interface Subscription<T = unknown> {
   readonly __type?: T;
 }
 
+/** What a subscription needs of the client that made it (kept off the client's public surface). */
+interface SubscriptionHost {
+  reportError(err: unknown): void;
+  remove(sub: SubscriptionImpl<unknown>): void;
+}
+
 class SubscriptionImpl<T> implements Subscription<T> {
   state: SubscriptionState = 'subscribing';
   error: { code: string; message: string } | undefined;
@@ -218,9 +230,9 @@ class SubscriptionImpl<T> implements Subscription<T> {
     readonly topic: string,
     readonly handler: MessageHandler<T>,
     readonly options: SubscribeOptions<T>,
-    private readonly client: HubClient,
+    private readonly host: SubscriptionHost,
   ) {
-    this.events = new Emitter((err) => client.reportError(err));
+    this.events = new Emitter((err) => host.reportError(err));
   }
 
   on<K extends keyof SubscriptionEvents>(event: K, listener: SubscriptionEvents[K]): () => void {
@@ -228,7 +240,7 @@ class SubscriptionImpl<T> implements Subscription<T> {
   }
 
   unsubscribe(): void {
-    this.client.removeSubscription(this as SubscriptionImpl<unknown>);
+    this.host.remove(this as SubscriptionImpl<unknown>);
   }
 
   setState(state: SubscriptionState): void {
@@ -253,6 +265,10 @@ class SubscriptionImpl<T> implements Subscription<T> {
 export class HubClient {
   private readonly actor: Actor<typeof sdkConnectionMachine>;
   private readonly events = new Emitter<Omit<ClientEvents, 'error'>>((err) => this.reportError(err));
+  private readonly host: SubscriptionHost = {
+    reportError: (err) => this.reportError(err),
+    remove: (sub) => this.removeSubscription(sub),
+  };
   /** Its own emitter, whose throwing listeners are ignored: reporting them would loop. */
   private readonly errors = new Emitter<Pick<ClientEvents, 'error'>>();
   private readonly subs = new Map<string, SubscriptionImpl<unknown>>();
@@ -350,7 +366,7 @@ export class HubClient {
   }
 
   /** The connection actor (its children are the subscriptions): for tests, inspection, `.subscribe()`. */
-  get machine(): Actor<typeof sdkConnectionMachine> {
+  get machine(): Actor<SdkConnectionMachine> {
     return this.actor;
   }
 
@@ -369,7 +385,7 @@ export class HubClient {
     if (this.lastState === 'closed') throw new ClientError(ClientErrorCode.Closed, 'the client is closed');
     if (this.subs.has(topic))
       throw new ClientError(ClientErrorCode.AlreadySubscribed, `already subscribed to "${topic}"`);
-    const sub = new SubscriptionImpl<T>(topic, handler, options, this);
+    const sub = new SubscriptionImpl<T>(topic, handler, options, this.host);
     this.subs.set(topic, sub as SubscriptionImpl<unknown>);
     this.actor.send({ type: 'connection.addSubscription', topic });
     const ref = this.actor.getSnapshot().children[subscriptionActorId(topic)] as AnyActorRef | undefined;
@@ -803,8 +819,7 @@ export class HubClient {
     }
   }
 
-  /** @internal */
-  reportError(err: unknown): void {
+  private reportError(err: unknown): void {
     const error =
       err instanceof ClientError
         ? err
@@ -812,8 +827,7 @@ export class HubClient {
     this.errors.emit('error', error);
   }
 
-  /** @internal */
-  removeSubscription(sub: SubscriptionImpl<unknown>): void {
+  private removeSubscription(sub: SubscriptionImpl<unknown>): void {
     if (this.subs.get(sub.topic) !== sub) return;
     sub.actor?.send({ type: 'subscription.unsubscribe' });
     this.subs.delete(sub.topic);

@@ -5,6 +5,7 @@
 export {
   createClient,
   HubClient,
+  type ClientEvents,
   type ClientOptions,
   type ClientState,
   type GapInfo,
@@ -18,6 +19,7 @@ export {
   type StateDetail,
   type SubscribeOptions,
   type Subscription,
+  type SubscriptionEvents,
   type SubscriptionState,
   type WebSocketConstructor,
   type WebSocketLike,
@@ -25,3 +27,5 @@ export {
 export { ClientError, ClientErrorCode, TERMINAL_CLOSE_CODES } from './errors.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
 export type { CloseInfo } from '../../machines/client-sdk.types.js';
+/** The type of `client.machine` (the connection machine itself is in actorhub/machines). */
+export type { SdkConnectionMachine } from '../../machines/client-sdk.machine.js';
