@@ -11,7 +11,12 @@
  * - **in-process hub operations** with fake sockets: bytes per registered client, µs per
  *   REGISTER/UNREGISTER at 1k and at N, and `close()` time with N clients.
  *
+ * - **with topics** (`--only topics`): the JSON hub with N clients idle, then each in the same
+ *   100 topics of 128 characters (shared), then each in 100 topics of its own (distinct: the
+ *   worst case for the hub's memory); heap per client after GC, and per membership.
+ *
  * Run: npm run bench -- per-client [--connections 10000 --rounds 3 --close-clients 50000]
+ *      npm run bench -- per-client --only topics [--topic-clients 2000]
  *      add --cpu-prof DIR to write a CPU profile of every server (and of the close() run).
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
@@ -38,16 +43,19 @@ const { values } = parseArgs({
     'close-clients': { type: 'string', default: '50000' },
     'cpu-prof': { type: 'string' },
     only: { type: 'string' },
+    'topic-clients': { type: 'string', default: '2000' },
   },
 });
 
-type Kind = 'raw' | 'hub';
+type Kind = 'raw' | 'hub' | 'json';
 interface Sample {
   readonly heapUsed: number;
   readonly external: number;
   readonly rss: number;
   readonly cpuMicros: number;
   readonly clients: number;
+  /** Topic memberships (json hub only). */
+  readonly memberships: number;
 }
 type Request = { id: number; op: 'sample'; gc: boolean };
 
@@ -64,6 +72,7 @@ const silent = consoleLogger('silent');
 function serve(kind: Kind): void {
   const server = http.createServer((_req, res) => void res.writeHead(404).end());
   let size: () => number;
+  let memberships: () => number = () => 0;
   if (kind === 'raw') {
     // The same peer as bench/peers/raw-ws.ts.
     const clients = new Set<WebSocket>();
@@ -79,9 +88,15 @@ function serve(kind: Kind): void {
     });
     size = () => clients.size;
   } else {
-    const hub = createHub({ protocol: 'relay', logger: silent });
+    const hub = createHub({ protocol: kind === 'json' ? 'json' : 'relay', logger: silent });
     hub.attach(server);
     size = () => hub.size;
+    const actor = hub.actor as unknown as ActorRefFrom<HubMachine>;
+    memberships = () => {
+      let sum = 0;
+      for (const [, n] of actor.getSnapshot().context.topics.topics()) sum += n;
+      return sum;
+    };
   }
   process.on('message', (m: Request) => {
     if (m.gc) gc();
@@ -93,6 +108,7 @@ function serve(kind: Kind): void {
       rss: mem.rss,
       cpuMicros: cpu.user + cpu.system,
       clients: size(),
+      memberships: memberships(),
     };
     process.send!({ id: m.id, sample });
   });
@@ -229,12 +245,13 @@ class Server {
       this.child.send({ id, op: 'sample', gc: gcFirst } satisfies Request);
     });
   }
-  async waitFor(clients: number): Promise<void> {
+  async waitFor(clients: number, memberships?: number): Promise<void> {
     for (let i = 0; i < 6000; i++) {
-      if ((await this.sample(false)).clients === clients) return;
+      const s = await this.sample(false);
+      if (s.clients === clients && (memberships === undefined || s.memberships === memberships)) return;
       await sleep(5);
     }
-    throw new Error(`server never reached ${clients} clients`);
+    throw new Error(`server never reached ${clients} clients (${memberships ?? '-'} memberships)`);
   }
   async stop(): Promise<void> {
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
@@ -286,6 +303,71 @@ async function idleRun(kind: Kind, n: number, concurrency: number, label: string
   };
 }
 
+/** A 128-character topic name (the default maxTopicLength). */
+const longTopic = (name: string): string => `${name}-`.padEnd(128, 'x');
+
+type TopicMode = 'none' | 'shared' | 'distinct';
+
+/**
+ * Heap per client of the JSON hub with N clients, each in 100 topics of 128 characters: the
+ * same 100 for everyone (`shared`), 100 of its own (`distinct`), or none. Subscribes are sent
+ * without a ref (no ack to read); the server's membership count says when all are in.
+ */
+async function topicRun(mode: TopicMode, n: number, concurrency: number, label: string): Promise<number> {
+  const server = await Server.start('json', label);
+  const tally = new Tally();
+  const open = (count: number, prefix: string) =>
+    connectAll(count, concurrency, async (i) => {
+      const c = new RawClient('ws', tally);
+      await c.connect('127.0.0.1', server.port, '/ws', 30_000);
+      if (mode !== 'none')
+        for (let t = 0; t < TOPICS; t++) {
+          const topic = longTopic(mode === 'shared' ? `shared${t}` : `${prefix}${i}.${t}`);
+          c.sendText(`{"type":"subscribe","topic":"${topic}"}`);
+        }
+      return c;
+    });
+  const per = mode === 'none' ? 0 : TOPICS;
+  const warm = await open(200, 'warm');
+  await server.waitFor(200, 200 * per);
+  for (const c of warm) c.destroy();
+  await server.waitFor(0, 0);
+  await sleep(200);
+  const before = await server.sample(true);
+  const clients = await open(n, 'c');
+  await server.waitFor(n, n * per);
+  await sleep(500);
+  const after = await server.sample(true);
+  for (const c of clients) c.destroy();
+  await server.waitFor(0);
+  await server.stop();
+  return (after.heapUsed - before.heapUsed) / n;
+}
+const TOPICS = 100;
+
+async function topicsMain(n: number, rounds: number, concurrency: number): Promise<void> {
+  console.log(
+    `per-client bench, topics: JSON hub, ${n} clients, each idle / in the same ${TOPICS} topics of 128 characters / in ${TOPICS} topics of its own; ${rounds} rounds; node ${process.version}`,
+  );
+  const runs: Record<TopicMode, number[]> = { none: [], shared: [], distinct: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const mode of ['none', 'shared', 'distinct'] as const) {
+      const heap = await topicRun(mode, n, concurrency, `topics-${mode}-${r}`);
+      runs[mode].push(heap);
+      console.log(`  round ${r + 1} ${mode.padEnd(8)}: heap ${fmt(heap / 1024, 2)} KiB/client`);
+    }
+  }
+  const idle = median(runs.none);
+  console.log(`\nmedians over ${rounds} rounds, ${n} clients:`);
+  console.log('| clients in | heap KiB/client (after GC) | over idle, B per membership |');
+  console.log('|---|---|---|');
+  for (const mode of ['none', 'shared', 'distinct'] as const) {
+    const m = median(runs[mode]);
+    const per = mode === 'none' ? '—' : fmt((m - idle) / TOPICS, 0);
+    console.log(`| ${mode === 'none' ? 'no topic' : `${TOPICS} ${mode} topics`} | ${fmt(m / 1024, 2)} | ${per} |`);
+  }
+}
+
 async function main(): Promise<void> {
   const n = Number(values.connections);
   const rounds = Number(values.rounds);
@@ -293,12 +375,13 @@ async function main(): Promise<void> {
   const closeN = Number(values['close-clients']);
   const only = values.only;
   const pinned = pin(process.pid, 1);
+  if (only === 'topics') return topicsMain(Number(values['topic-clients']), rounds, concurrency);
   console.log(
     `per-client bench: ${n} idle connections × ${rounds} rounds (raw, hub interleaved), concurrency ${concurrency}; taskset ${pinned ? 'on' : 'off'}; node ${process.version}`,
   );
 
   if (only !== 'close') {
-    const runs: Record<Kind, IdleRun[]> = { raw: [], hub: [] };
+    const runs: Record<'raw' | 'hub', IdleRun[]> = { raw: [], hub: [] };
     for (let r = 0; r < rounds; r++) {
       for (const kind of ['raw', 'hub'] as const) {
         const run = await idleRun(kind, n, concurrency, `${kind}-${r}`);
@@ -309,7 +392,7 @@ async function main(): Promise<void> {
         );
       }
     }
-    const med = (kind: Kind, key: keyof IdleRun) => median(runs[kind].map((r) => r[key]));
+    const med = (kind: 'raw' | 'hub', key: keyof IdleRun) => median(runs[kind].map((r) => r[key]));
     console.log(`\nmedians over ${rounds} rounds, N = ${n}:`);
     console.log('| metric | raw ws | actorhub | ratio |');
     console.log('|---|---|---|---|');
@@ -354,7 +437,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (values.serve === 'raw' || values.serve === 'hub') serve(values.serve);
+if (values.serve === 'raw' || values.serve === 'hub' || values.serve === 'json') serve(values.serve);
 else if (values['close-run']) void closeRun(Number(values['close-clients']));
 else
   main().then(

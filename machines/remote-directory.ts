@@ -1,5 +1,5 @@
 import type { ClientId } from './client.types.js';
-import type { Member, Topic, TopicIndex } from './topic-index.js';
+import { Members, type Member, type Topic, type TopicIndex } from './topic-index.js';
 
 export type NodeId = string;
 
@@ -10,7 +10,8 @@ export type NodeId = string;
  */
 export class RemoteDirectory {
   readonly #clients = new Map<ClientId, { node: NodeId; meta: unknown }>();
-  readonly #topics = new Map<Topic, Map<ClientId, unknown>>();
+  /** Topic → members; the map's `name` is the one instance of the topic name the client sets refer to. */
+  readonly #topics = new Map<Topic, Members>();
   /** node → its clients, and client → its remote topics, so a purge is O(what that node had). */
   readonly #byNode = new Map<NodeId, Set<ClientId>>();
   readonly #topicsOf = new Map<ClientId, Set<Topic>>();
@@ -38,11 +39,12 @@ export class RemoteDirectory {
     if (!this.#clients.has(id)) this.clientUp(node, id, meta);
     let members = this.#topics.get(topic);
     if (members?.has(id)) return false;
-    if (!members) this.#topics.set(topic, (members = new Map()));
+    if (!members) this.#topics.set(topic, (members = new Members(topic)));
     members.set(id, meta);
     let topics = this.#topicsOf.get(id);
     if (!topics) this.#topicsOf.set(id, (topics = new Set()));
-    topics.add(topic);
+    // Interned, as in TopicIndex: one string per distinct topic, not one per membership.
+    topics.add(members.name);
     return true;
   }
 

@@ -12,24 +12,36 @@ export interface Member {
 export const TOPIC_PATTERN = /^[A-Za-z0-9._:/@-]+$/;
 
 /**
+ * A topic's members, carrying the topic's name: the one string instance every member's topic
+ * set refers to. Each subscribe parses its own copy of the name (128 characters ≈ 144 bytes of
+ * heap); without this, every membership kept its own copy (docs/performance.md#memory-with-topics).
+ */
+export class Members extends Map<ClientId, unknown> {
+  constructor(readonly name: Topic) {
+    super();
+  }
+}
+
+/**
  * Topic membership both ways — topic → members (with presence metadata) and client → topics —
  * so subscribe and unsubscribe are O(1), publish is O(members) and a disconnect is
  * O(topics of that client). Empty topics are removed at once. A pure data structure, owned by
- * the hub actor (it lives in the hub's context) and mutated only inside hub actions.
+ * the hub actor (it lives in the hub's context) and mutated only inside hub actions. Topic
+ * names are interned: one string per distinct topic, whatever its number of members.
  */
 export class TopicIndex {
-  readonly #topics = new Map<Topic, Map<ClientId, unknown>>();
+  readonly #topics = new Map<Topic, Members>();
   readonly #clients = new Map<ClientId, Set<Topic>>();
 
   /** Adds the client to the topic; false if it was already there. */
   add(id: ClientId, topic: Topic, meta: unknown): boolean {
     let members = this.#topics.get(topic);
     if (members?.has(id)) return false;
-    if (!members) this.#topics.set(topic, (members = new Map()));
+    if (!members) this.#topics.set(topic, (members = new Members(topic)));
     members.set(id, meta);
     let topics = this.#clients.get(id);
     if (!topics) this.#clients.set(id, (topics = new Set()));
-    topics.add(topic);
+    topics.add(members.name);
     return true;
   }
 
