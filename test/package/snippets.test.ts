@@ -91,6 +91,39 @@ describe('the snippets of the README and docs/', () => {
     COMPILE_MS,
   );
 
+  it(
+    "docs/broker.md's Broker listing is the exported Broker interface, member for member",
+    () => {
+      const listing = snippets.find((s) => s.file === 'docs/broker.md' && /export interface Broker\b/.test(s.code));
+      expect(listing, 'docs/broker.md lists the Broker interface').toBeDefined();
+      const check = join(out, 'test', 'docs', 'broker-listing-check.ts');
+      const module = `./${fileOf(listing!).split('/').pop()!.replace(/\.ts$/, '.js')}`;
+      writeFileSync(
+        check,
+        [
+          `import type { Broker as Exported } from 'actorhub';`,
+          `import type { Broker as Documented } from '${module}';`,
+          `type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;`,
+          `export const same: Same<Exported, Documented> = true;`,
+          // Name the members one side lacks (`same` alone only says that they differ).
+          `export const undocumented: Record<Exclude<keyof Exported, keyof Documented>, never> = {};`,
+          `export const unexported: Record<Exclude<keyof Documented, keyof Exported>, never> = {};`,
+        ].join('\n'),
+      );
+      const program = ts.createProgram({
+        rootNames: [check, join(out, 'context.d.ts')],
+        options: compilerOptions(),
+        oldProgram: withoutContext,
+      });
+      const source = program.getSourceFile(check)!;
+      const problems = [...program.getSemanticDiagnostics(source)].map((d) =>
+        ts.flattenDiagnosticMessageText(d.messageText, '\n'),
+      );
+      expect(problems).toEqual([]);
+    },
+    COMPILE_MS,
+  );
+
   it.each(servers.map((s) => [s.where, s] as const))(
     '%s serves: prints its URL, answers /healthz and WebSocket, on SIGTERM closes it with 1001 and exits 0',
     async (_where, snippet) => {
