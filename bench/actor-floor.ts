@@ -42,7 +42,7 @@ interface Variant {
 }
 
 // Shared, as in the hub (one limits object, one departure queue for all clients): the row then
-// counts the actor itself. The real writer is per client, a cost outside XState (docs/per-client-cost.md).
+// counts the actor itself. The real writer is per client, a cost outside XState (docs/performance.md, "What one connection costs").
 const shared: Omit<ClientInput, 'id'> = {
   meta: undefined,
   writer: {

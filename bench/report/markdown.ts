@@ -77,7 +77,7 @@ ${table('Targets')}
 One run's verdicts. Memory per idle connection sits at its target's edge from run to run
 (1.28–1.36× over four full runs; ΔRSS there is mostly heap growth both peers carry); connects/s
 is limited by the XState actor each connection is. What one connection costs, the profiles, and
-the floor any XState machine actor sets on this Node: [per-client-cost.md](per-client-cost.md).
+the floor any XState machine actor sets on this Node: [decision 0003](decisions/0003-one-actor-per-connection.md).
 
 ## Machine
 
