@@ -1,5 +1,5 @@
 import { assign, sendParent, setup } from 'xstate';
-import type { Frame, ClientContext, ClientEvent, ClientInput } from './client.types.js';
+import type { Frame, ClientContext, ClientEvent, ClientInput, TopicGrant } from './client.types.js';
 
 /**
  * One connected client. It owns its socket through its `writer` (the write loop from src/, a
@@ -33,6 +33,10 @@ export const clientMachine = setup({
     terminateSocket: ({ context }) => context.writer.send({ type: 'writer.terminate' }),
     reply: ({ context }, params: { frame: Frame }) =>
       context.writer.send({ type: 'writer.deliver', frame: params.frame }),
+    // The writer owns the expiry timer (one per client with a token, cleared with the socket): this moves it.
+    setExpiry: ({ context }, params: { at: number | undefined }) =>
+      context.writer.send({ type: 'writer.expireAt', at: params.at }),
+    grantTopics: assign((_, params: { topics: TopicGrant | undefined }) => ({ topics: params.topics })),
     countBadFrame: assign(({ context }, params: { now: number }) =>
       params.now - context.badFrameWindowStart > context.badFrames.windowMs
         ? { badFrameCount: 1, badFrameWindowStart: params.now }
@@ -50,6 +54,7 @@ export const clientMachine = setup({
   context: ({ input }) => ({
     id: input.id,
     meta: input.meta,
+    topics: input.topics,
     writer: input.writer,
     limits: input.limits,
     badFrames: input.badFrames,
@@ -98,6 +103,14 @@ export const clientMachine = setup({
         'client.overflowed': { target: 'closing' },
         'client.timedOut': { target: 'closing' },
         'client.rateLimited': { target: 'closing' },
+        'client.tokenExpired': { target: 'closing' },
+        // A refresh verified a new token: a new expiry for the writer, new topics for the protocol.
+        'client.refreshed': {
+          actions: [
+            { type: 'setExpiry', params: ({ event }) => ({ at: event.expiresAt }) },
+            { type: 'grantTopics', params: ({ event }) => ({ topics: event.topics }) },
+          ],
+        },
         // An abrupt end (or the peer's own close). Why it closed stays in this event (and in the
         // disconnect log): no context copy per close.
         'client.socketClosed': { target: 'closed' },

@@ -15,9 +15,14 @@ export interface OutboundLimits {
   readonly policy: OverflowPolicy;
 }
 
+/** Which topics a client's token lets it subscribe and publish to (a JWT's `topics` claim); absent: any. */
+export type TopicGrant = (topic: string) => boolean;
+
 export interface ClientInput {
   readonly id: ClientId;
   readonly meta: unknown;
+  /** What its token allows; undefined: every topic (the hooks still decide). */
+  readonly topics?: TopicGrant | undefined;
   /** The client's write loop over its socket, built by the hub for this client only; the client starts it. */
   readonly writer: Writer;
   /** The outbound limits its writer applies (shared with the hub's unless overridden for this client). */
@@ -66,7 +71,11 @@ export type ClientEvent =
   /** An answer for this client only (ack, error), from its own protocol handler. */
   | { type: 'client.reply'; frame: Frame }
   /** The protocol handler rejected a frame from this client. */
-  | { type: 'client.badFrame'; now: number };
+  | { type: 'client.badFrame'; now: number }
+  /** The writer closed the socket with 4001: the client's token expired before a refresh. */
+  | { type: 'client.tokenExpired'; code: number; reason: string }
+  /** A `refresh` verified a new token: its expiry (ms since the epoch; undefined: none) and topics. */
+  | { type: 'client.refreshed'; expiresAt: number | undefined; topics: TopicGrant | undefined };
 
 /**
  * Events the writer (the client's write loop) accepts. `writer.deliver` and
@@ -77,7 +86,9 @@ export type WriterEvent =
   | { type: 'writer.deliver'; frame: Frame }
   | { type: 'writer.heartbeat'; now: number }
   | { type: 'writer.close'; code: number; reason: string }
-  | { type: 'writer.terminate' };
+  | { type: 'writer.terminate' }
+  /** The token now expires at this time (ms since the epoch); undefined: never. Replaces the previous expiry. */
+  | { type: 'writer.expireAt'; at: number | undefined };
 
 export interface WriterInput {
   readonly id: ClientId;
@@ -85,6 +96,8 @@ export interface WriterInput {
   readonly limits: OutboundLimits;
   /** A client silent (no pong, no message) for longer than this is terminated. */
   readonly pongWaitMs: number;
+  /** When its token expires (ms since the epoch): the writer closes it with 4001 then. Undefined: never. */
+  readonly expiresAt?: number | undefined;
 }
 
 /** Where a writer reports what happened on its socket: its own client actor. */

@@ -341,6 +341,7 @@ export const hubMachine = setup({
         connection: params.connection,
         limits,
         pongWaitMs: context.pongWaitMs,
+        expiresAt: params.expiresAt,
       });
       const ref = createActor(context.clientLogic, {
         parent: self,
@@ -348,6 +349,7 @@ export const hubMachine = setup({
         input: {
           id: params.id,
           meta: params.meta,
+          topics: params.topics,
           writer,
           limits,
           badFrames: context.badFrames,

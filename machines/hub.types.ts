@@ -1,7 +1,16 @@
 import type { ActorRefFrom } from 'xstate';
 import type { Connection } from './connection.js';
 import type { ClientMachine } from './client.machine.js';
-import type { BadFrameLimit, ClientId, Departure, Frame, OutboundLimits, Writer, WriterInput } from './client.types.js';
+import type {
+  BadFrameLimit,
+  ClientId,
+  Departure,
+  Frame,
+  OutboundLimits,
+  TopicGrant,
+  Writer,
+  WriterInput,
+} from './client.types.js';
 import type { NodeId, RemoteDirectory } from './remote-directory.js';
 import type { Member, Topic, TopicIndex } from './topic-index.js';
 
@@ -235,6 +244,10 @@ export type HubRegisterEvent = {
   meta?: unknown | undefined;
   /** Per-client override of the hub's outbound limits and overflow policy. */
   limits?: Settable<OutboundLimits> | undefined;
+  /** When its token expires (ms since the epoch): closed with 4001 then, unless it refreshes. */
+  expiresAt?: number | undefined;
+  /** The topics its token allows (subscribe, publish); undefined: any. */
+  topics?: TopicGrant | undefined;
 };
 
 /**

@@ -137,6 +137,8 @@ function createProtocol(
           canSubscribe: options.canSubscribe,
           canPublish: options.canPublish,
           canSeePresence: options.canSeePresence,
+          // jwtAuth's hook carries its own: `refresh` verifies new tokens as the upgrade did.
+          reauthenticate: options.reauthenticate ?? reauthenticateOf(options.authenticate),
           presenceLimits: presenceQueryLimits(resolved.rateLimit),
           presenceLimitedMessage: `rate limit exceeded (${resolved.rateLimit.presenceQueriesPerSec} presence queries/s): query dropped`,
           schemaFor: schemaLookup(options.topicSchemas),
@@ -398,7 +400,15 @@ function createGate(
       connection.close(CloseCode.GoingAway, 'server shutting down');
       return;
     }
-    actor.send({ type: 'hub.register', id: admission.id, meta: admission.meta, connection, limits: admission.limits });
+    actor.send({
+      type: 'hub.register',
+      id: admission.id,
+      meta: admission.meta,
+      connection,
+      limits: admission.limits,
+      expiresAt: admission.expiresAt,
+      topics: admission.topics,
+    });
     // The hub failed on this very registration: the connection never became a client, nobody else would close it.
     if (actor.getSnapshot().status === 'error') connection.close(CloseCode.InternalError, 'internal error');
   };
@@ -629,4 +639,10 @@ function guardedPredicate(
       return false;
     }
   };
+}
+
+/** The reauthenticate() an authenticate hook carries (jwtAuth's), if any. */
+function reauthenticateOf(authenticate: HubOptions['authenticate']): HubOptions['reauthenticate'] {
+  const carried = (authenticate as { reauthenticate?: unknown } | undefined)?.reauthenticate;
+  return typeof carried === 'function' ? (carried as NonNullable<HubOptions['reauthenticate']>) : undefined;
 }

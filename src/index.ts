@@ -18,12 +18,14 @@ export type {
   HubActor,
   HubOptions,
   Protocol,
+  Reauthentication,
   ResolvedCluster,
   ResolvedOptions,
   TopicHook,
+  TokenGrant,
   TopicOptions,
 } from './types.js';
-export type { ClientId, OutboundLimits, OverflowPolicy } from '../machines/client.types.js';
+export type { ClientId, OutboundLimits, OverflowPolicy, TopicGrant } from '../machines/client.types.js';
 export type {
   HubCommand,
   HubErrorCode,
@@ -59,6 +61,7 @@ export type {
 // Admission: origins, allowed hosts, tokens, rate limits.
 export { isHostAllowed, type OriginPolicy } from './admission/origin.js';
 export { extractToken, staticTokenAuth, type TokenSource, type TokenOptions } from './admission/auth-token.js';
+export { jwtAuth, type JwtAuth, type JwtAuthOptions, type TokenVerdict } from './admission/jwt-auth.js';
 export type { RateLimits } from './admission/rate-limit.js';
 
 // What clients see: the JSON protocol's frames, close codes, disconnect reasons.

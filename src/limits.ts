@@ -119,6 +119,21 @@ export const TOKEN_SOURCES = ['header', 'protocol'] as const;
 export const TOKEN_QUERY_PARAM = 'token';
 /** A subprotocol `bearer.<token>` carries a token from a browser; it is never echoed back. */
 export const TOKEN_PROTOCOL_PREFIX = 'bearer.';
+/**
+ * The longest a token-expiry timer waits at once, ms: setTimeout fires at once beyond 2^31 - 1
+ * (24.8 days), so a later expiry is reached in steps of this.
+ */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+/** Allowed clock difference between the token issuer and the hub for exp and nbf, seconds (jwtAuth). */
+export const JWT_CLOCK_TOLERANCE_SEC = 5;
+/** A JWKS document fetched for jwtAuth: abandoned after this long (the upgrade then gets 503), ms. */
+export const JWKS_TIMEOUT_MS = 5_000;
+/** A JWKS is re-fetched at most this often when a token names an unknown key (key rotation), ms. */
+export const JWKS_COOLDOWN_MS = 30_000;
+/** Shortest HS256 secret jwtAuth accepts, bytes (RFC 7518 §3.2: a key as long as the hash). */
+export const JWT_MIN_SECRET_BYTES = 32;
+/** Longest token a `refresh` command may carry, characters (a JWT with claims is well under 2 KiB). */
+export const MAX_REFRESH_TOKEN_LENGTH = 8_192;
 /** The Stately inspector relay (--inspect): its port (the hub's default, 8080, is taken). */
 export const DEFAULT_INSPECTOR_PORT = 8081;
 /** Inspection events held while the relay connection opens; older ones are dropped. */

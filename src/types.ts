@@ -21,16 +21,28 @@ import type { Logger } from './observability/logger.js';
 import type { HubStats } from './observability/stats.js';
 import type { TopicSchemas } from './protocol/topic-schemas.js';
 
+/**
+ * What a verified token grants a client (jwtAuth's verification, or your own): its id, its
+ * presence metadata, when the grant ends and which topics it covers.
+ */
+export interface TokenGrant {
+  readonly id?: ClientId | undefined;
+  readonly meta?: unknown | undefined;
+  /** When the token expires, ms since the epoch: the client is closed with 4001 then unless it sends `refresh`. */
+  readonly expiresAt?: number | undefined;
+  /** Topic names and `prefix*` patterns it may subscribe and publish to (others: `forbidden`); absent: any. */
+  readonly topics?: readonly string[] | undefined;
+}
+
+/** What reauthenticate() answers for a `refresh`: the new token's grant, or why it was refused (`invalid_token`). */
+export type Reauthentication = TokenGrant | { readonly error: string };
+
 /** What authenticate() may answer: accept (optionally naming the client) or reject the upgrade. */
 export type AuthResult =
   | true
   | undefined
   | void
-  | {
-      readonly id?: ClientId | undefined;
-      readonly meta?: unknown | undefined;
-      readonly limits?: Settable<OutboundLimits> | undefined;
-    }
+  | (TokenGrant & { readonly limits?: Settable<OutboundLimits> | undefined })
   | false
   | { readonly reject: 401 | 403 | 429 | 503; readonly message?: string | undefined };
 
@@ -163,7 +175,15 @@ export interface HubOptions {
    * always pass. Against DNS rebinding (docs/security.md).
    */
   readonly allowedHosts?: readonly string[] | undefined;
-  readonly authenticate?: (req: IncomingMessage) => AuthResult | Promise<AuthResult>;
+  readonly authenticate?: ((req: IncomingMessage) => AuthResult | Promise<AuthResult>) | undefined;
+  /**
+   * Verifies the token of a connected client's `refresh` command (docs/protocol.md#refresh). The
+   * grant's expiry and topics replace the client's (its id must be the same; its meta is kept).
+   * Unset: `authenticate.reauthenticate` when the hook has one (jwtAuth's does), else `refresh`
+   * answers `refresh_unsupported`.
+   */
+  readonly reauthenticate?:
+    ((client: ClientHandle, token: string) => Reauthentication | Promise<Reauthentication>) | undefined;
   /** Replaces the default relay (every message to every other client). */
   readonly onMessage?: (client: ClientHandle, data: string | Buffer, hub: Hub) => void | Promise<void>;
   /**

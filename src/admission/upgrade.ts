@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
-import type { ClientId, OutboundLimits } from '../../machines/client.types.js';
+import type { ClientId, OutboundLimits, TopicGrant } from '../../machines/client.types.js';
 import type { Settable } from '../../machines/hub.types.js';
 import { clientAddress } from './client-address.js';
+import { isTopicList, topicGrant } from './topic-grant.js';
 import type { ConnectionCount } from './connection-count.js';
 import { rejectUpgrade } from './http-reject.js';
 import type { Logger } from '../observability/logger.js';
@@ -16,6 +17,10 @@ export interface Admission {
   readonly id: ClientId;
   readonly meta: unknown;
   readonly limits: Settable<OutboundLimits> | undefined;
+  /** When its token expires (ms since the epoch); undefined: never. */
+  readonly expiresAt: number | undefined;
+  /** The topics its token allows; undefined: any. */
+  readonly topics: TopicGrant | undefined;
 }
 
 export interface UpgradeDeps {
@@ -157,7 +162,27 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         return new Rejected(500, 'authentication failed');
       }
     }
-    return { id, meta: accepted?.meta, limits: accepted?.limits };
+    const expiresAt = accepted?.expiresAt;
+    if (expiresAt !== undefined) {
+      if (typeof expiresAt !== 'number' || Number.isNaN(expiresAt)) {
+        logger.error({ expiresAt }, 'authenticate() returned an expiresAt that is not a time; refusing the upgrade');
+        return new Rejected(500, 'authentication failed');
+      }
+      // Expired already (a hook that does not check): never admitted for an instant.
+      if (expiresAt <= Date.now()) return new Rejected(401, 'token expired');
+    }
+    const topics = accepted?.topics;
+    if (topics !== undefined && !isTopicList(topics)) {
+      logger.error({}, 'authenticate() returned topics that are not a list of names; refusing the upgrade');
+      return new Rejected(500, 'authentication failed');
+    }
+    return {
+      id,
+      meta: accepted?.meta,
+      limits: accepted?.limits,
+      expiresAt: expiresAt === undefined || expiresAt === Infinity ? undefined : expiresAt,
+      topics: topics === undefined ? undefined : topicGrant(topics),
+    };
   };
 
   const hookFailed = (err: unknown): Rejected => {

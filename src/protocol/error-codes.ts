@@ -14,8 +14,12 @@ export type ProtocolErrorCode =
   | 'invalid_frame'
   /** A binary frame: this protocol is JSON text only. */
   | 'binary_not_supported'
-  /** canSubscribe / canPublish refused. */
+  /** canSubscribe / canPublish refused, or the topic is not in the token's `topics` claim. */
   | 'forbidden'
+  /** `refresh` with a token that does not verify (bad signature, expired, not yet valid, another client's). */
+  | 'invalid_token'
+  /** `refresh` on a hub that has no way to verify tokens (no reauthenticate, e.g. no JWT configured). */
+  | 'refresh_unsupported'
   /** A publish whose data does not match its topic's schema (createHub({ topicSchemas })). */
   | 'invalid_data'
   /** Too many commands waiting on asynchronous authorization hooks. */

@@ -1,9 +1,9 @@
 import type { AnyActorRef } from 'xstate';
-import type { ClientId } from '../../machines/client.types.js';
+import type { ClientId, TopicGrant } from '../../machines/client.types.js';
 import type { OutboundFrames } from '../../machines/hub.types.js';
 import { clientHandle } from './client-handle.js';
 import { CloseCode } from '../transport/close-codes.js';
-import type { ClientHandle, Hub, TopicHook } from '../types.js';
+import type { ClientHandle, Hub, HubOptions, Reauthentication, TopicHook } from '../types.js';
 import type { Logger } from '../observability/logger.js';
 import type { HubStats } from '../observability/stats.js';
 import { makeDecoder } from './decode.js';
@@ -13,6 +13,7 @@ import { HistoryError } from '../history/read.js';
 import type { ProtocolErrorCode } from './error-codes.js';
 import type { InboundFrame, ProtocolRef } from './schema.js';
 import { InboundRateLimiter, type RateLimits } from '../admission/rate-limit.js';
+import { isTopicList, topicGrant } from '../admission/topic-grant.js';
 import { holdsNonFinite, mayHoldNonFinite, NON_FINITE_MESSAGE } from './finite-data.js';
 
 export interface ProtocolDeps {
@@ -24,6 +25,8 @@ export interface ProtocolDeps {
   readonly canPublish: TopicHook | undefined;
   /** Who besides a topic's members may list them; undefined: nobody. */
   readonly canSeePresence: TopicHook | undefined;
+  /** Verifies a `refresh` command's token; undefined: `refresh` answers refresh_unsupported. */
+  readonly reauthenticate?: HubOptions['reauthenticate'];
   /** Presence queries per client (presenceQueryLimits); undefined: unlimited. */
   readonly presenceLimits: RateLimits | undefined;
   /** What a refused presence query gets, the ref aside. */
@@ -93,6 +96,10 @@ export function createProtocolHandler(deps: ProtocolDeps) {
       then: () => void | Promise<void>,
       what: string,
     ): void | Promise<void> => {
+      // The token's topics claim first: read from the client's machine now, as a refresh may have changed it.
+      const grant = (self.getSnapshot() as { context: { topics?: TopicGrant | undefined } }).context.topics;
+      if (grant !== undefined && !grant(topic))
+        return reply('forbidden', `your token does not allow you to ${what} "${topic}"`);
       if (!hook) return then();
       const decide = (allowed: unknown): void | Promise<void> =>
         allowed === true ? then() : reply('forbidden', `not allowed to ${what} "${topic}"`);
@@ -115,6 +122,8 @@ export function createProtocolHandler(deps: ProtocolDeps) {
     if ((frame.type === 'publish' || frame.type === 'send') && mayHoldNonFinite(text) && holdsNonFinite(frame.data))
       return reply('invalid_data', `data: ${NON_FINITE_MESSAGE}`);
     switch (frame.type) {
+      case 'refresh':
+        return refresh(self, client, frame.token, ref, reply);
       case 'ping': {
         const f = ref === undefined ? undefined : deps.frames.ack(ref, {});
         if (f) self.send({ type: 'client.reply', frame: f });
@@ -198,6 +207,43 @@ export function createProtocolHandler(deps: ProtocolDeps) {
         return authorized(deps.canSeePresence, frame.topic, ask, 'see the presence of');
       }
     }
+  };
+
+  /**
+   * `refresh`: the hook verifies the new token; its expiry and topics replace the client's (the
+   * writer moves its timer). Acked with the new `exp` in seconds (null: the token never expires).
+   */
+  const refresh = (
+    self: AnyActorRef,
+    client: ClientHandle,
+    token: string,
+    ref: ProtocolRef | undefined,
+    reply: (code: ProtocolErrorCode, message: string) => void,
+  ): void | Promise<void> => {
+    const verify = deps.reauthenticate;
+    if (!verify) return reply('refresh_unsupported', 'this hub verifies no tokens: there is nothing to refresh');
+    const apply = (result: Reauthentication): void => {
+      if ('error' in result) return reply('invalid_token', result.error);
+      if (result.id !== undefined && result.id !== client.id)
+        return reply('invalid_token', 'the token was issued for another client id');
+      const { expiresAt, topics } = result;
+      if (expiresAt !== undefined && (typeof expiresAt !== 'number' || Number.isNaN(expiresAt)))
+        throw new TypeError('reauthenticate() returned an expiresAt that is not a time');
+      if (topics !== undefined && !isTopicList(topics))
+        throw new TypeError('reauthenticate() returned topics that are not a list of names');
+      if (expiresAt !== undefined && expiresAt <= Date.now()) return reply('invalid_token', 'token expired');
+      const at = expiresAt === undefined || expiresAt === Infinity ? undefined : expiresAt;
+      self.send({
+        type: 'client.refreshed',
+        expiresAt: at,
+        topics: topics === undefined ? undefined : topicGrant(topics),
+      });
+      const f =
+        ref === undefined ? undefined : deps.frames.ack(ref, { exp: at === undefined ? null : Math.floor(at / 1000) });
+      if (f) self.send({ type: 'client.reply', frame: f });
+    };
+    const verdict = verify(client, token);
+    return isThenable(verdict) ? Promise.resolve(verdict).then(apply) : apply(verdict);
   };
 
   const fail = (self: AnyActorRef, id: ClientId, err: unknown): void => {

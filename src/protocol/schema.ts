@@ -1,6 +1,6 @@
 import { Schema } from 'effect';
 import { TOPIC_PATTERN } from '../../machines/topic-index.js';
-import { MAX_TOPIC_LENGTH } from '../limits.js';
+import { MAX_REFRESH_TOKEN_LENGTH, MAX_TOPIC_LENGTH } from '../limits.js';
 
 /**
  * The JSON wire protocol, client → server and server → client. These schemas are the single
@@ -64,11 +64,26 @@ export const makeInbound = (maxTopicLength: number) => {
       since: Schema.optionalKey(PositionSchema),
       ref,
     }),
+    /** A new token before the current one expires (docs/protocol.md#refresh). */
+    Schema.Struct({
+      type: Schema.Literal('refresh'),
+      token: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(MAX_REFRESH_TOKEN_LENGTH)),
+      ref,
+    }),
   ]);
 };
 
 export const Inbound = makeInbound(MAX_TOPIC_LENGTH);
-export const INBOUND_TYPES = ['subscribe', 'unsubscribe', 'publish', 'send', 'presence', 'ping', 'history'] as const;
+export const INBOUND_TYPES = [
+  'subscribe',
+  'unsubscribe',
+  'publish',
+  'send',
+  'presence',
+  'ping',
+  'history',
+  'refresh',
+] as const;
 
 const MemberSchema = Schema.Struct({ id: Schema.String, meta: Schema.optionalKey(Schema.Unknown) });
 

@@ -6,6 +6,8 @@ import type { LogLevel } from '../observability/logger.js';
 import { resolveCluster, resolveOptions } from '../options.js';
 import type { HubOptions } from '../types.js';
 import { loadTls, type TlsFiles, type TlsMaterial } from './tls.js';
+import { readFileSync } from 'node:fs';
+import { jwtAuth, type JwtAuthOptions } from '../admission/jwt-auth.js';
 import { hubOptionsOf, meaningOf, settingProblem, SETTINGS, settingsConfig, type SettingValues } from './settings.js';
 
 /** Which broker the standalone server joins, if any. */
@@ -45,6 +47,8 @@ export interface ServerConfig {
   /** The standalone http.Server's own timeouts (slowloris); embedders set theirs on their server. */
   readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
   readonly hub: HubOptions;
+  /** --jwt-secret, --jwt-public-key or --jwt-jwks: connection tokens are JWTs (hub.authenticate is jwtAuth(jwt)). */
+  readonly jwt?: JwtAuthOptions;
   /** --tls-cert / --tls-key: serve https:// and wss://; the files are read and checked at start-up. */
   readonly tls?: TlsFiles & TlsMaterial;
 }
@@ -115,6 +119,55 @@ const tlsOf = (c: SettingValues): (TlsFiles & TlsMaterial) | undefined => {
   return { ...files, ...loadTls(files) };
 };
 
+/** The JWT settings as jwtAuth's options; the public key file is read here, so a bad one stops the start (exit 2). */
+const jwtOf = (c: SettingValues, hub: HubOptions): JwtAuthOptions | undefined => {
+  const sources = [
+    ['--jwt-secret', c.jwtSecret],
+    ['--jwt-public-key', c.jwtPublicKey],
+    ['--jwt-jwks', c.jwtJwks],
+  ].filter(([, v]) => v !== undefined);
+  if (sources.length === 0) {
+    if (c.jwtIssuer !== undefined || c.jwtAudience !== undefined)
+      throw new HubConfigError({
+        reason: 'invariant',
+        message: '--jwt-issuer and --jwt-audience need a JWT key: give --jwt-secret, --jwt-public-key or --jwt-jwks.',
+      });
+    return undefined;
+  }
+  if (sources.length > 1)
+    throw new HubConfigError({
+      reason: 'invariant',
+      message: `Give one JWT key, not ${sources.map(([flag]) => flag).join(' and ')}.`,
+    });
+  if (c.authTokens !== undefined)
+    throw new HubConfigError({
+      reason: 'invariant',
+      message: 'Give either --auth-token (static tokens) or a JWT key, not both.',
+    });
+  let publicKey: string | undefined;
+  if (c.jwtPublicKey !== undefined) {
+    try {
+      publicKey = readFileSync(c.jwtPublicKey, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
+      throw new HubConfigError({
+        reason: 'invalid-value',
+        message: `Cannot read the JWT public key file "${c.jwtPublicKey}" (--jwt-public-key): ${why}.`,
+      });
+    }
+  }
+  const options: JwtAuthOptions = {
+    ...(c.jwtSecret === undefined ? {} : { secret: c.jwtSecret }),
+    ...(publicKey === undefined ? {} : { publicKey }),
+    ...(c.jwtJwks === undefined ? {} : { jwksUrl: c.jwtJwks }),
+    ...(c.jwtIssuer === undefined ? {} : { issuer: c.jwtIssuer }),
+    ...(c.jwtAudience === undefined ? {} : { audience: c.jwtAudience }),
+    ...(hub.auth?.from === undefined ? {} : { from: hub.auth.from }),
+  };
+  return options;
+};
+
 /**
  * Reads the server configuration from an environment record (process.env merged with CLI
  * flags) and checks it: every failure is a HubConfigError whose message is a full sentence.
@@ -127,8 +180,26 @@ export function readServerConfig(env: Record<string, string | undefined>): Effec
         try: (): ServerConfig => {
           const problem = settingProblem(c);
           if (problem !== undefined) throw new HubConfigError(problem);
-          const hub = hubOptionsOf(c);
-          resolveOptions(hub); // the same checks createHub makes, at start-up
+          const settings = hubOptionsOf(c);
+          resolveOptions(settings); // the same checks createHub makes, at start-up
+          const jwt = jwtOf(c, settings);
+          // jwtAuth checks the key now (HubConfigError: exit 2); its hook verifies upgrades and `refresh`.
+          let hub = settings;
+          if (jwt) {
+            try {
+              hub = { ...settings, authenticate: jwtAuth(jwt) };
+            } catch (error) {
+              if (error instanceof HubConfigError && c.jwtPublicKey !== undefined && /public key/.test(error.message))
+                throw new HubConfigError({
+                  reason: error.reason,
+                  message: error.message.replace(
+                    /^The JWT public key/,
+                    `The JWT public key file "${c.jwtPublicKey}" (--jwt-public-key)`,
+                  ),
+                });
+              throw error;
+            }
+          }
           const tls = tlsOf(c);
           return {
             port: c.port,
@@ -144,6 +215,7 @@ export function readServerConfig(env: Record<string, string | undefined>): Effec
             cluster: clusterOf(c),
             inspect: inspectOf(c),
             ...(tls ? { tls } : {}),
+            ...(jwt ? { jwt } : {}),
           };
         },
         catch: (error) =>

@@ -266,6 +266,36 @@ const SETTING_ENTRIES = {
         : undefined,
     hub: (from) => ({ auth: { from: list(from) as TokenSource[] } }),
   }),
+  jwtSecret: setting({
+    flag: 'jwt-secret',
+    env: 'ACTORHUB_JWT_SECRET',
+    ...optional(Config.String, 'none'),
+    help: `verify connection tokens as HS256 JWTs with this secret (at least ${L.JWT_MIN_SECRET_BYTES} bytes; prefer the env variable)`,
+  }),
+  jwtPublicKey: setting({
+    flag: 'jwt-public-key',
+    env: 'ACTORHUB_JWT_PUBLIC_KEY',
+    ...optional(Config.String, 'none'),
+    help: 'verify connection tokens with this PEM public key or certificate file (RS256, ES256...)',
+  }),
+  jwtJwks: setting({
+    flag: 'jwt-jwks',
+    env: 'ACTORHUB_JWT_JWKS',
+    ...optional(Config.String, 'none'),
+    help: "verify connection tokens with the keys at this JWKS URL (your identity provider's jwks_uri)",
+  }),
+  jwtIssuer: setting({
+    flag: 'jwt-issuer',
+    env: 'ACTORHUB_JWT_ISSUER',
+    ...optional(Config.String, 'any'),
+    help: 'with a JWT key: the iss claim tokens must carry',
+  }),
+  jwtAudience: setting({
+    flag: 'jwt-audience',
+    env: 'ACTORHUB_JWT_AUDIENCE',
+    ...optional(Config.String, 'any'),
+    help: 'with a JWT key: the aud claim tokens must carry',
+  }),
   rateMessages: setting({
     flag: 'rate-messages',
     env: 'ACTORHUB_RATE_MESSAGES',

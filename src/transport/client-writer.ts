@@ -15,6 +15,7 @@ import { reasonOfCode, type DisconnectReason } from './disconnect-reason.js';
 import { FrameQueue } from './frame-queue.js';
 import { InboundRateLimiter, rateLimitsEnabled, type RateLimits } from '../admission/rate-limit.js';
 import type { HubStats } from '../observability/stats.js';
+import { MAX_TIMER_DELAY_MS } from '../limits.js';
 
 /** Inbound rate limiting, hub-wide settings; each writer keeps its own buckets. */
 export interface InboundLimits {
@@ -47,6 +48,9 @@ export interface WriterServices {
 
 /** Until the client starts its writer, nobody hears the socket (nothing is listened to yet). */
 const nobody: WriterOwner = { send: () => undefined };
+
+/** The expiry timer's callback: a function of the writer, not a closure per client. */
+const expire = (writer: ClientWriter): void => writer.tokenTimerFired();
 
 /**
  * The client's write loop: the only code that writes to its socket. It writes a frame
@@ -84,6 +88,9 @@ export class ClientWriter implements Writer, ConnectionHandlers {
   /** A heartbeat ping is out: the pong that answers it is free; any other pong counts as a control frame. */
   #awaitingPong = false;
   #control: ControlFrames | undefined;
+  /** When the client's token expires (ms since the epoch), and the one timer that enforces it. */
+  #expiresAt: number | undefined;
+  #expiry: NodeJS.Timeout | undefined;
 
   constructor(input: WriterInput, services: WriterServices) {
     this.#id = input.id;
@@ -91,6 +98,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
     this.#limits = input.limits;
     this.#pongWaitMs = input.pongWaitMs;
     this.#services = services;
+    this.#expiresAt = input.expiresAt;
     const rate = services.inbound?.rate;
     this.#limiter = rate && rateLimitsEnabled(rate) ? new InboundRateLimiter(rate, performance.now()) : undefined;
   }
@@ -113,6 +121,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
     this.#owner = owner;
     this.#conn.listen(this);
     this.#services.events?.opened(this.#id, this.#conn);
+    if (this.#expiresAt !== undefined) this.#armExpiry();
   }
 
   send(event: WriterEvent): void {
@@ -141,11 +150,48 @@ export class ClientWriter implements Writer, ConnectionHandlers {
       case 'writer.terminate':
         this.#shut(this.#initiated ?? { reason: 'terminated', code: 1006 });
         this.#conn.terminate();
+        return;
+      case 'writer.expireAt':
+        if (this.#closing) return;
+        this.#expiresAt = event.at;
+        this.#armExpiry();
     }
+  }
+
+  /**
+   * The token's timer went off. A far expiry is waited for in steps of at most
+   * MAX_TIMER_DELAY_MS (a longer setTimeout fires at once), so it is re-armed until the time has come.
+   */
+  tokenTimerFired(): void {
+    this.#expiry = undefined;
+    const at = this.#expiresAt;
+    if (this.#closing || at === undefined) return;
+    if (Date.now() < at) return this.#armExpiry();
+    const code = CloseCode.TokenExpired;
+    const reason = 'token expired';
+    this.#shut({ reason: 'token_expired', code });
+    this.#conn.close(code, reason);
+    this.#report({ type: 'client.tokenExpired', code, reason });
+  }
+
+  #armExpiry(): void {
+    this.#disarmExpiry();
+    const at = this.#expiresAt;
+    if (at === undefined) return;
+    const delay = Math.min(Math.max(at - Date.now(), 0), MAX_TIMER_DELAY_MS);
+    this.#expiry = setTimeout(expire, delay, this);
+    this.#expiry.unref(); // never what keeps a closing process alive
+  }
+
+  #disarmExpiry(): void {
+    if (this.#expiry === undefined) return;
+    clearTimeout(this.#expiry);
+    this.#expiry = undefined;
   }
 
   dispose(): void {
     this.#closing = true;
+    this.#disarmExpiry();
     this.#queue = undefined;
     this.#owner = nobody;
     // Stopped before the socket reported its close (the client actor failed): never leak the socket.
@@ -217,6 +263,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
 
   closed(code: number, reason: string, sentCode?: number): void {
     this.#closing = true;
+    this.#disarmExpiry();
     this.#queue = undefined;
     // ws closed it for a protocol error (1007, 1009...): the server's decision, whatever came back.
     if (sentCode !== undefined) this.#initiated ??= { reason: reasonOfCode(sentCode), code: sentCode };
@@ -227,6 +274,7 @@ export class ClientWriter implements Writer, ConnectionHandlers {
   /** Stops writing: drops the queue (and any pong or ping waiting) and remembers why the server ended the connection. */
   #shut(initiated: { readonly reason: DisconnectReason; readonly code: number }): void {
     this.#closing = true;
+    this.#disarmExpiry();
     this.#queue = undefined;
     this.#control = undefined;
     this.#initiated = initiated;

@@ -17,6 +17,8 @@ export const CloseCode = {
   InternalError: 1011,
   /** The hub is at maxClients (only when the upgrade-time check raced). */
   TryAgainLater: 1013,
+  /** The client's token (authenticate()'s expiresAt, a JWT's exp) expired and no `refresh` came first. */
+  TokenExpired: 4001,
   /** The client's outbound queue overflowed under the `close` policy. */
   SlowConsumer: 4008,
   /** The authenticate() hook returned an id that is already connected (only if the upgrade-time check raced). */

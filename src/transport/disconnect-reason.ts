@@ -9,6 +9,7 @@ export const DISCONNECT_REASONS = [
   'going_away',
   'slow_consumer',
   'heartbeat_timeout',
+  'token_expired',
   'policy',
   'too_big',
   'invalid_payload',
@@ -48,6 +49,8 @@ export const reasonOfCode = (code: number): DisconnectReason => {
       return 'error';
     case CloseCode.SlowConsumer:
       return 'slow_consumer';
+    case CloseCode.TokenExpired:
+      return 'token_expired';
     default:
       return 'other';
   }

@@ -152,7 +152,7 @@ describe('JSON protocol over real sockets', () => {
       'a missing type',
       '{"topic":"x","ref":"t"}',
       'invalid_frame',
-      /^type: missing key; expected one of subscribe, unsubscribe, publish, send, presence, ping, history$/,
+      /^type: missing key; expected one of subscribe, unsubscribe, publish, send, presence, ping, history, refresh$/,
       't',
     ],
     ['an empty topic', '{"type":"subscribe","topic":"","ref":"e"}', 'invalid_topic', /^subscribe: topic: /, 'e'],

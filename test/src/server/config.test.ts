@@ -123,6 +123,11 @@ describe('readServerConfig: defaults', () => {
       'inspect-stately': String(c.inspect?.stately),
       'tls-cert': c.tls?.certFile ?? 'none',
       'tls-key': c.tls?.keyFile ?? 'none',
+      'jwt-secret': c.jwt?.secret === undefined ? 'none' : String(c.jwt.secret),
+      'jwt-public-key': c.jwt?.publicKey === undefined ? 'none' : 'given',
+      'jwt-jwks': c.jwt?.jwksUrl === undefined ? 'none' : String(c.jwt.jwksUrl),
+      'jwt-issuer': c.jwt?.issuer ?? 'any',
+      'jwt-audience': c.jwt?.audience ?? 'any',
     };
     expect(Object.keys(actual).sort()).toEqual(SETTINGS.map((s) => s.flag).sort());
     for (const s of SETTINGS) expect(actual[s.flag], s.flag).toBe(s.default);
