@@ -430,6 +430,15 @@ export class HubClient {
     return this.request({ type: 'presence', topic, ...options }) as Promise<PresenceResult>;
   }
 
+  /**
+   * Hands the hub a new token before the current one expires (docs/protocol.md#refresh): resolves
+   * with its `exp` (seconds; null: it never expires), rejects with `invalid_token`. Without it the
+   * hub closes the connection with 4001 at expiry and the client reconnects, calling `token` again.
+   */
+  refresh(token: string): Promise<{ readonly exp: number | null }> {
+    return this.request({ type: 'refresh', token }) as Promise<{ exp: number | null }>;
+  }
+
   /** A topic's stored messages (docs/protocol.md): the newest `limit`, or the oldest `limit` after `since`. */
   history(topic: string, options: { readonly limit?: number; readonly since?: Position } = {}): Promise<HistoryResult> {
     return this.request({ type: 'history', topic, ...options }) as Promise<HistoryResult>;
