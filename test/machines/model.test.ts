@@ -827,6 +827,27 @@ const CLIENT_CASES: ClientCase[] = [
     expect: { open: writerDecided, closing: ignored('closing'), closed: ignored('closed') },
   },
   {
+    name: 'client.tokenExpired (4001)',
+    covers: ['open|client.tokenExpired|'],
+    play: (f) => f.socket({ type: 'client.tokenExpired', code: 4001, reason: 'token expired' }),
+    expect: { open: writerDecided, closing: ignored('closing'), closed: ignored('closed') },
+  },
+  {
+    name: 'client.refreshed (a new token: the writer moves its timer, the topics change)',
+    covers: ['open|client.refreshed|'],
+    play: (f) => f.actor.send({ type: 'client.refreshed', expiresAt: 5_000, topics: (t) => t === 'a' }),
+    expect: {
+      open: (f) => {
+        expect(f.actor.getSnapshot().value).toBe('open');
+        expect(f.writerEvents).toEqual([{ type: 'writer.expireAt', at: 5_000 }]);
+        expect(f.actor.getSnapshot().context.topics?.('a')).toBe(true);
+        expect(f.actor.getSnapshot().context.topics?.('b')).toBe(false);
+      },
+      closing: ignored('closing'),
+      closed: ignored('closed'),
+    },
+  },
+  {
     name: 'client.socketClosed',
     covers: ['open|client.socketClosed|', 'closing|client.socketClosed|'],
     play: (f) => f.socket({ type: 'client.socketClosed', code: 1006, reason: '' }),

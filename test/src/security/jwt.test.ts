@@ -17,6 +17,8 @@ import { connect, startHub, TestClient, whenCount, type Harness } from '../../su
  * before the handshake; a connected client's expiry closes it with 4001 unless it refreshes.
  */
 
+/** Bounds for a loaded machine (RSA key generation, CLI-free but real sockets and timers), not speeds. */
+const TIMEOUT = 20_000;
 const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
 const now = (): number => Math.floor(Date.now() / 1000);
 
@@ -68,7 +70,7 @@ async function welcomed(url: string, token: string): Promise<{ client: JsonClien
   return { client, id: welcome.id };
 }
 
-describe('jwtAuth with a secret (HS256)', () => {
+describe('jwtAuth with a secret (HS256)', { timeout: TIMEOUT }, () => {
   it('admits a valid token: sub is the client id, meta its presence metadata', async () => {
     const h = await hubWith({ secret: SECRET });
     const token = await hs256({ sub: 'ann', meta: { name: 'Ann' }, exp: now() + 600 });
@@ -125,7 +127,7 @@ describe('jwtAuth with a secret (HS256)', () => {
   });
 });
 
-describe('jwtAuth with a public key (RS256) and a JWKS (ES256)', () => {
+describe('jwtAuth with a public key (RS256) and a JWKS (ES256)', { timeout: TIMEOUT }, () => {
   it('RS256: a token signed by the private key is admitted; one signed by another key is not', async () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
     const other = await generateKeyPair('RS256');
@@ -183,7 +185,7 @@ describe('jwtAuth with a public key (RS256) and a JWKS (ES256)', () => {
   });
 });
 
-describe('expiry and refresh', () => {
+describe('expiry and refresh', { timeout: TIMEOUT }, () => {
   it('a connected client whose token expires is closed with 4001 and unregistered', async () => {
     const h = await hubWith({ secret: SECRET });
     const { client } = await welcomed(h.url, await hs256({ sub: 'short', exp: now() + 2 }));
@@ -254,7 +256,7 @@ describe('expiry and refresh', () => {
   });
 });
 
-describe('the topics claim', () => {
+describe('the topics claim', { timeout: TIMEOUT }, () => {
   it('limits subscribe, publish and history to the names and prefix* patterns it lists', async () => {
     const h = await hubWith({ secret: SECRET });
     const { client } = await welcomed(h.url, await hs256({ sub: 'dan', topics: ['chat:*', 'news'] }));
@@ -289,7 +291,7 @@ describe('the topics claim', () => {
   });
 });
 
-describe('the standalone server’s JWT settings', () => {
+describe('the standalone server’s JWT settings', { timeout: TIMEOUT }, () => {
   const read = (env: Record<string, string>) =>
     Effect.runPromise(Effect.flip(readServerConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env })));
 

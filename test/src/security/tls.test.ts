@@ -23,6 +23,8 @@ import { connect, silentLogger } from '../../support/ws-client.js';
  * certificate (told apart by the fingerprint the server presents).
  */
 
+/** A spawned CLI starts in ~0.3 s idle, several seconds on a loaded machine: bounds, not speeds. */
+const TIMEOUT = 30_000;
 const cliPath = fileURLToPath(new URL('../../../dist/src/server/cli.js', import.meta.url));
 let dir: string;
 let first: TestCert;
@@ -32,7 +34,7 @@ beforeAll(async () => {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first`);
   dir = await mkdtemp(join(tmpdir(), 'actorhub-tls-'));
   [first, second] = await Promise.all([selfSignedCert(dir, 'first'), selfSignedCert(dir, 'second')]);
-});
+}, TIMEOUT);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
@@ -112,44 +114,49 @@ async function welcomeOverWss(port: number, ca: Buffer): Promise<{ id: string; c
 }
 
 describe('TLS: https:// and wss:// from the same port', () => {
-  it('a client trusting the certificate gets its welcome over wss://, and the routes answer over https://', async () => {
-    const config = await Effect.runPromise(
-      readServerConfig({
-        PORT: '0',
-        HOST: '127.0.0.1',
-        ACTORHUB_TLS_CERT: first.certFile,
-        ACTORHUB_TLS_KEY: first.keyFile,
-      }),
-    );
-    const program = Effect.gen(function* () {
-      const { url, port } = yield* HubServer;
-      expect(url).toBe(`https://127.0.0.1:${port}`);
-      const { id, client } = yield* Effect.promise(() => welcomeOverWss(port, first.cert));
-      expect(id).toMatch(/^[0-9a-f-]{36}$/);
-      client.raw.ws.close();
-      const health = yield* Effect.promise(
-        () =>
-          new Promise<{ status: number; fingerprint: string }>((resolve, reject) =>
-            get(`https://localhost:${port}/healthz`, { ca: first.cert }, (res) => {
-              const fingerprint = (res.socket as import('node:tls').TLSSocket).getPeerX509Certificate()!.fingerprint256;
-              res.resume();
-              resolve({ status: res.statusCode!, fingerprint });
-            }).once('error', reject),
-          ),
+  it(
+    'a client trusting the certificate gets its welcome over wss://, and the routes answer over https://',
+    async () => {
+      const config = await Effect.runPromise(
+        readServerConfig({
+          PORT: '0',
+          HOST: '127.0.0.1',
+          ACTORHUB_TLS_CERT: first.certFile,
+          ACTORHUB_TLS_KEY: first.keyFile,
+        }),
       );
-      expect(health).toEqual({ status: 200, fingerprint: first.fingerprint });
-      // A client that does not trust it is refused by its own TLS check: nothing was served in clear.
-      const untrusted = yield* Effect.promise(
-        () =>
-          new Promise<Error>((resolve) => {
-            const ws = new WebSocket(`wss://localhost:${port}/ws`, { ca: second.cert });
-            ws.once('error', resolve);
-          }),
-      );
-      expect(untrusted.message).toMatch(/self[- ]signed|unable to verify/i);
-    });
-    await Effect.runPromise(Effect.provide(program, layer(config, { logger: silentLogger })));
-  });
+      const program = Effect.gen(function* () {
+        const { url, port } = yield* HubServer;
+        expect(url).toBe(`https://127.0.0.1:${port}`);
+        const { id, client } = yield* Effect.promise(() => welcomeOverWss(port, first.cert));
+        expect(id).toMatch(/^[0-9a-f-]{36}$/);
+        client.raw.ws.close();
+        const health = yield* Effect.promise(
+          () =>
+            new Promise<{ status: number; fingerprint: string }>((resolve, reject) =>
+              get(`https://localhost:${port}/healthz`, { ca: first.cert }, (res) => {
+                const fingerprint = (res.socket as import('node:tls').TLSSocket).getPeerX509Certificate()!
+                  .fingerprint256;
+                res.resume();
+                resolve({ status: res.statusCode!, fingerprint });
+              }).once('error', reject),
+            ),
+        );
+        expect(health).toEqual({ status: 200, fingerprint: first.fingerprint });
+        // A client that does not trust it is refused by its own TLS check: nothing was served in clear.
+        const untrusted = yield* Effect.promise(
+          () =>
+            new Promise<Error>((resolve) => {
+              const ws = new WebSocket(`wss://localhost:${port}/ws`, { ca: second.cert });
+              ws.once('error', resolve);
+            }),
+        );
+        expect(untrusted.message).toMatch(/self[- ]signed|unable to verify/i);
+      });
+      await Effect.runPromise(Effect.provide(program, layer(config, { logger: silentLogger })));
+    },
+    TIMEOUT,
+  );
 });
 
 describe('TLS: the CLI refuses a bad file with one sentence and exit code 2', () => {
@@ -185,40 +192,48 @@ describe('TLS: the CLI refuses a bad file with one sentence and exit code 2', ()
     ],
   ];
   for (const [what, args, sentence] of cases) {
-    it(what, async () => {
-      const cli = spawnCli(await args());
-      expect(await cli.exited).toBe(2);
-      expect(cli.out.stderr).toMatch(sentence);
-      expect(cli.out.stdout).toBe('');
-    });
+    it(
+      what,
+      async () => {
+        const cli = spawnCli(await args());
+        expect(await cli.exited).toBe(2);
+        expect(cli.out.stderr).toMatch(sentence);
+        expect(cli.out.stdout).toBe('');
+      },
+      TIMEOUT,
+    );
   }
 });
 
 describe('TLS: SIGHUP reloads the certificate', () => {
-  it('new handshakes get the new certificate; a bad file on reload keeps the one in use and logs an error', async () => {
-    const live = { certFile: join(dir, 'live.crt'), keyFile: join(dir, 'live.key') };
-    await copyFile(first.certFile, live.certFile);
-    await copyFile(first.keyFile, live.keyFile);
-    const cli = spawnCli(['--tls-cert', live.certFile, '--tls-key', live.keyFile, '--log-level', 'info']);
-    const port = Number((await waitForStdout(cli, /^actorhub listening on https:\/\/127\.0\.0\.1:(\d+)$/m))[1]);
-    expect(await presentedFingerprint(port)).toBe(first.fingerprint);
-    const { client: before } = await welcomeOverWss(port, first.cert);
+  it(
+    'new handshakes get the new certificate; a bad file on reload keeps the one in use and logs an error',
+    async () => {
+      const live = { certFile: join(dir, 'live.crt'), keyFile: join(dir, 'live.key') };
+      await copyFile(first.certFile, live.certFile);
+      await copyFile(first.keyFile, live.keyFile);
+      const cli = spawnCli(['--tls-cert', live.certFile, '--tls-key', live.keyFile, '--log-level', 'info']);
+      const port = Number((await waitForStdout(cli, /^actorhub listening on https:\/\/127\.0\.0\.1:(\d+)$/m))[1]);
+      expect(await presentedFingerprint(port)).toBe(first.fingerprint);
+      const { client: before } = await welcomeOverWss(port, first.cert);
 
-    await copyFile(second.certFile, live.certFile);
-    await copyFile(second.keyFile, live.keyFile);
-    cli.child.kill('SIGHUP');
-    await waitForStdout(cli, /"msg":"TLS certificates reloaded"/);
-    expect(await presentedFingerprint(port)).toBe(second.fingerprint);
-    await welcomeOverWss(port, second.cert);
-    // The connection made before the reload is still open.
-    expect(before.raw.ws.readyState).toBe(WebSocket.OPEN);
+      await copyFile(second.certFile, live.certFile);
+      await copyFile(second.keyFile, live.keyFile);
+      cli.child.kill('SIGHUP');
+      await waitForStdout(cli, /"msg":"TLS certificates reloaded"/);
+      expect(await presentedFingerprint(port)).toBe(second.fingerprint);
+      await welcomeOverWss(port, second.cert);
+      // The connection made before the reload is still open.
+      expect(before.raw.ws.readyState).toBe(WebSocket.OPEN);
 
-    await writeFile(live.keyFile, 'truncated\n');
-    cli.child.kill('SIGHUP');
-    const failed = await waitForStdout(cli, /^.*"msg":"TLS reload failed; keeping the certificates in use".*$/m);
-    expect(JSON.parse(failed[0])).toMatchObject({ level: 50, reason: expect.stringMatching(/live\.key/) });
-    expect(await presentedFingerprint(port)).toBe(second.fingerprint);
-    await welcomeOverWss(port, second.cert);
-    expect(cli.child.exitCode).toBeNull();
-  });
+      await writeFile(live.keyFile, 'truncated\n');
+      cli.child.kill('SIGHUP');
+      const failed = await waitForStdout(cli, /^.*"msg":"TLS reload failed; keeping the certificates in use".*$/m);
+      expect(JSON.parse(failed[0])).toMatchObject({ level: 50, reason: expect.stringMatching(/live\.key/) });
+      expect(await presentedFingerprint(port)).toBe(second.fingerprint);
+      await welcomeOverWss(port, second.cert);
+      expect(cli.child.exitCode).toBeNull();
+    },
+    TIMEOUT,
+  );
 });
