@@ -30,7 +30,7 @@ import { createStats, type HubStats } from './observability/stats.js';
 import { createCluster, type Cluster } from './cluster/cluster.js';
 import type { HubHistory, PublishOutcome } from '../machines/hub.types.js';
 import { memoryHistory } from './history/memory.js';
-import { clusterHistory, hubHistory } from './history/hub-history.js';
+import { clusterHistory, hubHistory, noticeEvent } from './history/hub-history.js';
 import { readHistory } from './history/read.js';
 import type { HistoryStore, SyncHistoryStore } from './history/store.js';
 import { topicMatcher } from './history/topics.js';
@@ -78,6 +78,7 @@ export function createHub(options: HubOptions = {}): Hub {
     supervisor,
   });
   if (cluster) joinCluster(cluster, actor, logger);
+  if (cluster && history.store?.onStored) listenToStore(history.store, actor, resolved);
   const gate = createGate(resolved, options, actor, stats, logger);
   supervisor.onFailure = (error) =>
     failHub(error, { actor, cluster, gate, stats, logger, onFailure: options.onFailure });
@@ -358,6 +359,18 @@ function joinCluster(cluster: Cluster, actor: HubActor, logger: Logger): void {
       },
     })
     .catch((err: unknown) => logger.error({ err }, 'cluster: could not start'));
+}
+
+/**
+ * A store that delivers what it stored by itself (JetStream's ordered consumer): its messages
+ * reach this node's members like a broker's notification would, with their offsets.
+ */
+function listenToStore(store: HistoryStore, actor: HubActor, resolved: ResolvedOptions): void {
+  const limits = { maxBytes: resolved.cluster!.maxEnvelopeBytes, maxTopicLength: resolved.topics.maxTopicLength };
+  store.onStored!((notice) => {
+    const event = noticeEvent(notice, limits);
+    if (event && actor.getSnapshot().status === 'active') actor.send(event);
+  });
 }
 
 interface Gate {

@@ -211,6 +211,13 @@ export const HISTORY_TTL_MS = 5 * 60_000;
 export const HISTORY_MAX_STREAMS = 10_000;
 /** Cluster: a history store command (append, read) not answered within this fails: `unavailable`. */
 export const HISTORY_COMMAND_TIMEOUT_MS = 5_000;
+/**
+ * NATS history: how often each node checks that the JetStream stream it reads notifications from
+ * is still the same one (deleted and recreated: it starts reading the new one from its start), ms.
+ */
+export const HISTORY_NATS_WATCH_MS = 1_000;
+/** NATS history: an append that loses the expected-last-subject-sequence race this many times in a row fails. */
+export const HISTORY_NATS_MAX_ATTEMPTS = 100;
 
 /** Live viewer (/inspect): how often it pushes counts and events to each open page, in ms. */
 export const VIEWER_TICK_MS = 250;

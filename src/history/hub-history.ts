@@ -1,7 +1,13 @@
 import type { ClientId } from '../../machines/client.types.js';
-import type { HistoryMessage, HistoryRead, HubHistory, StreamPosition } from '../../machines/hub.types.js';
+import type {
+  HistoryMessage,
+  HistoryRead,
+  HubHistory,
+  HubRemoteEvent,
+  StreamPosition,
+} from '../../machines/hub.types.js';
 import { RawJson } from '../protocol/frames.js';
-import type { HistoryPage, HistoryStore, StoredMessage, SyncHistoryStore } from './store.js';
+import type { HistoryPage, HistoryStore, StoredMessage, StoredNotice, SyncHistoryStore } from './store.js';
 
 /** Thrown by append when the data has no JSON form (the hub answers encode_failed, not unavailable). */
 class EncodeError extends Error {
@@ -124,5 +130,32 @@ export function clusterHistory(
           }),
       );
     },
+  };
+}
+
+/**
+ * What a store that notifies by itself (JetStream) stored, as the hub event a broker
+ * notification would have become. Whatever is in the stream came over the network: it is
+ * checked like an envelope (size, topic length, JSON text) and dropped when it is not usable.
+ */
+export function noticeEvent(
+  notice: StoredNotice,
+  limits: { readonly maxBytes: number; readonly maxTopicLength: number },
+): Extract<HubRemoteEvent, { type: 'hub.remote.publish' }> | undefined {
+  const { topic, data, offset, from, except } = notice;
+  if (topic.length === 0 || topic.length > limits.maxTopicLength || data.length > limits.maxBytes) return undefined;
+  if (!Number.isSafeInteger(offset) || offset < 1) return undefined;
+  try {
+    JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  return {
+    type: 'hub.remote.publish',
+    topic,
+    data: new RawJson(data),
+    offset,
+    ...(from === undefined ? {} : { from }),
+    ...(except === undefined ? {} : { except }),
   };
 }

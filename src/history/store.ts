@@ -62,6 +62,14 @@ export interface AppendMessage {
   readonly notify?: boolean | undefined;
 }
 
+/** A stored message as a store that notifies by itself hands it to the hub (onStored). */
+export interface StoredNotice extends StoredMessage {
+  readonly topic: string;
+  readonly epoch: string;
+  /** The client it must not reach (the publisher, when it does not echo its own messages). */
+  readonly except?: string;
+}
+
 export interface HistorySettings {
   /** Messages kept per stream. */
   readonly size: number;
@@ -83,6 +91,13 @@ export interface HistoryStore {
   append(topic: string, message: AppendMessage): Answer<StreamPosition>;
   position(topic: string): Answer<StreamPosition>;
   read(topic: string, options: ReadOptions): Answer<HistoryPage>;
+  /**
+   * For stores that deliver what they stored to every node themselves, in offset order (JetStream:
+   * an ordered consumer), instead of publishing it on the broker as Redis does: the hub gives its
+   * listener once, in a cluster. A `read` of such a store answers only once every message it
+   * returns has been handed to the listener (the replay/live seam, docs/architecture.md).
+   */
+  onStored?(listener: (notice: StoredNotice) => void): void;
   /** Counters for /metrics; all optional. */
   stats(): HistoryStoreStats;
   close(): Promise<void>;

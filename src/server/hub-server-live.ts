@@ -7,6 +7,7 @@ import { reconnectSchedule } from '../cluster/broker/backoff.js';
 import type { Broker } from '../cluster/broker/broker.js';
 import { natsBroker } from '../cluster/broker/nats.js';
 import { redisBroker } from '../cluster/broker/redis.js';
+import { natsHistory } from '../history/nats.js';
 import { redisHistory } from '../history/redis.js';
 import type { HistoryStore } from '../history/store.js';
 import type { BrokerConfig, ServerConfig } from './config.js';
@@ -52,39 +53,34 @@ export const connectBroker = (config: BrokerConfig, nodeId: string): Effect.Effe
 };
 
 /**
- * The cluster's shared history store (docs/scaling.md#history-across-nodes): Redis numbers
- * offsets in one script per publish. NATS has no store here yet: refused at start-up rather than
- * numbering each node apart.
+ * The cluster's shared history store (docs/scaling.md#history-across-nodes), on the cluster's
+ * broker: Redis numbers offsets in one script per publish; NATS in JetStream (one stream per
+ * cluster prefix, offsets assigned under expected-last-subject-sequence).
  */
 const sharedHistory = (
   config: ServerConfig,
   nodeId: string,
   size: number,
-): Effect.Effect<HistoryStore, HubServerError> =>
-  config.broker!.kind === 'redis'
-    ? Effect.tryPromise({
-        try: () =>
-          redisHistory({
-            url: config.broker!.url,
-            prefix: config.cluster.prefix,
-            nodeId,
-            size,
-            ttlMs: config.hub.history?.ttlMs ?? L.HISTORY_TTL_MS,
-          }),
-        catch: (cause) =>
-          new HubServerError({
-            reason: 'broker-unreachable',
-            message: `${(cause as Error).message.replace(/\.$/, '')}. Start the broker, or raise --broker-wait.`,
-            cause,
-          }),
-      })
-    : Effect.fail(
-        new HubServerError({
-          reason: 'broker-unreachable',
-          message:
-            'history across nodes is available over Redis only for now (--redis): over NATS each node would number messages apart. Drop --history-size or use --redis.',
-        }),
-      );
+): Effect.Effect<HistoryStore, HubServerError> => {
+  const settings = {
+    url: config.broker!.url,
+    prefix: config.cluster.prefix,
+    nodeId,
+    size,
+    ttlMs: config.hub.history?.ttlMs ?? L.HISTORY_TTL_MS,
+  };
+  return Effect.tryPromise({
+    try: () => (config.broker!.kind === 'redis' ? redisHistory(settings) : natsHistory(settings)),
+    catch: (cause) =>
+      new HubServerError({
+        reason: 'broker-unreachable',
+        message: `${(cause as Error).message.replace(/\.$/, '')}. Start the broker${
+          config.broker!.kind === 'nats' ? ' with JetStream (nats-server -js)' : ''
+        }, or raise --broker-wait.`,
+        cause,
+      }),
+  });
+};
 
 const startInspectorEffect = (port: number, logLevel: ServerConfig['logLevel']) =>
   Effect.tryPromise({

@@ -1,43 +1,103 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { natsHistoryStream } from '../../src/history/nats.js';
 import type { OutboundFrame } from '../../src/protocol/schema.js';
 import { connectJson, type JsonClient } from '../support/json-client.js';
 import { spawnHub, type HubProcess } from '../support/hub-process.js';
-import { REDIS_URL, requireService } from './services.js';
+import { NATS_URL, REDIS_URL, requireService } from './services.js';
 
-beforeAll(() => requireService('Redis', REDIS_URL));
+beforeAll(() => Promise.all([requireService('Redis', REDIS_URL), requireService('NATS', NATS_URL)]));
 
 type Message = Extract<OutboundFrame, { type: 'message' }> & { offset?: number };
 type Ack = { type: 'ack'; ref: string; result?: Record<string, unknown> };
 
-let procs: HubProcess[] = [];
-const prefixes: string[] = [];
-afterEach(async () => {
-  await Promise.all(procs.map((p) => p.kill()));
-  procs = [];
-});
-afterAll(async () => {
-  // Only this test's own keys on the shared Redis (its random cluster prefixes).
-  const admin = new Redis(REDIS_URL);
-  for (const prefix of prefixes) {
+/** A server of this test's own on a free port, without persistence of its streams across start(): safe to stop and lose. */
+interface PrivateServer {
+  readonly url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** What the test needs from each broker: its flag, a cleanup of one cluster's history, a private server. */
+interface BrokerCase {
+  readonly name: string;
+  readonly flag: string;
+  readonly url: string;
+  /** Only this cluster's own history on the shared server (its random prefix). */
+  forget(url: string, prefix: string): Promise<void>;
+  /** Loses this cluster's history on a live server, the way the engine can (a deleted stream). */
+  lose(url: string, prefix: string): Promise<void>;
+  server(): Promise<PrivateServer>;
+}
+
+/** Deletes one cluster's history keys: what a FLUSHALL or a restart without persistence does to them. */
+const deleteKeys = async (url: string, prefix: string): Promise<void> => {
+  const admin = new Redis(url);
+  try {
     let cursor = '0';
     do {
       const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:h:*`, 'COUNT', 500);
       cursor = next;
       if (keys.length > 0) await admin.del(...keys);
     } while (cursor !== '0');
+  } finally {
+    admin.disconnect();
   }
-  admin.disconnect();
+};
+
+const redisCase: BrokerCase = {
+  name: 'Redis',
+  flag: '--redis',
+  url: REDIS_URL,
+  forget: deleteKeys,
+  lose: deleteKeys,
+  server: privateRedis,
+};
+
+const deleteStream = async (url: string, prefix: string): Promise<void> => {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(natsHistoryStream(prefix)).catch((error: unknown) => {
+      if (!/not found/i.test((error as Error).message)) throw error;
+    });
+  } finally {
+    await nc.close();
+  }
+};
+
+const natsCase: BrokerCase = {
+  name: 'NATS',
+  flag: '--nats',
+  url: NATS_URL,
+  forget: deleteStream,
+  lose: deleteStream,
+  server: privateNats,
+};
+
+let procs: HubProcess[] = [];
+const clusters: { broker: BrokerCase; url: string; prefix: string }[] = [];
+afterEach(async () => {
+  await Promise.all(procs.map((p) => p.kill()));
+  procs = [];
+});
+afterAll(async () => {
+  for (const { broker, url, prefix } of clusters) if (url === broker.url) await broker.forget(url, prefix);
 });
 
-async function nodes(redisUrl: string, n: number, size = 400): Promise<HubProcess[]> {
+async function nodes(broker: BrokerCase, url: string, n: number, size = 400): Promise<HubProcess[]> {
   const prefix = `h${process.pid}x${Date.now().toString(36)}`;
-  prefixes.push(prefix);
+  clusters.push({ broker, url, prefix });
   const started = await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      spawnHub(['--redis', redisUrl, '--node-id', `n${i}`, '--cluster-prefix', prefix, '--history-size', String(size)]),
+      spawnHub([broker.flag, url, '--node-id', `n${i}`, '--cluster-prefix', prefix, '--history-size', String(size)]),
     ),
   );
   procs.push(...started);
@@ -57,15 +117,35 @@ async function untilOffset(c: JsonClient, topic: string, offset: number): Promis
   }
 }
 
+/** Resolves once the client holds a message with this data. */
+async function untilData(c: JsonClient, topic: string, data: unknown): Promise<void> {
+  for (let n = c.raw.messages.length; ; n++) {
+    if (messages(c, topic).some((m) => m.data === data)) return;
+    await c.raw.received(n + 1);
+  }
+}
+
 /** A TCP reset, no close frame: what a phone in a tunnel looks like to the hub. */
 function cut(c: JsonClient): Promise<void> {
   (c.raw.ws as unknown as { _socket: net.Socket })._socket.resetAndDestroy();
   return c.raw.closed.then(() => undefined);
 }
 
-describe('history across three hub processes over Redis', () => {
+/** Publishes until the nodes are back on the broker (each refusal is an answer, not a hang). */
+async function publishUntilAccepted(pub: JsonClient, topic: string, data: unknown): Promise<Ack | undefined> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const r = await pub.call({ type: 'publish', topic, data });
+    if (r.type === 'ack') return r as Ack;
+    expect(r).toMatchObject({ type: 'error', code: 'unavailable' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return undefined;
+}
+
+describe.each([redisCase, natsCase])('history across three hub processes over $name', (broker) => {
   it('a client cut while 300 messages are published on another node recovers exactly those on a third node, then live, while a publisher keeps going', async () => {
-    const [n1, n2, n3] = await nodes(REDIS_URL, 3);
+    const [n1, n2, n3] = await nodes(broker, broker.url, 3);
     let c = await client(n1!);
     const pub = await client(n2!);
     const sub = (await c.call({ type: 'subscribe', topic: 'feed' })) as Ack;
@@ -135,10 +215,10 @@ describe('history across three hub processes over Redis', () => {
     ]);
   });
 
-  it('a Redis outage answers unavailable and gives no wrong offset after; a restart that lost the streams changes the epoch', async () => {
-    const redis = await privateRedis();
+  it('a broker outage answers unavailable and gives no wrong offset after; a restart that lost the streams changes the epoch', async () => {
+    const server = await broker.server();
     try {
-      const [a, b] = await nodes(redis.url, 2);
+      const [a, b] = await nodes(broker, server.url, 2);
       const sub = await client(a!);
       const pub = await client(b!);
       const first = (await sub.call({ type: 'subscribe', topic: 'o' })) as Ack;
@@ -146,19 +226,12 @@ describe('history across three hub processes over Redis', () => {
       for (let i = 1; i <= 3; i++) await pub.call({ type: 'publish', topic: 'o', data: i });
       await untilOffset(sub, 'o', 3);
 
-      await redis.stop();
+      await server.stop();
       const down = await pub.call({ type: 'publish', topic: 'o', data: 'during' });
       expect(down).toMatchObject({ type: 'error', code: 'unavailable' });
 
-      await redis.start(); // empty: no persistence, the streams are lost
-      // Publish until the nodes are back on the new server (each refusal is an answer, not a hang).
-      let accepted: Ack | undefined;
-      const deadline = Date.now() + 30_000;
-      while (!accepted && Date.now() < deadline) {
-        const r = await pub.call({ type: 'publish', topic: 'o', data: 'after' });
-        if (r.type === 'ack') accepted = r as Ack;
-        else await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await server.start(); // empty: no persistence, the streams are lost
+      const accepted = await publishUntilAccepted(pub, 'o', 'after');
       expect(accepted?.result).toMatchObject({ offset: 1 }); // counted anew, never continuing the old count
       for (let i = 2; i <= 3; i++) {
         expect(await pub.call({ type: 'publish', topic: 'o', data: `after-${i}` })).toMatchObject({
@@ -174,13 +247,38 @@ describe('history across three hub processes over Redis', () => {
       // Nothing published during the outage was ever delivered.
       expect(messages(sub, 'o').some((m) => m.data === 'during')).toBe(false);
     } finally {
-      await redis.stop();
+      await server.stop();
     }
+  });
+
+  it('losing the streams on a live broker changes the epoch; members keep receiving, counted anew', async () => {
+    const [a, b] = await nodes(broker, broker.url, 2);
+    const sub = await client(a!);
+    const pub = await client(b!);
+    const epoch = ((await sub.call({ type: 'subscribe', topic: 'l' })) as Ack).result!.epoch as string;
+    for (let i = 1; i <= 3; i++) await pub.call({ type: 'publish', topic: 'l', data: i });
+    await untilOffset(sub, 'l', 3);
+    await broker.lose(broker.url, clusters.at(-1)!.prefix);
+    const accepted = await publishUntilAccepted(pub, 'l', 'anew');
+    expect(accepted?.result).toMatchObject({ offset: 1 });
+    const now = (await pub.call({ type: 'history', topic: 'l' })) as Ack;
+    expect(now.result!.epoch).not.toBe(epoch);
+    // The member on the other node gets it live, with its new offset.
+    await untilData(sub, 'l', 'anew');
+    expect(messages(sub, 'l').map((m) => [m.offset, m.data])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [1, 'anew'],
+    ]);
+    const back = await client(a!);
+    const lost = (await back.call({ type: 'subscribe', topic: 'l', since: { epoch, offset: 3 } })) as Ack;
+    expect(lost.result).toEqual({ epoch: now.result!.epoch, offset: 1, recovered: false });
   });
 });
 
 /** A redis-server of this test's own on a free port, without persistence: safe to stop and lose. */
-async function privateRedis(): Promise<{ url: string; start(): Promise<void>; stop(): Promise<void> }> {
+async function privateRedis(): Promise<PrivateServer> {
   const port = await new Promise<number>((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
       const p = (s.address() as net.AddressInfo).port;
@@ -215,4 +313,43 @@ async function privateRedis(): Promise<{ url: string; start(): Promise<void>; st
   };
   await start();
   return { url: `redis://127.0.0.1:${port}`, start, stop };
+}
+
+/** A nats-server of this test's own with JetStream on a free port; each start() has an empty store (the streams are lost). */
+async function privateNats(): Promise<PrivateServer> {
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+  let proc: ChildProcess | undefined;
+  let dir: string | undefined;
+  const start = async (): Promise<void> => {
+    dir = mkdtempSync(path.join(tmpdir(), 'actorhub-nats-'));
+    proc = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      proc!.stderr!.on('data', (d) => {
+        out += d;
+        if (out.includes('Server is ready')) resolve();
+      });
+      proc!.once('exit', (code) => reject(new Error(`nats-server exited with ${code}: ${out}`)));
+    });
+  };
+  const stop = async (): Promise<void> => {
+    const p = proc;
+    proc = undefined;
+    if (p && p.exitCode === null) {
+      const gone = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await gone;
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  };
+  await start();
+  return { url: `nats://127.0.0.1:${port}`, start, stop };
 }
