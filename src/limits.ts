@@ -216,6 +216,14 @@ export const HISTORY_COMMAND_TIMEOUT_MS = 5_000;
  * is still the same one (deleted and recreated: it starts reading the new one from its start), ms.
  */
 export const HISTORY_NATS_WATCH_MS = 1_000;
+/**
+ * NATS history: publishes into one topic that queue on a node while its previous record is being
+ * stored go out together as one record of at most this many messages and bytes (one round trip
+ * for a burst). The stream keeps `size` records per topic, so at most size × this many messages
+ * on the server; readers see the newest `size`.
+ */
+export const HISTORY_NATS_MAX_BATCH = 100;
+export const HISTORY_NATS_MAX_BATCH_BYTES = 256 * 1024;
 /** NATS history: an append that loses the expected-last-subject-sequence race this many times in a row fails. */
 export const HISTORY_NATS_MAX_ATTEMPTS = 100;
 

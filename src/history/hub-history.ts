@@ -78,7 +78,11 @@ const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
 /**
  * A shared (asynchronous) store as the hub machine's port, for a cluster: appends are numbered
  * by the store, which notifies every node itself; reads wait until this node receives the
- * topic (`subscribed`) so that the read and the live notifications leave no gap between them.
+ * topic (`subscribed`) so that the read and the live notifications leave no gap between them,
+ * and answer only after one more broker round trip on the subscribing connection (`subscribed`
+ * again: the broker answers it after every notification it sent before, so those up to the
+ * read's top are all here, held and deduplicated, and none reaches the subscriber after its
+ * replay as well).
  */
 export function clusterHistory(
   store: HistoryStore,
@@ -118,7 +122,9 @@ export function clusterHistory(
     },
     readAsync(topic, after, done) {
       within(
-        subscribed().then(() => store.read(topic, after === undefined ? { limit: 0 } : { after, limit: size })),
+        subscribed()
+          .then(() => store.read(topic, after === undefined ? { limit: 0 } : { after, limit: size }))
+          .then((page) => subscribed().then(() => page)),
         timeoutMs,
         'reading the history',
       ).then(

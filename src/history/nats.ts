@@ -44,7 +44,15 @@ export interface NatsHistoryOptions extends HistorySettings {
 }
 
 /** Headers of a stored message: its place in the topic's stream, and who published it. */
-const H = { epoch: 'Actorhub-Epoch', offset: 'Actorhub-Offset', from: 'Actorhub-From', except: 'Actorhub-Except' };
+const H = {
+  epoch: 'Actorhub-Epoch',
+  /** The offset of the record's last message. */
+  offset: 'Actorhub-Offset',
+  /** How many messages the record holds (absent: one; 0: an epoch marker). */
+  count: 'Actorhub-Count',
+  from: 'Actorhub-From',
+  except: 'Actorhub-Except',
+};
 
 /** JetStream API error codes this store reacts to (nats-server's errors.json). */
 const WRONG_LAST_SEQUENCE = 10071;
@@ -70,13 +78,69 @@ interface Last {
   readonly epoch: string;
 }
 
-/** A topic's appends, one at a time on this node (they keep their order), and what the last one left. */
-interface Lane {
-  tail: Promise<unknown>;
-  pending: number;
-  /** Valid only while appends are queued: what this node's previous append stored. */
-  hint?: Last;
+/** One publish waiting for its offset. */
+interface Pending {
+  readonly from: string | undefined;
+  readonly except: string | undefined;
+  readonly data: string;
+  /** Not started by then, it fails unstored: its caller is answered unavailable about then. */
+  readonly deadline: number;
+  readonly resolve: (position: StreamPosition) => void;
+  readonly reject: (error: Error) => void;
 }
+
+/** A topic's appends on this node: queued, stored one record at a time (they keep their order). */
+interface Lane {
+  readonly queue: Pending[];
+  /** Valid only while the lane is busy: what this node's previous record stored. */
+  hint: Last | undefined;
+}
+
+/** How many messages a record holds (an epoch marker: 0). */
+const recordCount = (msg: { header: MsgHdrs }): number =>
+  msg.header.has(H.count) ? Number(msg.header.get(H.count)) : 1;
+
+/** A stored record's messages (a record holds one, or a batch of consecutive offsets). */
+const unpack = (msg: { headers?: MsgHdrs | undefined; string(): string }): StoredNotice[] => {
+  const h = msg.headers;
+  const last = Number(h?.get(H.offset) || '0');
+  const epoch = h?.get(H.epoch) ?? '';
+  const count = h?.has(H.count) ? Number(h.get(H.count)) : 1;
+  if (epoch === '' || !Number.isSafeInteger(last) || !Number.isSafeInteger(count) || count < 1 || last < count)
+    return []; // an epoch marker (count 0), or not ours
+  if (count === 1) {
+    const from = h?.get(H.from) || undefined;
+    const except = h?.get(H.except) || undefined;
+    return [
+      {
+        topic: '',
+        epoch,
+        offset: last,
+        data: msg.string(),
+        ...(from === undefined ? {} : { from }),
+        ...(except === undefined ? {} : { except }),
+      },
+    ];
+  }
+  let entries: unknown;
+  try {
+    entries = JSON.parse(msg.string());
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(entries) || entries.length !== count) return [];
+  return entries.map((entry: unknown, i) => {
+    const [from, except, data] = Array.isArray(entry) ? (entry as unknown[]) : [];
+    return {
+      topic: '',
+      epoch,
+      offset: last - count + 1 + i,
+      data: JSON.stringify(data ?? null),
+      ...(typeof from === 'string' ? { from } : {}),
+      ...(typeof except === 'string' ? { except } : {}),
+    };
+  });
+};
 
 const isApiError = (error: unknown, code: number): boolean => error instanceof JetStreamApiError && error.code === code;
 
@@ -200,32 +264,33 @@ export async function natsHistory(options: NatsHistoryOptions): Promise<HistoryS
   const newest = async (subject: string): Promise<Last | undefined> =>
     lastOf(await withStream(() => jsm.streams.getMessage(stream, { last_by_subj: subject })));
 
-  /** One try: offset `last.offset + 1` if nothing was stored on the topic since `last`. */
-  const tryPublish = async (
-    subject: string,
-    last: Last | undefined,
-    h: MsgHdrs,
-    data: string,
-    marker = false,
-  ): Promise<Last> => {
-    const offset = marker ? 0 : last ? last.offset + 1 : 1;
+  /**
+   * One try at storing a record after `last` (nothing: the topic has no message): it is stored
+   * only if nothing was appended to the topic since. `batch` empty: an epoch marker.
+   */
+  const tryPublish = async (subject: string, last: Last | undefined, batch: readonly Pending[]): Promise<Last> => {
+    const offset = (last?.offset ?? 0) + batch.length;
     const epoch = last?.epoch || candidate();
+    const h = natsHeaders();
     h.set(H.epoch, epoch);
     h.set(H.offset, String(offset));
+    let body: string;
+    if (batch.length === 1) {
+      const [one] = batch as [Pending];
+      if (one.from !== undefined) h.set(H.from, one.from);
+      if (one.except !== undefined) h.set(H.except, one.except);
+      body = one.data;
+    } else {
+      h.set(H.count, String(batch.length));
+      body = `[${batch.map((p) => `[${JSON.stringify(p.from ?? null)},${JSON.stringify(p.except ?? null)},${p.data}]`).join(',')}]`;
+    }
     connected();
-    const ack = await js.publish(subject, data, { headers: h, expect: { lastSubjectSequence: last?.seq ?? 0 } });
+    const ack = await js.publish(subject, body, { headers: h, expect: { lastSubjectSequence: last?.seq ?? 0 } });
     return { seq: ack.seq, offset, epoch };
   };
 
-  const appendOnce = async (
-    topic: string,
-    lane: Lane,
-    from: string | undefined,
-    except: string | undefined,
-    data: string,
-    deadline: number,
-  ) => {
-    // Past its deadline its caller is (about to be) answered unavailable: never store it after that.
+  /** Stores one record of the queued publishes, reading the topic's newest record again when another node appended meanwhile. */
+  const store = async (topic: string, lane: Lane, batch: readonly Pending[], deadline: number): Promise<Last> => {
     const due = (): void => {
       if (Date.now() > deadline) throw new Error(`not stored within ${timeout} ms`);
     };
@@ -235,11 +300,8 @@ export async function natsHistory(options: NatsHistoryOptions): Promise<HistoryS
       due();
       if (last === undefined) last = await newest(subject);
       due();
-      const h = natsHeaders();
-      if (from !== undefined) h.set(H.from, from);
-      if (except !== undefined) h.set(H.except, except);
       try {
-        return await tryPublish(subject, last, h, data);
+        return await tryPublish(subject, last, batch);
       } catch (error) {
         if (isApiError(error, WRONG_LAST_SEQUENCE)) {
           last = undefined; // another node appended meanwhile: read again
@@ -256,6 +318,43 @@ export async function natsHistory(options: NatsHistoryOptions): Promise<HistoryS
     throw new Error(`the topic's stream kept changing under ${maxAttempts} attempts to append`);
   };
 
+  /**
+   * Drains a lane: whatever queued while the previous record was being stored goes out as the
+   * next record (up to HISTORY_NATS_MAX_BATCH messages / _BYTES), so a burst costs one round trip
+   * per record instead of one per message.
+   */
+  const drain = async (topic: string, lane: Lane): Promise<void> => {
+    while (lane.queue.length > 0) {
+      const now = Date.now();
+      const batch: Pending[] = [];
+      let bytes = 0;
+      while (lane.queue.length > 0 && batch.length < L.HISTORY_NATS_MAX_BATCH) {
+        const next = lane.queue[0]!;
+        if (next.deadline < now) {
+          lane.queue.shift();
+          failed++;
+          next.reject(new Error(`not stored within ${timeout} ms (queued behind earlier publishes)`));
+          continue;
+        }
+        if (batch.length > 0 && bytes + next.data.length > L.HISTORY_NATS_MAX_BATCH_BYTES) break;
+        bytes += next.data.length;
+        batch.push(lane.queue.shift()!);
+      }
+      if (batch.length === 0) continue;
+      try {
+        const last = await store(topic, lane, batch, Math.min(...batch.map((p) => p.deadline)));
+        lane.hint = last;
+        batch.forEach((p, i) => p.resolve({ epoch: last.epoch, offset: last.offset - batch.length + 1 + i }));
+      } catch (error) {
+        lane.hint = undefined;
+        failed += batch.length;
+        for (const p of batch) p.reject(error as Error);
+      }
+    }
+    // Idle: forget the hint (another node may append before this one's next publish).
+    lanes.delete(topic);
+  };
+
   /** A topic that has no message yet gets an epoch marker (offset 0, no data), so that its epoch outlives the first append. */
   const position = async (topic: string): Promise<Last> => {
     const subject = subjectOf(topic);
@@ -263,7 +362,7 @@ export async function natsHistory(options: NatsHistoryOptions): Promise<HistoryS
       const last = await newest(subject);
       if (last) return last;
       try {
-        return await tryPublish(subject, undefined, natsHeaders(), '', true);
+        return await tryPublish(subject, undefined, []);
       } catch (error) {
         if (!isApiError(error, WRONG_LAST_SEQUENCE) && !isNoStream(error)) throw error;
       }
@@ -336,28 +435,18 @@ export async function natsHistory(options: NatsHistoryOptions): Promise<HistoryS
     }
   };
   const deliverStored = (m: JsMsg): void => {
-    const offset = Number(m.headers?.get(H.offset) || '0');
-    const epoch = m.headers?.get(H.epoch) ?? '';
-    if (offset < 1 || epoch === '') return; // an epoch marker, or not ours
     let topic: string;
     try {
       topic = untoken(m.subject.slice(root.length + 1));
     } catch {
       return;
     }
-    const from = m.headers?.get(H.from) || undefined;
-    const except = m.headers?.get(H.except) || undefined;
-    try {
-      listener?.({
-        topic,
-        offset,
-        epoch,
-        data: m.string(),
-        ...(from === undefined ? {} : { from }),
-        ...(except === undefined ? {} : { except }),
-      });
-    } catch {
-      // The hub drops what it cannot use; a listener that throws must not stop the consumer.
+    for (const notice of unpack(m)) {
+      try {
+        listener?.({ ...notice, topic });
+      } catch {
+        // The hub drops what it cannot use; a listener that throws must not stop the consumer.
+      }
     }
   };
   let stopConsuming = (): void => undefined;
@@ -369,32 +458,37 @@ export async function natsHistory(options: NatsHistoryOptions): Promise<HistoryS
   ): Promise<HistoryPage & { seq: number }> => {
     const subject = subjectOf(topic);
     const top = await position(topic);
-    const oldest = lastOf(await withStream(() => jsm.streams.getMessage(stream, oldestOf(subject))));
-    // The marker (offset 0) is not a message: the oldest message then is offset 1 (or none yet).
-    const first = oldest === undefined ? top.offset + 1 : Math.max(oldest.offset, 1);
+    const oldest = await withStream(() => jsm.streams.getMessage(stream, oldestOf(subject)));
+    // Records may hold several messages: the stream keeps `size` records, the store shows the
+    // newest `size` messages of them (as every store does). A marker (count 0) holds none.
+    const oldestFirst = oldest ? Number(oldest.header.get(H.offset) || '0') - recordCount(oldest) + 1 : top.offset + 1;
+    const first = Math.max(oldestFirst, top.offset - size + 1, 1);
     const base = { epoch: top.epoch, offset: top.offset, first, seq: top.seq };
     const from = after === undefined ? Math.max(first, top.offset - limit + 1) : Math.max(first, after + 1);
-    if (limit === 0 || oldest === undefined || from > top.offset) return { ...base, messages: [] };
+    if (limit === 0 || !oldest || from > top.offset) return { ...base, messages: [] };
     const count = Math.min(limit, top.offset - from + 1);
-    // A topic's sequences grow at least as fast as its offsets: offset `from` is no earlier than this.
-    const start = oldest.seq + (from - oldest.offset);
     const consumer = await withStream(() =>
       js.consumers.get(stream, {
         filter_subjects: subject,
         deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: start,
+        opt_start_seq: oldest.seq,
       }),
     );
     const messages: StoredMessage[] = [];
-    const iter = await consumer.consume({ max_messages: Math.min(count, 1_000) });
+    const iter = await consumer.consume({ max_messages: Math.min(size, 1_000) });
     try {
       for await (const m of iter) {
-        const offset = Number(m.headers?.get(H.offset) || '0');
-        if (offset >= from && offset <= top.offset && (m.headers?.get(H.epoch) ?? '') === top.epoch) {
-          const f = m.headers?.get(H.from) || undefined;
-          messages.push(f === undefined ? { offset, data: m.string() } : { offset, from: f, data: m.string() });
+        let newest = 0;
+        for (const n of unpack(m)) {
+          newest = n.offset;
+          if (n.epoch !== top.epoch || n.offset < from || n.offset > top.offset || messages.length >= count) continue;
+          messages.push(
+            n.from === undefined
+              ? { offset: n.offset, data: n.data }
+              : { offset: n.offset, from: n.from, data: n.data },
+          );
         }
-        if (messages.length >= count || m.seq >= top.seq || offset >= top.offset || m.info.pending === 0) break;
+        if (messages.length >= count || m.seq >= top.seq || newest >= top.offset) break;
       }
     } finally {
       await iter.close();
@@ -417,36 +511,21 @@ export async function natsHistory(options: NatsHistoryOptions): Promise<HistoryS
     kind: 'nats',
     synchronous: false,
     append(topic, message): Promise<StreamPosition> {
-      let lane = lanes.get(topic);
-      if (!lane) lanes.set(topic, (lane = { tail: Promise.resolve(), pending: 0 }));
-      const l = lane;
-      l.pending++;
-      // Its last request starts by 3/4 of the timeout and lasts at most 1/5: answered within the timeout.
-      const deadline = Date.now() + timeout * 0.75;
-      const result = l.tail.then(() =>
-        appendOnce(topic, l, message.from, message.except, message.data, deadline).then(
-          (last) => {
-            l.hint = last;
-            return { epoch: last.epoch, offset: last.offset };
-          },
-          (error: unknown) => {
-            l.hint = undefined;
-            failed++;
-            throw error;
-          },
-        ),
-      );
-      const settled = result.then(
-        () => undefined,
-        () => undefined,
-      );
-      l.tail = settled;
-      void settled.then(() => {
-        // Idle: forget the hint (another node may append before this one's next publish).
-        if (--l.pending === 0 && lanes.get(topic) === l) lanes.delete(topic);
+      return new Promise<StreamPosition>((resolve, reject) => {
+        let lane = lanes.get(topic);
+        const idle = !lane;
+        if (!lane) lanes.set(topic, (lane = { queue: [], hint: undefined }));
+        lane.queue.push({
+          from: message.from,
+          except: message.except,
+          data: message.data,
+          // Its last request starts by 3/4 of the timeout and lasts at most 1/5: answered within the timeout.
+          deadline: Date.now() + timeout * 0.75,
+          resolve,
+          reject,
+        });
+        if (idle) void drain(topic, lane);
       });
-      // No timer of its own: each JetStream request times out, and so does a turn that came too late.
-      return result;
     },
     position: async (topic) => {
       const { epoch, offset } = await within(position(topic), 'reading the position');

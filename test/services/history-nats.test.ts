@@ -1,6 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsHistory, natsHistoryStream } from '../../src/history/nats.js';
 import { describeHistoryConformance } from '../support/history-conformance.js';
 import { NATS_URL, requireService } from './services.js';
@@ -32,4 +32,33 @@ describeHistoryConformance('nats', {
   },
   // What deleting the stream (or losing the server's JetStream store) does to this cluster's topics.
   lose: (shared) => deleteOwn(shared),
+});
+
+describe('NATS history: a burst is stored as few records', () => {
+  it('pipelined publishes keep their order and offsets; readers see the newest `size`, wherever the records split', async () => {
+    const shared = `hb-${process.pid}-${Date.now().toString(36)}`;
+    prefixes.add(shared);
+    const [a, b] = [
+      await natsHistory({ url: NATS_URL, prefix: shared, nodeId: 'a', size: 10, ttlMs: 60_000 }),
+      await natsHistory({ url: NATS_URL, prefix: shared, nodeId: 'b', size: 10, ttlMs: 60_000 }),
+    ];
+    try {
+      const heard: number[] = [];
+      b.onStored!((n) => heard.push(n.offset));
+      const at = await b.position('burst'); // the notifications start after this
+      const offsets = await Promise.all(
+        Array.from({ length: 25 }, (_, i) => a.append('burst', { from: 'c', data: JSON.stringify({ i }) })),
+      );
+      expect(offsets).toEqual(Array.from({ length: 25 }, (_, i) => ({ epoch: at.epoch, offset: i + 1 })));
+      const page = await b.read('burst', { after: 0, limit: 100 });
+      expect(page).toMatchObject({ epoch: at.epoch, offset: 25, first: 16 });
+      expect(page.messages).toEqual(
+        Array.from({ length: 10 }, (_, i) => ({ offset: 16 + i, from: 'c', data: JSON.stringify({ i: 15 + i }) })),
+      );
+      // The read answered once b's consumer had passed all of it: every offset heard once, in order.
+      expect(heard).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
 });

@@ -28,7 +28,11 @@ export interface Broker {
   /** The one handler for every subscribed channel. */
   onMessage(handler: (channel: string, payload: string) => void): void;
   onState(handler: (state: BrokerState) => void): void;
-  /** Resolves once every subscribe/unsubscribe issued so far is in effect on the server. */
+  /**
+   * Resolves once every subscribe/unsubscribe issued so far is in effect on the server, and
+   * (while up) after every message the server sent this node before the call has been handed to
+   * onMessage: history uses it as a fence between a store's read and its notifications.
+   */
   ready(): Promise<void>;
   close(): Promise<void>;
 }

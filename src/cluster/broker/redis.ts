@@ -108,7 +108,12 @@ export async function redisBroker(options: RedisBrokerOptions): Promise<Broker> 
     },
     onMessage: (h) => void (handler = h),
     onState: (h) => void stateHandlers.push(h),
-    ready: async () => void (await Promise.all([...pending])),
+    // The subscriptions asked for, then a PING on the subscriber connection: its answer comes after
+    // every message Redis published to this node before it (a fence, clusterHistory's seam).
+    ready: async () => {
+      await Promise.all([...pending]);
+      if (sub.status === 'ready') await sub.ping().catch(() => undefined);
+    },
     async close() {
       state = 'closed';
       // QUIT only where it can be answered: on a connection that is reconnecting, ioredis would
