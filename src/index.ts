@@ -54,6 +54,7 @@ export type {
   HistoryStoreStats,
   ReadOptions,
   StoredMessage,
+  StoredNotice,
   StreamPosition,
   SyncHistoryStore,
 } from './history/store.js';

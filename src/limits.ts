@@ -223,6 +223,7 @@ export const HISTORY_NATS_WATCH_MS = 1_000;
  * on the server; readers see the newest `size`.
  */
 export const HISTORY_NATS_MAX_BATCH = 100;
+/** See HISTORY_NATS_MAX_BATCH: a record's bytes at most (a single larger message still goes alone). */
 export const HISTORY_NATS_MAX_BATCH_BYTES = 256 * 1024;
 /** NATS history: an append that loses the expected-last-subject-sequence race this many times in a row fails. */
 export const HISTORY_NATS_MAX_ATTEMPTS = 100;
