@@ -125,6 +125,7 @@ async function measure(n: number, mode: Mode, durationMs: number): Promise<Row> 
       topicLimits: {
         maxTopicLength: 64,
         maxTopicsPerClient: 10,
+        maxSubscriptions: Number.POSITIVE_INFINITY,
         maxMembersPerTopic: Number.POSITIVE_INFINITY,
         presencePageSize: 100,
       },

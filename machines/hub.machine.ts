@@ -472,6 +472,14 @@ export const hubMachine = setup({
             'too_many_topics',
             `a client may join at most ${context.topicLimits.maxTopicsPerClient} topics`,
           );
+        } else if (context.topics.membershipCount >= context.topicLimits.maxSubscriptions) {
+          refuse(
+            context,
+            id,
+            ref,
+            'too_many_topics',
+            `the hub holds its maximum of ${context.topicLimits.maxSubscriptions} subscriptions`,
+          );
         } else if (context.topics.memberCount(topic) >= context.topicLimits.maxMembersPerTopic) {
           refuse(
             context,

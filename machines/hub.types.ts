@@ -151,6 +151,8 @@ export type PublishOutcome =
 export interface TopicLimits {
   readonly maxTopicLength: number;
   readonly maxTopicsPerClient: number;
+  /** Memberships the whole hub may hold (a memory bound: clients × topics per client is far more). */
+  readonly maxSubscriptions: number;
   /** Infinity when unlimited. */
   readonly maxMembersPerTopic: number;
   /** Most members one presence answer lists (a client pages through the rest with its cursor). */

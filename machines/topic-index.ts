@@ -32,6 +32,7 @@ export class Members extends Map<ClientId, unknown> {
 export class TopicIndex {
   readonly #topics = new Map<Topic, Members>();
   readonly #clients = new Map<ClientId, Set<Topic>>();
+  #memberships = 0;
 
   /** Adds the client to the topic; false if it was already there. */
   add(id: ClientId, topic: Topic, meta: unknown): boolean {
@@ -42,6 +43,7 @@ export class TopicIndex {
     let topics = this.#clients.get(id);
     if (!topics) this.#clients.set(id, (topics = new Set()));
     topics.add(members.name);
+    this.#memberships++;
     return true;
   }
 
@@ -49,6 +51,7 @@ export class TopicIndex {
   remove(id: ClientId, topic: Topic): boolean {
     const members = this.#topics.get(topic);
     if (!members?.delete(id)) return false;
+    this.#memberships--;
     if (members.size === 0) this.#topics.delete(topic);
     const topics = this.#clients.get(id)!;
     topics.delete(topic);
@@ -61,6 +64,7 @@ export class TopicIndex {
     const topics = this.#clients.get(id);
     if (!topics) return [];
     this.#clients.delete(id);
+    this.#memberships -= topics.size;
     for (const topic of topics) {
       const members = this.#topics.get(topic)!;
       members.delete(id);
@@ -92,6 +96,11 @@ export class TopicIndex {
     return (function* () {
       for (const [topic, members] of it) yield [topic, members.size] as [Topic, number];
     })();
+  }
+
+  /** Client–topic pairs, across all topics. */
+  get membershipCount(): number {
+    return this.#memberships;
   }
 
   get topicCount(): number {

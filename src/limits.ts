@@ -41,6 +41,14 @@ export const DEFAULT_HOST = '0.0.0.0';
 export const MAX_TOPIC_LENGTH = 128;
 export const MAX_TOPICS_PER_CLIENT = 100;
 export const MAX_MEMBERS_PER_TOPIC = Number.POSITIVE_INFINITY;
+/**
+ * Topic memberships the whole hub may hold (one more subscribe: `too_many_topics`). Without it
+ * the defaults allowed MAX_CLIENTS × MAX_TOPICS_PER_CLIENT = 10 million memberships, ~4 GiB of
+ * heap when every one is a distinct 128-character topic (~400 B each, measured) — more than
+ * Node's default heap limit on most machines. 2 million: at most ~0.8 GiB for memberships on
+ * top of ~0.5 GiB for 100,000 idle clients (docs/performance.md#memory-with-topics).
+ */
+export const MAX_SUBSCRIPTIONS = 2_000_000;
 
 /** More than MAX_BAD_FRAMES undecodable frames within BAD_FRAME_WINDOW_MS closes with 1008. */
 export const MAX_BAD_FRAMES = 10;
@@ -167,7 +175,7 @@ export const MAX_ENVELOPE_BYTES = 16 * 1024 * 1024;
  * Cluster: a node's state (its `sync` reply) is sent in parts of about this many bytes, each a
  * broker message of its own, so that no directory size makes one message larger than
  * MAX_ENVELOPE_BYTES (nor than NATS's default max_payload, 1 MiB). A single client's entry
- * larger than this travels alone in its part. Must not exceed MAX_ENVELOPE_BYTES.
+ * larger than this travels alone in its part. Capped at the envelope bound.
  */
 export const SYNC_PART_BYTES = 256 * 1024;
 /** Cluster: most parts one sync may announce (at SYNC_PART_BYTES, 16 GiB of state); more is malformed. */

@@ -157,13 +157,11 @@ export function resolveCluster(c: ClusterSettings): ResolvedCluster {
   }
   const maxEnvelopeBytes = positiveInt('cluster.maxEnvelopeBytes', c.maxEnvelopeBytes, L.MAX_ENVELOPE_BYTES);
   const maxEnvelopeDepth = positiveInt('cluster.maxEnvelopeDepth', c.maxEnvelopeDepth, L.MAX_ENVELOPE_DEPTH);
-  const syncPartBytes = positiveInt('cluster.syncPartBytes', c.syncPartBytes, L.SYNC_PART_BYTES);
-  if (syncPartBytes > maxEnvelopeBytes) {
-    throw new HubConfigError({
-      reason: 'invariant',
-      message: `cluster.syncPartBytes (${syncPartBytes}) must not exceed cluster.maxEnvelopeBytes (${maxEnvelopeBytes}), or the other nodes would drop every part of a sync.`,
-    });
-  }
+  // A part larger than the envelope bound would be dropped by every node: the bound caps it.
+  const syncPartBytes = Math.min(
+    positiveInt('cluster.syncPartBytes', c.syncPartBytes, L.SYNC_PART_BYTES),
+    maxEnvelopeBytes,
+  );
   return { nodeId, prefix, heartbeatMs, nodeTimeoutMs, maxEnvelopeBytes, maxEnvelopeDepth, syncPartBytes };
 }
 
@@ -250,6 +248,7 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
         options.topics?.maxTopicsPerClient,
         L.MAX_TOPICS_PER_CLIENT,
       ),
+      maxSubscriptions: positiveInt('topics.maxSubscriptions', options.topics?.maxSubscriptions, L.MAX_SUBSCRIPTIONS),
       maxMembersPerTopic:
         options.topics?.maxMembersPerTopic === undefined
           ? L.MAX_MEMBERS_PER_TOPIC

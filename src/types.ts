@@ -65,6 +65,8 @@ export type Protocol = 'json' | 'relay';
 export interface TopicOptions {
   readonly maxTopicLength?: number | undefined;
   readonly maxTopicsPerClient?: number | undefined;
+  /** Topic memberships the whole hub may hold (default 2,000,000); beyond it a subscribe gets `too_many_topics`. */
+  readonly maxSubscriptions?: number | undefined;
   /** Unlimited unless set. */
   readonly maxMembersPerTopic?: number | undefined;
   /** Most members one `presence` answer lists; clients page with `cursor` (default 100). */
@@ -84,7 +86,7 @@ export interface ClusterSettings {
   readonly maxEnvelopeBytes?: number | undefined;
   /** Deepest nesting of message data and client metadata in a broker message (default 128). */
   readonly maxEnvelopeDepth?: number | undefined;
-  /** A node's state (sync) is sent in broker messages of about this many bytes (default 256 KiB; at most maxEnvelopeBytes). */
+  /** A node's state (sync) is sent in broker messages of about this many bytes (default 256 KiB; capped at maxEnvelopeBytes). */
   readonly syncPartBytes?: number | undefined;
 }
 
@@ -219,6 +221,7 @@ export interface ResolvedOptions {
   readonly topics: {
     readonly maxTopicLength: number;
     readonly maxTopicsPerClient: number;
+    readonly maxSubscriptions: number;
     readonly maxMembersPerTopic: number;
     readonly presencePageSize: number;
   };

@@ -70,6 +70,7 @@ export function fakeHub(maxClients: number, watched = false): FakeHub {
       topicLimits: {
         maxTopicLength: 64,
         maxTopicsPerClient: 8,
+        maxSubscriptions: Number.POSITIVE_INFINITY,
         maxMembersPerTopic: Number.POSITIVE_INFINITY,
         presencePageSize: 100,
       },

@@ -182,6 +182,13 @@ const SETTING_ENTRIES = {
     help: 'topics one client may join',
     hub: (maxTopicsPerClient) => ({ topics: { maxTopicsPerClient } }),
   }),
+  maxSubscriptions: setting({
+    flag: 'max-subscriptions',
+    env: 'ACTORHUB_MAX_SUBSCRIPTIONS',
+    ...int(L.MAX_SUBSCRIPTIONS),
+    help: 'topic memberships the whole hub may hold (a memory bound)',
+    hub: (maxSubscriptions) => ({ topics: { maxSubscriptions } }),
+  }),
   maxMembersPerTopic: setting({
     flag: 'max-members-per-topic',
     env: 'ACTORHUB_MAX_MEMBERS_PER_TOPIC',

@@ -12,7 +12,13 @@ describe('the per-message hot path', () => {
   it('publish, broadcast and send are hub events only: no client machine takes a step per message', () => {
     const { actor, writers, register } = fakeHub({
       maxClients: 200,
-      topicLimits: { maxTopicLength: 16, maxTopicsPerClient: 3, maxMembersPerTopic: 1_000, presencePageSize: 100 },
+      topicLimits: {
+        maxTopicLength: 16,
+        maxTopicsPerClient: 3,
+        maxSubscriptions: 1_000_000,
+        maxMembersPerTopic: 1_000,
+        presencePageSize: 100,
+      },
       presenceEvents: () => false,
       limits: { maxMessages: 1_000, maxBytes: 1024 * 1024, policy: 'close' },
     });

@@ -55,6 +55,34 @@ describe('hub machine: topics', () => {
     expect(delivered(writers.log.get('f'))).toEqual(['error:f:topic_full']);
   });
 
+  it("refuses a subscribe past maxSubscriptions, the whole hub's memberships (issue 18 §5); a departure frees its share", () => {
+    const topicLimits = {
+      maxTopicLength: 16,
+      maxTopicsPerClient: 3,
+      maxSubscriptions: 4,
+      maxMembersPerTopic: 5,
+      presencePageSize: 100,
+    };
+    const { actor, register, writers } = fakeHub({ presenceEvents: () => false, topicLimits });
+    for (const id of ['a', 'b', 'c']) register(id);
+    for (const t of ['t1', 't2', 't3']) actor.send({ type: 'hub.subscribe', id: 'a', topic: t, ref: t });
+    actor.send({ type: 'hub.subscribe', id: 'b', topic: 't1', ref: 1 });
+    actor.send({ type: 'hub.subscribe', id: 'b', topic: 't2', ref: 2 });
+    actor.send({ type: 'hub.subscribe', id: 'b', topic: 't1', ref: 3 }); // already in: idempotent, not refused
+    expect(delivered(writers.log.get('b'))).toEqual(['ack:1:{}', 'error:2:too_many_topics', 'ack:3:{}']);
+    expect(actor.getSnapshot().context.topics.membershipCount).toBe(4);
+    // An unsubscribe frees one: c gets in; then the hub is full again.
+    actor.send({ type: 'hub.unsubscribe', id: 'b', topic: 't1', ref: 4 });
+    actor.send({ type: 'hub.subscribe', id: 'c', topic: 't9', ref: 5 });
+    actor.send({ type: 'hub.subscribe', id: 'c', topic: 't8', ref: 6 });
+    // A departure frees all of its memberships at once.
+    actor.send({ type: 'hub.unregister', id: 'a' });
+    actor.send({ type: 'hub.subscribe', id: 'b', topic: 't2', ref: 7 });
+    expect(delivered(writers.log.get('c'))).toEqual(['ack:5:{}', 'error:6:too_many_topics']);
+    expect(delivered(writers.log.get('b')).slice(3)).toEqual(['ack:4:{}', 'ack:7:{}']);
+    expect(actor.getSnapshot().context.topics.membershipCount).toBe(2);
+  });
+
   it('a direct send between clients carries from and acks; to an unknown client it is an error', () => {
     const { actor, register, writers } = fakeHub();
     register('a');

@@ -74,6 +74,7 @@ describe('readServerConfig: defaults', () => {
       protocol: resolved.protocol,
       'max-topic-length': String(resolved.topics.maxTopicLength),
       'max-topics-per-client': String(resolved.topics.maxTopicsPerClient),
+      'max-subscriptions': String(resolved.topics.maxSubscriptions),
       'max-members-per-topic': Number.isFinite(resolved.topics.maxMembersPerTopic)
         ? String(resolved.topics.maxMembersPerTopic)
         : 'unlimited',
@@ -166,6 +167,7 @@ describe('readServerConfig: values from the environment', () => {
       ACTORHUB_PROTOCOL: 'relay',
       ACTORHUB_MAX_TOPIC_LENGTH: '32',
       ACTORHUB_MAX_TOPICS_PER_CLIENT: '4',
+      ACTORHUB_MAX_SUBSCRIPTIONS: '5000',
       ACTORHUB_MAX_MEMBERS_PER_TOPIC: '50',
       ACTORHUB_PRESENCE_EVENTS: 'true',
       ACTORHUB_MAX_BAD_FRAMES: '2',
@@ -191,7 +193,13 @@ describe('readServerConfig: values from the environment', () => {
       http: { headersTimeoutMs: L.HEADERS_TIMEOUT_MS, requestTimeoutMs: L.REQUEST_TIMEOUT_MS },
       hub: {
         protocol: 'relay',
-        topics: { maxTopicLength: 32, maxTopicsPerClient: 4, maxMembersPerTopic: 50, presencePageSize: 100 },
+        topics: {
+          maxTopicLength: 32,
+          maxTopicsPerClient: 4,
+          maxSubscriptions: 5000,
+          maxMembersPerTopic: 50,
+          presencePageSize: 100,
+        },
         presenceEvents: true,
         history: { size: L.HISTORY_SIZE, ttlMs: L.HISTORY_TTL_MS, maxStreams: L.HISTORY_MAX_STREAMS },
         maxBadFrames: 2,
@@ -547,9 +555,6 @@ describe('readServerConfig: cluster', () => {
     expect(refuse({ ACTORHUB_HEARTBEAT_MS: '1000', ACTORHUB_NODE_TIMEOUT_MS: '2000' }).message).toMatch(
       /must exceed twice/,
     );
-    expect(
-      refuse({ ACTORHUB_CLUSTER_SYNC_PART_BYTES: '2000000', ACTORHUB_CLUSTER_MAX_ENVELOPE_BYTES: '1000000' }).message,
-    ).toMatch(/cluster\.syncPartBytes \(2000000\) must not exceed cluster\.maxEnvelopeBytes \(1000000\)/);
   });
 });
 

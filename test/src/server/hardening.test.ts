@@ -6,6 +6,7 @@ import { dataProblem } from '../../../src/server/http-api.js';
 import { isHostAllowed } from '../../../src/admission/origin.js';
 import { startRoutedHub, type RoutedHub } from '../../support/http-hub.js';
 import { connectJson } from '../../support/json-client.js';
+import { whenCount } from '../../support/ws-client.js';
 
 /** Issue 18 §5: the HTTP API's deep or non-finite data, and DNS rebinding through the Host header. */
 
@@ -128,6 +129,25 @@ describe('POST /api/publish and /api/send: data the hub cannot send on as it cam
     expect(dataProblem(v, 128)).toBe('nested deeper than 128 levels');
     expect(dataProblem({ a: [1, 'x', null, { b: true }] }, 3)).toBeUndefined();
     expect(dataProblem({ a: [{ b: {} }] }, 3)).toBe('nested deeper than 3 levels');
+  });
+});
+
+describe('maxSubscriptions: a memory bound for the whole hub (issue 18 §5)', () => {
+  it('over real sockets: past the hub-wide count a subscribe gets too_many_topics; a client that leaves frees its share', async () => {
+    await start({ topics: { maxSubscriptions: 3 } });
+    const one = await connectJson(h!.ws);
+    const two = await connectJson(h!.ws);
+    expect(await one.client.call({ type: 'subscribe', topic: 'a' })).toMatchObject({ type: 'ack' });
+    expect(await one.client.call({ type: 'subscribe', topic: 'b' })).toMatchObject({ type: 'ack' });
+    expect(await two.client.call({ type: 'subscribe', topic: 'a' })).toMatchObject({ type: 'ack' });
+    expect(await two.client.call({ type: 'subscribe', topic: 'c' })).toMatchObject({
+      type: 'error',
+      code: 'too_many_topics',
+      message: 'the hub holds its maximum of 3 subscriptions',
+    });
+    one.client.raw.ws.close();
+    await whenCount(h!.hub, (n) => n === 1);
+    expect(await two.client.call({ type: 'subscribe', topic: 'c' })).toMatchObject({ type: 'ack' });
   });
 });
 
