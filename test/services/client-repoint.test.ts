@@ -1,4 +1,7 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { natsHistoryStream } from '../../src/history/nats.js';
 import { WebSocket } from 'ws';
 import { createClient, type ClientState, type HubClient } from '../../src/client/index.js';
 import { spawnHub, type HubProcess } from '../support/hub-process.js';
@@ -10,8 +13,8 @@ import { NATS_URL, REDIS_URL, requireService } from './services.js';
  * publisher on a third node keeps publishing. Without history (Redis, NATS): the client comes back
  * on the other node by itself, resubscribes there, and sees the messages in order with no
  * duplicate, resuming after the re-point (what was published meanwhile is lost: at-most-once).
- * With history shared in Redis (`--history-size` + `--redis`; NATS has no history yet): every
- * message once, in order, recovered on the other node, no gap.
+ * With history shared in the broker (`--history-size` with `--redis`, or `--nats` on JetStream):
+ * every message once, in order, recovered on the other node, no gap.
  */
 
 beforeAll(() => Promise.all([requireService('Redis', REDIS_URL), requireService('NATS', NATS_URL)]));
@@ -21,8 +24,18 @@ afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
+const prefixes: string[] = [];
+afterAll(async () => {
+  // The JetStream streams of this test's own clusters (history over NATS), never anything else.
+  const nc = await connect({ servers: NATS_URL });
+  const jsm = await jetstreamManager(nc);
+  for (const p of prefixes) await jsm.streams.delete(natsHistoryStream(p)).catch(() => undefined);
+  await nc.close();
+});
+
 async function cluster(broker: readonly string[], n: number): Promise<HubProcess[]> {
   const prefix = `repoint${process.pid}x${Date.now().toString(36)}`;
+  prefixes.push(prefix);
   const hubs = await Promise.all(
     Array.from({ length: n }, (_, i) =>
       spawnHub([
@@ -115,46 +128,55 @@ for (const [name, broker] of [
   });
 }
 
-describe('the SDK re-pointed to another node over Redis with history (shared in Redis)', { timeout: 60_000 }, () => {
-  it('a publisher keeps publishing; after the re-point the handler has every message once, in order, and no gap', async () => {
-    const [a, b, c] = await cluster(['--redis', REDIS_URL, '--history-size', '1000'], 3);
-    const lb = await tcpProxy('127.0.0.1', b!.port);
-    cleanups.push(() => lb.close());
-    const options = { WebSocket, reconnect: { minDelayMs: 20, maxDelayMs: 300 } };
-    const pub = createClient(a!.url, options);
-    const sub = createClient(`ws://127.0.0.1:${lb.port}/ws`, options);
-    cleanups.push(
-      () => pub.close(),
-      () => sub.close(),
-    );
-    const topic = `ticks-${Date.now().toString(36)}`;
-    const got: number[] = [];
-    const subscription = sub.subscribe<number>(topic, (n) => got.push(n));
-    const gaps: unknown[] = [];
-    subscription.on('gap', (g) => gaps.push(g));
-    await reach(pub, 'connected');
-    await expect.poll(() => subscription.state, { timeout: 20_000 }).toBe('subscribed');
-    let n = 0;
-    let publishing = true;
-    const loop = (async () => {
-      while (publishing) {
-        await pub.publish(topic, ++n);
-        await new Promise((r) => setTimeout(r, 2));
-      }
-    })();
-    await expect.poll(() => got.length, { timeout: 20_000 }).toBeGreaterThan(20);
-    const recovered = new Promise<void>((resolve) => subscription.on('recovered', () => resolve()));
-    lb.retarget(c!.port);
-    lb.reset();
-    await recovered;
-    const after = got.length;
-    await expect.poll(() => got.length, { timeout: 20_000 }).toBeGreaterThan(after + 20);
-    publishing = false;
-    await loop;
-    await expect.poll(() => got.length, { timeout: 20_000 }).toBe(n);
-    expect(got).toEqual(Array.from({ length: n }, (_, i) => i + 1));
-    expect(gaps).toEqual([]);
-    const onC = (await (await fetch(`${c!.http}/stats`)).json()) as { clients: number };
-    expect(onC.clients).toBe(1);
-  });
-});
+for (const [name, broker] of [
+  ['Redis', ['--redis', REDIS_URL]],
+  ['NATS', ['--nats', NATS_URL]],
+] as const) {
+  describe(
+    `the SDK re-pointed to another node over ${name} with history (shared in the broker)`,
+    { timeout: 60_000 },
+    () => {
+      it('a publisher keeps publishing; after the re-point the handler has every message once, in order, and no gap', async () => {
+        const [a, b, c] = await cluster([...broker, '--history-size', '1000'], 3);
+        const lb = await tcpProxy('127.0.0.1', b!.port);
+        cleanups.push(() => lb.close());
+        const options = { WebSocket, reconnect: { minDelayMs: 20, maxDelayMs: 300 } };
+        const pub = createClient(a!.url, options);
+        const sub = createClient(`ws://127.0.0.1:${lb.port}/ws`, options);
+        cleanups.push(
+          () => pub.close(),
+          () => sub.close(),
+        );
+        const topic = `ticks-${Date.now().toString(36)}`;
+        const got: number[] = [];
+        const subscription = sub.subscribe<number>(topic, (n) => got.push(n));
+        const gaps: unknown[] = [];
+        subscription.on('gap', (g) => gaps.push(g));
+        await reach(pub, 'connected');
+        await expect.poll(() => subscription.state, { timeout: 20_000 }).toBe('subscribed');
+        let n = 0;
+        let publishing = true;
+        const loop = (async () => {
+          while (publishing) {
+            await pub.publish(topic, ++n);
+            await new Promise((r) => setTimeout(r, 2));
+          }
+        })();
+        await expect.poll(() => got.length, { timeout: 20_000 }).toBeGreaterThan(20);
+        const recovered = new Promise<void>((resolve) => subscription.on('recovered', () => resolve()));
+        lb.retarget(c!.port);
+        lb.reset();
+        await recovered;
+        const after = got.length;
+        await expect.poll(() => got.length, { timeout: 20_000 }).toBeGreaterThan(after + 20);
+        publishing = false;
+        await loop;
+        await expect.poll(() => got.length, { timeout: 20_000 }).toBe(n);
+        expect(got).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+        expect(gaps).toEqual([]);
+        const onC = (await (await fetch(`${c!.http}/stats`)).json()) as { clients: number };
+        expect(onC.clients).toBe(1);
+      });
+    },
+  );
+}
