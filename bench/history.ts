@@ -2,13 +2,14 @@
  * npm run bench -- history — the product's default path and what history costs (issue 13):
  *  1. JSON `publish` to a topic of N subscribers (1,000 and 5,000): actorhub with history off,
  *     with history on (in memory), with history on over Redis (one node: the cluster path, every
- *     publish through the Lua script and back through pub/sub), against raw `ws` (a loop over
+ *     publish through the Lua script and back through pub/sub) and over NATS (JetStream: appended
+ *     under expected-last-subject-sequence, back through the node's ordered consumer), against raw `ws` (a loop over
  *     its clients) and socket.io rooms (`io.to(room).emit`), in the same run, rounds interleaved.
  *  2. Time to recover 1,000 missed messages (subscribe with `since` → the 1,000th replayed).
  *  3. Memory of 10k topics × 100 messages in the in-memory store (a child with --expose-gc).
  * Every server is its own process; the subscribers are light clients in this one (they only
  * count frames). The machine is shared: read ratios taken within a round, not absolute figures.
- * Options: --rounds 3 --sizes 1000,5000 --messages 300 --redis redis://127.0.0.1:6379
+ * Options: --rounds 3 --sizes 1000,5000 --messages 300 --redis redis://127.0.0.1:6379 --nats nats://127.0.0.1:4222
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,9 @@ import { WebSocket } from 'ws';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { RawClient, Tally } from './load/raw-client.js';
 import { memoryHistory } from '../src/history/memory.js';
+import { natsHistoryStream } from '../src/history/nats.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect as connectNats } from '@nats-io/transport-node';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +28,7 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '1000,5000' },
     messages: { type: 'string', default: '300' },
     redis: { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
+    nats: { type: 'string', default: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' },
     'memory-child': { type: 'boolean', default: false },
   },
 });
@@ -88,6 +93,14 @@ const TARGETS: Target[] = [
     '100',
     '--redis',
     values.redis,
+    '--cluster-prefix',
+    prefix,
+  ]),
+  actorhub('actorhub json, history on, NATS', [
+    '--history-size',
+    '100',
+    '--nats',
+    values.nats,
     '--cluster-prefix',
     prefix,
   ]),
@@ -249,12 +262,22 @@ async function main(): Promise<void> {
   }
   const local: number[] = [];
   const redis: number[] = [];
+  const nats: number[] = [];
   for (let i = 0; i < 5; i++) {
     local.push(await recovery([]));
     redis.push(await recovery(['--redis', values.redis, '--cluster-prefix', `${prefix}r${i}`]));
+    nats.push(await recovery(['--nats', values.nats, '--cluster-prefix', `${prefix}n${i}`]));
   }
   console.log(`\nRecover 1,000 missed messages (subscribe with since → the 1,000th replayed), median of 5:`);
-  console.log(`  one node, in memory: ${median(local).toFixed(1)} ms   over Redis: ${median(redis).toFixed(1)} ms`);
+  console.log(
+    `  one node, in memory: ${median(local).toFixed(1)} ms   over Redis: ${median(redis).toFixed(1)} ms   over NATS: ${median(nats).toFixed(1)} ms`,
+  );
+  // The shared NATS keeps streams after their messages expire: delete this run's own.
+  const nc = await connectNats({ servers: values.nats });
+  const jsm = await jetstreamManager(nc);
+  for (const p of [prefix, ...Array.from({ length: 5 }, (_, i) => `${prefix}n${i}`)])
+    await jsm.streams.delete(natsHistoryStream(p)).catch(() => undefined);
+  await nc.close();
   const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--memory-child'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
