@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { Effect } from 'effect';
+import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readServerConfig } from '../../../src/server/config.js';
@@ -233,6 +234,45 @@ describe('TLS: SIGHUP reloads the certificate', () => {
       expect(await presentedFingerprint(port)).toBe(second.fingerprint);
       await welcomeOverWss(port, second.cert);
       expect(cli.child.exitCode).toBeNull();
+    },
+    TIMEOUT,
+  );
+});
+
+describe('TLS and JWT together, in the real CLI', () => {
+  it(
+    'wss:// with a valid HS256 token gets its welcome as sub; without one, 401 before the handshake',
+    async () => {
+      const secret = 'a-cli-test-secret-of-at-least-32-bytes';
+      const cli = spawnCli([
+        '--tls-cert',
+        first.certFile,
+        '--tls-key',
+        first.keyFile,
+        '--jwt-secret',
+        secret,
+        '--log-level',
+        'silent',
+      ]);
+      const port = Number((await waitForStdout(cli, /^actorhub listening on https:\/\/127\.0\.0\.1:(\d+)$/m))[1]);
+      const token = await new SignJWT({ sub: 'cli-user' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode(secret));
+      const client = new JsonClient(
+        await connect(`wss://localhost:${port}/ws`, { ca: first.cert, headers: { authorization: `Bearer ${token}` } }),
+      );
+      expect((await client.next('welcome')).id).toBe('cli-user');
+      const refused = await new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`wss://localhost:${port}/ws`, { ca: first.cert });
+        ws.once('unexpected-response', (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          ws.terminate();
+        });
+        ws.once('open', () => reject(new Error('admitted without a token')));
+        ws.on('error', reject); // terminate() after the answer reports an error: the promise is already settled
+      });
+      expect(refused).toBe(401);
     },
     TIMEOUT,
   );
