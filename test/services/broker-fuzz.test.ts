@@ -190,8 +190,11 @@ const hostile = fc.oneof(
   { weight: 3, arbitrary: truncated },
   { weight: 3, arbitrary: notJson },
 );
-/** Redis carries `<sender>|<envelope>` (src/cluster/broker/redis.ts): hostile senders too. */
-const sender = fc.constantFrom('evil', '', 'x|y', 'fz2');
+/**
+ * Redis carries `<sender>|<envelope>` (src/cluster/broker/redis.ts): hostile senders too, and
+ * `null` for a message without the framing at all (it must be counted as well).
+ */
+const sender = fc.constantFrom<string | null>('evil', '', 'x|y', 'fz2', null);
 
 const BROKERS: [string, (nodeId: string) => Promise<Broker>, () => Promise<RawPublisher>][] = [
   ['Redis', (nodeId) => redisBroker({ url: REDIS_URL, nodeId }), () => redisPublisher(REDIS_URL)],
@@ -235,7 +238,10 @@ for (const [name, broker, publisher] of BROKERS) {
                 // Every payload on one channel, and the first of the batch on all of them.
                 const targets = payload === batch[0]![0] ? channels : [channels[at]!];
                 for (const channel of targets) {
-                  await raw.publish(channel, name === 'Redis' ? `${from}|${payload.text}` : payload.text);
+                  await raw.publish(
+                    channel,
+                    name === 'Redis' && from !== null ? `${from}|${payload.text}` : payload.text,
+                  );
                   published++;
                   expected++;
                 }

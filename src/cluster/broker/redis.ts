@@ -58,11 +58,12 @@ export async function redisBroker(options: RedisBrokerOptions): Promise<Broker> 
   }
   sub.on('message', (channel: string, message: string) => {
     if (message.startsWith(prefix)) return; // our own publication
+    // `<sender>|<envelope>`; without the framing the whole message goes on, so that the cluster
+    // adapter's decoder drops it and counts it as malformed like any other hostile payload.
     const bar = message.indexOf('|');
-    if (bar < 0) return;
     // A throw here would surface inside ioredis' parser and exit the process: never let one out.
     try {
-      handler(channel, message.slice(bar + 1));
+      handler(channel, bar < 0 ? message : message.slice(bar + 1));
     } catch {
       // The cluster adapter counts what it cannot use; a handler that still throws loses that one message.
     }
