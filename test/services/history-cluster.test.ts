@@ -3,14 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { natsHistoryStream } from '../../src/history/nats.js';
 import type { OutboundFrame } from '../../src/protocol/schema.js';
 import { connectJson, type JsonClient } from '../support/json-client.js';
 import { spawnHub, type HubProcess } from '../support/hub-process.js';
+import { deleteHistoryStream } from '../support/nats-history.js';
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
 
 beforeAll(() => Promise.all([requireService('Redis', REDIS_URL), requireService('NATS', NATS_URL)]));
@@ -61,24 +59,12 @@ const redisCase: BrokerCase = {
   server: privateRedis,
 };
 
-const deleteStream = async (url: string, prefix: string): Promise<void> => {
-  const nc = await connect({ servers: url });
-  try {
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(natsHistoryStream(prefix)).catch((error: unknown) => {
-      if (!/not found/i.test((error as Error).message)) throw error;
-    });
-  } finally {
-    await nc.close();
-  }
-};
-
 const natsCase: BrokerCase = {
   name: 'NATS',
   flag: '--nats',
   url: NATS_URL,
-  forget: deleteStream,
-  lose: deleteStream,
+  forget: deleteHistoryStream,
+  lose: deleteHistoryStream,
   server: privateNats,
 };
 

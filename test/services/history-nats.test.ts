@@ -1,24 +1,12 @@
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { natsHistory, natsHistoryStream } from '../../src/history/nats.js';
+import { natsHistory } from '../../src/history/nats.js';
 import { describeHistoryConformance } from '../support/history-conformance.js';
+import { deleteHistoryStream } from '../support/nats-history.js';
 import { NATS_URL, requireService } from './services.js';
 
 beforeAll(() => requireService('NATS', NATS_URL));
 
-/** Deletes this test's own stream (its random prefix): never anything else on the shared NATS. */
-async function deleteOwn(prefix: string): Promise<void> {
-  const nc = await connect({ servers: NATS_URL });
-  try {
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(natsHistoryStream(prefix)).catch((error: unknown) => {
-      if (!/not found/i.test((error as Error).message)) throw error;
-    });
-  } finally {
-    await nc.close();
-  }
-}
+const deleteOwn = (prefix: string): Promise<void> => deleteHistoryStream(NATS_URL, prefix);
 
 const prefixes = new Set<string>();
 afterAll(async () => {
