@@ -51,3 +51,18 @@ export async function spawnHub(args: string[], env: Record<string, string> = {})
     },
   };
 }
+
+/** Test teardown: SIGKILLs every child still running in `running`, waits for each to exit, and empties the set. */
+export async function killAll(running: Set<ChildProcess>): Promise<void> {
+  await Promise.all(
+    [...running].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+  running.clear();
+}

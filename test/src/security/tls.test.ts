@@ -14,6 +14,7 @@ import { readServerConfig } from '../../../src/server/config.js';
 import { HubServer } from '../../../src/server/hub-server.js';
 import { layer } from '../../../src/server/hub-server-live.js';
 import { SETTINGS } from '../../../src/server/settings.js';
+import { killAll } from '../../support/hub-process.js';
 import { JsonClient } from '../../support/json-client.js';
 import { selfSignedCert, type TestCert } from '../../support/tls-cert.js';
 import { connect, silentLogger } from '../../support/ws-client.js';
@@ -46,19 +47,7 @@ interface Cli {
   readonly exited: Promise<number | null>;
 }
 const running = new Set<ChildProcess>();
-afterEach(async () => {
-  await Promise.all(
-    [...running].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
-  running.clear();
-});
+afterEach(() => killAll(running));
 
 /** The real CLI with only the given flags (the settings' variables removed from its environment). */
 function spawnCli(args: string[]): Cli {

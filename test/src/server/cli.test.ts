@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../../src/server/settings.js';
+import { killAll } from '../../support/hub-process.js';
 import { connect, type TestClient } from '../../support/ws-client.js';
 
 /**
@@ -111,18 +112,7 @@ const clients: TestClient[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.ws.terminate();
   // Nothing may outlive its test: kill whatever is still running and wait for it to go.
-  const stillRunning = [...running];
-  await Promise.all(
-    stillRunning.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
-  running.clear();
+  await killAll(running);
 });
 
 beforeAll(() => {
