@@ -1,6 +1,7 @@
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, startHub, type Harness } from '../../support/ws-client.js';
+import { socketOf, yieldToIo } from '../../support/stalled-reader.js';
+import { connect, startHub, whenCount, type Harness } from '../../support/ws-client.js';
 
 /**
  * Every close, over real sockets, is seen by an inspection observer as a step of the client's
@@ -79,6 +80,57 @@ describe('every close is a transition of the client machine', () => {
     for (let i = 0; i < 20; i++) client.send(JSON.stringify({ type: 'ping' }));
     const step = await w.next((s) => s.actor === id && s.event.type === 'client.rateLimited');
     expect(step).toMatchObject({ value: 'closing', event: { code: 1008, reason: 'rate limit exceeded' } });
+  });
+
+  it('overflow of a slow reader: client.overflowed with 4008, open → closing → closed', async () => {
+    const w = watcher();
+    harness = await startHub({
+      inspect: w.observer,
+      protocol: 'relay',
+      outbound: { policy: 'close', maxMessages: 8 },
+      closeTimeoutMs: 100,
+    });
+    const hub = harness.hub;
+    const client = await connect(harness.url);
+    await whenCount(hub, (n) => n === 1);
+    const id = hub.clients()[0]!.id;
+    // The reader stops reading: the kernel buffers fill, then the writer's queue, then it overflows.
+    socketOf(client).pause();
+    const filler = 'x'.repeat(16 * 1024);
+    for (let i = 0; i < 6_000 && hub.stats.slowConsumerCloses === 0; i++) {
+      hub.broadcast(filler);
+      if (i % 8 === 7) await yieldToIo();
+    }
+    expect(hub.stats.slowConsumerCloses).toBe(1);
+    socketOf(client).resume();
+    // Awaiting the end, not the step: were the writer's report lost, this fails at once, not by timeout.
+    await w.next((s) => s.actor === id && s.value === 'closed');
+    const mine = w.steps.filter((s) => s.actor === id);
+    expect(mine.map((s) => [s.event.type, s.value])).toEqual([
+      ['xstate.init', 'open'],
+      ['client.overflowed', 'closing'],
+      ['client.socketClosed', 'closed'],
+    ]);
+    expect(mine[1]!.event).toMatchObject({ code: 4008, reason: 'slow consumer: outbound queue full' });
+  });
+
+  it('a silent peer: client.timedOut with 1006 and the heartbeat reason, open → closing → closed', async () => {
+    const w = watcher();
+    harness = await startHub({ inspect: w.observer, pingIntervalMs: 30, pongWaitMs: 80 });
+    // autoPong off: the peer hears the pings and never answers, as a hung client would.
+    const client = await connect(harness.url, { autoPong: false });
+    await client.received(1);
+    const id = (JSON.parse(client.texts[0]!) as { id: string }).id;
+    expect((await client.closed).code).toBe(1006);
+    await w.next((s) => s.actor === id && s.value === 'closed');
+    expect(harness.hub.stats.heartbeatTimeouts).toBe(1);
+    const mine = w.steps.filter((s) => s.actor === id);
+    expect(mine.map((s) => [s.event.type, s.value])).toEqual([
+      ['xstate.init', 'open'],
+      ['client.timedOut', 'closing'],
+      ['client.socketClosed', 'closed'],
+    ]);
+    expect(mine[1]!.event).toMatchObject({ code: 1006, reason: 'heartbeat timeout' });
   });
 
   it('shutdown with an inspector attached: client.shutdown with 1001, open → closing → closed', async () => {
