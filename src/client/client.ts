@@ -18,7 +18,10 @@ import {
 } from '../limits.js';
 import { Emitter } from './emitter.js';
 import { ClientError, ClientErrorCode, TERMINAL_CLOSE_CODES } from './errors.js';
+import { PositionTracker, type GapInfo, type Position } from './position.js';
 import { validate, type StandardSchemaV1 } from './standard-schema.js';
+
+export type { GapInfo, Position };
 
 /** What the SDK needs of a WebSocket: the browser's, Node 22's global one and `ws`'s all have it. */
 export interface WebSocketLike {
@@ -86,12 +89,6 @@ export interface Member {
   readonly meta?: unknown;
 }
 
-/** A position in a topic's history (docs/protocol.md): the stream's epoch and the last offset seen. */
-export interface Position {
-  readonly epoch: string;
-  readonly offset: number;
-}
-
 export interface SubscribeOptions<T = unknown> {
   /** Resubscribe with `since` from the last delivered position (default true); a hub without history ignores it. */
   readonly recover?: boolean;
@@ -106,17 +103,13 @@ export interface SubscribeOptions<T = unknown> {
 
 export type SubscriptionState = 'subscribing' | 'subscribed' | 'failed' | 'unsubscribed';
 
-export interface GapInfo {
-  /** Where the client was (the `since` it sent). */
-  readonly from: Position;
-  /** Where the stream is now: live messages continue after it. */
-  readonly to: Position;
-}
-
 /** The events of a subscription: `sub.on(name, listener)`. */
 export type SubscriptionEvents = {
   state: (state: SubscriptionState) => void;
-  /** Recovery was impossible (`recovered: false`): messages were missed; refetch your state. */
+  /**
+   * Messages were missed and will not come: recovery was impossible (`recovered: false`), the
+   * stream's epoch changed while connected, or live messages were lost (docs/client.md). Refetch your state.
+   */
   gap: (info: GapInfo) => void;
   /** A resubscribe with `since` was honoured (`recovered: true`): what was missed after `from` is replayed next. */
   recovered: (info: { readonly from: Position }) => void;
@@ -162,10 +155,15 @@ export interface HistoryResult {
 }
 
 interface Command {
-  readonly frame: Record<string, unknown>;
+  /** The frame's JSON without its ref (serialised once, when issued: data with no JSON form rejects then). */
+  readonly json: string;
+  /** A publish: its topic and whether it echoes (its answer moves that topic's position). */
+  readonly publish: { readonly topic: string; readonly echo: boolean } | undefined;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: ClientError) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** A publish's number when sent (PositionTracker's `until`). */
+  seq: number;
 }
 
 type Pending =
@@ -185,7 +183,10 @@ export interface Subscription<T = unknown> {
   readonly state: SubscriptionState;
   /** Why it failed (the hub's error code and message). */
   readonly error: { readonly code: string; readonly message: string } | undefined;
-  /** The last position delivered (or acknowledged for an own publish), when the topic keeps history. */
+  /**
+   * When the topic keeps history: the offset up to which every message was delivered, or is
+   * known not to come (own publishes without echo, a `gap`).
+   */
   readonly position: Position | undefined;
   /** The topic's members, with `presence: true` (at most `maxPresenceMembers` of them). */
   readonly presence: readonly Member[];
@@ -205,12 +206,13 @@ export interface Subscription<T = unknown> {
 interface SubscriptionHost {
   reportError(err: unknown): void;
   remove(sub: SubscriptionImpl<unknown>): void;
+  inFlight(topic: string): readonly [count: number, lastSeq: number];
 }
 
 class SubscriptionImpl<T> implements Subscription<T> {
   state: SubscriptionState = 'subscribing';
   error: { code: string; message: string } | undefined;
-  position: Position | undefined;
+  readonly track: PositionTracker;
   presence: readonly Member[] = [];
   presenceTotal: number | undefined;
   /** Bumped by every presence fetch: the pages of an older one are ignored. */
@@ -219,8 +221,6 @@ class SubscriptionImpl<T> implements Subscription<T> {
   presencePaging: Map<string, Member> | undefined;
   /** The `since` of the subscribe in flight (undefined: none was sent). */
   sinceSent: Position | undefined;
-  /** Offsets of own publishes acked ahead of the position (their messages are not echoed). */
-  readonly ownAhead = new Set<number>();
   /** Deliveries waiting on an asynchronous schema, in order. */
   tail: Promise<void> | undefined;
   readonly events: Emitter<SubscriptionEvents>;
@@ -233,6 +233,14 @@ class SubscriptionImpl<T> implements Subscription<T> {
     private readonly host: SubscriptionHost,
   ) {
     this.events = new Emitter((err) => host.reportError(err));
+    this.track = new PositionTracker(
+      () => host.inFlight(topic),
+      (gap) => this.events.emit('gap', gap),
+    );
+  }
+
+  get position(): Position | undefined {
+    return this.track.position;
   }
 
   on<K extends keyof SubscriptionEvents>(event: K, listener: SubscriptionEvents[K]): () => void {
@@ -248,14 +256,6 @@ class SubscriptionImpl<T> implements Subscription<T> {
     this.state = state;
     this.events.emit('state', state);
   }
-
-  /** A position advanced to `offset`, then past any own publishes acked just ahead of it. */
-  advance(offset: number): void {
-    if (!this.position || offset <= this.position.offset) return;
-    let next = offset;
-    while (this.ownAhead.delete(next + 1)) next++;
-    this.position = { epoch: this.position.epoch, offset: next };
-  }
 }
 
 /**
@@ -268,12 +268,17 @@ export class HubClient {
   private readonly host: SubscriptionHost = {
     reportError: (err) => this.reportError(err),
     remove: (sub) => this.removeSubscription(sub),
+    inFlight: (topic) => [this.publishing.get(topic) ?? 0, this.seq],
   };
   /** Its own emitter, whose throwing listeners are ignored: reporting them would loop. */
   private readonly errors = new Emitter<Pick<ClientEvents, 'error'>>();
   private readonly subs = new Map<string, SubscriptionImpl<unknown>>();
   private readonly pending = new Map<number, Pending>();
   private readonly queue: Command[] = [];
+  /** Own publishes sent and unanswered, by topic: they may fill holes in its position. */
+  private readonly publishing = new Map<string, number>();
+  /** Numbers the publishes sent. */
+  private seq = 0;
   private readonly WebSocketImpl: WebSocketConstructor;
   private readonly ackTimeoutMs: number;
   private readonly maxQueued: number;
@@ -401,17 +406,9 @@ export class HubClient {
 
   /** Publishes to a topic; resolves with the ack's result ({ delivered, offset? }). */
   publish<T = unknown>(topic: string, data: T, options: { readonly echo?: boolean } = {}): Promise<PublishResult> {
-    const frame = { type: 'publish', topic, data, ...(options.echo ? { echo: true } : {}) };
-    return this.request(frame).then((result) => {
-      const r = (result ?? {}) as PublishResult;
-      // Our own message, not echoed to us: its offset is still ours, not a gap.
-      const sub = this.subs.get(topic);
-      if (sub?.position && typeof r.offset === 'number') {
-        if (r.offset === sub.position.offset + 1) sub.advance(r.offset);
-        else if (r.offset > sub.position.offset) sub.ownAhead.add(r.offset);
-      }
-      return r;
-    });
+    const echo = options.echo === true;
+    const frame = { type: 'publish', topic, data, ...(echo ? { echo } : {}) };
+    return this.request(frame, { topic, echo }).then((result) => (result ?? {}) as PublishResult);
   }
 
   /** Sends `data` to one client; resolves with { delivered, forwarded } (forwarded: 1 when it is on another node). */
@@ -464,7 +461,7 @@ export class HubClient {
           (t) => this.connect(generation, t),
           (err: unknown) => {
             if (generation !== this.generation) return;
-            this.reportError(new ClientError('token_failed', 'the token function failed', { cause: err }));
+            this.reportError(new ClientError(ClientErrorCode.TokenFailed, 'the token function failed', { cause: err }));
             this.actor.send({ type: 'connection.socketClosed', code: 1006, reason: 'token function failed' });
           },
         );
@@ -479,7 +476,7 @@ export class HubClient {
       socket = new this.WebSocketImpl(this.url, protocols) as WebSocketLike;
     } catch (err) {
       // E.g. a token with characters a subprotocol may not carry: this attempt fails, the backoff goes on.
-      this.reportError(new ClientError('connect_failed', String(err), { cause: err }));
+      this.reportError(new ClientError(ClientErrorCode.ConnectFailed, String(err), { cause: err }));
       queueMicrotask(() => {
         if (generation === this.generation)
           this.actor.send({ type: 'connection.socketClosed', code: 1006, reason: String(err) });
@@ -545,11 +542,13 @@ export class HubClient {
 
   private flushQueue(): void {
     this.live = true;
-    for (const command of this.queue.splice(0)) this.transmit(command.frame, { kind: 'command', command });
+    // transmit checks each against this connection's maxPayload: one too large rejects alone.
+    for (const command of this.queue.splice(0)) this.transmit(command.json, { kind: 'command', command });
   }
 
   private failInFlight(): void {
     this.live = false;
+    this.publishing.clear();
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) {
@@ -590,17 +589,15 @@ export class HubClient {
     sub.sinceSent = undefined;
     if (r && typeof r.epoch === 'string' && typeof r.offset === 'number') {
       const top = { epoch: r.epoch, offset: r.offset };
-      if (since && ack.recovered !== true) {
-        sub.position = top;
-        sub.ownAhead.clear();
-        sub.events.emit('gap', { from: since, to: top });
-      } else if (!since) {
-        sub.position = top;
-        sub.ownAhead.clear();
+      if (since && ack.recovered === true) {
+        // The replay that follows moves the position on from `since`.
+        sub.track.restart(since, true);
+        sub.events.emit('recovered', { from: since });
+      } else {
+        sub.track.restart(top);
+        if (since) sub.events.emit('gap', { from: since, to: top });
       }
-      // Recovered: the replay that follows moves the position on from `since`.
-      else sub.events.emit('recovered', { from: since });
-    } else sub.position = undefined; // the hub keeps no history for this topic
+    } else sub.track.restart(undefined); // the hub keeps no history for this topic
     if (sub.options.presence) this.fetchPresence(sub);
   }
 
@@ -638,49 +635,63 @@ export class HubClient {
 
   // ---- commands ----------------------------------------------------------------------------
 
-  private request(frame: Record<string, unknown>): Promise<unknown> {
+  private request(frame: Record<string, unknown>, publish?: Command['publish']): Promise<unknown> {
     if (this.lastState === 'closed')
       return Promise.reject(new ClientError(ClientErrorCode.Closed, 'the client is closed'));
+    let json: string;
+    try {
+      json = JSON.stringify(frame);
+    } catch (err) {
+      return Promise.reject(new ClientError(ClientErrorCode.EncodeFailed, String(err), { cause: err }));
+    }
     return new Promise((resolve, reject) => {
-      const command: Command = { frame, resolve, reject, timer: undefined };
+      const command: Command = { json, publish, resolve, reject, timer: undefined, seq: 0 };
       if (this.live) {
-        if (!this.fits(command)) return;
-        this.transmit(frame, { kind: 'command', command });
+        if (!this.transmit(json, { kind: 'command', command })) return;
       } else if (this.queue.length >= this.maxQueued) {
         return reject(
           new ClientError(ClientErrorCode.QueueFull, `the offline queue holds ${this.maxQueued} commands already`),
         );
       } else this.queue.push(command);
       command.timer = setTimeout(() => {
+        // Queued: never sent. Sent: its ref stays pending, so a late answer still moves the
+        // topic's position (a publish's offset); resolving a rejected promise is a no-op.
         const queued = this.queue.indexOf(command);
         if (queued >= 0) this.queue.splice(queued, 1);
-        for (const [ref, p] of this.pending)
-          if (p.kind === 'command' && p.command === command) this.pending.delete(ref);
         reject(new ClientError(ClientErrorCode.Timeout, `no answer within ${this.ackTimeoutMs} ms`));
       }, this.ackTimeoutMs);
     });
   }
 
-  /** Refuses a command the hub would answer with close 1009 (larger than its maxPayload). */
-  private fits(command: Command): boolean {
-    if (!Number.isFinite(this.maxPayload)) return true;
-    const size = utf8.encode(JSON.stringify(command.frame)).byteLength + 24; // + the ref
-    if (size <= this.maxPayload) return true;
-    command.reject(
-      new ClientError(
-        ClientErrorCode.TooLarge,
-        `the command is ${size} bytes; the hub accepts at most ${this.maxPayload}`,
-      ),
-    );
-    return false;
-  }
-
-  private transmit(frame: Record<string, unknown>, pending: Pending): void {
+  /**
+   * Sends a frame (JSON of an object) with the next ref. A frame larger than the hub's
+   * maxPayload (from `welcome`) is not sent: the hub would close with 1009, which ends the
+   * client, so it is answered `too_large` here instead (false), whatever the frame.
+   */
+  private transmit(frame: Record<string, unknown> | string, pending: Pending): boolean {
     const socket = this.socket;
     const ref = this.nextRef++;
+    const json = typeof frame === 'string' ? frame : JSON.stringify(frame);
+    const text = `${json.slice(0, -1)},"ref":${ref}}`;
     this.pending.set(ref, pending);
-    if (socket && socket.readyState === OPEN) socket.send(JSON.stringify({ ...frame, ref }));
+    if (pending.kind === 'command' && pending.command.publish) {
+      const topic = pending.command.publish.topic;
+      pending.command.seq = ++this.seq;
+      this.publishing.set(topic, (this.publishing.get(topic) ?? 0) + 1);
+    }
+    // Bytes ≥ characters, and ≤ 3 per UTF-16 unit: most frames need no encoding to be measured.
+    if (text.length * 3 > this.maxPayload) {
+      const size = text.length > this.maxPayload ? text.length : utf8.encode(text).byteLength;
+      if (size > this.maxPayload) {
+        this.pending.delete(ref);
+        const message = `the frame is ${size} bytes or more; the hub accepts at most ${this.maxPayload}`;
+        this.settle(pending, { type: 'error', code: ClientErrorCode.TooLarge, message });
+        return false;
+      }
+    }
+    if (socket && socket.readyState === OPEN) socket.send(text);
     // Else the socket is closing: its close event fails this command with `disconnected`.
+    return true;
   }
 
   // ---- inbound -----------------------------------------------------------------------------
@@ -764,11 +775,27 @@ export class HubClient {
         return;
       }
       case 'command': {
-        clearTimeout(p.command.timer);
-        if (error) p.command.reject(new ClientError(error.code, error.message));
-        else p.command.resolve(f.result);
+        const { command } = p;
+        clearTimeout(command.timer);
+        if (command.publish) this.published(command, error ? undefined : (f.result as PublishResult | undefined));
+        if (error) command.reject(new ClientError(error.code, error.message));
+        else command.resolve(f.result);
       }
     }
+  }
+
+  /** An own publish answered: one fewer in flight; without echo, its offset is known not to come. */
+  private published(command: Command, result: PublishResult | undefined): void {
+    const { topic, echo } = command.publish!;
+    const n = (this.publishing.get(topic) ?? 1) - 1;
+    if (n > 0) this.publishing.set(topic, n);
+    else this.publishing.delete(topic);
+    const track = this.subs.get(topic)?.track;
+    if (!track) return;
+    const offset = result?.offset;
+    // An ack naming another epoch (a hub that says) belongs to a stream the position is not in.
+    const sameEpoch = typeof result?.epoch !== 'string' || result.epoch === track.position?.epoch;
+    track.published(!echo && typeof offset === 'number' && sameEpoch ? offset : undefined, command.seq);
   }
 
   private onMessage(f: Record<string, unknown>): void {
@@ -782,11 +809,9 @@ export class HubClient {
       this.events.emit('message', f.data, info);
       return;
     }
-    if (info.offset !== undefined && sub.position) {
-      // At or before the position: already delivered (a replay overlapping live messages).
-      if (info.offset <= sub.position.offset) return;
-      sub.advance(info.offset);
-    }
+    // Already delivered (a replay overlapping live messages) or an own publish: dropped.
+    if (info.offset !== undefined && !sub.track.message(info.offset, typeof f.epoch === 'string' ? f.epoch : undefined))
+      return;
     this.deliver(sub, f.data, info);
   }
 

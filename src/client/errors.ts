@@ -31,6 +31,12 @@ export const ClientErrorCode = {
   HandlerFailed: 'handler_failed',
   /** A frame from the hub that is not JSON. */
   BadFrame: 'bad_frame',
+  /** The command's data has no JSON form (a cycle, a BigInt): refused when issued, nothing sent. */
+  EncodeFailed: 'encode_failed',
+  /** The `token` function threw or rejected (client.on('error')): that attempt fails, the backoff goes on. */
+  TokenFailed: 'token_failed',
+  /** client.on('error'): a WebSocket could not be created (a token a subprotocol cannot carry); the backoff goes on. */
+  ConnectFailed: 'connect_failed',
 } as const;
 
 /**

@@ -382,6 +382,35 @@ describe('client SDK against a real hub', () => {
     expect(a.state).toBe('connected');
   });
 
+  it('an oversized command queued while offline rejects too_large when flushed; the client stays up', async () => {
+    const h = await hub({ maxPayload: 1024 });
+    const a = client(h.url);
+    expect(a.state).toBe('connecting'); // the hub's maxPayload is not known yet: these wait in the queue
+    const big = a.publish('t', 'x'.repeat(2000));
+    const bigTopic = a.subscribe('y'.repeat(2000), () => {});
+    const small = a.publish('t', 'fits');
+    await expect(big).rejects.toMatchObject({ code: 'too_large' });
+    await expect(small).resolves.toEqual({ delivered: 0, forwarded: 0 });
+    await new Promise<void>((resolve) =>
+      bigTopic.state === 'failed' ? resolve() : bigTopic.on('state', () => resolve()),
+    );
+    expect(bigTopic.state).toBe('failed');
+    expect(bigTopic.error).toMatchObject({ code: 'too_large' });
+    expect(a.state).toBe('connected');
+    expect(h.hub.has(a.id!)).toBe(true);
+  });
+
+  it('data with no JSON form rejects encode_failed when issued, offline or not; nothing is sent', async () => {
+    const h = await hub();
+    const a = client(h.url);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(a.publish('t', cyclic)).rejects.toMatchObject({ code: 'encode_failed' });
+    await reach(a, 'connected');
+    await expect(a.publish('t', 10n)).rejects.toMatchObject({ code: 'encode_failed' });
+    await expect(a.publish('t', 'fine')).resolves.toEqual({ delivered: 0, forwarded: 0 });
+  });
+
   it('inspect: the connection actor and its subscriptions are seen by the inspector', async () => {
     const h = await hub();
     const seen = new Set<string>();
