@@ -6,10 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { WebSocket } from 'ws';
+import { createClient } from '../../src/client/index.js';
 import { hubRoutes } from '../../src/server/http-routes.js';
 import { createHub } from '../../src/hub.js';
 import type { HubOptions } from '../../src/types.js';
+import { spawnHub } from '../support/hub-process.js';
+import { tcpProxy } from '../support/tcp-proxy.js';
 import { silentLogger } from '../support/ws-client.js';
+import { REDIS_URL, requireService } from './services.js';
 
 /**
  * The live page (GET /) in a real headless Chromium against a real hub on port 0: what a
@@ -68,8 +73,16 @@ async function serve(
 }
 
 /**
+ * What the browser itself logs while the hub is down: its polls of /stats and its WebSocket
+ * attempts fail, refused (the hub's port is closed) or cut (a proxy in front of a dead process
+ * accepts, then drops, the connection).
+ */
+const HUB_DOWN =
+  /net::ERR_(CONNECTION_REFUSED|CONNECTION_CLOSED|CONNECTION_RESET|EMPTY_RESPONSE)|WebSocket connection to '[^']+' failed/;
+
+/**
  * Opens the page and fails the test on any error it logs. `hubRestarts`: the test stops the hub on
- * purpose, so the browser's own "connection refused" lines for the page's polls are expected.
+ * purpose, so the browser's own network errors while it is down are expected (HUB_DOWN).
  */
 async function open(url: string, { hubRestarts = false } = {}): Promise<{ page: Page; id: string }> {
   const page = await context.newPage();
@@ -78,7 +91,7 @@ async function open(url: string, { hubRestarts = false } = {}): Promise<{ page: 
   page.on('pageerror', (err) => errors.push(err.message));
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
-    if (hubRestarts && msg.text().includes('net::ERR_CONNECTION_REFUSED')) return;
+    if (hubRestarts && HUB_DOWN.test(msg.text())) return;
     errors.push(msg.text());
   });
   onTestFinished(() => expect(errors, 'errors in the page').toEqual([]));
@@ -196,6 +209,57 @@ describe('the live page in Chromium', () => {
       `#feed · server · offset 4m4`,
     ]);
     expect(await ann.page.locator('.msg.gap').count()).toBe(0);
+  });
+
+  it('rebuilt on the SDK: its node crashes and restarts while another node publishes; the page recovers, no gap', async () => {
+    // Two hub processes sharing history in Redis; the page reaches node a through a proxy (its
+    // load balancer), so its URL stays valid when a new process replaces the killed one.
+    await requireService('Redis', REDIS_URL);
+    const prefix = `page${process.pid}x${Date.now().toString(36)}`;
+    const node = async (id: string) => {
+      const p = await spawnHub([
+        '--redis',
+        REDIS_URL,
+        '--history-size',
+        '1000',
+        '--cluster-prefix',
+        prefix,
+        '--node-id',
+        id,
+      ]);
+      onTestFinished(() => p.kill());
+      return p;
+    };
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    const lb = await tcpProxy('127.0.0.1', a.port);
+    onTestFinished(() => lb.close());
+    const pub = createClient(b.url, { WebSocket });
+    onTestFinished(() => pub.close());
+    const topic = `feed-${Date.now().toString(36)}`;
+
+    const ann = await open(`http://127.0.0.1:${lb.port}/`, { hubRestarts: true });
+    await join(ann.page, topic);
+    await expect(pub.publish(topic, 'm1')).resolves.toMatchObject({ offset: 1 }); // the topic's first message
+    await ann.page.locator('[data-testid=messages] .msg', { hasText: 'm1' }).waitFor();
+
+    await a.kill(); // SIGKILL: no close frame
+    await expect.poll(() => ann.page.getByTestId('status').textContent()).toMatch(/^reconnecting…/);
+    for (const m of ['m2', 'm3', 'm4']) await pub.publish(topic, m); // stored in Redis while the page is away
+    const restarted = await node('a');
+    lb.retarget(restarted.port);
+    await expect.poll(() => ann.page.getByTestId('status').textContent(), { timeout: 20_000 }).toBe('connected');
+    await ann.page.locator('[data-testid=messages] .msg', { hasText: `resubscribed to ${topic}` }).waitFor();
+    await ann.page
+      .locator('.msg.recovered', { hasText: `#${topic}: recovered what was missed after offset 1` })
+      .waitFor();
+    await pub.publish(topic, 'm5'); // live again, on the new process
+    await ann.page.locator('[data-testid=messages] .msg', { hasText: 'm5' }).waitFor();
+    const texts = await ann.page.locator('[data-testid=messages] .msg:not(.note)').allTextContents();
+    expect(texts.filter((t) => /m\d$/.test(t))).toEqual(
+      [1, 2, 3, 4, 5].map((n) => `#${topic} · ${pub.id} · offset ${n}m${n}`),
+    );
+    expect(await ann.page.locator('.msg.gap').count()).toBe(0);
+    await ann.page.screenshot({ path: path.resolve('test-results/page-recovered.png'), fullPage: true });
   });
 
   it('a page shows its own connection at once, without waiting for the next periodic poll', async () => {
