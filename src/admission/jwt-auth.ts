@@ -5,6 +5,7 @@ import { HubConfigError } from '../errors.js';
 import * as L from '../limits.js';
 import type { AuthResult, ClientHandle, Reauthentication, TokenGrant } from '../types.js';
 import { extractToken, type TokenOptions } from './auth-token.js';
+import { metaProblem } from './client-meta.js';
 import { isTopicList } from './topic-grant.js';
 
 /**
@@ -117,6 +118,8 @@ const grantOf = (payload: JWTPayload): TokenVerdict => {
     return { error: 'invalid token: sub must be 1 to 256 characters', status: 401 };
   if (topics !== undefined && !isTopicList(topics))
     return { error: 'invalid token: topics must be a list of topic names or prefix* patterns', status: 401 };
+  const metaWrong = metaProblem(meta);
+  if (metaWrong !== undefined) return { error: `invalid token: ${metaWrong}`, status: 401 };
   return {
     ...(sub === undefined ? {} : { id: sub }),
     ...(meta === undefined ? {} : { meta }),

@@ -4,6 +4,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { ClientId, OutboundLimits, TopicGrant } from '../../machines/client.types.js';
 import type { Settable } from '../../machines/hub.types.js';
 import { clientAddress } from './client-address.js';
+import { metaProblem } from './client-meta.js';
 import { isTopicList, topicGrant } from './topic-grant.js';
 import type { ConnectionCount } from './connection-count.js';
 import { rejectUpgrade } from './http-reject.js';
@@ -174,6 +175,12 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     const topics = accepted?.topics;
     if (topics !== undefined && !isTopicList(topics)) {
       logger.error({}, 'authenticate() returned topics that are not a list of names; refusing the upgrade');
+      return new Rejected(500, 'authentication failed');
+    }
+    // Metadata every node of a cluster must be able to carry (src/admission/client-meta.ts).
+    const metaWrong = metaProblem(accepted?.meta);
+    if (metaWrong !== undefined) {
+      logger.error({ problem: metaWrong }, 'authenticate() returned unusable metadata; refusing the upgrade');
       return new Rejected(500, 'authentication failed');
     }
     return {

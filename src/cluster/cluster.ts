@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { ClusterOut, HubRemoteEvent, NodeId } from '../../machines/hub.types.js';
 import type { Broker, BrokerState } from './broker/broker.js';
 import type { Logger } from '../observability/logger.js';
-import { encodeWithData, makeEnvelopeDecoder, syncParts, toHubEvent, type Envelope } from './envelope.js';
+import {
+  encodeWithData,
+  makeEnvelopeDecoder,
+  syncParts,
+  toHubEvent,
+  type Envelope,
+  type SyncEnvelope,
+} from './envelope.js';
 
 /** Resolved by resolveOptions (src/options.ts): defaults from src/limits.ts, the timing invariant checked there. */
 export interface ClusterOptions {
@@ -36,8 +43,6 @@ interface Peer {
   partial?: { readonly v: number; readonly parts: (SyncEnvelope | undefined)[]; got: number } | undefined;
 }
 
-type SyncEnvelope = Extract<Envelope, { k: 'sync' }>;
-
 /** What the cluster needs from the hub: its events in, and a read of its local state for syncs. */
 export interface ClusterHub {
   send(event: HubRemoteEvent): void;
@@ -48,7 +53,10 @@ export interface ClusterStats {
   readonly node: NodeId;
   readonly broker: { kind: string; state: BrokerState; dropped: number };
   readonly nodes: NodeId[];
-  /** Broker messages dropped because they were not a valid envelope (docs/scaling.md#the-envelope). */
+  /**
+   * Broker messages dropped because they were not a valid envelope, plus syncs applied without
+   * some malformed entries (docs/scaling.md#the-envelope).
+   */
   readonly malformed: number;
   /** This incarnation's boot id, and the version of its local directory (docs/scaling.md#convergence). */
   readonly boot: string;
@@ -194,7 +202,12 @@ export function createCluster(options: ClusterOptions) {
     if (partial.got < e.of) return undefined;
     peer.partial = undefined;
     const parts = partial.parts as SyncEnvelope[];
-    return { ...e, c: parts.flatMap((part) => part.c), j: parts.flatMap((part) => part.j) };
+    return {
+      ...e,
+      c: parts.flatMap((part) => part.c),
+      j: parts.flatMap((part) => part.j),
+      skipped: parts.reduce((n, part) => n + part.skipped, 0),
+    };
   };
 
   /** Asks a node for its full state, at most once per heartbeat period (its reply replaces what we know). */
@@ -217,6 +230,10 @@ export function createCluster(options: ClusterOptions) {
     const decoded = decode(payload);
     if (!decoded.ok) return dropMalformed(channel, payload.length, decoded.why);
     const e = decoded.envelope;
+    // A sync's entries that were not valid were skipped by the decoder: the message counts as
+    // malformed, and the rest of that node's state is applied (issue 18).
+    if (e.k === 'sync' && e.skipped > 0)
+      dropMalformed(channel, payload.length, `sync: skipped ${e.skipped} malformed entries`);
     if (!hub) return;
     if (e.n === nodeId) {
       // Our own publications never come back, but a history store's notification does (it is

@@ -60,20 +60,24 @@ export const DEFAULT_ENVELOPE_LIMITS: EnvelopeLimits = {
  * the broker goes through this before it touches the hub: exact types, bounded lengths and
  * depths, so no field can make a handler or a hub action throw.
  */
-export const makeEnvelopeSchema = (limits: EnvelopeLimits) => {
-  const node = Schema.String.check(Schema.isPattern(NODE_ID_PATTERN));
-  const client = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(MAX_CLIENT_ID_LENGTH));
-  const topic = Schema.String.check(
+const fields = (limits: EnvelopeLimits) => ({
+  client: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(MAX_CLIENT_ID_LENGTH)),
+  topic: Schema.String.check(
     Schema.isMinLength(1),
     Schema.isMaxLength(limits.maxTopicLength),
     Schema.isPattern(TOPIC_PATTERN),
-  );
-  const bounded = (what: string) =>
+  ),
+  bounded: (what: string) =>
     Schema.Unknown.check(
       Schema.makeFilter(
         (v: unknown) => depthWithin(v, limits.maxDepth) || `${what} nested deeper than ${limits.maxDepth}`,
       ),
-    );
+    ),
+});
+
+export const makeEnvelopeSchema = (limits: EnvelopeLimits) => {
+  const node = Schema.String.check(Schema.isPattern(NODE_ID_PATTERN));
+  const { client, topic, bounded } = fields(limits);
   const meta = Schema.optionalKey(bounded('metadata'));
   // The sender's incarnation (boot id) and the version of its local directory (docs/scaling.md#convergence).
   const boot = Schema.String.check(Schema.isPattern(NODE_ID_PATTERN));
@@ -117,9 +121,10 @@ export const makeEnvelopeSchema = (limits: EnvelopeLimits) => {
       n: node,
       i: boot,
       v: version,
-      // [id] when the client has no metadata (JSON has no undefined), [id, meta] otherwise.
-      c: Schema.Array(Schema.Union([Schema.Tuple([client]), Schema.Tuple([client, bounded('metadata')])])),
-      j: Schema.Array(Schema.Tuple([topic, client])),
+      // The entries are checked one by one by the decoder (syncEntries): one bad entry is
+      // skipped, not the whole state of its node (issue 18: one client's metadata hid them all).
+      c: Schema.Array(Schema.Unknown),
+      j: Schema.Array(Schema.Unknown),
       // Part p of `of` (docs/scaling.md#convergence): a state too large for one message comes in
       // parts, applied together once all have arrived. Absent: the whole state in one message.
       p: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
@@ -137,7 +142,29 @@ export const makeEnvelopeSchema = (limits: EnvelopeLimits) => {
   ]);
 };
 
-export type Envelope = Schema.Schema.Type<ReturnType<typeof makeEnvelopeSchema>>;
+/**
+ * One entry of a sync: a client, [id] when it has no metadata (JSON has no undefined) or
+ * [id, meta]; a membership, [topic, id].
+ */
+const makeSyncEntrySchemas = (limits: EnvelopeLimits) => {
+  const { client, topic, bounded } = fields(limits);
+  return {
+    client: Schema.Union([Schema.Tuple([client]), Schema.Tuple([client, bounded('metadata')])]),
+    join: Schema.Tuple([topic, client]),
+  };
+};
+
+type RawEnvelope = Schema.Schema.Type<ReturnType<typeof makeEnvelopeSchema>>;
+type ClientEntry = readonly [string] | readonly [string, unknown];
+type JoinEntry = readonly [string, string];
+/** A sync as the decoder hands it on: its valid entries, and how many it skipped. */
+export type SyncEnvelope = Omit<Extract<RawEnvelope, { k: 'sync' }>, 'c' | 'j'> & {
+  readonly c: readonly ClientEntry[];
+  readonly j: readonly JoinEntry[];
+  /** Entries dropped as malformed (counted by the cluster; the rest of the state is applied). */
+  readonly skipped: number;
+};
+export type Envelope = Exclude<RawEnvelope, { k: 'sync' }> | SyncEnvelope;
 
 /** Why a payload was dropped, for the log line (never the payload itself). */
 export type Rejected = { readonly ok: false; readonly why: string };
@@ -148,6 +175,15 @@ export type Rejected = { readonly ok: false; readonly why: string };
  */
 export function makeEnvelopeDecoder(limits: EnvelopeLimits = DEFAULT_ENVELOPE_LIMITS) {
   const decode = Schema.decodeUnknownResult(makeEnvelopeSchema(limits), { errors: 'first' });
+  const entries = makeSyncEntrySchemas(limits);
+  const isClient = Schema.is(entries.client);
+  const isJoin = Schema.is(entries.join);
+  /** Keeps the valid entries of a sync; the others are skipped and counted. */
+  const syncEntries = (e: Extract<RawEnvelope, { k: 'sync' }>): SyncEnvelope => {
+    const c = e.c.filter(isClient);
+    const j = e.j.filter(isJoin);
+    return { ...e, c, j, skipped: e.c.length - c.length + e.j.length - j.length };
+  };
   return (payload: string): { readonly ok: true; readonly envelope: Envelope } | Rejected => {
     if (payload.length > limits.maxBytes) return { ok: false, why: `larger than ${limits.maxBytes} bytes` };
     let value: unknown;
@@ -157,7 +193,8 @@ export function makeEnvelopeDecoder(limits: EnvelopeLimits = DEFAULT_ENVELOPE_LI
       return { ok: false, why: 'not JSON' };
     }
     const result = decode(value);
-    if (Result.isSuccess(result)) return { ok: true, envelope: result.success };
+    if (Result.isSuccess(result))
+      return { ok: true, envelope: result.success.k === 'sync' ? syncEntries(result.success) : result.success };
     // The first line of the schema's message names the problem; the rest is the path.
     return { ok: false, why: result.failure.message.split('\n')[0]!.slice(0, 200) };
   };
@@ -212,13 +249,17 @@ export function toHubEvent(e: Envelope): HubRemoteEvent | undefined {
       return { type: 'hub.remote.joined', node: e.n, topic: e.t, id: e.id, meta: e.m };
     case 'l':
       return { type: 'hub.remote.left', topic: e.t, id: e.id };
-    case 'sync':
+    case 'sync': {
+      // A membership of a client the sync does not list (its entry was skipped as malformed)
+      // is left out with it: the directory would otherwise list the client without its metadata.
+      const ids = new Set(e.c.map((entry) => entry[0]));
       return {
         type: 'hub.remote.sync',
         node: e.n,
         clients: e.c.map((entry) => [entry[0], entry[1]] as const),
-        joins: e.j,
+        joins: e.j.filter((join) => ids.has(join[1])),
       };
+    }
     default:
       return undefined;
   }

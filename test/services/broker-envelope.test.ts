@@ -15,14 +15,20 @@ beforeAll(() => Promise.all([requireService('Redis', REDIS_URL), requireService(
 
 const deep = (n: number): string => '['.repeat(n) + ']'.repeat(n);
 
-/** The issue's payloads by what they did on main before the envelope was decoded with a schema, and neighbours of each. */
+/**
+ * The issue's payloads by what they did on main before the envelope was decoded with a schema,
+ * and neighbours of each. Each is a valid envelope but for the one field its class names (a
+ * presence kind carries its incarnation `i` and version `v`), so it is refused for that, not for
+ * a missing key; test/src/cluster/envelope.test.ts asserts the decoder's reason for each shape.
+ * A sync with one bad entry is applied without it and counted as malformed (docs/scaling.md#the-envelope).
+ */
 const CLASSES: Record<string, string[]> = {
   // Buffer.from(123) threw inside the ioredis handler (every node exited) / ended the NATS subscription (deaf).
   'a type the handler trips on': [
     '{"k":"b","n":"evil","b64":123}',
     '{"k":"s","n":"evil","to":"x","b64":[1,2,3]}',
-    '{"k":"c+","n":"evil","id":{"toString":1}}',
-    '{"k":"j","n":"evil","t":{"a":1},"id":"x"}',
+    '{"k":"c+","n":"evil","i":"b","v":1,"id":{"toString":1}}',
+    '{"k":"j","n":"evil","i":"b","v":1,"t":{"a":1},"id":"x"}',
   ],
   // 60 bytes that made Buffer.from allocate 200 MB (1.9 GiB after a few).
   'a length that allocates': [
@@ -31,14 +37,21 @@ const CLASSES: Record<string, string[]> = {
   ],
   // A TypeError / RangeError inside a hub action stopped the hub actor: a zombie process.
   'a shape that breaks a hub action': [
-    '{"k":"sync","n":"evil","c":[1],"j":[]}',
-    '{"k":"sync","n":"evil","c":[],"j":[5]}',
-    '{"k":"sync","n":"evil","c":{"length":5},"j":[]}',
-    `{"k":"sync","n":"evil","c":[["deep",${deep(20_000)}]],"j":[["room","deep"]]}`,
-    `{"k":"j","n":"evil","t":"room","id":"deep2","m":${deep(20_000)}}`,
+    '{"k":"sync","n":"evil","i":"b","v":1,"c":[1],"j":[]}',
+    '{"k":"sync","n":"evil","i":"b","v":1,"c":[],"j":[5]}',
+    '{"k":"sync","n":"evil","i":"b","v":1,"c":{"length":5},"j":[]}',
+    `{"k":"sync","n":"evil","i":"b","v":1,"c":[["deep",${deep(20_000)}]],"j":[["room","deep"]]}`,
+    `{"k":"j","n":"evil","i":"b","v":1,"t":"room","id":"deep2","m":${deep(20_000)}}`,
     `{"k":"p","n":"evil","t":"room","d":${deep(20_000)}}`,
   ],
-  'not an envelope': ['{"k":"b","n":"evil"}', '{"k":"hb","n":"../../etc"}', 'null', '[]', '"a string"', '{"k":"b"'],
+  'not an envelope': [
+    '{"k":"b","n":"evil"}',
+    '{"k":"hb","n":"../../etc","i":"b","v":1}',
+    'null',
+    '[]',
+    '"a string"',
+    '{"k":"b"',
+  ],
 };
 
 /** Resident memory of a process, from /proc (Linux). */

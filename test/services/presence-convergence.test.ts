@@ -196,5 +196,31 @@ for (const [name, scheme, url, make] of BROKERS) {
         );
       });
     }
+
+    it('one client whose metadata a node cannot decode does not hide the rest of its node (issue 18)', async () => {
+      const prefix = `meta${process.pid}x${Date.now().toString(36)}`;
+      const cluster = { prefix, heartbeatMs: 200, nodeTimeoutMs: 30_000 };
+      // A admits metadata 6 deep (within its bound); B decodes only 4: the deep entry is one B must skip.
+      const a = await startHub({
+        protocol: 'json',
+        authenticate: (req) => ({ meta: req.url?.includes('deep') ? [[[[[[]]]]]] : { name: 'ok' } }),
+        cluster: { ...cluster, broker: await make(url.toString(), 'mA'), nodeId: 'mA' },
+      });
+      const b = await startHub({
+        protocol: 'json',
+        cluster: { ...cluster, broker: await make(url.toString(), 'mB'), nodeId: 'mB', maxEnvelopeDepth: 4 },
+      });
+      hubs.push(a, b);
+      const deep = await member(`${a.url}?deep`);
+      const [a2, b1] = [await member(a.url), await member(b.url)];
+      // Before: every sync of A held the deep entry and was dropped whole; B never listed a2.
+      await within(10_000, 'presence of A’s other client on B', whenPresence(b, [a2.id, b1.id]));
+      await within(10_000, 'presence on A', whenPresence(a, [deep.id, a2.id, b1.id]));
+      expect(b.hub.clusterStats()!.malformed).toBeGreaterThan(0);
+      expect(await b1.client.call({ type: 'send', to: a2.id, data: 'hi' })).toMatchObject({
+        result: { delivered: 0, forwarded: 1 },
+      });
+      expect(await within(10_000, 'the send crossing', a2.client.next('message'))).toMatchObject({ data: 'hi' });
+    });
   });
 }
