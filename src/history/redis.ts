@@ -17,18 +17,38 @@ export interface RedisHistoryOptions extends HistorySettings {
 const FROM_STORE = '~|';
 
 /**
+ * The head of both scripts: `epoch` is the stream's epoch, or false when there is none any more
+ * — no hash, or a hash whose counter has handed out offsets (`top` > 0) while the stream is gone
+ * (a stream always holds its newest entry). Then whatever is left of the lost epoch (an orphan
+ * stream, a counter) is deleted, and `top` is 0. KEYS: meta hash, stream.
+ */
+const LOST_EPOCH = `
+local epoch = redis.call('HGET', KEYS[1], 'e')
+local top = tonumber(redis.call('HGET', KEYS[1], 's') or '0') or 0
+if epoch and top > 0 and redis.call('EXISTS', KEYS[2]) == 0 then epoch = false end
+if not epoch then
+  top = 0
+  redis.call('DEL', KEYS[1], KEYS[2])
+end
+`;
+
+/**
  * One atomic step per publish, as Centrifugo's Redis engine does it: the stream's epoch (created
  * on first use), its counter (HINCRBY: the one authority for offsets), the entry (XADD with
  * MAXLEN), the TTL of both keys, and the notification to the topic's channel carrying the offset
  * — in that order, inside one script, so every node sees notifications in offset order and no
  * offset is ever handed out twice or skipped. A flush, a restart without persistence or the TTL
- * removes the hash, and with it the epoch: the next use creates a new one.
+ * removes the hash, and with it the epoch: the next use creates a new one. The two keys can also
+ * go one without the other (each expires on its own, an eviction takes one): a stream without
+ * its hash, or a hash that has handed out offsets without its stream, is a lost epoch too — both
+ * keys are dropped and a new epoch starts at 0 (LOST_EPOCH). Without that, XADD under a reset
+ * counter failed after HSET had run (every publish unavailable until the counter passed the old
+ * top), and the old entries were then served under the new epoch.
  *
  * KEYS: meta hash (e = epoch, s = top offset), stream. ARGV: size, ttl ms, epoch candidate, from,
  * data (JSON text), channel ('' = none), envelope head (a JSON object without its closing brace).
  */
-const APPEND = `
-local epoch = redis.call('HGET', KEYS[1], 'e')
+const APPEND = `${LOST_EPOCH}
 if not epoch then
   epoch = ARGV[3]
   redis.call('HSET', KEYS[1], 'e', epoch)
@@ -48,14 +68,12 @@ return {offset, epoch}
  * position given before the first publish stays valid). ARGV: epoch candidate, ttl ms, after
  * ('' = the newest), limit.
  */
-const READ = `
-local epoch = redis.call('HGET', KEYS[1], 'e')
+const READ = `${LOST_EPOCH}
 if not epoch then
   epoch = ARGV[1]
   redis.call('HSET', KEYS[1], 'e', epoch)
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-local top = tonumber(redis.call('HGET', KEYS[1], 's') or '0')
 local first = top + 1
 local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
 if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
