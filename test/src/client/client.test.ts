@@ -429,6 +429,78 @@ describe('client SDK against a real hub', () => {
 
   it('rejects a URL that is not ws:// or wss://, and a missing WebSocket', () => {
     expect(() => createClient('http://x/ws', { WebSocket })).toThrow(/ws:\/\/ or wss:\/\//);
+    // No global WebSocket (Node 20, or taken away here on Node 22+) and no option: a TypeError naming the fix.
+    const g = globalThis as { WebSocket?: unknown };
+    const saved = Object.getOwnPropertyDescriptor(g, 'WebSocket');
+    delete g.WebSocket;
+    try {
+      expect(() => createClient('ws://127.0.0.1:1/ws')).toThrow(
+        new TypeError("createClient: no global WebSocket (Node 20): pass { WebSocket } from the 'ws' package"),
+      );
+    } finally {
+      if (saved) Object.defineProperty(g, 'WebSocket', saved);
+    }
+  });
+
+  it('token(): called again before every connect, across a drop by the server', async () => {
+    const offered: string[] = [];
+    const h = await hub({
+      authenticate: (req) => {
+        offered.push(String(req.headers['sec-websocket-protocol']));
+        return true;
+      },
+    });
+    let calls = 0;
+    const a = client(h.url, { token: () => `t${++calls}` });
+    await reach(a, 'connected');
+    h.hub.disconnect(a.id!, 4000, 'drop');
+    await reach(a, 'reconnecting');
+    await reach(a, 'connected');
+    expect(calls).toBe(2);
+    expect(offered).toEqual(['actorhub,bearer.t1', 'actorhub,bearer.t2']);
+  });
+
+  it('token expiry: the hub closes with 4001, the client reconnects with a fresh token()', async () => {
+    const offered: string[] = [];
+    const h = await hub({
+      // The first token expires almost at once; the next ones never do.
+      authenticate: (req) => {
+        const protocols = String(req.headers['sec-websocket-protocol']);
+        offered.push(protocols);
+        return protocols.endsWith('bearer.t1') ? { expiresAt: Date.now() + 100 } : true;
+      },
+    });
+    let calls = 0;
+    const a = client(h.url, { token: async () => `t${++calls}` });
+    const closes: unknown[] = [];
+    a.on('state', (s, d) => s === 'reconnecting' && closes.push(d.code));
+    await reach(a, 'connected');
+    await reach(a, 'reconnecting');
+    await reach(a, 'connected');
+    expect(closes).toEqual([4001]);
+    expect(calls).toBe(2);
+    expect(offered).toEqual(['actorhub,bearer.t1', 'actorhub,bearer.t2']);
+  });
+
+  it('a command that times out in the offline queue rejects, and is never sent later', async () => {
+    const published: string[] = [];
+    const server = await restartableHub({
+      canPublish: (_c, topic) => {
+        published.push(topic);
+        return true;
+      },
+    });
+    const a = client(server.url(), { ackTimeoutMs: 200 });
+    await reach(a, 'connected');
+    await server.stop();
+    await reach(a, 'reconnecting');
+    await expect(a.publish('queued', 1)).rejects.toMatchObject({ code: 'timeout' });
+    await server.start();
+    await reach(a, 'connected');
+    // Commands go out in order: once the next one has reached the hub, the first would have too.
+    a.publish('after', 2).catch(() => {}); // its answer does not matter here (200 ms on a loaded machine)
+    await expect.poll(() => published).toContain('after');
+    expect(published).toEqual(['after']);
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type HubClient } from '../../../src/client/index.js';
+import { createClient, type HubClient, type Subscription } from '../../../src/client/index.js';
 import { startHub, type Harness } from '../../support/ws-client.js';
 
 /**
@@ -13,6 +13,14 @@ const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
+
+/** Resolves on the subscription's `subscribed` state event (at once if it is there). */
+function subscribed(sub: Subscription): Promise<void> {
+  if (sub.state === 'subscribed') return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = sub.on('state', (s) => s === 'subscribed' && (off(), resolve()));
+  });
+}
 
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 
@@ -30,7 +38,7 @@ describe(`createClient without a WebSocket option on Node ${process.versions.nod
         cleanups.push(() => a.close());
         const got: unknown[] = [];
         const sub = a.subscribe('global', (data) => got.push(data));
-        await expect.poll(() => sub.state).toBe('subscribed');
+        await subscribed(sub);
         expect(a.state).toBe('connected');
         expect(a.id).toEqual(expect.any(String));
         await expect(a.publish('global', 'hi', { echo: true })).resolves.toMatchObject({ delivered: 1 });

@@ -1,6 +1,6 @@
 import { WebSocket as StandardWebSocket } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type ClientState, type HubClient } from '../../../src/client/index.js';
+import { createClient, type ClientState, type HubClient, type Subscription } from '../../../src/client/index.js';
 import { startHub, type Harness } from '../../support/ws-client.js';
 
 /**
@@ -21,6 +21,14 @@ function reach(c: HubClient, state: ClientState): Promise<void> {
   });
 }
 
+/** Resolves on the subscription's `subscribed` state event (at once if it is there). */
+function subscribed(sub: Subscription): Promise<void> {
+  if (sub.state === 'subscribed') return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = sub.on('state', (s) => s === 'subscribed' && (off(), resolve()));
+  });
+}
+
 describe('client SDK on the standard WebSocket (Node 22 global / browsers)', () => {
   it('connects, subscribes, publishes, and reconnects after the hub drops it', async () => {
     const h: Harness = await startHub({ history: { size: 100 } });
@@ -35,7 +43,7 @@ describe('client SDK on the standard WebSocket (Node 22 global / browsers)', () 
     const got: unknown[] = [];
     const sub = b.subscribe('std', (d, info) => got.push([d, info.offset]));
     await reach(a, 'connected');
-    await expect.poll(() => sub.state).toBe('subscribed');
+    await subscribed(sub);
     await a.publish('std', 'one');
     await expect.poll(() => got).toEqual([['one', 1]]);
     const recovered = new Promise<void>((resolve) => sub.on('recovered', () => resolve()));
