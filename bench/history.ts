@@ -1,32 +1,41 @@
 /**
  * npm run bench -- history — the product's default path and what history costs (issue 13):
- *  1. JSON `publish` to a topic of N subscribers (1,000 and 5,000): actorhub with history off,
- *     with history on (in memory), with history on over Redis (one node: the cluster path, every
- *     publish through the Lua script and back through pub/sub) and over NATS (JetStream: appended
- *     under expected-last-subject-sequence, back through the node's ordered consumer), against raw `ws` (a loop over
- *     its clients) and socket.io rooms (`io.to(room).emit`), in the same run, rounds interleaved.
+ *  1. JSON `publish` to a topic of N subscribers (1,000 and 5,000), measured like the relay
+ *     fan-out (bench/publish.ts: sustained deliveries/s with at most 32 messages in flight,
+ *     server pinned to core 0 and generator to core 1, fresh processes, servers interleaved
+ *     round by round, medians): raw `ws` (forwards the publish frame to every other client),
+ *     socket.io rooms (`io.to(room).emit`), actorhub with history off, on in memory, on over
+ *     Redis and over NATS on one node (the cluster path), and on over Redis with two nodes
+ *     (publisher on node 1, subscribers split over both). `npm run bench` runs the same scenario.
  *  2. Time to recover 1,000 missed messages (subscribe with `since` → the 1,000th replayed).
  *  3. Memory of 10k topics × 100 messages in the in-memory store (a child with --expose-gc).
- * Every server is its own process; the subscribers are light clients in this one (they only
- * count frames). The machine is shared: read ratios taken within a round, not absolute figures.
- * Options: --rounds 3 --sizes 1000,5000 --messages 300 --redis redis://127.0.0.1:6379 --nats nats://127.0.0.1:4222
+ * Writes bench/results/history.json. Options: --rounds 3 --sizes 1000,5000 --variants LIST
+ * --skip-recovery --redis URL --nats URL
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { io as ioClient, type Socket } from 'socket.io-client';
-import { RawClient, Tally } from './load/raw-client.js';
-import { memoryHistory } from '../src/history/memory.js';
-import { natsHistoryStream } from '../src/history/nats.js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
+import { memoryHistory } from '../src/history/memory.js';
+import { natsHistoryStream } from '../src/history/nats.js';
+import { clockTicks, hasTaskset, waitForQuiet } from './harness.js';
+import { settingsFor, type Options } from './plan.js';
+import { executePublish } from './publish.js';
+import { PUBLISH_VARIANTS, publishPeer, publishServer, type PublishVariant } from './publish-servers.js';
+import { columns } from './report/format.js';
+import { publishTable } from './report/tables.js';
+import { publishRows, type RunRecord } from './summary.js';
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     sizes: { type: 'string', default: '1000,5000' },
-    messages: { type: 'string', default: '300' },
+    variants: { type: 'string', default: PUBLISH_VARIANTS.join(',') },
+    'skip-recovery': { type: 'boolean', default: false },
     redis: { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
     nats: { type: 'string', default: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' },
     'memory-child': { type: 'boolean', default: false },
@@ -35,76 +44,11 @@ const { values } = parseArgs({
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PAYLOAD = JSON.stringify({ n: 0, text: 'x'.repeat(40) }); // 64 bytes of data
-const BATCH = 30;
-
-interface Target {
-  readonly id: string;
-  readonly args: string[];
-  readonly wire: 'ws' | 'socketio';
-  readonly path: string;
-  join(c: RawClient): void;
-  publisher(port: number): Promise<{ publish(): void; close(): void }>;
-}
-
-const wsPublisher =
-  (frame: string) =>
-  async (port: number): Promise<{ publish(): void; close(): void }> => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
-    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
-    return { publish: () => ws.send(frame), close: () => ws.close() };
-  };
-
-const actorhub = (id: string, extra: string[]): Target => ({
-  id,
-  args: ['dist/src/server/cli.js', '--port', '0', '--host', '127.0.0.1', '--log-level', 'silent', ...extra],
-  wire: 'ws',
-  path: '/ws',
-  join: (c) => c.sendText('{"type":"subscribe","topic":"t"}'),
-  publisher: wsPublisher(`{"type":"publish","topic":"t","data":${PAYLOAD}}`),
-});
-
+const ACTORHUB = ['dist/src/server/cli.js', '--port', '0', '--host', '127.0.0.1', '--log-level', 'silent'];
 const prefix = `bh${process.pid}`;
-const TARGETS: Target[] = [
-  {
-    id: 'raw ws',
-    args: ['dist/bench/peers/raw-ws.js', '--port', '0', '--host', '127.0.0.1'],
-    wire: 'ws',
-    path: '/ws',
-    join: () => undefined,
-    publisher: wsPublisher(PAYLOAD),
-  },
-  {
-    id: 'socket.io rooms',
-    args: ['dist/bench/peers/socketio-rooms.js', '--port', '0', '--host', '127.0.0.1'],
-    wire: 'socketio',
-    path: '/socket.io/?EIO=4&transport=websocket',
-    join: (c) => c.sendText('42["join","t"]'),
-    async publisher(port) {
-      const socket: Socket = ioClient(`http://127.0.0.1:${port}`, { transports: ['websocket'] });
-      await new Promise((resolve) => socket.once('connect', () => resolve(undefined)));
-      const data = JSON.parse(PAYLOAD) as unknown;
-      return { publish: () => void socket.emit('publish', 't', data), close: () => void socket.close() };
-    },
-  },
-  actorhub('actorhub json, history off', []),
-  actorhub('actorhub json, history on', ['--history-size', '100']),
-  actorhub('actorhub json, history on, Redis', [
-    '--history-size',
-    '100',
-    '--redis',
-    values.redis,
-    '--cluster-prefix',
-    prefix,
-  ]),
-  actorhub('actorhub json, history on, NATS', [
-    '--history-size',
-    '100',
-    '--nats',
-    values.nats,
-    '--cluster-prefix',
-    prefix,
-  ]),
-];
+/** Longest wait for the machine to go quiet before a run, and all such waits together. */
+const QUIET_WAIT_MS = 10_000;
+const QUIET_BUDGET_MS = 60_000;
 
 async function start(args: string[]): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -120,58 +64,82 @@ async function start(args: string[]): Promise<{ proc: ChildProcess; port: number
   return { proc, port };
 }
 
-const until = (tally: Tally, total: number, ms: number): Promise<boolean> =>
-  tally.total >= total
-    ? Promise.resolve(true)
-    : new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), ms);
-        tally.wakeAt = total;
-        tally.wake = () => {
-          clearTimeout(timer);
-          tally.wakeAt = Number.POSITIVE_INFINITY;
-          resolve(true);
+/** The publish scenario, servers interleaved within each round: every run's record. */
+async function publishRuns(): Promise<RunRecord[]> {
+  const rounds = Number(values.rounds);
+  const sizes = values.sizes.split(',').map(Number);
+  const variants = values.variants.split(',').map((v) => {
+    if (!(PUBLISH_VARIANTS as readonly string[]).includes(v))
+      throw new Error(`unknown variant "${v}"; expected some of ${PUBLISH_VARIANTS.join(',')}`);
+    return v as PublishVariant;
+  });
+  const s = settingsFor(parseOptionsDefaults()).publish;
+  const taskset = hasTaskset();
+  const clkTck = clockTicks();
+  const core = (c: number): number | undefined => (taskset ? c : undefined);
+  const runs: RunRecord[] = [];
+  let budget = QUIET_BUDGET_MS;
+  for (const n of sizes) {
+    for (let round = 1; round <= rounds; round++) {
+      for (const variant of variants) {
+        const quiet = await waitForQuiet(Math.min(QUIET_WAIT_MS, budget));
+        budget = Math.max(0, budget - quiet.waitedMs);
+        const what = `n=${n} r${round} ${publishServer(variant).label}`;
+        const spec = {
+          scenario: 'publish' as const,
+          peer: publishPeer(variant),
+          variant,
+          round,
+          n,
+          payload: s.payload,
         };
-      });
-
-/** Deliveries per second of `messages` publishes to a topic of n subscribers. */
-async function fanout(target: Target, n: number, messages: number): Promise<number> {
-  const { proc, port } = await start(target.args);
-  const tally = new Tally();
-  const clients: RawClient[] = [];
-  try {
-    for (let i = 0; i < n; i += 200) {
-      const batch = Array.from({ length: Math.min(200, n - i) }, () => new RawClient(target.wire, tally));
-      await Promise.all(batch.map((c) => c.connect('127.0.0.1', port, target.path, 30_000)));
-      clients.push(...batch);
+        const t0 = performance.now();
+        try {
+          const { result, brokerDropped } = await executePublish(
+            ROOT,
+            variant,
+            n,
+            s,
+            { brokers: values, prefix: `${prefix}-${variant}-${n}-r${round}`, counters: 'raw', clkTck },
+            core,
+          );
+          const cpu = result.cpu;
+          process.stderr.write(
+            `${what}: ${Math.round(result.deliveriesPerSec)} deliveries/s, server core ${(100 * (cpu.cores[0]?.busy ?? 0)).toFixed(0)}%, gen core ${(100 * (cpu.cores[1]?.busy ?? 0)).toFixed(0)}%, others ${(100 * cpu.others).toFixed(0)}%, lost ${result.check.lost}${quiet.load >= 0.25 ? ` (machine busy: ${quiet.load.toFixed(2)} cores)` : ''}\n`,
+          );
+          runs.push({
+            ...spec,
+            quietWaitMs: Math.round(quiet.waitedMs),
+            durationMs: Math.round(performance.now() - t0),
+            result,
+            ...(brokerDropped === undefined ? {} : { brokerDropped }),
+          });
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          process.stderr.write(`${what}: FAILED: ${message}\n`);
+          runs.push({ ...spec, quietWaitMs: Math.round(quiet.waitedMs), error: message });
+        }
+      }
     }
-    for (const c of clients) target.join(c);
-    const publisher = await target.publisher(port);
-    // Warm up until every subscriber receives (joins take effect asynchronously).
-    for (let k = 0; ; k++) {
-      const base = tally.total;
-      publisher.publish();
-      await until(tally, base + n, 2_000);
-      if (tally.total - base >= n || k > 20) break;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-    const base = tally.total;
-    const t0 = performance.now();
-    for (let sent = 0; sent < messages;) {
-      for (let i = 0; i < BATCH && sent < messages; i++, sent++) publisher.publish();
-      if (!(await until(tally, base + sent * n, 60_000))) throw new Error(`${target.id}: deliveries stalled`);
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    publisher.close();
-    return (messages * n) / seconds;
-  } finally {
-    for (const c of clients) void c.leave('rst', 100);
-    proc.kill('SIGKILL');
   }
+  return runs;
 }
+
+const parseOptionsDefaults = (): Options => ({
+  quick: false,
+  rounds: 1,
+  only: ['publish'],
+  peers: ['raw-ws', 'socket.io', 'actorhub'],
+  counters: 'raw',
+  docs: false,
+  reportOnly: false,
+  redis: values.redis,
+  nats: values.nats,
+});
 
 /** ms from `subscribe` with `since` to the 1,000th replayed message. */
 async function recovery(extra: string[]): Promise<number> {
-  const { proc, port } = await start(actorhub('', ['--history-size', '1000', ...extra]).args);
+  const { proc, port } = await start([...ACTORHUB, '--history-size', '1000', ...extra]);
   try {
     const open = async () => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
@@ -235,60 +203,55 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   if (values['memory-child']) return memoryChild();
-  const rounds = Number(values.rounds);
-  const sizes = values.sizes.split(',').map(Number);
-  const messages = Number(values.messages);
-  const results = new Map<string, number[]>();
-  for (let r = 0; r < rounds; r++) {
-    for (const n of sizes) {
-      for (const target of TARGETS) {
-        const rate = await fanout(target, n, messages);
-        const key = `${n}\t${target.id}`;
-        results.set(key, [...(results.get(key) ?? []), rate]);
-        process.stderr.write(`round ${r + 1} n=${n} ${target.id}: ${Math.round(rate)} deliveries/s\n`);
-      }
+  const startedAt = new Date().toISOString();
+  const runs = await publishRuns();
+  const rows = publishRows(runs);
+  const table = publishTable(rows);
+  console.log(`\n${table.title}\n${columns([table.header, ...table.rows])}`);
+  const out: Record<string, unknown> = {
+    version: 1,
+    command: `npm run bench -- history ${process.argv.slice(2).join(' ')}`.trim(),
+    startedAt,
+    runs,
+    rows,
+  };
+  if (!values['skip-recovery']) {
+    const local: number[] = [];
+    const redis: number[] = [];
+    const nats: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      local.push(await recovery([]));
+      redis.push(await recovery(['--redis', values.redis, '--cluster-prefix', `${prefix}r${i}`]));
+      nats.push(await recovery(['--nats', values.nats, '--cluster-prefix', `${prefix}n${i}`]));
     }
+    console.log(`\nRecover 1,000 missed messages (subscribe with since → the 1,000th replayed), median of 5:`);
+    console.log(
+      `  one node, in memory: ${median(local).toFixed(1)} ms   over Redis: ${median(redis).toFixed(1)} ms   over NATS: ${median(nats).toFixed(1)} ms`,
+    );
+    out.recoveryMs = { memory: local, redis, nats };
+    const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--memory-child'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    await new Promise((resolve) => child.once('exit', resolve));
+    const mem = JSON.parse(text) as { heapBytes: number; messages: number; bytes: number };
+    console.log(`\nMemory, 10k topics × 100 messages (64 B data, a 13-char sender id), in-memory store:`);
+    console.log(
+      `  heap ${(mem.heapBytes / 2 ** 20).toFixed(1)} MiB for ${mem.messages} messages (${Math.round(mem.heapBytes / mem.messages)} B each; the store's own estimate ${(mem.bytes / 2 ** 20).toFixed(1)} MiB)`,
+    );
+    out.memory = mem;
   }
-  console.log(`\nJSON publish to a topic, ${messages} messages of 64 B, median of ${rounds} rounds (deliveries/s):`);
-  for (const n of sizes) {
-    const raw = median(results.get(`${n}\traw ws`)!);
-    const off = median(results.get(`${n}\tactorhub json, history off`)!);
-    for (const target of TARGETS) {
-      const m = median(results.get(`${n}\t${target.id}`)!);
-      console.log(
-        `  n=${n}  ${target.id.padEnd(34)} ${String(Math.round(m)).padStart(9)}  ${(m / raw).toFixed(2)}× raw ws  ${(m / off).toFixed(2)}× history off`,
-      );
-    }
-  }
-  const local: number[] = [];
-  const redis: number[] = [];
-  const nats: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    local.push(await recovery([]));
-    redis.push(await recovery(['--redis', values.redis, '--cluster-prefix', `${prefix}r${i}`]));
-    nats.push(await recovery(['--nats', values.nats, '--cluster-prefix', `${prefix}n${i}`]));
-  }
-  console.log(`\nRecover 1,000 missed messages (subscribe with since → the 1,000th replayed), median of 5:`);
-  console.log(
-    `  one node, in memory: ${median(local).toFixed(1)} ms   over Redis: ${median(redis).toFixed(1)} ms   over NATS: ${median(nats).toFixed(1)} ms`,
-  );
   // The shared NATS keeps streams after their messages expire: delete this run's own.
   const nc = await connectNats({ servers: values.nats });
   const jsm = await jetstreamManager(nc);
-  for (const p of [prefix, ...Array.from({ length: 5 }, (_, i) => `${prefix}n${i}`)])
+  for (const p of Array.from({ length: 5 }, (_, i) => `${prefix}n${i}`))
     await jsm.streams.delete(natsHistoryStream(p)).catch(() => undefined);
   await nc.close();
-  const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--memory-child'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  await new Promise((resolve) => child.once('exit', resolve));
-  const mem = JSON.parse(out) as { heapBytes: number; messages: number; bytes: number };
-  console.log(`\nMemory, 10k topics × 100 messages (64 B data, a 13-char sender id), in-memory store:`);
-  console.log(
-    `  heap ${(mem.heapBytes / 2 ** 20).toFixed(1)} MiB for ${mem.messages} messages (${Math.round(mem.heapBytes / mem.messages)} B each; the store's own estimate ${(mem.bytes / 2 ** 20).toFixed(1)} MiB)`,
-  );
+  const file = path.join(ROOT, 'bench', 'results', 'history.json');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`);
+  console.log(`\nwrote ${path.relative(ROOT, file)}`);
 }
 
 await main();

@@ -1,10 +1,11 @@
 /** Command-line options and what a full or a --quick run measures. */
 import { parseArgs } from 'node:util';
 import { PEERS, type PeerId } from './peers.js';
+import { PUBLISH_VARIANTS, type PublishSettings } from './publish-servers.js';
 import type { ChurnJob, Counters } from './types.js';
 
-export type Scenario = 'fanout' | 'latency' | 'idle' | 'cross-node' | 'churn' | 'ops';
-export const SCENARIOS: readonly Scenario[] = ['fanout', 'latency', 'idle', 'cross-node', 'churn', 'ops'];
+export type Scenario = 'fanout' | 'latency' | 'idle' | 'cross-node' | 'churn' | 'ops' | 'publish';
+export const SCENARIOS: readonly Scenario[] = ['fanout', 'latency', 'idle', 'cross-node', 'churn', 'ops', 'publish'];
 
 /** Cross-node setups: actorhub alone (the reference), or two actorhub nodes over a broker. */
 export type ClusterSetup = 'single' | 'redis' | 'nats';
@@ -63,6 +64,8 @@ export interface Settings {
       readonly checkers: number;
     };
   };
+  /** JSON publish to a topic (bench/publish.ts): raw ws, socket.io rooms and actorhub's history setups. */
+  readonly publish: PublishSettings;
   /** A churn job's own settings (bench/types.ts ChurnJob), without what the run adds. */
   readonly churn: Omit<ChurnJob, 'scenario' | 'target' | 'counters'>;
   readonly ops: {
@@ -82,8 +85,9 @@ export const HELP = `npm run bench [-- options]
   --rounds R           rounds of A B C interleaving (default 3, --quick 1)
   --only LIST          scenarios, comma-separated: ${SCENARIOS.join(',')} (default all)
                        (without --quick, the results file and docs then hold those scenarios only)
-  --redis URL          Redis of the cross-node scenario (default $REDIS_URL or redis://127.0.0.1:6379)
-  --nats URL           NATS of the cross-node scenario (default $NATS_URL or nats://127.0.0.1:4222)
+                       publish: JSON publish to a topic vs raw ws and socket.io rooms, history off/on (memory, Redis, NATS, 2 nodes over Redis)
+  --redis URL          Redis of the cross-node and publish scenarios (default $REDIS_URL or redis://127.0.0.1:6379)
+  --nats URL           NATS of the cross-node and publish scenarios (default $NATS_URL or nats://127.0.0.1:4222)
   --peers LIST         raw-ws,socket.io,actorhub (default all)
   --counters raw|lib   counting subscribers: raw frame-header parsers (default) or the real client library
   --docs / --no-docs   regenerate docs/performance.md and docs/performance/*.svg (default: full run only)
@@ -137,6 +141,17 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
   };
 }
 
+// Measured like the relay fan-out (same window, warm-up and measurement), at the sizes of issue 13.
+const PUBLISH: PublishSettings = {
+  sizes: [1000, 5000],
+  payload: 64,
+  window: 32,
+  warmupMs: 500,
+  measureMs: 2000,
+  checkers: 4,
+  variants: PUBLISH_VARIANTS,
+};
+
 const CROSS_NODE: Settings['crossNode'] = {
   sizes: [1000, 5000],
   payload: 64,
@@ -188,6 +203,7 @@ export function settingsFor(options: Options): Settings {
           rssEveryMs: 250,
         },
         ops: { sizes: [1000, 50_000], warmupClients: 5000, batches: 10, batchSize: 200, broadcasts: 5 },
+        publish: { ...PUBLISH, sizes: [1000], measureMs: 1500 },
         quietWaitMs: 5_000,
         quietBudgetMs: 15_000,
       }
@@ -205,6 +221,7 @@ export function settingsFor(options: Options): Settings {
         crossNode: CROSS_NODE,
         churn: CHURN,
         ops: { sizes: [1000, 10_000, 50_000], warmupClients: 5000, batches: 20, batchSize: 500, broadcasts: 9 },
+        publish: PUBLISH,
         quietWaitMs: 10_000,
         quietBudgetMs: 60_000,
       };

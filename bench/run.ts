@@ -13,6 +13,8 @@ import { describeMachine } from './machine.js';
 import { runInspectorBench } from './inspector.js';
 import { HELP, parseOptions, settingsFor, SETUPS, type ClusterSetup, type Options, type Settings } from './plan.js';
 import { PEERS, type PeerId } from './peers.js';
+import { executePublish } from './publish.js';
+import { publishPeer as publishPeerOf, publishServer } from './publish-servers.js';
 import { charts } from './report/charts.js';
 import { bytes, pct, si } from './report/format.js';
 import { markdown } from './report/markdown.js';
@@ -100,6 +102,21 @@ function plan(options: Options, s: Settings, fdLimit: number, notes: string[]): 
     for (let round = 1; round <= options.rounds; round++)
       for (const n of s.ops.sizes) specs.push({ scenario: 'ops', peer: 'actorhub', round, n });
   }
+  if (options.only.includes('publish')) {
+    // Its servers take turns like the peers (--peers picks them: raw-ws, socket.io = rooms, actorhub = its setups).
+    const variants = s.publish.variants.filter((v) => options.peers.includes(publishPeerOf(v)));
+    for (const n of s.publish.sizes.filter((n) => fits(n, 'publish')))
+      for (let round = 1; round <= options.rounds; round++)
+        for (const variant of variants)
+          specs.push({
+            scenario: 'publish',
+            peer: publishPeerOf(variant),
+            variant,
+            round,
+            n,
+            payload: s.publish.payload,
+          });
+  }
   return specs;
 }
 
@@ -130,8 +147,9 @@ function job(spec: Spec, target: Target, options: Options, s: Settings, second?:
     }
     case 'churn':
       return { scenario: 'churn', target, counters: options.counters, ...s.churn };
+    case 'publish': // bench/publish.ts builds its own jobs
     case 'ops':
-      throw new Error('ops runs in a process of its own, not in the load generator');
+      throw new Error(`${spec.scenario} builds its own jobs (bench/run.ts execute)`);
     case 'fanout':
       return {
         scenario: 'fanout',
@@ -203,6 +221,17 @@ async function execute(
   started: Date,
 ): Promise<{ result: JobResult; brokerDropped?: number }> {
   const core = (c: number): number | undefined => (taskset ? c : undefined);
+  if (spec.scenario === 'publish') {
+    const prefix = `bench-${started.getTime().toString(36)}-${process.pid}-publish-${spec.variant}-${spec.n}-r${spec.round}`;
+    return executePublish(
+      root,
+      spec.variant ?? 'off',
+      spec.n,
+      s.publish,
+      { brokers: options, prefix, counters: options.counters, clkTck },
+      core,
+    );
+  }
   if (spec.scenario === 'ops') {
     const job = {
       clients: spec.n,
@@ -334,7 +363,9 @@ async function main(argv: readonly string[]): Promise<number> {
         ? `actorhub ${spec.setup === 'single' ? '1 node' : `2 nodes over ${spec.setup}`}`
         : spec.scenario === 'ops'
           ? 'hub machine'
-          : spec.peer;
+          : spec.scenario === 'publish'
+            ? publishServer(spec.variant ?? 'off').label
+            : spec.peer;
     const what = `[${i + 1}/${specs.length}] ${spec.scenario}${spec.kind ? ` ${spec.kind}` : ''} N=${spec.n}${spec.scenario === 'fanout' ? ` ${bytes(spec.payload ?? 0)}` : ''}${spec.rate ? ` ${spec.rate} msg/s` : ''} ${who} r${spec.round}`;
     const quiet = await waitForQuiet(Math.min(settings.quietWaitMs, quietBudget));
     quietBudget = Math.max(0, quietBudget - quiet.waitedMs);
@@ -389,6 +420,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(sm.crossFanout ?? []),
     ...(sm.crossLatency ?? []),
     ...(sm.churn ?? []),
+    ...(sm.publish ?? []),
   ].filter((r) => !checksPass(r.checks));
   const leaked = (sm.churn ?? []).filter((r) => r.returned < r.runs - r.errors.length);
   return runs.some((r) => r.error) || failedChecks.length || leaked.length ? 1 : 0;

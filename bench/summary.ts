@@ -1,6 +1,7 @@
 /** From the runs to the figures: medians with min–max per peer, ratios to raw ws, flags, targets. */
 import { BASELINE, type PeerId } from './peers.js';
 import type { ClusterSetup, Scenario } from './plan.js';
+import { publishPeer, type PublishVariant } from './publish-servers.js';
 import type { ChurnResult, CpuReport, FanoutResult, IdleResult, JobResult, LatencyResult, OpsResult } from './types.js';
 import type { Correctness } from './types.js';
 
@@ -15,6 +16,8 @@ export interface RunSpec {
   /** Cross-node: what is measured, and on which setup. */
   readonly kind?: 'fanout' | 'latency';
   readonly setup?: ClusterSetup;
+  /** Publish scenario: which server (bench/publish-servers.ts). */
+  readonly variant?: PublishVariant;
 }
 
 export interface RunRecord extends RunSpec {
@@ -182,6 +185,27 @@ export interface ChurnRow extends Group {
   readonly checks: Checks;
 }
 
+/** Publish scenario: one server at one N, against raw ws and actorhub with history off of the same rounds. */
+export interface PublishRow extends Group {
+  readonly variant: PublishVariant;
+  readonly n: number;
+  readonly deliveriesPerSec: Stat;
+  /** Ratio of medians to raw ws, and the per-round ratios. */
+  readonly vsRaw: number | undefined;
+  readonly roundVsRaw: Stat;
+  /** The same to actorhub with history off. */
+  readonly vsOff: number | undefined;
+  readonly roundVsOff: Stat;
+  /** All nodes' CPU together (fractions of one core), and the core they are pinned to. */
+  readonly serverCpu: Stat;
+  readonly serverCore: Stat;
+  readonly generatorCore: Stat;
+  readonly serverNsPerDelivery: Stat;
+  readonly p99: Stat;
+  readonly brokerDropped: number;
+  readonly checks: Checks;
+}
+
 export interface OpsRow {
   readonly n: number;
   readonly runs: number;
@@ -219,6 +243,7 @@ export interface Summary {
   readonly crossLatency?: readonly CrossLatencyRow[];
   readonly churn?: readonly ChurnRow[];
   readonly ops?: readonly OpsRow[];
+  readonly publish?: readonly PublishRow[];
   readonly targets: readonly TargetCheck[];
 }
 
@@ -412,6 +437,20 @@ export function summarise(runs: readonly RunRecord[]): Summary {
   const cross = crossNode(runs);
   const churn = churnRows(runs);
   const ops = opsRows(runs);
+  const publish = publishRows(runs);
+  const pub = (variant: PublishVariant, n: number) => publish.find((r) => r.variant === variant && r.n === n);
+  for (const n of [1000, 5000]) {
+    if (!pub('off', n)) continue;
+    targets.push(
+      check(`JSON publish deliveries/s, N = ${n}, 64 B (issue 13)`, '≥ 5× raw ws', pub('off', n)?.vsRaw, (v) => v >= 5),
+      check(
+        `JSON publish, history on vs off, N = ${n}, one node`,
+        '≥ 0.8× history off',
+        pub('memory', n)?.vsOff,
+        (v) => v >= 0.8,
+      ),
+    );
+  }
   const big = ops.find((r) => r.n === 50_000);
   if (big) {
     targets.push(
@@ -424,7 +463,7 @@ export function summarise(runs: readonly RunRecord[]): Summary {
       },
     );
   }
-  return { fanout: fanoutRows, latency: latencyRows, idle: idleRows, ...cross, churn, ops, targets };
+  return { fanout: fanoutRows, latency: latencyRows, idle: idleRows, ...cross, churn, ops, publish, targets };
 }
 
 /** The same round's single-node run: cross-node ratios are taken against it. */
@@ -583,4 +622,53 @@ function opsRows(runs: readonly RunRecord[]): OpsRow[] {
     unregisterRatio: ratio(row.unregisterUs.median, base?.unregisterUs.median),
     broadcastRatio: ratio(row.broadcastNs.median, base?.broadcastNs.median),
   }));
+}
+
+export function publishRows(runs: readonly RunRecord[]): PublishRow[] {
+  const rows: PublishRow[] = [];
+  const same = (rec: RunRecord, variant: PublishVariant): RunRecord | undefined =>
+    runs.find((b) => b.scenario === 'publish' && b.variant === variant && b.round === rec.round && b.n === rec.n);
+  const perRound = (records: readonly RunRecord[], variant: PublishVariant): Stat => {
+    const out: number[] = [];
+    for (const rec of records) {
+      const base = same(rec, variant)?.result;
+      if (rec.result?.scenario === 'fanout' && base?.scenario === 'fanout' && base.deliveriesPerSec > 0)
+        out.push(rec.result.deliveriesPerSec / base.deliveriesPerSec);
+    }
+    return stat(out);
+  };
+  for (const { records, results } of groups<FanoutResult>(runs, 'publish', (r) => `${r.n}/${r.variant}`).values()) {
+    const first = records[0]!;
+    const variant = first.variant ?? 'off';
+    rows.push({
+      ...groupInfo(
+        publishPeer(variant),
+        records,
+        results.map((r) => r.cpu),
+      ),
+      variant,
+      n: first.n,
+      deliveriesPerSec: stat(results.map((r) => r.deliveriesPerSec)),
+      vsRaw: undefined,
+      roundVsRaw: perRound(records, 'raw-ws'),
+      vsOff: undefined,
+      roundVsOff: perRound(records, 'off'),
+      serverCpu: stat(results.map((r) => r.cpu.server)),
+      serverCore: stat(results.map((r) => r.cpu.cores[0]?.busy ?? Number.NaN)),
+      generatorCore: stat(results.map((r) => r.cpu.cores[1]?.busy ?? Number.NaN)),
+      serverNsPerDelivery: stat(results.map((r) => r.serverNsPerDelivery)),
+      p99: stat(results.map((r) => r.latency.p99)),
+      brokerDropped: records.reduce((sum, r) => sum + (r.brokerDropped ?? 0), 0),
+      checks: sumChecks(results),
+    });
+  }
+  return rows.map((row) => {
+    const median = (variant: PublishVariant) =>
+      rows.find((b) => b.variant === variant && b.n === row.n)?.deliveriesPerSec.median;
+    return {
+      ...row,
+      vsRaw: ratio(row.deliveriesPerSec.median, median('raw-ws')),
+      vsOff: ratio(row.deliveriesPerSec.median, median('off')),
+    };
+  });
 }

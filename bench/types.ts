@@ -29,6 +29,21 @@ export interface FanoutJob {
   readonly warmupMs: number;
   readonly measureMs: number;
   readonly counters: Counters;
+  /** Absent: the relay (every message to every other client). Present: JSON publish to a topic. */
+  readonly topic?: TopicMode;
+}
+
+/**
+ * The publish scenario: recipients join `name` (actorhub `subscribe`, socket.io rooms `join`)
+ * and the publisher publishes to it (a JSON `publish` frame on a WebSocket peer, a socket.io
+ * `publish` event on socket.io rooms). Raw ws has no topics: it forwards the publish frame as is.
+ */
+export interface TopicMode {
+  readonly name: string;
+  /** Whether recipients send a join before the first message (raw ws: no). */
+  readonly join: boolean;
+  /** Whether the server greets every connection with one text frame first (actorhub's `welcome`): not a delivery. */
+  readonly welcome: boolean;
 }
 
 export interface LatencyJob {

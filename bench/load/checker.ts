@@ -24,6 +24,15 @@ export class Checker {
 
   constructor(private readonly size: number) {}
 
+  /** Forgets what it saw (the probes of the publish scenario's join barrier). */
+  reset(): void {
+    this.received = 0;
+    this.next = 0;
+    this.outOfOrder = 0;
+    this.duplicates = 0;
+    this.corrupt = 0;
+  }
+
   onText(text: string, now: number): void {
     this.received++;
     const p = parsePayload(text, this.size);

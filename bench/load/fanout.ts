@@ -12,8 +12,16 @@ import { cpuReport, snapshot, windowBetween } from './window.js';
 import type { FanoutJob, FanoutResult } from '../types.js';
 
 export async function runFanout(job: FanoutJob): Promise<FanoutResult> {
-  const audience = await openAudience(job.target, job.recipients, job.checkers, job.payload, job.counters, job.second);
-  const { tally, publisher, checkers } = audience;
+  const audience = await openAudience(
+    job.target,
+    job.recipients,
+    job.checkers,
+    job.payload,
+    job.counters,
+    job.second,
+    job.topic,
+  );
+  const { tally, publish, checkers } = audience;
   const servers = job.second ? [job.target.serverPid, job.second.serverPid] : job.target.serverPid;
   const n = job.recipients;
   let sent = 0;
@@ -24,7 +32,7 @@ export async function runFanout(job: FanoutJob): Promise<FanoutResult> {
     if (!sending) return;
     const limit = job.window * n;
     while (sent * n - tally.total < limit) {
-      publisher.send(makePayload(sent, job.payload, performance.now()));
+      publish(makePayload(sent, job.payload, performance.now()));
       sent++;
     }
     tally.wakeAt = (sent - job.window) * n + 1;

@@ -27,9 +27,12 @@ export function markdown(results: Results, charts: readonly Chart[]): string {
       : `_Not measured in this run (it predates the scenario; the full \`npm run bench\` measures it, \`--only ${only}\` alone)._`;
   };
   const allRows = [...summary.fanout, ...summary.latency, ...summary.idle, ...(summary.churn ?? [])];
-  const failedChecks = [...summary.fanout, ...summary.latency, ...(summary.churn ?? [])].filter(
-    (r) => !checksPass(r.checks),
-  );
+  const failedChecks = [
+    ...summary.fanout,
+    ...summary.latency,
+    ...(summary.churn ?? []),
+    ...(summary.publish ?? []),
+  ].filter((r) => !checksPass(r.checks));
   const crossFailed = [...(summary.crossFanout ?? []), ...(summary.crossLatency ?? [])].filter(
     (r) => !checksPass(r.checks),
   );
@@ -232,9 +235,26 @@ ${section(['Churn', 'churn-rss.svg'], 'churn')}
 
 ${section(['Hub operations', 'ops-scaling.svg'], 'ops')}
 
+## JSON publish to a topic (the product's default path)
+
+The relay above forwards raw frames; the default CLI speaks the JSON protocol. Here one publisher
+sends a JSON \`publish\` to a topic of N subscribers, measured exactly like the fan-out (at most
+${s.publish.window} messages in flight, ${s.publish.warmupMs} ms warm-up, ${s.publish.measureMs} ms measured, server on core 0, generator on core 1,
+the servers interleaved round by round): **raw ws** gets the same JSON frame and forwards it
+unchanged to every other client (the floor); **socket.io rooms** gets a \`publish\` event and
+sends it on with \`io.to(room).emit\`; **actorhub** is the CLI with the JSON protocol, history off,
+on in memory (\`--history-size 100\`), on over Redis or NATS on one node (every publish goes
+through the broker's store and back), and on over Redis with **two nodes** (the publisher on
+node 1, the subscribers half on each, both nodes on core 0). Subscribers join, then a probe is
+published until every one of them receives from the topic; only then does the measured stream
+start (bench/publish.ts). \`npm run bench -- history\` runs this scenario alone, with recovery
+time and memory (below).
+
+${section(['JSON publish'], 'publish')}
+
 ## Correctness and flags
 
-${failedChecks.length === 0 ? 'Every fan-out, latency and churn run passed its checks: nothing lost, duplicated, reordered, altered or echoed to the publisher, and no (stable) connection closed.' : `Checks failed:\n\n${failedChecks.map((r) => `- ${r.peer}, N = ${r.n}${'payload' in r ? `, ${bytes(r.payload)}` : ''}: lost ${r.checks.lost}, duplicated ${r.checks.duplicated}, echoed ${r.checks.echoed}, out of order ${r.checks.outOfOrder}, corrupt ${r.checks.corrupt}, closed ${r.checks.closed}${r.checks.closeCodes.length ? ` (close codes ${r.checks.closeCodes.join(', ')})` : ''}`).join('\n')}`}
+${failedChecks.length === 0 ? 'Every fan-out, latency and churn run passed its checks: nothing lost, duplicated, reordered, altered or echoed to the publisher, and no (stable) connection closed.' : `Checks failed:\n\n${failedChecks.map((r) => `- ${'variant' in r ? r.variant : r.peer}, N = ${r.n}${'payload' in r ? `, ${bytes(r.payload)}` : ''}: lost ${r.checks.lost}, duplicated ${r.checks.duplicated}, echoed ${r.checks.echoed}, out of order ${r.checks.outOfOrder}, corrupt ${r.checks.corrupt}, closed ${r.checks.closed}${r.checks.closeCodes.length ? ` (close codes ${r.checks.closeCodes.join(', ')})` : ''}`).join('\n')}`}
 
 ${(summary.crossFanout ?? []).length + (summary.crossLatency ?? []).length === 0 ? '' : crossFailed.length === 0 ? 'Every cross-node run passed the same checks (nothing lost across the broker in these runs).\n' : `Cross-node checks failed (delivery across nodes is at-most-once; this is what was seen):\n\n${crossFailed.map((r) => `- ${r.setup}, N = ${r.n}: lost ${r.checks.lost}, duplicated ${r.checks.duplicated}, echoed ${r.checks.echoed}, out of order ${r.checks.outOfOrder}, corrupt ${r.checks.corrupt}, closed ${r.checks.closed}; broker adapters dropped ${r.brokerDropped}`).join('\n')}\n`}
 ${(summary.churn ?? []).length === 0 ? '' : leaked.length === 0 ? "After every churn run the server's client count came back to its baseline.\n" : `The client count did **not** come back to the baseline after churn: ${leaked.map((r) => `${r.peer} (${r.returned}/${r.runs} runs)`).join(', ')}.\n`}
@@ -245,7 +265,7 @@ ${errors.length ? `\nErrors:\n\n${errors.map((e) => `- ${e}`).join('\n')}\n` : '
 \`\`\`sh
 npm run bench              # the full suite (~20 min on 2 cores): this page, its charts, bench/results/latest.json
 npm run bench -- --quick   # 1 round, fewer sizes, every scenario (~3 min): stdout and bench/results/quick.json only
-npm run bench -- --only cross-node,churn,ops   # some scenarios only (fanout, latency, idle, cross-node, churn, ops)
+npm run bench -- --only cross-node,churn,ops   # some scenarios only (fanout, latency, idle, cross-node, churn, ops, publish)
 npm run bench -- --help    # --rounds, --only, --peers, --counters raw|lib, --redis URL, --nats URL, --report-only
 \`\`\`
 `;

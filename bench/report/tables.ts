@@ -1,6 +1,7 @@
 /** The result tables, once: printed as columns on stdout and as markdown in docs/performance.md. */
 import { PEERS, type PeerId } from '../peers.js';
-import { checksPass, type Checks, type Summary } from '../summary.js';
+import { publishServer } from '../publish-servers.js';
+import { checksPass, type Checks, type PublishRow, type Summary } from '../summary.js';
 import { bytes, columns, kib, ms, pct, range, ratioText, si, times } from './format.js';
 
 export interface Table {
@@ -136,7 +137,8 @@ export function tables(summary: Summary): Table[] {
   out.push(...newTables(summary));
   if (summary.targets.some((t) => t.measured !== undefined)) {
     out.push({
-      title: 'Targets of issue 5 (actorhub; ratios to raw ws in the same run, or between sizes of the hub machine)',
+      title:
+        'Targets of issues 5 and 13 (actorhub; ratios to raw ws or to history off in the same run, or between sizes of the hub machine)',
       header: ['what', 'target', 'measured', 'met'],
       rows: summary.targets.map((t) => [
         t.what,
@@ -268,6 +270,7 @@ function newTables(summary: Summary): Table[] {
       ]),
     });
   }
+  if (summary.publish?.length) out.push(publishTable(summary.publish));
   if (summary.ops?.length) {
     out.push({
       title:
@@ -306,6 +309,42 @@ function newTables(summary: Summary): Table[] {
   }
   return out;
 }
+
+/** The publish scenario's table (bench/run.ts and bench/history.ts print it). */
+export const publishTable = (rows: readonly PublishRow[]): Table => ({
+  title:
+    'JSON publish to a topic: one publisher, N subscribers of the topic, 64 B of data, deliveries/s (median [min–max] of the rounds); vs raw ws and vs history off: ratio of medians [range of the per-round ratios]; 2 nodes: publisher on node 1, subscribers half on each, both nodes on core 0',
+  header: [
+    'N',
+    'server',
+    'deliveries/s',
+    'vs raw ws',
+    'vs history off',
+    'server CPU',
+    'server core',
+    'gen core',
+    'server µs/delivery',
+    'p99 ms',
+    'broker dropped',
+    'checks',
+    'flags',
+  ],
+  rows: rows.map((r) => [
+    String(r.n),
+    publishServer(r.variant).label,
+    range(r.deliveriesPerSec, si),
+    ratioText(r.vsRaw, r.roundVsRaw),
+    r.variant === 'raw-ws' || r.variant === 'socket.io-rooms' ? '–' : ratioText(r.vsOff, r.roundVsOff),
+    pct(r.serverCpu.median),
+    pct(r.serverCore.median),
+    pct(r.generatorCore.median),
+    (r.serverNsPerDelivery.median / 1000).toFixed(2),
+    ms(r.p99.median),
+    String(r.brokerDropped),
+    checksText(r.checks),
+    flags(r),
+  ]),
+});
 
 export const textTables = (summary: Summary): string =>
   tables(summary)

@@ -83,4 +83,28 @@ describe('bench summary of the new scenarios', () => {
     expect(targets['REGISTER µs/op, 50k vs 1k clients (hub machine)']).toBe(false);
     expect(targets['shutdown with 50k clients (hub machine)']).toBe(false);
   });
+
+  it('takes publish ratios against raw ws and history off of the same round, and checks the issue 13 targets', () => {
+    const pub = (variant: NonNullable<RunRecord['variant']>, round: number, rate: number): RunRecord =>
+      run({ scenario: 'publish', variant, round, n: 1000, result: fanout(rate) });
+    const summary = summarise([
+      pub('raw-ws', 1, 100),
+      pub('off', 1, 600),
+      pub('memory', 1, 420),
+      pub('raw-ws', 2, 200),
+      pub('off', 2, 800),
+      pub('memory', 2, 720),
+    ]);
+    const row = (variant: string) => summary.publish?.find((r) => r.variant === variant);
+    expect(row('off')?.roundVsRaw).toMatchObject({ min: 4, max: 6, count: 2 });
+    expect(row('off')?.vsRaw).toBeCloseTo(700 / 150);
+    expect(row('memory')?.roundVsOff).toMatchObject({ min: 0.7, max: 0.9, count: 2 });
+    const targets = Object.fromEntries(summary.targets.map((t) => [t.what, t.met]));
+    expect(targets['JSON publish deliveries/s, N = 1000, 64 B (issue 13)']).toBe(false);
+    expect(targets['JSON publish, history on vs off, N = 1000, one node']).toBe(true);
+    // No publish run at 5,000: no verdict claimed for it.
+    expect(Object.keys(targets).some((w) => w.includes('N = 5000') && w.includes('publish'))).toBe(false);
+    // Publish runs stay out of the relay fan-out table.
+    expect(summary.fanout).toEqual([]);
+  });
 });
