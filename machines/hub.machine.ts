@@ -164,7 +164,7 @@ const recoveryFrom = (
   let bytes = 0;
   for (const m of page.messages) {
     if (m.offset <= since.offset) continue;
-    const frame = context.frames.message(m.data, false, topic, m.from, m.offset);
+    const frame = context.frames.message(m.data, false, topic, m.from, m.offset, epoch);
     bytes += frame.byteLength;
     frames.push(frame);
   }
@@ -525,6 +525,7 @@ export const hubMachine = setup({
         remote?: boolean | undefined;
         reply?: ((outcome: PublishOutcome) => void) | undefined;
         offset?: number | undefined;
+        epoch?: string | undefined;
       },
     ) => {
       const { topic, binary, except, from } = params;
@@ -569,7 +570,8 @@ export const hubMachine = setup({
       let frame;
       const offset = stored?.offset ?? params.offset;
       try {
-        frame = context.frames.message(data, binary, topic, from, offset);
+        // One frame per publish, epoch included: recipients add no work (the hot path).
+        frame = context.frames.message(data, binary, topic, from, offset, stored?.epoch ?? params.epoch);
       } catch (error) {
         refuse(context, from, params.ref, 'encode_failed', 'the message could not be encoded');
         params.reply?.({ error: 'encode_failed', message: 'the message could not be encoded' });

@@ -172,6 +172,8 @@ export interface OutboundFrames {
     topic: Topic | undefined,
     from: ClientId | undefined,
     offset?: number,
+    /** The stream's epoch beside its offset: a client holding another epoch knows continuity was lost. */
+    epoch?: string,
   ): Frame;
   /** Several frames as few writes (a replay): each returned frame is a run of whole frames. */
   batch?(frames: readonly Frame[]): Frame[];
@@ -336,8 +338,9 @@ export type HubRemoteEvent =
       binary?: boolean | undefined;
       except?: ClientId | undefined;
       from?: ClientId | undefined;
-      /** Set by the history store's notification (cluster with history): the message's offset. */
+      /** Set by the history store's notification (cluster with history): the message's offset and epoch. */
       offset?: number | undefined;
+      epoch?: string | undefined;
     }
   | { type: 'hub.remote.send'; to: ClientId; data: unknown; binary?: boolean | undefined; from?: ClientId | undefined }
   | { type: 'hub.remote.clientUp'; node: NodeId; id: ClientId; meta: unknown }

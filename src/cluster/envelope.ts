@@ -238,6 +238,7 @@ export function toHubEvent(e: Envelope): HubRemoteEvent | undefined {
         except: e.x,
         from: e.f,
         offset: e.o,
+        epoch: e.e,
       };
     case 's':
       return { type: 'hub.remote.send', to: e.to, ...dataOf(e), from: e.f };

@@ -148,7 +148,7 @@ export function noticeEvent(
   notice: StoredNotice,
   limits: { readonly maxBytes: number; readonly maxTopicLength: number },
 ): Extract<HubRemoteEvent, { type: 'hub.remote.publish' }> | undefined {
-  const { topic, data, offset, from, except } = notice;
+  const { topic, data, offset, epoch, from, except } = notice;
   if (topic.length === 0 || topic.length > limits.maxTopicLength || data.length > limits.maxBytes) return undefined;
   if (!Number.isSafeInteger(offset) || offset < 1) return undefined;
   try {
@@ -161,6 +161,7 @@ export function noticeEvent(
     topic,
     data: new RawJson(data),
     offset,
+    epoch,
     ...(from === undefined ? {} : { from }),
     ...(except === undefined ? {} : { except }),
   };

@@ -57,6 +57,7 @@ export function jsonFrames(limits: WelcomeFrame['limits']): OutboundFrames {
       topic: Topic | undefined,
       from: ClientId | undefined,
       offset?: number,
+      epoch?: string,
     ) => {
       if (binary === true || data instanceof Uint8Array || data instanceof ArrayBuffer) {
         throw new TypeError('the JSON protocol carries JSON data only; use protocol "relay" for binary messages');
@@ -65,7 +66,8 @@ export function jsonFrames(limits: WelcomeFrame['limits']): OutboundFrames {
         '{"type":"message"' +
         (topic === undefined ? '' : `,"topic":${JSON.stringify(topic)}`) +
         (from === undefined ? '' : `,"from":${JSON.stringify(from)}`) +
-        (offset === undefined ? '' : `,"offset":${offset}`);
+        (offset === undefined ? '' : `,"offset":${offset}`) +
+        (epoch === undefined ? '' : `,"epoch":${JSON.stringify(epoch)}`);
       return text(`${head},"data":${json(data)}}`);
     },
     batch,

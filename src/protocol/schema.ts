@@ -106,6 +106,8 @@ export const Outbound = Schema.Union([
     from: Schema.optionalKey(Schema.String),
     /** The message's position in its topic's stream (topics with history only). */
     offset: Schema.optionalKey(Schema.Number),
+    /** The stream's epoch, beside `offset`: another epoch than the one held means continuity was lost. */
+    epoch: Schema.optionalKey(Schema.String),
     data: Schema.Unknown,
   }),
   Schema.Struct({ type: Schema.Literal('joined'), topic: Schema.String, client: MemberSchema }),

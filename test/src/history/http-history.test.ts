@@ -32,6 +32,7 @@ describe('history over the HTTP API and /metrics', () => {
       type: 'message',
       topic: 'news',
       offset: 1,
+      epoch: first.body.epoch,
       data: { headline: 'one' },
     });
     for (let i = 2; i <= 5; i++) await api('/api/publish', { topic: 'news', data: i });

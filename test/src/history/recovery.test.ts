@@ -54,6 +54,7 @@ describe('history and recovery on one node (real sockets)', () => {
       topic: 'fresh',
       from: expect.any(String),
       offset: 1,
+      epoch,
       data: 'first',
     });
     // A third client that only knew offset 0 of that epoch recovers the very first message.
@@ -230,7 +231,8 @@ describe('history and recovery on one node (real sockets)', () => {
     const { hub } = await hubWith();
     const a = await client();
     await a.call({ type: 'subscribe', topic: 'code' });
-    expect(await hub.publishConfirmed('code', { hello: 1 })).toEqual({
+    const confirmed = await hub.publishConfirmed('code', { hello: 1 });
+    expect(confirmed).toEqual({
       delivered: 1,
       forwarded: 0,
       offset: 1,
@@ -238,7 +240,13 @@ describe('history and recovery on one node (real sockets)', () => {
     });
     hub.publish('code', 'plain');
     await untilOffset(a, 'code', 2);
-    expect(await a.next('message')).toEqual({ type: 'message', topic: 'code', offset: 1, data: { hello: 1 } });
+    expect(await a.next('message')).toEqual({
+      type: 'message',
+      topic: 'code',
+      offset: 1,
+      epoch: (confirmed as { epoch: string }).epoch,
+      data: { hello: 1 },
+    });
     const page = await hub.history('code', { limit: 10 });
     expect(page.messages).toEqual([
       { offset: 1, data: { hello: 1 } },

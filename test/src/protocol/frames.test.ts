@@ -30,6 +30,7 @@ describe('JSON protocol frames match the Outbound schema (the single source of t
     ['topic message', () => frames.message({ a: [1] }, undefined, 'room', 'c2')],
     ['direct message', () => frames.message('hi', undefined, undefined, 'c2')],
     ['server message', () => frames.message(3, undefined, undefined, undefined)],
+    ['history message', () => frames.message('x', undefined, 'news', 'c2', 4, 'ep-1')],
     ['pre-serialised message', () => frames.message(new RawJson('{"x":true}'), undefined, 't', undefined)],
     ['joined', () => frames.joined('room', { id: 'c1', meta: { n: 1 } })],
     ['left', () => frames.left('room', { id: 'c1', meta: undefined })],
@@ -49,6 +50,14 @@ describe('JSON protocol frames match the Outbound schema (the single source of t
       topic: 't',
       from: 'c9',
       data: { x: true },
+    });
+    expect(outbound(frames.message('x', undefined, 'news', 'c2', 4, 'ep-1'))).toEqual({
+      type: 'message',
+      topic: 'news',
+      from: 'c2',
+      offset: 4,
+      epoch: 'ep-1',
+      data: 'x',
     });
     expect(outbound(frames.ack(7, {}))).toEqual({ type: 'ack', ref: 7 });
     expect(outbound(frames.welcome('c1'))).toEqual({
