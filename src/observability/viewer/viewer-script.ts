@@ -92,7 +92,7 @@ export const viewerScript = String.raw`
 
   function showHub(hub, counts) {
     if (!hub) return;
-    $("hub-line").textContent = "hub " + hub.value + " · " + hub.clients + " clients · " + hub.topics + " topics";
+    $("hub-line").textContent = "hub " + hub.value + " · " + hub.clients + " clients";
     mark($("hub-diagram"), String(hub.value), null, null);
     var total = 0; for (var k in counts) total += counts[k];
     $("client-total").textContent = total + " live";

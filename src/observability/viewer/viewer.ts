@@ -57,6 +57,10 @@ interface Page {
   readonly follow: string | undefined;
 }
 
+/** A client actor: made from the client machine (the hub provides its actions; the machine's id stays). */
+const isClient = (ref: AnyActorRef): boolean =>
+  typeof ref.src === 'object' && (ref.src as { id?: unknown }).id === clientMachine.id;
+
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 const inlineJson = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c');
 
@@ -84,37 +88,42 @@ export function createViewer(options: ViewerOptions = {}): HubViewer {
 
   const actorName = (ref: AnyActorRef): string => (ref === hub ? 'hub' : ref.id);
 
+  /**
+   * The client actors alive now, as inspection announced them (`@xstate.actor`) and retired them
+   * (a snapshot no longer active). The viewer keeps its own registry rather than reading the
+   * hub's context: it reads only what XState's public inspection API and ActorRef give
+   * (getSnapshot().value and .status), never a machine's context.
+   */
+  const clients = new Map<string, AnyActorRef>();
+
+  /** Per-state counts over the registry; a client that stopped without a last snapshot (an error thrown in a transition) is dropped here. */
   const counts = (): Record<string, number> => {
     const out: Record<string, number> = {};
-    const clients = (hub?.getSnapshot() as { context?: { clients?: Map<string, { ref: AnyActorRef }> } } | undefined)
-      ?.context?.clients;
-    if (!clients) return out;
-    for (const { ref } of clients.values()) {
-      const value = String((ref.getSnapshot() as { value?: unknown }).value);
+    for (const [id, ref] of clients) {
+      const snap = ref.getSnapshot() as { value?: unknown; status?: unknown };
+      if (snap.status !== 'active') {
+        clients.delete(id);
+        continue;
+      }
+      const value = String(snap.value);
       out[value] = (out[value] ?? 0) + 1;
     }
     return out;
   };
 
-  const hubView = () => {
-    const snap = hub?.getSnapshot() as
-      { value?: unknown; status?: string; context?: { count?: number; topicCount?: number } } | undefined;
-    return snap
-      ? {
-          value: snap.value,
-          status: snap.status,
-          clients: snap.context?.count ?? 0,
-          topics: snap.context?.topicCount ?? 0,
-        }
-      : undefined;
+  /** The hub's state and status from its snapshot; `clients` is the sum of the counts taken with it. */
+  const hubView = (byState: Record<string, number>) => {
+    const snap = hub?.getSnapshot() as { value?: unknown; status?: string } | undefined;
+    if (!snap) return undefined;
+    let total = 0;
+    for (const n of Object.values(byState)) total += n;
+    return { value: snap.value, status: snap.status, clients: total };
   };
 
   const clientView = (id: string) => {
-    const clients = (hub?.getSnapshot() as { context?: { clients?: Map<string, { ref: AnyActorRef }> } } | undefined)
-      ?.context?.clients;
-    const ref = clients?.get(id)?.ref;
-    if (!ref) return { id, connected: false };
-    const snap = ref.getSnapshot() as { value?: unknown; status?: unknown };
+    const ref = clients.get(id);
+    const snap = ref?.getSnapshot() as { value?: unknown; status?: unknown } | undefined;
+    if (!snap || snap.status !== 'active') return { id, connected: false };
     return { id, connected: true, value: snap.value, status: snap.status };
   };
 
@@ -124,7 +133,8 @@ export function createViewer(options: ViewerOptions = {}): HubViewer {
   };
 
   const tick = (): void => {
-    const state = { hub: hubView(), counts: counts(), events: rows, more: Object.fromEntries(more) };
+    const byState = counts();
+    const state = { hub: hubView(byState), counts: byState, events: rows, more: Object.fromEntries(more) };
     rows = [];
     more = new Map();
     const detail = new Map<string, FollowRow[]>(followRows);
@@ -168,7 +178,8 @@ export function createViewer(options: ViewerOptions = {}): HubViewer {
     if (follow !== undefined) followed.set(follow, (followed.get(follow) ?? 0) + 1);
     req.once('close', () => drop(page));
     // A page that opens late sees the present: definitions, the hub's snapshot, the counts.
-    write(page, 'init', { definitions, hub: hubView(), counts: counts(), follow: follow && clientView(follow) });
+    const byState = counts();
+    write(page, 'init', { definitions, hub: hubView(byState), counts: byState, follow: follow && clientView(follow) });
     timer ??= setInterval(tick, tickMs);
     timer.unref?.();
   };
@@ -250,8 +261,16 @@ export function createViewer(options: ViewerOptions = {}): HubViewer {
     },
     next(event) {
       options.also?.next?.(event);
-      if (hub === undefined && event.type === '@xstate.actor' && event.actorRef.sessionId === event.rootId) {
-        hub = event.actorRef as AnyActorRef;
+      // Once per actor, and once per client when it stops: the registry the counts are read from.
+      if (event.type === '@xstate.actor') {
+        const ref = event.actorRef as AnyActorRef;
+        if (isClient(ref)) clients.set(ref.id, ref);
+        else if (hub === undefined && ref.sessionId === event.rootId) hub = ref;
+        return;
+      }
+      if (event.type === '@xstate.snapshot' && (event.snapshot as { status?: unknown }).status !== 'active') {
+        const ref = event.actorRef as AnyActorRef;
+        if (clients.get(ref.id) === ref) clients.delete(ref.id);
       }
       if (pages.size === 0) return;
       if (event.type === '@xstate.event') {

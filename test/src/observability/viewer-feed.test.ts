@@ -128,6 +128,23 @@ describe('the viewer feed (GET /inspect/events)', () => {
     await feed.next('tick', (b) => (b as unknown as Tick).counts.open === 2);
   });
 
+  it('clients that came and went with no page open are not counted by a page that opens later', async () => {
+    const { hub, client, feedUrl } = await serve();
+    const stays = await client();
+    for (let i = 0; i < 5; i++) {
+      const c = await client();
+      c.ws.close();
+      await c.closed;
+    }
+    await whenCount(hub, (n) => n === 1);
+    const feed = await openFeed(feedUrl);
+    const init = (await feed.next('init')) as { hub: { clients: number }; counts: Record<string, number> };
+    // The viewer's own registry (from inspection events) agrees with the hub's public count.
+    expect(init.counts).toEqual({ open: hub.size });
+    expect(init.hub.clients).toBe(hub.size);
+    expect(stays.id).toBeTruthy();
+  });
+
   it('samples events: at most eventsPerTick listed, the rest counted by type', async () => {
     const { hub, client, feedUrl } = await serve({ eventsPerTick: 3, tickMs: 200 });
     const ann = await client();
