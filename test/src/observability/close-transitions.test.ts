@@ -133,6 +133,38 @@ describe('every close is a transition of the client machine', () => {
     expect(mine[1]!.event).toMatchObject({ code: 1006, reason: 'heartbeat timeout' });
   });
 
+  it('an expired token: client.tokenExpired with 4001, open → closing → closed', async () => {
+    const w = watcher();
+    harness = await startHub({ inspect: w.observer, authenticate: () => ({ expiresAt: Date.now() + 50 }) });
+    const { client, id } = await welcomeId(harness.url);
+    expect((await client.closed).code).toBe(4001);
+    await w.next((s) => s.actor === id && s.value === 'closed');
+    const mine = w.steps.filter((s) => s.actor === id);
+    expect(mine.map((s) => [s.event.type, s.value])).toEqual([
+      ['xstate.init', 'open'],
+      ['client.tokenExpired', 'closing'],
+      ['client.socketClosed', 'closed'],
+    ]);
+    expect(mine[1]!.event).toMatchObject({ code: 4001, reason: 'token expired' });
+  });
+
+  it('removed while connected (hub.unregister): client.close 1000, then stopped in closing', async () => {
+    const w = watcher();
+    harness = await startHub({ inspect: w.observer });
+    const { client, id } = await welcomeId(harness.url);
+    harness.hub.actor.send({ type: 'hub.unregister', id });
+    expect(await client.closed).toMatchObject({ code: 1000, reason: 'unregistered' });
+    const stopped = await w.next((s) => s.actor === id && s.event.type === 'xstate.stop');
+    expect(stopped.value).toBe('closing');
+    const mine = w.steps.filter((s) => s.actor === id);
+    expect(mine.map((s) => [s.event.type, s.value])).toEqual([
+      ['xstate.init', 'open'],
+      ['client.close', 'closing'],
+      ['xstate.stop', 'closing'],
+    ]);
+    expect(mine[1]!.event).toMatchObject({ code: 1000, reason: 'unregistered' });
+  });
+
   it('shutdown with an inspector attached: client.shutdown with 1001, open → closing → closed', async () => {
     const w = watcher();
     harness = await startHub({ inspect: w.observer });
