@@ -23,6 +23,14 @@ import { validate, type StandardSchemaV1 } from './standard-schema.js';
 
 export type { GapInfo, Position };
 
+/**
+ * Attempts in a row whose socket closed before it opened, after which `connect_failed` is
+ * reported (once per run of failures). A browser sees a hub that is down and a hub refusing the
+ * token with HTTP 401 alike (1006 before open), so it keeps retrying, with backoff; this tells
+ * the application that it is not a blip.
+ */
+export const CONNECT_FAILURES_REPORTED = 5;
+
 /** What the SDK needs of a WebSocket: the browser's, Node 22's global one and `ws`'s all have it. */
 export interface WebSocketLike {
   readonly readyState: number;
@@ -290,6 +298,8 @@ export class HubClient {
   private live = false;
   private maxPayload = Number.POSITIVE_INFINITY;
   private lastState: ClientState = 'connecting';
+  /** Attempts in a row whose socket never opened. */
+  private failedOpens = 0;
 
   constructor(
     readonly url: string,
@@ -485,7 +495,11 @@ export class HubClient {
     }
     this.socket = socket;
     let refusal: number | undefined;
-    socket.onopen = null;
+    let opened = false;
+    socket.onopen = () => {
+      opened = true;
+      this.failedOpens = 0;
+    };
     socket.onmessage = (event) => {
       if (generation === this.generation) this.onFrame(event.data);
     };
@@ -497,6 +511,13 @@ export class HubClient {
     socket.onclose = (event) => {
       if (generation !== this.generation) return;
       this.socket = undefined;
+      if (!opened && ++this.failedOpens === CONNECT_FAILURES_REPORTED)
+        this.reportError(
+          new ClientError(
+            ClientErrorCode.ConnectFailed,
+            `${CONNECT_FAILURES_REPORTED} attempts in a row failed before the WebSocket opened: the hub is unreachable or refuses the handshake (a refused token looks the same in a browser); retrying with backoff`,
+          ),
+        );
       if (refusal === 401 || refusal === 403)
         this.actor.send({
           type: 'connection.socketClosed',

@@ -35,7 +35,10 @@ export const ClientErrorCode = {
   EncodeFailed: 'encode_failed',
   /** The `token` function threw or rejected (client.on('error')): that attempt fails, the backoff goes on. */
   TokenFailed: 'token_failed',
-  /** client.on('error'): a WebSocket could not be created (a token a subprotocol cannot carry); the backoff goes on. */
+  /**
+   * client.on('error'): a WebSocket could not be created (a token a subprotocol cannot carry), or
+   * CONNECT_FAILURES_REPORTED attempts in a row closed before the socket opened; the backoff goes on.
+   */
   ConnectFailed: 'connect_failed',
 } as const;
 

@@ -1,6 +1,7 @@
 import { WebSocket as StandardWebSocket } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type ClientState, type HubClient, type Subscription } from '../../../src/client/index.js';
+import { CONNECT_FAILURES_REPORTED } from '../../../src/client/client.js';
 import { startHub, type Harness } from '../../support/ws-client.js';
 
 /**
@@ -67,5 +68,28 @@ describe('client SDK on the standard WebSocket (Node 22 global / browsers)', () 
     const why = new Promise((resolve) => a.on('state', (s, d) => s === 'closed' && resolve(d)));
     h.hub.disconnect(a.id!, 1008, 'policy');
     await expect(why).resolves.toMatchObject({ code: 1008, reason: 'policy', terminal: true });
+  });
+
+  it('a refused token looks like 1006 here, as in a browser: retried with a fresh token(), connect_failed after a run of failures', async () => {
+    const h: Harness = await startHub({ auth: { tokens: ['good'] } });
+    cleanups.push(() => h.stop());
+    let token = 'bad';
+    let calls = 0;
+    const a = createClient(h.url, {
+      WebSocket: StandardWebSocket,
+      reconnect: { minDelayMs: 10, maxDelayMs: 40 },
+      token: () => (calls++, token),
+    });
+    cleanups.push(() => a.close());
+    const states: unknown[] = [];
+    a.on('state', (s, d) => states.push([s, d.code, d.terminal]));
+    const failed = new Promise<string>((resolve) =>
+      a.on('error', (e) => e.code === 'connect_failed' && resolve(e.message)),
+    );
+    await expect(failed).resolves.toMatch(new RegExp(`^${CONNECT_FAILURES_REPORTED} attempts in a row failed`));
+    expect(calls).toBeGreaterThanOrEqual(CONNECT_FAILURES_REPORTED); // token() before every attempt
+    expect(states).toEqual([['reconnecting', 1006, false]]); // never terminal: the status is not visible
+    token = 'good'; // the application fixes its token source: the next attempt gets in
+    await reach(a, 'connected');
   });
 });
