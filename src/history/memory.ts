@@ -36,6 +36,12 @@ const ENTRY_OVERHEAD_BYTES = 64;
  * the end), so both the TTL and the cap evict from the head in O(1) each, without timers: expired
  * streams are dropped lazily (on access, and a few from the head on every append).
  *
+ * A `position` or `read` of a topic with no stream creates an empty one (its epoch at offset 0,
+ * which the first append keeps: store.ts). Those placeholders live in a Map of their own, also
+ * capped at `maxStreams` and in order of creation: anyone may subscribe to made-up topics, and
+ * their placeholders must never push out a stream that holds messages (issue 13). The first append
+ * moves a placeholder into the streams.
+ *
  * Epochs are `<process>-<n>`: random per store instance (a restart changes every epoch) and
  * numbered per stream creation (a stream evicted and created again gets a new one).
  */
@@ -44,7 +50,10 @@ export function memoryHistory(options: MemoryHistoryOptions): SyncHistoryStore {
   const now = options.now ?? Date.now;
   const process = randomBytes(6).toString('base64url');
   let created = 0;
+  /** Streams with messages, in order of last append. */
   const streams = new Map<string, Stream>();
+  /** Streams without a message yet (a position was asked for), in order of creation. */
+  const empty = new Map<string, Stream>();
   let messages = 0;
   let bytes = 0;
   let evicted = 0;
@@ -56,11 +65,12 @@ export function memoryHistory(options: MemoryHistoryOptions): SyncHistoryStore {
     bytes -= s.bytes;
   };
 
-  /** Drops expired streams from the head (the least recently published), at most `budget`. */
-  const sweep = (t: number, budget: number): void => {
-    for (const [topic, s] of streams) {
+  /** Drops expired streams from the head of `map` (its oldest), at most `budget`. */
+  const sweep = (map: Map<string, Stream>, t: number, budget: number): void => {
+    for (const [topic, s] of map) {
       if (budget-- <= 0 || s.expiresAt > t) return;
-      drop(topic, s);
+      if (map === streams) drop(topic, s);
+      else empty.delete(topic);
       expired++;
     }
   };
@@ -75,22 +85,51 @@ export function memoryHistory(options: MemoryHistoryOptions): SyncHistoryStore {
     return s;
   };
 
+  const liveEmpty = (topic: string, t: number): Stream | undefined => {
+    const s = empty.get(topic);
+    if (s && s.expiresAt <= t) {
+      empty.delete(topic);
+      expired++;
+      return undefined;
+    }
+    return s;
+  };
+
+  const fresh = (t: number): Stream => ({
+    epoch: `${process}-${++created}`,
+    top: 0,
+    expiresAt: t + ttlMs,
+    ring: [],
+    start: 0,
+    count: 0,
+    bytes: 0,
+  });
+
+  /** The topic's stream, or an empty placeholder for it: evicts only other placeholders. */
+  const existing = (topic: string, t: number): Stream => {
+    const s = live(topic, t) ?? liveEmpty(topic, t);
+    if (s) return s;
+    sweep(empty, t, 4);
+    while (empty.size >= maxStreams) {
+      const oldest = empty.keys().next().value as string;
+      empty.delete(oldest);
+      evicted++;
+    }
+    const p = fresh(t);
+    empty.set(topic, p);
+    return p;
+  };
+
+  /** The first append of a topic: its placeholder (keeping the epoch already given out) or a new stream. */
   const create = (topic: string, t: number): Stream => {
-    sweep(t, 4);
+    sweep(streams, t, 4);
     while (streams.size >= maxStreams) {
       const [oldest, s] = streams.entries().next().value as [string, Stream];
       drop(oldest, s);
       evicted++;
     }
-    const s: Stream = {
-      epoch: `${process}-${++created}`,
-      top: 0,
-      expiresAt: t + ttlMs,
-      ring: [],
-      start: 0,
-      count: 0,
-      bytes: 0,
-    };
+    const s = liveEmpty(topic, t) ?? fresh(t);
+    empty.delete(topic);
     streams.set(topic, s);
     return s;
   };
@@ -127,17 +166,17 @@ export function memoryHistory(options: MemoryHistoryOptions): SyncHistoryStore {
       // Move to the end: the Map's order is the order of last append (the LRU and TTL order).
       streams.delete(topic);
       streams.set(topic, s);
-      sweep(t, 2);
+      sweep(streams, t, 2);
       return { epoch: s.epoch, offset: s.top };
     },
     position(topic): StreamPosition {
       const t = now();
-      const s = live(topic, t) ?? create(topic, t);
+      const s = existing(topic, t);
       return { epoch: s.epoch, offset: s.top };
     },
     read(topic, { after, limit }: ReadOptions): HistoryPage {
       const t = now();
-      const s = live(topic, t) ?? create(topic, t);
+      const s = existing(topic, t);
       const first = s.top - s.count + 1;
       let from: number; // index into the ring, 0 = oldest kept
       let n: number;
@@ -152,9 +191,10 @@ export function memoryHistory(options: MemoryHistoryOptions): SyncHistoryStore {
       for (let i = 0; i < n; i++) out[i] = at(s, from + i);
       return { epoch: s.epoch, offset: s.top, first, messages: out };
     },
-    stats: () => ({ streams: streams.size, messages, bytes, evicted, expired, failed: 0 }),
+    stats: () => ({ streams: streams.size + empty.size, messages, bytes, evicted, expired, failed: 0 }),
     close: async () => {
       streams.clear();
+      empty.clear();
       messages = 0;
       bytes = 0;
     },

@@ -59,6 +59,36 @@ describe('memory history store: bounds', () => {
     expect(s.stats().bytes! - before).toBe(999); // replaced a 1-byte message with a 1000-byte one
   });
 
+  it('positions asked for made-up topics never evict a stream with messages (issue 13); placeholders have their own cap', () => {
+    const s = memoryHistory({ size: 3, ttlMs: 60_000, maxStreams: 2 });
+    const a = s.append('a', { data: '1' });
+    const b = s.append('b', { data: '2' });
+    // Anyone may subscribe to any topic: a thousand made-up ones, each asking for a position.
+    for (let i = 0; i < 1000; i++) expect(s.position(`made-up-${i}`).offset).toBe(0);
+    s.read('made-up-x', { limit: 10 });
+    expect(s.position('a')).toEqual({ epoch: a.epoch, offset: 1 });
+    expect(s.read('b', { after: 0, limit: 10 })).toMatchObject({ epoch: b.epoch, messages: [{ offset: 1 }] });
+    expect(s.stats()).toMatchObject({ messages: 2, streams: 4, evicted: 999 });
+
+    // A placeholder still keeps the epoch it gave out when its first message arrives.
+    const early = s.position('later');
+    expect(s.append('later', { data: '3' })).toEqual({ epoch: early.epoch, offset: 1 });
+    // That append is a real stream: it may evict the least recently published one (a), as before.
+    expect(s.stats()).toMatchObject({ messages: 2, evicted: 1001 }); // one more placeholder, and a
+    expect(s.position('a').epoch).not.toBe(a.epoch);
+  });
+
+  it('an empty placeholder expires ttlMs after it was created, like a stream', () => {
+    let now = 0;
+    const s = memoryHistory({ size: 3, ttlMs: 500, maxStreams: 2, now: () => now });
+    const p = s.position('t');
+    now += 499;
+    expect(s.position('t')).toEqual(p);
+    now += 1;
+    expect(s.position('t').epoch).not.toBe(p.epoch);
+    expect(s.stats()).toMatchObject({ streams: 1, expired: 1 });
+  });
+
   it('topic patterns: exact names and prefix*; none or * means every topic', () => {
     const m = topicMatcher(['news', 'chat:*']);
     expect([m('news'), m('news2'), m('chat:1'), m('chat'), m('other')]).toEqual([true, false, true, false, false]);

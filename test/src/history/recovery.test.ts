@@ -144,6 +144,24 @@ describe('history and recovery on one node (real sockets)', () => {
     expect(offsetsOf(c, 'x')).toEqual([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
   });
 
+  it('subscribes to made-up topics do not evict a stream being published to (issue 13)', async () => {
+    await hubWith({ history: { size: 10, ttlMs: 60_000, maxStreams: 2 } });
+    const [pub, attacker] = [await client(), await client()];
+    const { result } = (await pub.call({ type: 'subscribe', topic: 'real' })) as Ack;
+    const epoch = result!.epoch as string;
+    const first = (await pub.call({ type: 'publish', topic: 'real', data: 1 })) as Ack;
+    await pub.call({ type: 'publish', topic: 'real', data: 2 });
+    // Each subscribe asks the store for a position, which used to create (and count) a stream.
+    for (let i = 0; i < 20; i++)
+      expect(await attacker.call({ type: 'subscribe', topic: `made-up-${i}` })).toMatchObject({ type: 'ack' });
+    const c = await client();
+    const r = (await c.call({ type: 'subscribe', topic: 'real', since: { epoch, offset: 0 } })) as Ack;
+    expect(first.result).toMatchObject({ offset: 1 });
+    expect(r.result).toEqual({ epoch, offset: 2, recovered: true });
+    await untilOffset(c, 'real', 2);
+    expect(offsetsOf(c, 'real')).toEqual([1, 2]);
+  });
+
   it('a replay larger than the client’s outbound queue bytes is not attempted: recovered false', async () => {
     await hubWith({ outbound: { maxBytes: 4096 } });
     const [a, pub] = [await client(), await client()];
