@@ -274,6 +274,17 @@ const dropClient = (context: HubContext, id: ClientId, socketGone = false): void
 
 const NOBODY: WriterOwner = { send: () => undefined };
 
+const SHUTTING_DOWN = 'the hub is shutting down';
+
+/** Ends a subscriber's wait for its recovery read (cluster): what was held for it, if anything. */
+const takeHeld = (context: HubContext, topic: Topic, id: ClientId): HeldMessage[] | null | undefined => {
+  const waiting = context.recovering.get(topic);
+  const held = waiting?.get(id);
+  waiting?.delete(id);
+  if (waiting?.size === 0) context.recovering.delete(topic);
+  return held;
+};
+
 /**
  * The hub. Events are processed one at a time from the actor's mailbox: that sequencing is
  * what replaces the mutex of the classic Go hub. Clients are created with createActor({ parent })
@@ -598,6 +609,8 @@ export const hubMachine = setup({
         ref?: Ref | undefined;
         reply?: ((outcome: PublishOutcome) => void) | undefined;
         result: HistoryAppendResult;
+        /** The hub is draining: the notification will find no local member (it is dropped). */
+        draining?: boolean | undefined;
       },
     ) => {
       const { topic, from, except, ref, reply, result } = params;
@@ -606,9 +619,13 @@ export const hubMachine = setup({
         reply?.({ error: result.error, message: result.message });
         return;
       }
-      // Local recipients as the notification will find them (it is on its way to this node too).
-      const delivered =
-        context.topics.memberCount(topic) - (except !== undefined && context.topics.has(except, topic) ? 1 : 0);
+      // Stored before the shutdown stopped it, this message is in the stream and on its way to
+      // the other nodes: it is answered with its offset, not shutting_down, which would have a
+      // caller publish it a second time elsewhere. Local recipients as the notification will
+      // find them (it is on its way to this node too): none while draining.
+      const delivered = params.draining
+        ? 0
+        : context.topics.memberCount(topic) - (except !== undefined && context.topics.has(except, topic) ? 1 : 0);
       const forwarded = context.remote.members(topic).size;
       answer(context, from, ref, { delivered, forwarded, offset: result.offset });
       reply?.({ delivered, forwarded, offset: result.offset, epoch: result.epoch });
@@ -627,10 +644,7 @@ export const hubMachine = setup({
         },
       ) => {
         const { id, topic, ref, since, result } = params;
-        const waiting = context.recovering.get(topic);
-        const held = waiting?.get(id);
-        waiting?.delete(id);
-        if (waiting?.size === 0) context.recovering.delete(topic);
+        const held = takeHeld(context, topic, id);
         const entry = context.clients.get(id);
         if (!entry) return {};
         if ('error' in result) {
@@ -651,6 +665,11 @@ export const hubMachine = setup({
         return {};
       },
     ),
+    // Draining: the subscriber is being closed; its ref is answered and nothing it held is kept.
+    historyReadDraining: ({ context }, params: { id: ClientId; topic: Topic; ref?: Ref | undefined }) => {
+      takeHeld(context, params.topic, params.id);
+      if (params.ref !== undefined) refuse(context, params.id, params.ref, 'shutting_down', SHUTTING_DOWN);
+    },
     presence: (
       { context },
       params: {
@@ -757,10 +776,9 @@ export const hubMachine = setup({
         reply?: ((outcome: PublishOutcome) => void) | undefined;
       },
     ) => {
-      const message = 'the hub is shutting down';
-      if (params.ref !== undefined) refuse(context, params.id, params.ref, 'shutting_down', message);
+      if (params.ref !== undefined) refuse(context, params.id, params.ref, 'shutting_down', SHUTTING_DOWN);
       // A publish from code (publishConfirmed) waits on this: it must settle, not hang.
-      params.reply?.({ error: 'shutting_down', message });
+      params.reply?.({ error: 'shutting_down', message: SHUTTING_DOWN });
     },
     // Provided from src/ (logging); a no-op in the bare machine.
     reportError: (_, _params: { during: string; error: unknown }) => undefined,
@@ -904,6 +922,12 @@ export const hubMachine = setup({
         'hub.presence': {
           actions: { type: 'refuseDraining', params: ({ event }) => ({ id: event.id, ref: event.ref }) },
         },
+        // Answers of the shared store (cluster) for work begun before the shutdown: every
+        // publisher's reply settles and every ref is answered, none waits forever.
+        'hub.history.appended': {
+          actions: { type: 'historyAppended', params: ({ event }) => ({ ...event, draining: true }) },
+        },
+        'hub.history.read': { actions: { type: 'historyReadDraining', params: ({ event }) => event } },
       },
     },
     stopped: { type: 'final' },

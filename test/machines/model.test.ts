@@ -4,7 +4,7 @@ import { getShortestPaths } from 'xstate/graph';
 import { clientMachine } from '../../machines/client.machine.js';
 import type { ClientEvent, Writer, WriterEvent } from '../../machines/client.types.js';
 import { hubMachine } from '../../machines/hub.machine.js';
-import type { ClusterOut, HubEvent, HubInput } from '../../machines/hub.types.js';
+import type { ClusterOut, HubEvent, HubInput, PublishOutcome } from '../../machines/hub.types.js';
 import { delivered, departuresTaken, fakeConnection, fakeHub, type FakeConnection } from '../support/fake-clients.js';
 
 /**
@@ -176,6 +176,8 @@ const dropped = (f: HubFixture): void => {
   expect(allWriterEvents(f)).toEqual([]);
   expect(f.forwarded).toEqual([]);
 };
+/** What publishers from code (the reply callback of hub.publish / hub.history.appended) were told. */
+const replies: PublishOutcome[] = [];
 const refusedShuttingDown = (id: string) => (f: HubFixture) => {
   expect(f.actor.getSnapshot().value).toBe('draining');
   expect(labels(f, id)).toEqual(['error:7:shutting_down']);
@@ -357,42 +359,88 @@ const HUB_CASES: HubCase[] = [
   },
   {
     name: 'hub.history.appended (cluster): a store failure answers the publisher unavailable',
-    covers: ['running|hub.history.appended|'],
+    covers: ['running|hub.history.appended|', 'draining|hub.history.appended|'],
     play: (f) =>
       f.actor.send({
         type: 'hub.history.appended',
         topic: 't',
         from: 'a',
         ref: 7,
+        reply: (outcome) => replies.push(outcome),
         result: { error: 'unavailable', message: 'store down' },
       }),
     expect: {
       running: (f) => {
         expect(labels(f, 'a')).toEqual(['error:7:unavailable']);
+        expect(replies.splice(0)).toEqual([{ error: 'unavailable', message: 'store down' }]);
         expect(f.forwarded).toEqual([]);
       },
-      draining: dropped,
-      stopped: inert,
+      // Issue 15: the publisher's reply settles and its ref is answered, even while draining.
+      draining: (f) => {
+        expect(labels(f, 'a')).toEqual(['error:7:unavailable']);
+        expect(replies.splice(0)).toEqual([{ error: 'unavailable', message: 'store down' }]);
+        expect(f.forwarded).toEqual([]);
+      },
+      stopped: (f) => {
+        inert(f);
+        expect(replies.splice(0)).toEqual([]);
+      },
+    },
+  },
+  {
+    name: 'hub.history.appended (cluster): a stored message is answered with its offset',
+    covers: [],
+    play: (f) =>
+      f.actor.send({
+        type: 'hub.history.appended',
+        topic: 't',
+        from: 'b',
+        ref: 7,
+        reply: (outcome) => replies.push(outcome),
+        result: { epoch: 'e', offset: 3 },
+      }),
+    expect: {
+      running: (f) => {
+        expect(labels(f, 'b')).toEqual(['ack:7:{"delivered":1,"forwarded":0,"offset":3}']);
+        expect(replies.splice(0)).toEqual([{ delivered: 1, forwarded: 0, offset: 3, epoch: 'e' }]);
+      },
+      // Stored before the shutdown: its offset, not shutting_down (a retry would store it twice);
+      // the notification finds no local member, as the hub drops it while draining.
+      draining: (f) => {
+        expect(labels(f, 'b')).toEqual(['ack:7:{"delivered":0,"forwarded":0,"offset":3}']);
+        expect(replies.splice(0)).toEqual([{ delivered: 0, forwarded: 0, offset: 3, epoch: 'e' }]);
+      },
+      stopped: (f) => {
+        inert(f);
+        expect(replies.splice(0)).toEqual([]);
+      },
     },
   },
   {
     name: 'hub.history.read (cluster): the subscriber gets its ack with the stream position',
-    covers: ['running|hub.history.read|'],
-    play: (f) =>
+    covers: ['running|hub.history.read|', 'draining|hub.history.read|'],
+    play: (f) => {
+      // The subscriber waits for its read, as startRecovery leaves it (the fixture has no shared store).
+      f.actor.getSnapshot().context.recovering.set('t', new Map([['a', []]]));
       f.actor.send({
         type: 'hub.history.read',
         id: 'a',
         topic: 't',
         ref: 7,
         result: { epoch: 'e', offset: 3, first: 1, messages: [] },
-      }),
+      });
+    },
     expect: {
       running: (f) => {
+        expect(f.actor.getSnapshot().context.recovering.size).toBe(0);
         const [answer, ...more] = labels(f, 'a');
         expect(more).toEqual([]);
         expect(JSON.parse(answer!.replace(/^ack:7:/, ''))).toEqual({ epoch: 'e', offset: 3 });
       },
-      draining: dropped,
+      draining: (f) => {
+        refusedShuttingDown('a')(f);
+        expect(f.actor.getSnapshot().context.recovering.size).toBe(0);
+      },
       stopped: inert,
     },
   },
