@@ -53,9 +53,11 @@ export class PositionTracker {
    * what is known above stays known (its replayed copies are dropped).
    */
   restart(position: Position | undefined, keep = false): void {
-    this.position = position;
+    const p = this.position;
+    // Own acks answered before the subscribe's ack may have moved it past `since` already.
+    if (!(keep && p && position && p.epoch === position.epoch && p.offset > position.offset)) this.position = position;
     if (!keep) this.known.clear();
-    this.top = position?.offset ?? 0;
+    this.top = this.position?.offset ?? 0;
     this.check = undefined;
   }
 
