@@ -179,7 +179,7 @@ function createHistory(resolved: ResolvedOptions, options: HubOptions, cluster: 
       throw new HubConfigError({
         reason: 'invalid-choice',
         message:
-          'history across nodes needs a shared store: give history.store (await redisHistory({ url, prefix, nodeId, size, ttlMs })); an in-memory one would number each node apart.',
+          "history across nodes needs a shared store: give history.store (await redisHistory({ url, prefix, nodeId, size, ttlMs }), or natsHistory, both from 'actorhub'); an in-memory one would number each node apart.",
       });
     }
     const port = clusterHistory(store, size, covers, () => cluster.ready(), L.HISTORY_COMMAND_TIMEOUT_MS);

@@ -45,6 +45,9 @@ export { HubConfigError, HubServerError, PublishError, type ConfigErrorReason } 
 // History: what a store implements, what a read returns.
 export { HistoryError, type HistoryErrorCode, type HistoryQuery, type HistoryResult } from './history/read.js';
 export { memoryHistory, type MemoryHistoryOptions } from './history/memory.js';
+// The shared stores a cluster's history needs (createHub requires one with `cluster`).
+export { redisHistory, type RedisHistoryOptions } from './history/redis.js';
+export { natsHistory, type NatsHistoryOptions } from './history/nats.js';
 export type {
   Answer,
   AppendMessage,
