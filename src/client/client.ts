@@ -131,7 +131,10 @@ export type ClientEvents = {
   state: (state: ClientState, detail: StateDetail) => void;
   /** Direct sends, broadcasts, and publishes to topics without a subscription here. */
   message: (data: unknown, info: MessageInfo) => void;
-  /** Errors not tied to a command: an `error` frame without ref (rate_limited…), a throwing handler. */
+  /**
+   * Errors not tied to a command: an `error` frame without ref (rate_limited…), a throwing
+   * handler, a frame that is not JSON, a failing token function, attempts that cannot connect.
+   */
   error: (error: ClientError) => void;
 };
 
