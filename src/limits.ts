@@ -244,3 +244,11 @@ export const VIEWER_EVENTS_PER_TICK = 40;
 export const VIEWER_FOLLOW_EVENTS_PER_TICK = 100;
 /** Pages open on /inspect at once; one more is refused with 503. */
 export const VIEWER_MAX_PAGES = 8;
+
+/**
+ * `history` reads one client may have in flight. They do not hold its other commands back (a
+ * publish pipelined behind a read is handled at once), so they are bounded apart from
+ * MAX_PENDING_COMMANDS: each may hold a page of up to the history size in memory. One more is
+ * answered `overloaded`.
+ */
+export const MAX_PENDING_HISTORY_READS = 8;

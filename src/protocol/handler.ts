@@ -15,6 +15,7 @@ import type { InboundFrame, ProtocolRef } from './schema.js';
 import { InboundRateLimiter, type RateLimits } from '../admission/rate-limit.js';
 import { isTopicList, topicGrant } from '../admission/topic-grant.js';
 import { holdsNonFinite, mayHoldNonFinite, NON_FINITE_MESSAGE } from './finite-data.js';
+import { MAX_PENDING_HISTORY_READS } from '../limits.js';
 
 export interface ProtocolDeps {
   readonly hub: () => Hub;
@@ -54,6 +55,8 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
 export function createProtocolHandler(deps: ProtocolDeps) {
   const decode = makeDecoder(deps.maxTopicLength);
   const chains = new WeakMap<AnyActorRef, Chain>();
+  /** `history` reads in flight per client (bounded by MAX_PENDING_HISTORY_READS). */
+  const historyReads = new WeakMap<AnyActorRef, number>();
   /** Created on a client's first presence query: most clients never ask. */
   const presenceLimiters = new WeakMap<AnyActorRef, InboundRateLimiter>();
 
@@ -147,8 +150,15 @@ export function createProtocolHandler(deps: ProtocolDeps) {
         return authorized(
           deps.canSubscribe,
           frame.topic,
-          // A read: answered straight from the store, in this client's command order.
-          () =>
+          // A read: issued in this client's command order (the store reads the stream as it is
+          // now), answered when the store answers. It is not returned to the command chain, so
+          // the commands after it (pipelined publishes) do not wait for its answer nor count it
+          // against maxPendingCommands: reads have their own bound.
+          () => {
+            const inFlight = historyReads.get(self) ?? 0;
+            if (inFlight >= MAX_PENDING_HISTORY_READS)
+              return reply('overloaded', `more than ${MAX_PENDING_HISTORY_READS} history reads are in flight`);
+            historyReads.set(self, inFlight + 1);
             hub
               .history(frame.topic, {
                 limit: frame.limit,
@@ -163,7 +173,10 @@ export function createProtocolHandler(deps: ProtocolDeps) {
                   error instanceof HistoryError
                     ? reply(error.code, error.message)
                     : reply('unavailable', 'the history could not be read'),
-              ),
+              )
+              .catch((err: unknown) => fail(self, id, err))
+              .finally(() => historyReads.set(self, (historyReads.get(self) ?? 1) - 1));
+          },
           'read the history of',
         );
       case 'unsubscribe':
