@@ -4,31 +4,38 @@
  * 5,000 clients with and without a viewer open, target ≥ 0.67×.
  *
  * For each mode a fresh hub machine registers N clients (fake writers and connections: no
- * sockets, so that only inspection differs), then takes a stream of hub events for a fixed
- * time: for client k in turn, `hub.subscribe` (with a ref: an ack), `hub.publish` to that topic
- * from k, `hub.unsubscribe`, and every 10th turn a `hub.presence` query. Every ~1 ms of sending
- * it yields to the event loop, so the viewer's timer (its 250 ms tick: per-state counts over all
- * N clients, the sampled events, the followed client's detail) and its writes to the page run
- * between batches, as they would between socket reads. Modes:
+ * sockets, so that only inspection differs), then takes a stream of commands for a fixed time.
+ * As on a real hub, each command is an inbound message: a `client.socketMessage` step of the
+ * sending client's machine, whose `handleMessage` (the protocol's place) sends the hub event.
+ * For client k in turn: `hub.subscribe` (with a ref: an ack), `hub.publish` to that topic from k,
+ * `hub.unsubscribe`, and every 10th turn a `hub.presence` query. So every client, the followed
+ * one included, takes machine steps. Every ~1 ms of sending it yields to the event loop, so the
+ * viewer's timer (its 250 ms tick: per-state counts over all N clients, the sampled events, the
+ * followed client's detail) and its writes to the page run between batches, as they would
+ * between socket reads. Modes:
  *   off        no inspector (`createHub` without `inspect`)
  *   closed     the viewer attached (`createHub({ inspect: createViewer() })`), no page open
  *   open       one page on the feed (GET /inspect/events over real HTTP, read by a child process
  *              as a browser tab would read it, so its parsing is not charged to the hub)
- *   follow     the same page following one client (`?follow=c0`): per-event detail for it
- * Modes interleave within each round; a mode's figure is the median of its rounds, and the
- * ratios are to `off` in the same round (median of those).
+ *   follow     the same page following client c1 (`?follow=c1`): per-event detail for it
+ * Measuring starts once the page has had its first tick (the reader reports it). Modes
+ * interleave within each round; a mode's figure is the median of its rounds, and the ratios are
+ * to `off` in the same round (median of those, with min and max). `--json <file>` also writes
+ * every round's raw figures and the load average before and after.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createActor } from 'xstate';
 import { clientMachine } from '../machines/client.machine.js';
-import type { Frame, Writer, WriterEvent, WriterOwner } from '../machines/client.types.js';
+import type { Frame, Writer, WriterEvent, WriterInput, WriterOwner } from '../machines/client.types.js';
 import { hubMachine } from '../machines/hub.machine.js';
 import type { OutboundFrames } from '../machines/hub.types.js';
-import { createViewer, type HubViewer } from '../src/observability/viewer/viewer.js';
+import { createViewer } from '../src/observability/viewer/viewer.js';
 import { fakeConnection } from './ops/fake-hub.js';
 
 type Mode = 'off' | 'closed' | 'open' | 'follow';
@@ -46,16 +53,25 @@ const frames: OutboundFrames = {
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** The page's reader: a separate process, like the browser tab; it only counts what arrives. */
+/**
+ * The page's reader: a separate process, like the browser tab. It says "ready" once the feed has
+ * sent its first tick (the page is registered and the viewer's timer runs), then only counts.
+ */
 const READER = `
 const http = require('node:http');
 let bytes = 0;
+let text = '';
 http.get(process.argv[1], (res) => {
   if (res.statusCode !== 200) { console.error('feed answered ' + res.statusCode); process.exit(1); }
-  res.on('data', (chunk) => { bytes += chunk.length; });
-  res.on('end', () => { process.stdout.write(String(bytes)); process.exit(0); });
+  res.on('data', (chunk) => {
+    bytes += chunk.length;
+    if (text === undefined) return;
+    text += chunk.toString();
+    if (text.includes('event: tick')) { text = undefined; process.stdout.write('ready\\n'); }
+  });
+  res.on('end', () => { process.stdout.write('bytes ' + bytes + '\\n'); process.exit(0); });
 });
-process.on('SIGTERM', () => { process.stdout.write(String(bytes)); process.exit(0); });
+process.on('SIGTERM', () => { process.stdout.write('bytes ' + bytes + '\\n'); process.exit(0); });
 `;
 
 interface Page {
@@ -64,35 +80,48 @@ interface Page {
   close(): Promise<number>;
 }
 
-async function openPage(viewer: HubViewer, url: string): Promise<Page> {
+/** Opens a page on the feed; resolves when it has had its first tick (an event, not a sleep). */
+async function openPage(url: string): Promise<Page> {
   const child = spawn(process.execPath, ['-e', READER, url], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const before = viewer.pages;
-  // The feed registers the page when its request arrives: wait for that, not for a fixed time.
-  while (viewer.pages === before) {
-    if (child.exitCode !== null) throw new Error('the page reader exited before connecting');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready\n')) resolve();
+    });
+    void exited.then(() => reject(new Error('the page reader exited before its first tick')));
+  });
   return {
     child,
     async close() {
       child.kill('SIGTERM');
       await exited;
-      return Number(out) || 0;
+      return Number(/bytes (\d+)/.exec(out)?.[1] ?? 0);
     },
   };
 }
 
 interface Row {
   readonly mode: Mode;
+  /** Hub events sent (each preceded by one client-machine step). */
+  readonly events: number;
+  readonly elapsedMs: number;
+  readonly cpuMs: number;
   readonly eventsPerSec: number;
   /** Hub events per second of this process's CPU time (user + system): robust to a shared machine. */
   readonly eventsPerCpuSec: number;
   /** Bytes the page received per second (open/follow). */
   readonly feedBytesPerSec: number;
 }
+
+/** The followed client: it takes its turn in the workload like every other. */
+const FOLLOWED = 'c1';
+
+/** The commands a client sends, one byte of op then its topic's number (what handleMessage parses). */
+const OPS = ['hub.subscribe', 'hub.publish', 'hub.unsubscribe', 'hub.presence'] as const;
+const TOPICS = 100;
+const messages = OPS.map((_, op) => Array.from({ length: TOPICS }, (_, t) => Buffer.from(`${op}${t}`, 'latin1')));
 
 async function measure(n: number, mode: Mode, durationMs: number): Promise<Row> {
   const viewer = mode === 'off' ? undefined : createViewer();
@@ -103,11 +132,16 @@ async function measure(n: number, mode: Mode, durationMs: number): Promise<Row> 
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/inspect/events`;
 
   // A writer that counts and answers a close as a live peer would (client-writer.ts does more).
+  // Its owner, the client actor, is where the workload's inbound messages go.
   let delivered = 0;
-  const createWriter = (): Writer => {
+  const owners = new Map<string, WriterOwner>();
+  const createWriter = (input: WriterInput): Writer => {
     let owner: WriterOwner | undefined;
     return {
-      start: (client) => void (owner = client),
+      start: (client) => {
+        owner = client;
+        owners.set(input.id, client);
+      },
       send: (event: WriterEvent) => {
         delivered++;
         if (event.type === 'writer.close')
@@ -117,9 +151,23 @@ async function measure(n: number, mode: Mode, durationMs: number): Promise<Row> 
       handOver: (hub) => void (owner = hub),
     };
   };
+  // The protocol's place: one inbound message, one hub event on behalf of its sender.
+  let hubEvents = 0;
+  const clientLogic = clientMachine.provide({
+    actions: {
+      handleMessage: (_: unknown, params: { id: string; data: Buffer; binary: boolean }) => {
+        const op = OPS[params.data[0]! - 48]!;
+        const topic = `t${params.data.toString('latin1', 1)}`;
+        hubEvents++;
+        if (op === 'hub.publish') actor.send({ type: op, topic, data: 'x', from: params.id });
+        else if (op === 'hub.unsubscribe') actor.send({ type: op, id: params.id, topic });
+        else actor.send({ type: op, id: params.id, topic, ref: 1 });
+      },
+    },
+  });
   const actor = createActor(hubMachine, {
     input: {
-      clientLogic: clientMachine,
+      clientLogic,
       createWriter,
       frames,
       topicLimits: {
@@ -147,13 +195,13 @@ async function measure(n: number, mode: Mode, durationMs: number): Promise<Row> 
     actor.send({ type: 'hub.register', id: `c${i}`, connection: fakeConnection() });
     if (i % 1000 === 999) await turn();
   }
+  const clients = Array.from({ length: n }, (_, i) => owners.get(`c${i}`)!);
+  if (clients.some((c) => c === undefined)) throw new Error('a client never started its writer');
   const page =
     viewer && (mode === 'open' || mode === 'follow')
-      ? await openPage(viewer, mode === 'follow' ? `${base}?follow=c0` : base)
+      ? await openPage(mode === 'follow' ? `${base}?follow=${FOLLOWED}` : base)
       : undefined;
-  await new Promise((resolve) => setTimeout(resolve, 300)); // the page's init and a first tick
 
-  let events = 0;
   let k = 0;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -162,21 +210,18 @@ async function measure(n: number, mode: Mode, durationMs: number): Promise<Row> 
     const sliceEnd = performance.now() + 1;
     while (performance.now() < sliceEnd) {
       for (let j = 0; j < 20; j++) {
-        const id = `c${k}`;
-        const topic = `t${k % 100}`;
-        actor.send({ type: 'hub.subscribe', id, topic, ref: 1 });
-        actor.send({ type: 'hub.publish', topic, data: 'x', from: id });
-        actor.send({ type: 'hub.unsubscribe', id, topic });
-        events += 3;
-        if (k % 10 === 0) {
-          actor.send({ type: 'hub.presence', id, topic, ref: 2 });
-          events++;
-        }
+        const client = clients[k]!;
+        const t = k % TOPICS;
+        client.send({ type: 'client.socketMessage', data: messages[0]![t]!, binary: false });
+        client.send({ type: 'client.socketMessage', data: messages[1]![t]!, binary: false });
+        client.send({ type: 'client.socketMessage', data: messages[2]![t]!, binary: false });
+        if (k % 10 === 0) client.send({ type: 'client.socketMessage', data: messages[3]![t]!, binary: false });
         k = (k + 1) % n;
       }
     }
     await turn(); // timers (the viewer's tick) and I/O (its writes to the page) run here
   }
+  const events = hubEvents;
   const elapsed = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
@@ -188,6 +233,9 @@ async function measure(n: number, mode: Mode, durationMs: number): Promise<Row> 
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return {
     mode,
+    events,
+    elapsedMs: elapsed,
+    cpuMs,
     eventsPerSec: (events * 1000) / elapsed,
     eventsPerCpuSec: (events * 1000) / cpuMs,
     feedBytesPerSec: (feedBytes * 1000) / elapsed,
@@ -207,6 +255,7 @@ export async function runInspectorBench(argv: readonly string[] = []): Promise<n
       clients: { type: 'string', default: '5000' },
       rounds: { type: 'string', default: '3' },
       seconds: { type: 'string', default: '3' },
+      json: { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -215,7 +264,8 @@ export async function runInspectorBench(argv: readonly string[] = []): Promise<n
     process.stdout.write(`npm run bench -- inspector [options]
   --clients N   registered clients (default 5000)
   --rounds R    rounds, modes interleaved in each (default 3)
-  --seconds S   hub events sent per mode and round (default 3)
+  --seconds S   commands sent per mode and round (default 3)
+  --json FILE   also write every round's raw figures and the load average to FILE
   --quick       1 round of 1 s at 1000 clients
 `);
     return 0;
@@ -223,10 +273,13 @@ export async function runInspectorBench(argv: readonly string[] = []): Promise<n
   const n = values.quick ? 1000 : Number(values.clients);
   const rounds = values.quick ? 1 : Number(values.rounds);
   const durationMs = (values.quick ? 1 : Number(values.seconds)) * 1000;
+  const startedAt = new Date().toISOString();
+  const loadBefore = os.loadavg();
   await measure(500, 'off', 300); // warm-up: JIT, module loading
-  await measure(500, 'open', 300);
+  await measure(500, 'follow', 300);
   const byMode = new Map<Mode, Row[]>(MODES.map((m) => [m, []]));
-  const ratios = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
+  const cpuRatios = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
+  const wallRatios = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
   for (let round = 1; round <= rounds; round++) {
     const rows = new Map<Mode, Row>();
     for (const mode of MODES) {
@@ -237,35 +290,59 @@ export async function runInspectorBench(argv: readonly string[] = []): Promise<n
         `inspector bench: N=${n} ${mode} round ${round}/${rounds}: ${Math.round(row.eventsPerCpuSec)} events per CPU-s, ${Math.round(row.eventsPerSec)} events/s wall\n`,
       );
     }
-    for (const mode of MODES)
-      ratios.get(mode)!.push(rows.get(mode)!.eventsPerCpuSec / rows.get('off')!.eventsPerCpuSec);
+    const off = rows.get('off')!;
+    for (const mode of MODES) {
+      cpuRatios.get(mode)!.push(rows.get(mode)!.eventsPerCpuSec / off.eventsPerCpuSec);
+      wallRatios.get(mode)!.push(rows.get(mode)!.eventsPerSec / off.eventsPerSec);
+    }
   }
+  const loadAfter = os.loadavg();
   const label: Record<Mode, string> = {
     off: 'no viewer',
     closed: 'viewer, no page',
     open: 'viewer, page open',
-    follow: 'page following c0',
+    follow: `page following ${FOLLOWED}`,
   };
   const num = (x: number): string => Math.round(x).toLocaleString('en-US');
+  const spread = (r: readonly number[]): string =>
+    `${median(r).toFixed(2)}× [${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)}]`;
+  const load = (l: readonly number[]): string => l.map((x) => x.toFixed(1)).join(' ');
   const lines = [
-    `viewer cost (${process.version}; ${n} clients, fake writers; ${rounds} round(s) of ${durationMs / 1000} s per mode, interleaved; median of rounds)`,
-    `hub events per CPU-second of the hub's process (its user + system time: what one core sustains), and per wall second;`,
-    `ratio: median of the per-round ratios of events per CPU-second to "no viewer" [min–max]`,
-    `${'mode'.padEnd(19)} ${'events/CPU-s'.padStart(13)} ${'vs no viewer'.padStart(13)} ${'[min–max]'.padStart(13)} ${'events/s wall'.padStart(14)} ${'feed KiB/s'.padStart(11)}`,
+    `viewer cost (${process.version}; ${n} clients, fake writers, each command a client step then a hub event; ${rounds} round(s) of ${durationMs / 1000} s per mode, interleaved; median of rounds)`,
+    `load average before ${load(loadBefore)}, after ${load(loadAfter)} (${os.cpus().length} CPUs)`,
+    `ratios: median of the per-round ratios to "no viewer" in the same round [min–max]`,
+    `${'mode'.padEnd(19)} ${'events/CPU-s'.padStart(13)} ${'CPU ratio'.padStart(20)} ${'events/s wall'.padStart(14)} ${'wall ratio'.padStart(20)} ${'feed KiB/s'.padStart(11)}`,
     ...MODES.map((mode) => {
       const rows = byMode.get(mode)!;
-      const r = ratios.get(mode)!;
       return [
         label[mode].padEnd(19),
         num(median(rows.map((x) => x.eventsPerCpuSec))).padStart(13),
-        `${median(r).toFixed(2)}×`.padStart(13),
-        `[${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)}]`.padStart(13),
+        spread(cpuRatios.get(mode)!).padStart(20),
         num(median(rows.map((x) => x.eventsPerSec))).padStart(14),
+        spread(wallRatios.get(mode)!).padStart(20),
         (median(rows.map((x) => x.feedBytesPerSec)) / 1024).toFixed(1).padStart(11),
       ].join(' ');
     }),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  if (values.json) {
+    const raw = {
+      bench: 'inspector',
+      command: `npm run bench -- inspector ${argv.join(' ')}`.trim(),
+      node: process.version,
+      cpus: os.cpus().length,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      loadavg: { before: loadBefore, after: loadAfter },
+      clients: n,
+      rounds,
+      secondsPerMode: durationMs / 1000,
+      followed: FOLLOWED,
+      rows: MODES.flatMap((mode) => byMode.get(mode)!.map((row, i) => ({ round: i + 1, ...row }))),
+      summary: lines,
+    };
+    writeFileSync(values.json, `${JSON.stringify(raw, null, 2)}\n`);
+  }
   return 0;
 }
 
