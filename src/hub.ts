@@ -135,6 +135,8 @@ function createProtocol(
           frames,
           maxTopicLength: resolved.topics.maxTopicLength,
           maxPendingCommands: resolved.maxPendingCommands,
+          // As deep as the HTTP API takes, and never deeper than the cluster's nodes decode.
+          maxDataDepth: Math.min(L.API_MAX_DATA_DEPTH, resolved.cluster?.maxEnvelopeDepth ?? Infinity),
           canSubscribe: options.canSubscribe,
           canPublish: options.canPublish,
           canSeePresence: options.canSeePresence,

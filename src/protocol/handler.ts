@@ -16,12 +16,18 @@ import { InboundRateLimiter, type RateLimits } from '../admission/rate-limit.js'
 import { isTopicList, topicGrant } from '../admission/topic-grant.js';
 import { holdsNonFinite, mayHoldNonFinite, NON_FINITE_MESSAGE } from './finite-data.js';
 import { MAX_PENDING_HISTORY_READS } from '../limits.js';
+import { depthWithin } from '../cluster/envelope.js';
 
 export interface ProtocolDeps {
   readonly hub: () => Hub;
   readonly frames: OutboundFrames;
   readonly maxTopicLength: number;
   readonly maxPendingCommands: number;
+  /**
+   * Deepest nesting of a publish's or send's `data`. Other nodes of a cluster drop a broker message
+   * nested deeper than their maxEnvelopeDepth: refused here rather than acked and lost there.
+   */
+  readonly maxDataDepth: number;
   readonly canSubscribe: TopicHook | undefined;
   readonly canPublish: TopicHook | undefined;
   /** Who besides a topic's members may list them; undefined: nobody. */
@@ -121,9 +127,14 @@ export function createProtocolHandler(deps: ProtocolDeps) {
       const result = schema['~standard'].validate(data);
       return isThenable(result) ? Promise.resolve(result).then(check) : check(result);
     };
-    // 1e999 parses as Infinity and would be relayed as null: refused, like a schema mismatch.
-    if ((frame.type === 'publish' || frame.type === 'send') && mayHoldNonFinite(text) && holdsNonFinite(frame.data))
-      return reply('invalid_data', `data: ${NON_FINITE_MESSAGE}`);
+    if (frame.type === 'publish' || frame.type === 'send') {
+      // 1e999 parses as Infinity and would be relayed as null: refused, like a schema mismatch.
+      if (mayHoldNonFinite(text) && holdsNonFinite(frame.data))
+        return reply('invalid_data', `data: ${NON_FINITE_MESSAGE}`);
+      // Nesting deeper than d takes more than 2d characters: short frames are not walked at all.
+      if (text.length > 2 * deps.maxDataDepth && !depthWithin(frame.data, deps.maxDataDepth))
+        return reply('invalid_data', `data: nested deeper than ${deps.maxDataDepth} levels`);
+    }
     switch (frame.type) {
       case 'refresh':
         return refresh(self, client, frame.token, ref, reply);

@@ -74,6 +74,9 @@ export function depthOf(value: unknown): number {
   return max;
 }
 
+/** Deepest `data` a publish or send may carry (docs/protocol.md, invalid_data). */
+const MAX_DATA_DEPTH = 128;
+
 /** Data nested at most this deep always serialises; at least DEEP_FAILS never does (the engine's stack). */
 export const DEEP_OK = 500;
 export const DEEP_FAILS = 12_000;
@@ -181,6 +184,16 @@ export class ProtocolModel {
         code: 'invalid_data',
         ...(ref === undefined ? {} : { ref }),
         message: 'data: a number too large for JSON (beyond ±1.8e308, such as 1e999) cannot be delivered',
+      });
+      return { frames, loggedErrors };
+    }
+    // Then data nested deeper than a cluster's nodes decode (docs/protocol.md, invalid_data).
+    if ((t === 'publish' || t === 'send') && depthOf(o.data) > MAX_DATA_DEPTH) {
+      frames.push({
+        type: 'error',
+        code: 'invalid_data',
+        ...(ref === undefined ? {} : { ref }),
+        message: `data: nested deeper than ${MAX_DATA_DEPTH} levels`,
       });
       return { frames, loggedErrors };
     }
