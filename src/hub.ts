@@ -579,6 +579,13 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
     has: (clientId) => registry().has(clientId),
     reachable: (clientId) =>
       registry().has(clientId) || actor.getSnapshot().context.remote.nodeOf(clientId) !== undefined,
+    forwardedTo: ({ topic, except } = {}) => {
+      const remote = actor.getSnapshot().context.remote;
+      if (topic === undefined)
+        return remote.clientCount - (except !== undefined && remote.nodeOf(except) !== undefined ? 1 : 0);
+      const members = remote.members(topic);
+      return members.size - (except !== undefined && members.has(except) ? 1 : 0);
+    },
     client: (clientId) => {
       const entry = registry().get(clientId);
       return entry && { id: clientId, meta: entry.meta, connectedAt: entry.connectedAt };

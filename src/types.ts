@@ -309,6 +309,12 @@ export interface Hub {
    */
   reachable(clientId: ClientId): boolean;
   /**
+   * In a cluster, how many clients on the other nodes (those this node knows of) a publish to
+   * `topic` — or, without a topic, a broadcast — goes to the broker for, `except` not counted:
+   * the `forwarded` of a publish's answer. 0 on a single node.
+   */
+  forwardedTo(target?: { topic?: Topic | undefined; except?: ClientId | undefined }): number;
+  /**
    * A connected client's id, metadata and connection time. Clients are reached only through
    * the hub (send, disconnect, subscribe by id): no reference to a client actor is handed out.
    */

@@ -112,7 +112,6 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
    */
   const answer = (res: ServerResponse, delivered: number, forwarded: () => number): void =>
     sendJson(res, 200, hub.clusterStats() === undefined ? { delivered } : { delivered, forwarded: forwarded() });
-  const remote = () => hub.actor.getSnapshot().context.remote;
 
   const stats = (res: ServerResponse): void => {
     const cluster = hub.clusterStats();
@@ -186,19 +185,11 @@ export function createHttpApi(hub: Hub, options: HttpApiOptions): HttpApiHandler
       if (topic !== undefined && hub.keepsHistory(topic)) return publishStored(res, topic, data, except);
       if (topic !== undefined) {
         const delivered = hub.publish(topic, data, { except });
-        return answer(
-          res,
-          delivered,
-          () => remote().members(topic).size - (remote().members(topic).has(except!) ? 1 : 0),
-        );
+        return answer(res, delivered, () => hub.forwardedTo({ topic, except }));
       }
       const delivered = hub.size - (except !== undefined && hub.has(except) ? 1 : 0);
       hub.broadcast(data, { except });
-      return answer(
-        res,
-        delivered,
-        () => remote().clientCount - (except !== undefined && remote().nodeOf(except) !== undefined ? 1 : 0),
-      );
+      return answer(res, delivered, () => hub.forwardedTo({ except }));
     }
     const body = decodeSend(value);
     if (!body.ok) return fail(res, 400, 'invalid_body', body.message);

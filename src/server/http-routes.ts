@@ -69,7 +69,7 @@ export function hubRoutes(hub: Hub, options: RoutesOptions = {}): RequestListene
       topics: hub.topicCount,
       ...(cluster ? { cluster } : {}),
       state: hub.state,
-      status: hub.failed ? 'failed' : hub.actor.getSnapshot().status,
+      status: hub.failed ? 'failed' : hub.state === 'stopped' ? 'done' : 'active',
       uptimeMs: Date.now() - startedAt,
       ...hub.stats,
       messagesInPerSec,

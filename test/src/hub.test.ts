@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { InspectionEvent } from 'xstate';
+import { createMemoryBus, memoryBroker } from '../../src/cluster/broker/memory.js';
 import type { Hub } from '../../src/hub.js';
 import type { HubOptions } from '../../src/types.js';
 import { connect, startHub, upgradeStatus, whenCount, type Harness, type TestClient } from '../support/ws-client.js';
@@ -179,6 +183,43 @@ describe('the handle answers what callers need (no reading of the machine contex
     expect(hub.topicCount).toBe(0);
     await hub.close({ timeoutMs: 1_000 });
     expect(hub.state).toBe('stopped');
+  });
+
+  it('forwardedTo: the clients on other nodes a publish or broadcast goes to the broker for', async () => {
+    const bus = createMemoryBus();
+    const far = await startHub({ ...named, cluster: { broker: memoryBroker(bus), nodeId: 'far' } });
+    harness = await startHub({ ...named, cluster: { broker: memoryBroker(bus), nodeId: 'near' } });
+    try {
+      await clients(far, 'x', 'y');
+      far.hub.subscribe('x', 'room');
+      const hub = harness.hub;
+      await new Promise<void>((resolve) => {
+        const known = () => hub.reachable('y') && hub.members('room').length === 1;
+        if (known()) return resolve();
+        const sub = hub.actor.subscribe(() => known() && (sub.unsubscribe(), resolve()));
+      });
+      expect(hub.forwardedTo({ topic: 'room' })).toBe(1);
+      expect(hub.forwardedTo({ topic: 'room', except: 'x' })).toBe(0);
+      expect(hub.forwardedTo({ topic: 'empty' })).toBe(0);
+      expect(hub.forwardedTo()).toBe(2);
+      expect(hub.forwardedTo({ except: 'y' })).toBe(1);
+      // A single node forwards to nobody.
+      expect(far.hub.forwardedTo({ topic: 'room' })).toBe(0);
+    } finally {
+      await far.stop();
+    }
+  });
+
+  it('no file of src/ outside the handle reads the hub machine’s context (issue 16)', async () => {
+    const root = fileURLToPath(new URL('../../src/', import.meta.url));
+    const offenders: string[] = [];
+    for (const file of await readdir(root, { recursive: true })) {
+      // The handle is the boundary; the viewer draws the machine; the SDK reads its own actor.
+      if (!file.endsWith('.ts') || file === 'hub.ts' || /^(observability\/viewer|client)\//.test(file)) continue;
+      const text = await readFile(path.join(root, file), 'utf8');
+      if (/\.getSnapshot\(\)\s*\.context\b/.test(text)) offenders.push(file);
+    }
+    expect(offenders).toEqual([]);
   });
 
   it('the actor takes public commands only: internal events do not type-check', () => {
