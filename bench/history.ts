@@ -10,10 +10,10 @@
  *  2. Time to recover 1,000 missed messages (subscribe with `since` → the 1,000th replayed).
  *  3. Memory of 10k topics × 100 messages in the in-memory store (a child with --expose-gc).
  * Writes bench/results/history.json. Options: --rounds 3 --sizes 1000,5000 --variants LIST
- * --skip-recovery --redis URL --nats URL
+ * --skip-recovery --redis URL --nats URL; --report FILE prints a saved run's table again
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,8 @@ const { values } = parseArgs({
     redis: { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
     nats: { type: 'string', default: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' },
     'memory-child': { type: 'boolean', default: false },
+    /** Prints the publish table of a results file again (after the summary changed), runs nothing. */
+    report: { type: 'string' },
   },
 });
 
@@ -203,6 +205,12 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   if (values['memory-child']) return memoryChild();
+  if (values.report !== undefined) {
+    const saved = JSON.parse(readFileSync(values.report, 'utf8')) as { runs: RunRecord[] };
+    const t = publishTable(publishRows(saved.runs));
+    console.log(`${t.title}\n${columns([t.header, ...t.rows])}`);
+    return;
+  }
   const startedAt = new Date().toISOString();
   const runs = await publishRuns();
   const rows = publishRows(runs);

@@ -193,6 +193,11 @@ export interface PublishRow extends Group {
   /** Ratio of medians to raw ws, and the per-round ratios. */
   readonly vsRaw: number | undefined;
   readonly roundVsRaw: Stat;
+  /**
+   * Raw ws's server CPU per delivery over this server's (medians): what the ratio of rates would
+   * be if both had a core to themselves; less moved by other processes taking the server's core.
+   */
+  readonly cpuVsRaw: number | undefined;
   /** The same to actorhub with history off. */
   readonly vsOff: number | undefined;
   readonly roundVsOff: Stat;
@@ -651,6 +656,7 @@ export function publishRows(runs: readonly RunRecord[]): PublishRow[] {
       deliveriesPerSec: stat(results.map((r) => r.deliveriesPerSec)),
       vsRaw: undefined,
       roundVsRaw: perRound(records, 'raw-ws'),
+      cpuVsRaw: undefined,
       vsOff: undefined,
       roundVsOff: perRound(records, 'off'),
       serverCpu: stat(results.map((r) => r.cpu.server)),
@@ -663,11 +669,12 @@ export function publishRows(runs: readonly RunRecord[]): PublishRow[] {
     });
   }
   return rows.map((row) => {
-    const median = (variant: PublishVariant) =>
-      rows.find((b) => b.variant === variant && b.n === row.n)?.deliveriesPerSec.median;
+    const base = (variant: PublishVariant) => rows.find((b) => b.variant === variant && b.n === row.n);
+    const median = (variant: PublishVariant) => base(variant)?.deliveriesPerSec.median;
     return {
       ...row,
       vsRaw: ratio(row.deliveriesPerSec.median, median('raw-ws')),
+      cpuVsRaw: ratio(base('raw-ws')?.serverNsPerDelivery.median ?? Number.NaN, row.serverNsPerDelivery.median),
       vsOff: ratio(row.deliveriesPerSec.median, median('off')),
     };
   });

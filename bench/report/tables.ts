@@ -313,12 +313,13 @@ function newTables(summary: Summary): Table[] {
 /** The publish scenario's table (bench/run.ts and bench/history.ts print it). */
 export const publishTable = (rows: readonly PublishRow[]): Table => ({
   title:
-    'JSON publish to a topic: one publisher, N subscribers of the topic, 64 B of data, deliveries/s (median [min–max] of the rounds); vs raw ws and vs history off: ratio of medians [range of the per-round ratios]; 2 nodes: publisher on node 1, subscribers half on each, both nodes on core 0',
+    'JSON publish to a topic: one publisher, N subscribers of the topic, 64 B of data, deliveries/s (median [min–max] of the rounds); vs raw ws and vs history off: ratio of medians [range of the per-round ratios]; CPU/delivery: server CPU per delivery, raw ws over this server (medians); 2 nodes: publisher on node 1, subscribers half on each, both nodes on core 0',
   header: [
     'N',
     'server',
     'deliveries/s',
     'vs raw ws',
+    'vs raw ws, CPU/delivery',
     'vs history off',
     'server CPU',
     'server core',
@@ -334,6 +335,7 @@ export const publishTable = (rows: readonly PublishRow[]): Table => ({
     publishServer(r.variant).label,
     range(r.deliveriesPerSec, si),
     ratioText(r.vsRaw, r.roundVsRaw),
+    times(r.cpuVsRaw),
     r.variant === 'raw-ws' || r.variant === 'socket.io-rooms' ? '–' : ratioText(r.vsOff, r.roundVsOff),
     pct(r.serverCpu.median),
     pct(r.serverCore.median),
