@@ -34,8 +34,8 @@ import type {
   Settable,
   StreamPosition,
 } from './hub.types.js';
-import { RemoteDirectory } from './remote-directory.js';
-import { presencePage, TOPIC_PATTERN, TopicIndex, type Topic } from './topic-index.js';
+import { presenceOf, RemoteDirectory } from './remote-directory.js';
+import { TOPIC_PATTERN, TopicIndex, type Topic } from './topic-index.js';
 
 /** Close codes the hub machine itself decides on (the full table is in docs/errors.md). */
 const DUPLICATE_ID = 4009;
@@ -685,7 +685,7 @@ export const hubMachine = setup({
       const max = context.topicLimits.presencePageSize;
       const limit = Math.min(params.limit ?? max, max);
       const { topic } = params;
-      const page = presencePage([context.topics.members(topic), context.remote.members(topic)], params.cursor, limit);
+      const page = presenceOf(context.topics, context.remote, topic, params.cursor, limit);
       answer(context, params.id, params.ref, { topic, ...page });
     },
     remoteClientUp: ({ context }, params: { node: string; id: ClientId; meta: unknown }) => {

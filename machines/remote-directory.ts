@@ -1,5 +1,5 @@
 import type { ClientId } from './client.types.js';
-import { Members, type Member, type Topic, type TopicIndex } from './topic-index.js';
+import { Members, presencePage, type PresencePage, type Topic, type TopicIndex } from './topic-index.js';
 
 export type NodeId = string;
 
@@ -114,9 +114,16 @@ export class RemoteDirectory {
 const EMPTY: ReadonlyMap<ClientId, unknown> = new Map();
 
 /**
- * Everyone in a topic, this node's members first, then the other nodes': what the handle's
- * presence() answers code with. Clients get pages of it instead (presencePage, topic-index.ts).
+ * Who is in a topic, across the cluster, in id order: the one place presence is built, for the
+ * handle's presence() (everyone: no limit) and for a client's `presence` command (a page of at
+ * most `limit` after `after`), so both list the same members in the same order.
  */
-export function presenceOf(local: TopicIndex, remote: RemoteDirectory, topic: Topic): Member[] {
-  return [...local.members(topic), ...remote.members(topic)].map(([id, meta]) => ({ id, meta }));
+export function presenceOf(
+  local: TopicIndex,
+  remote: RemoteDirectory,
+  topic: Topic,
+  after?: ClientId,
+  limit = Infinity,
+): PresencePage {
+  return presencePage([local.members(topic), remote.members(topic)], after, limit);
 }

@@ -131,12 +131,19 @@ export function presencePage(
   after: ClientId | undefined,
   limit: number,
 ): PresencePage {
+  const total = sources.reduce((n, source) => n + source.size, 0);
+  // Everyone fits (the handle's presence(): no limit): one sort, not an insertion per member.
+  if (limit >= total) {
+    const members: Member[] = [];
+    for (const source of sources) {
+      for (const [id, meta] of source) if (after === undefined || id > after) members.push({ id, meta });
+    }
+    return { members: members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), total };
+  }
   const best: ClientId[] = [];
   const metaOf = new Map<ClientId, unknown>();
-  let total = 0;
   let more = false;
   for (const source of sources) {
-    total += source.size;
     for (const [id, meta] of source) {
       if (after !== undefined && id <= after) continue;
       if (best.length === limit) {

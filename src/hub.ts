@@ -634,7 +634,7 @@ function createHandle(resolved: ResolvedOptions, options: HubOptions, parts: Han
     },
     presence: (topic) => {
       const { topics, remote } = actor.getSnapshot().context;
-      return presenceOf(topics, remote, topic);
+      return presenceOf(topics, remote, topic).members;
     },
     clusterStats: () => cluster?.stats(),
     close,

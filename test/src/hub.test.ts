@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InspectionEvent } from 'xstate';
 import { createMemoryBus, memoryBroker } from '../../src/cluster/broker/memory.js';
+import { connectJson } from '../support/json-client.js';
 import type { Hub } from '../../src/hub.js';
 import type { HubOptions } from '../../src/types.js';
 import { connect, startHub, upgradeStatus, whenCount, type Harness, type TestClient } from '../support/ws-client.js';
@@ -205,6 +206,34 @@ describe('the handle answers what callers need (no reading of the machine contex
       expect(hub.forwardedTo({ except: 'y' })).toBe(1);
       // A single node forwards to nobody.
       expect(far.hub.forwardedTo({ topic: 'room' })).toBe(0);
+    } finally {
+      await far.stop();
+    }
+  });
+
+  it('presence is built once: the handle and the wire list the same members in the same order (issue 16)', async () => {
+    const bus = createMemoryBus();
+    const json: HubOptions = { ...named, protocol: 'json' };
+    const far = await startHub({ ...json, cluster: { broker: memoryBroker(bus), nodeId: 'far' } });
+    harness = await startHub({ ...json, cluster: { broker: memoryBroker(bus), nodeId: 'near' } });
+    try {
+      // Ids interleaved across the nodes: local-first concatenation and id order differ.
+      await clients(far, 'a', 'c');
+      await clients(harness, 'b', 'd');
+      for (const id of ['a', 'c']) far.hub.subscribe(id, 'room');
+      for (const id of ['b', 'd']) harness.hub.subscribe(id, 'room');
+      const hub = harness.hub;
+      await new Promise<void>((resolve) => {
+        const known = () => hub.members('room').length === 4;
+        if (known()) return resolve();
+        const sub = hub.actor.subscribe(() => known() && (sub.unsubscribe(), resolve()));
+      });
+      const { client } = await connectJson(`${harness.url}?id=e`);
+      await client.call({ type: 'subscribe', topic: 'room' });
+      const answer = await client.call({ type: 'presence', topic: 'room' });
+      const wire = (answer as { result: { members: { id: string }[] } }).result.members.map((m) => m.id);
+      expect(wire).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(hub.presence('room').map((m) => m.id)).toEqual(wire);
     } finally {
       await far.stop();
     }
