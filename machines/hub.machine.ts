@@ -25,7 +25,7 @@ import type {
   HubEvent,
   HubInput,
   HubRegisterEvent,
-  HeldMessage,
+  Held,
   HistoryAppendResult,
   HistoryRead,
   HistoryReadResult,
@@ -84,22 +84,23 @@ const sendToMembersHolding = (
   topic: Topic,
   frame: Frame,
   offset: number,
-  waiting: Map<ClientId, HeldMessage[] | null>,
+  waiting: Map<ClientId, Held>,
   except?: ClientId,
 ): number => {
   const event: WriterEvent = { type: 'writer.deliver', frame };
-  const limit = context.history?.size ?? 0;
+  const limit = Math.max(1, context.history?.size ?? 1);
   let delivered = 0;
   for (const id of context.topics.members(topic).keys()) {
     if (id === except) continue;
     delivered++;
-    if (!waiting.has(id)) {
+    const held = waiting.get(id);
+    if (!held) {
       context.clients.get(id)?.writer.send(event);
       continue;
     }
-    const held = waiting.get(id);
-    if (held && held.length < limit) held.push({ offset, frame });
-    else waiting.set(id, null); // more than a replay may hold: this recovery fails
+    // Bounded: past the history size the oldest goes, and its offset is remembered (historyRead).
+    if (held.messages.length >= limit) held.dropped = held.messages.shift()!.offset;
+    held.messages.push({ offset, frame });
   }
   return delivered;
 };
@@ -188,7 +189,7 @@ const startRecovery = (
 ): void => {
   let waiting = context.recovering.get(topic);
   if (!waiting) context.recovering.set(topic, (waiting = new Map()));
-  waiting.set(id, []);
+  waiting.set(id, { messages: [], dropped: 0 });
   context.history!.readAsync!(topic, since?.offset, (result) =>
     self.send({
       type: 'hub.history.read',
@@ -277,7 +278,7 @@ const NOBODY: WriterOwner = { send: () => undefined };
 const SHUTTING_DOWN = 'the hub is shutting down';
 
 /** Ends a subscriber's wait for its recovery read (cluster): what was held for it, if anything. */
-const takeHeld = (context: HubContext, topic: Topic, id: ClientId): HeldMessage[] | null | undefined => {
+const takeHeld = (context: HubContext, topic: Topic, id: ClientId): Held | undefined => {
   const waiting = context.recovering.get(topic);
   const held = waiting?.get(id);
   waiting?.delete(id);
@@ -656,11 +657,23 @@ export const hubMachine = setup({
           refuse(context, id, ref, result.error, result.message);
           return { topicCount: context.topics.topicCount };
         }
-        let answer = recoveryFrom(context, topic, since, result);
-        if (held === null && since) answer = { result: { ...answer.result, recovered: false }, replay: [] };
+        const dropped = held?.dropped ?? 0;
+        // More arrived during the read than could be held: what lies between the read's top and
+        // the oldest message still held is gone for this subscriber. Its ack names the position
+        // live continues from without a gap (`dropped`), and a recovery is not one.
+        const answer =
+          dropped > result.offset
+            ? {
+                result: since
+                  ? { epoch: result.epoch, offset: dropped, recovered: false }
+                  : { epoch: result.epoch, offset: dropped },
+                replay: [],
+              }
+            : recoveryFrom(context, topic, since, result);
         answerSubscribe(context, id, ref, answer);
+        const after = Math.max(result.offset, dropped);
         if (held && context.topics.has(id, topic)) {
-          for (const m of held) if (m.offset > result.offset) deliver(context, id, m.frame);
+          for (const m of held.messages) if (m.offset > after) deliver(context, id, m.frame);
         }
         return {};
       },

@@ -138,6 +138,16 @@ export interface HeldMessage {
   readonly frame: Frame;
 }
 
+/**
+ * What is held for one subscriber while its read is in flight: the newest live messages, at most
+ * the history size, oldest first. `dropped`: the newest offset let go to keep that bound (0:
+ * none), so that its ack can name a position from which live continues without a gap.
+ */
+export interface Held {
+  readonly messages: HeldMessage[];
+  dropped: number;
+}
+
 /** What a publish from code learns (hub.publishConfirmed): local recipients and, for a history topic, the offset. */
 export type PublishOutcome =
   | {
@@ -236,9 +246,9 @@ export interface HubContext extends HubInput {
   readonly shutdown: ShutdownRequest;
   /**
    * Cluster with history: subscribers whose recovery read is in flight, by topic, with the live
-   * messages held for them meanwhile (null: more arrived than a replay may hold).
+   * messages held for them meanwhile.
    */
-  readonly recovering: Map<Topic, Map<ClientId, HeldMessage[] | null>>;
+  readonly recovering: Map<Topic, Map<ClientId, Held>>;
 }
 
 export type HubRegisterEvent = {

@@ -421,7 +421,7 @@ const HUB_CASES: HubCase[] = [
     covers: ['running|hub.history.read|', 'draining|hub.history.read|'],
     play: (f) => {
       // The subscriber waits for its read, as startRecovery leaves it (the fixture has no shared store).
-      f.actor.getSnapshot().context.recovering.set('t', new Map([['a', []]]));
+      f.actor.getSnapshot().context.recovering.set('t', new Map([['a', { messages: [], dropped: 0 }]]));
       f.actor.send({
         type: 'hub.history.read',
         id: 'a',
