@@ -11,7 +11,7 @@ import { isTokenSource, type TokenSource } from '../admission/auth-token.js';
  * its default (typed, and as the docs show it), its unit, how it is read and checked, its help
  * text and, for the hub's own options, where it goes in createHub's options. The CLI's flags and
  * --help, the Effect Config that reads the environment and the README's table
- * (`npm run docs:settings`, checked by test/src/server/settings.test.ts) all come from here.
+ * (`npm run docs:settings`, checked by test/tools/settings-table.test.ts) all come from here.
  *
  * Adding a setting is one entry: a constant with its unit in src/limits.ts for the default, then
  * `name: setting({ flag, env, help, unit, ...int(L.X), hub: (v) => ({ option: v }) })`. A hub

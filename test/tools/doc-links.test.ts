@@ -32,3 +32,28 @@ describe('links in the docs', () => {
     expect(broken.map((l) => `${l.file}: ${l.target}`)).toEqual([]);
   });
 });
+
+/**
+ * Paths of the repository named in prose — code comments, docs, test names — must exist too:
+ * comments that cite a moved file are the drift a newcomer trips on first. CHANGELOG.md keeps
+ * the old names on purpose (it tells what moved) and the API reports are generated.
+ */
+const CITED = /(?:^|[^A-Za-z0-9_./-])((?:src|test|docs|bench|machines)\/[A-Za-z0-9_./-]+\.(?:ts|md|json|js|mjs))/g;
+const cited = execFileSync('git', ['ls-files', '*.ts', '*.md', '*.js', '*.json'], { encoding: 'utf8' })
+  .split('\n')
+  .filter((f) => f !== '' && f !== 'CHANGELOG.md' && f !== 'package-lock.json' && !f.startsWith('docs/api/'))
+  .flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .flatMap((line, i) => [...line.matchAll(CITED)].map((m) => ({ where: `${file}:${i + 1}`, path: m[1]! }))),
+  );
+
+describe('paths cited in the repository', () => {
+  it('finds paths to check', () => {
+    expect(cited.length).toBeGreaterThan(100);
+  });
+
+  it('every cited path exists', () => {
+    expect(cited.filter((c) => !existsSync(c.path)).map((c) => `${c.where}: ${c.path}`)).toEqual([]);
+  });
+});

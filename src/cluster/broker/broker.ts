@@ -3,7 +3,7 @@
  * (Redis pub/sub, NATS, an in-process bus) must meet; everything else — local dispatch,
  * topics, presence — stays in the hub (the Phoenix.PubSub shape).
  *
- * Guarantees every implementation gives (and test/src/broker/conformance.ts checks):
+ * Guarantees every implementation gives (and test/support/broker-conformance.ts checks):
  * - **At-most-once**: a message reaches each subscribed node once or not at all. Nothing is
  *   stored: a node not subscribed when a message is published never sees it.
  * - **Order per publisher per channel**: two messages published by one node on one channel
