@@ -46,6 +46,7 @@ const DEPARTURES = 'hub.departures';
 /**
  * Clients removed in one hub step at most. Each stop is deferred to the end of the step through
  * an array XState drains with shift(), which turns O(n) past ~16k entries (docs/decisions/0001-xstate-facts.md, fact 2).
+ * Kept here, not in src/limits.ts: machines/ imports nothing from src/ (CONTRIBUTING.md, "Machines and diagrams").
  */
 const MAX_DEPARTURES_PER_STEP = 4096;
 

@@ -182,6 +182,33 @@ export const SYNC_PART_BYTES = 256 * 1024;
 export const MAX_SYNC_PARTS = 65_536;
 /** Cluster: deepest nesting of message data and client metadata in a broker message (objects/arrays). */
 export const MAX_ENVELOPE_DEPTH = 128;
+/**
+ * Broker reconnect backoff (Redis, NATS; the one schedule for every broker): the first delay and
+ * the cap, ms, doubling in between with jitter. Short enough that a broker restart costs a node
+ * about a second of cluster traffic, capped so that a broker down for minutes is not hammered.
+ */
+export const RECONNECT_BASE_MS = 100;
+export const RECONNECT_CAP_MS = 5_000;
+/** Cluster: a flood of malformed broker messages must not become a flood of log lines: one warning per this period, with the count, ms. */
+export const MALFORMED_LOG_EVERY_MS = 10_000;
+
+/**
+ * A client's presence metadata (what authenticate() or a JWT's `meta` claim gives it) travels to
+ * every other node of a cluster in its `c+`/`j` envelopes and in every `sync` of its node. Bounded
+ * where the client is admitted, so that no node holds a client its peers would drop as malformed
+ * (their presence would then list none of that node's clients): nesting in objects/arrays (well
+ * under MAX_ENVELOPE_DEPTH), and bytes of its JSON (a `c+` carrying it stays under NATS's default
+ * 1 MiB max_payload and MAX_ENVELOPE_BYTES; a sync puts an entry this large in a part of its own).
+ */
+export const CLIENT_META_MAX_DEPTH = 32;
+export const CLIENT_META_MAX_BYTES = 512 * 1024;
+
+/**
+ * Bytes per write of a history replay: frames are concatenated up to this (a larger frame goes
+ * alone). A replay of a thousand small messages is then a few queue entries, not a thousand, so it
+ * cannot overflow MAX_QUEUE_MESSAGES by count; 64 KiB matches WRITE_HIGH_WATER_BYTES.
+ */
+export const REPLAY_BATCH_BYTES = 64 * 1024;
 
 /*
  * The client SDK (actorhub/client, docs/client.md): its defaults, each overridable in createClient().
@@ -207,6 +234,19 @@ export const CLIENT_MAX_QUEUED_COMMANDS = 100;
  * it follows the hub's presence pages (100 members each by default) until it has this many.
  */
 export const CLIENT_MAX_PRESENCE_MEMBERS = 1_000;
+/**
+ * Offsets a subscription holds above its position (delivered, or own publishes that will not come
+ * back) while a hole below them is open. Beyond this many, the oldest hole is given up as a `gap`:
+ * a message that has not come by then is not coming. About 50 bytes each.
+ */
+export const CLIENT_MAX_KNOWN_OFFSETS = 1_000;
+/**
+ * Attempts in a row whose socket closed before it opened, after which `connect_failed` is
+ * reported (once per run of failures). A browser sees a hub that is down and a hub refusing the
+ * token with HTTP 401 alike (1006 before open), so it keeps retrying, with backoff; this tells
+ * the application that it is not a blip.
+ */
+export const CLIENT_CONNECT_FAILURES_REPORTED = 5;
 
 /**
  * Per-topic history (docs/protocol.md#recovery): messages kept per topic (0 = history off, the
@@ -244,6 +284,8 @@ export const VIEWER_EVENTS_PER_TICK = 40;
 export const VIEWER_FOLLOW_EVENTS_PER_TICK = 100;
 /** Pages open on /inspect at once; one more is refused with 503. */
 export const VIEWER_MAX_PAGES = 8;
+/** Bytes a page may have unread before a tick skips it: a slow page never grows the server. */
+export const VIEWER_MAX_UNREAD_BYTES = 1024 * 1024;
 
 /**
  * `history` reads one client may have in flight. They do not hold its other commands back (a

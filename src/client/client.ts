@@ -7,6 +7,7 @@ import {
 import { subscriptionActorId, type CloseInfo, type SubscribeAck } from '../../machines/client-sdk.types.js';
 import {
   CLIENT_ACK_TIMEOUT_MS,
+  CLIENT_CONNECT_FAILURES_REPORTED,
   CLIENT_CONNECT_TIMEOUT_MS,
   CLIENT_MAX_PRESENCE_MEMBERS,
   CLIENT_MAX_QUEUED_COMMANDS,
@@ -22,14 +23,6 @@ import { PositionTracker, type GapInfo, type Position } from './position.js';
 import { validate, type StandardSchemaV1 } from './standard-schema.js';
 
 export type { GapInfo, Position };
-
-/**
- * Attempts in a row whose socket closed before it opened, after which `connect_failed` is
- * reported (once per run of failures). A browser sees a hub that is down and a hub refusing the
- * token with HTTP 401 alike (1006 before open), so it keeps retrying, with backoff; this tells
- * the application that it is not a blip.
- */
-export const CONNECT_FAILURES_REPORTED = 5;
 
 /** What the SDK needs of a WebSocket: the browser's, Node 22's global one and `ws`'s all have it. */
 export interface WebSocketLike {
@@ -514,11 +507,11 @@ export class HubClient {
     socket.onclose = (event) => {
       if (generation !== this.generation) return;
       this.socket = undefined;
-      if (!opened && ++this.failedOpens === CONNECT_FAILURES_REPORTED)
+      if (!opened && ++this.failedOpens === CLIENT_CONNECT_FAILURES_REPORTED)
         this.reportError(
           new ClientError(
             ClientErrorCode.ConnectFailed,
-            `${CONNECT_FAILURES_REPORTED} attempts in a row failed before the WebSocket opened: the hub is unreachable or refuses the handshake (a refused token looks the same in a browser); retrying with backoff`,
+            `${CLIENT_CONNECT_FAILURES_REPORTED} attempts in a row failed before the WebSocket opened: the hub is unreachable or refuses the handshake (a refused token looks the same in a browser); retrying with backoff`,
           ),
         );
       if (refusal === 401 || refusal === 403)

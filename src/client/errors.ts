@@ -37,7 +37,7 @@ export const ClientErrorCode = {
   TokenFailed: 'token_failed',
   /**
    * client.on('error'): a WebSocket could not be created (a token a subprotocol cannot carry), or
-   * CONNECT_FAILURES_REPORTED attempts in a row closed before the socket opened; the backoff goes on.
+   * CLIENT_CONNECT_FAILURES_REPORTED attempts in a row closed before the socket opened; the backoff goes on.
    */
   ConnectFailed: 'connect_failed',
 } as const;

@@ -1,3 +1,5 @@
+import { CLIENT_MAX_KNOWN_OFFSETS } from '../limits.js';
+
 /** A position in a topic's history (docs/protocol.md): the stream's epoch and an offset in it. */
 export interface Position {
   readonly epoch: string;
@@ -10,13 +12,6 @@ export interface GapInfo {
   /** Where the stream continues: live messages come after it. */
   readonly to: Position;
 }
-
-/**
- * Offsets held above the position (delivered, or own publishes that will not come back) while
- * a hole below them is open. Beyond this many, the oldest holes are given up as a `gap`: a
- * message that has not come by then is not coming. About 50 bytes each.
- */
-export const MAX_KNOWN_OFFSETS = 1_000;
 
 /** How many own publishes to the topic are sent and unanswered, and the sequence number of the last one sent. */
 export type InFlight = () => readonly [count: number, lastSeq: number];
@@ -96,7 +91,7 @@ export class PositionTracker {
     if (!p || offset <= p.offset) return;
     this.known.add(offset);
     this.advance();
-    if (this.known.size > MAX_KNOWN_OFFSETS) this.lose(Math.min(...this.known));
+    if (this.known.size > CLIENT_MAX_KNOWN_OFFSETS) this.lose(Math.min(...this.known));
   }
 
   /** Moves the position over every contiguous known offset. */

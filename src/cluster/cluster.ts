@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClusterOut, HubRemoteEvent, NodeId } from '../../machines/hub.types.js';
 import type { Broker, BrokerState } from './broker/broker.js';
 import type { Logger } from '../observability/logger.js';
+import { MALFORMED_LOG_EVERY_MS } from '../limits.js';
 import {
   encodeWithData,
   makeEnvelopeDecoder,
@@ -28,9 +29,6 @@ export interface ClusterOptions {
   readonly maxTopicLength: number;
   readonly logger: Logger;
 }
-
-/** A flood of bad messages must not become a flood of log lines: one warning per this period, with the count. */
-const MALFORMED_LOG_EVERY_MS = 10_000;
 
 interface Peer {
   readonly boot: string;

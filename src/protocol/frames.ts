@@ -1,6 +1,7 @@
 import type { Member, OutboundFrames, Ref, Topic } from '../../machines/hub.types.js';
 import type { ClientId, Frame } from '../../machines/client.types.js';
 import { encodeFrame } from '../transport/frame.js';
+import { REPLAY_BATCH_BYTES } from '../limits.js';
 import { PROTOCOL_VERSION, type WelcomeFrame } from './schema.js';
 
 /**
@@ -20,9 +21,6 @@ const json = (value: unknown): string => {
 
 const text = (body: string) => encodeFrame(body, false);
 
-/** Bytes per write of a replay: frames are concatenated up to this (a frame larger than it goes alone). */
-const BATCH_BYTES = 64 * 1024;
-
 /**
  * Several whole frames as a few Buffers (a replay of history): each counts as one entry of the
  * client's outbound queue, so a replay of a thousand small messages cannot overflow it by count.
@@ -37,7 +35,7 @@ function batch(frames: readonly Frame[]): Frame[] {
     bytes = 0;
   };
   for (const frame of frames as readonly Buffer[]) {
-    if (bytes > 0 && bytes + frame.byteLength > BATCH_BYTES) flush();
+    if (bytes > 0 && bytes + frame.byteLength > REPLAY_BATCH_BYTES) flush();
     run.push(frame);
     bytes += frame.byteLength;
   }

@@ -1,8 +1,10 @@
 import { Duration, Effect, Schedule } from 'effect';
+import { RECONNECT_BASE_MS, RECONNECT_CAP_MS } from '../../limits.js';
 
-/** Reconnect backoff: 100 ms doubling, capped at 5 s, with jitter. The one schedule for every broker. */
-export const RECONNECT_BASE_MS = 100;
-export const RECONNECT_CAP_MS = 5_000;
+/** Re-exported for the brokers' clients, which take the base delay in their own options. */
+export { RECONNECT_BASE_MS };
+
+/** Reconnect backoff: RECONNECT_BASE_MS doubling, capped at RECONNECT_CAP_MS, with jitter. The one schedule for every broker. */
 
 export const reconnectSchedule = Schedule.exponential(Duration.millis(RECONNECT_BASE_MS)).pipe(
   Schedule.modifyDelay(({ duration }) =>

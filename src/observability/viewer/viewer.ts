@@ -64,9 +64,6 @@ const isClient = (ref: AnyActorRef): boolean =>
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 const inlineJson = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c');
 
-/** Bytes a page may have unread before a tick skips it (a slow page never grows the server). */
-const MAX_UNREAD_BYTES = 1024 * 1024;
-
 export function createViewer(options: ViewerOptions = {}): HubViewer {
   const path = options.path ?? '/inspect';
   const feedPath = `${path}/events`;
@@ -128,7 +125,7 @@ export function createViewer(options: ViewerOptions = {}): HubViewer {
   };
 
   const write = (page: Page, kind: string, body: unknown): void => {
-    if (page.res.writableLength > MAX_UNREAD_BYTES) return;
+    if (page.res.writableLength > L.VIEWER_MAX_UNREAD_BYTES) return;
     page.res.write(`event: ${kind}\ndata: ${JSON.stringify(body)}\n\n`);
   };
 

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createClient, type ClientState, type GapInfo, type HubClient } from '../../../src/client/index.js';
-import { MAX_KNOWN_OFFSETS, PositionTracker } from '../../../src/client/position.js';
+import { PositionTracker } from '../../../src/client/position.js';
+import { CLIENT_MAX_KNOWN_OFFSETS } from '../../../src/limits.js';
 import { createMemoryBus, memoryBroker } from '../../../src/cluster/broker/memory.js';
 import { memoryHistory } from '../../../src/history/memory.js';
 import type { HistoryStore, StoredNotice } from '../../../src/history/store.js';
@@ -267,15 +268,15 @@ describe('PositionTracker on its own', () => {
     expect(t.position).toEqual({ epoch: 'e2', offset: 4 });
   });
 
-  it('own acks without echo ahead of a hole are held, bounded: beyond MAX_KNOWN_OFFSETS the oldest hole is given up', () => {
+  it('own acks without echo ahead of a hole are held, bounded: beyond CLIENT_MAX_KNOWN_OFFSETS the oldest hole is given up', () => {
     const { t, gaps } = tracker();
     // 11 never comes; own publishes acked at 12, 13, … are known ahead of it.
-    for (let k = 12; k < 12 + MAX_KNOWN_OFFSETS; k++) t.published(k, 0);
+    for (let k = 12; k < 12 + CLIENT_MAX_KNOWN_OFFSETS; k++) t.published(k, 0);
     expect(t.position).toEqual({ epoch: 'e1', offset: 10 });
     expect(gaps).toEqual([]);
-    t.published(12 + MAX_KNOWN_OFFSETS, 0);
+    t.published(12 + CLIENT_MAX_KNOWN_OFFSETS, 0);
     expect(gaps).toEqual([['e1', 10, 'e1', 11]]);
-    expect(t.position).toEqual({ epoch: 'e1', offset: 12 + MAX_KNOWN_OFFSETS });
+    expect(t.position).toEqual({ epoch: 'e1', offset: 12 + CLIENT_MAX_KNOWN_OFFSETS });
   });
 
   it('a hole below a delivered message waits only for the publishes in flight when it arrived', () => {

@@ -1,7 +1,7 @@
 import { WebSocket as StandardWebSocket } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type ClientState, type HubClient, type Subscription } from '../../../src/client/index.js';
-import { CONNECT_FAILURES_REPORTED } from '../../../src/client/client.js';
+import { CLIENT_CONNECT_FAILURES_REPORTED } from '../../../src/limits.js';
 import { startHub, type Harness } from '../../support/ws-client.js';
 
 /**
@@ -86,8 +86,8 @@ describe('client SDK on the standard WebSocket (Node 22 global / browsers)', () 
     const failed = new Promise<string>((resolve) =>
       a.on('error', (e) => e.code === 'connect_failed' && resolve(e.message)),
     );
-    await expect(failed).resolves.toMatch(new RegExp(`^${CONNECT_FAILURES_REPORTED} attempts in a row failed`));
-    expect(calls).toBeGreaterThanOrEqual(CONNECT_FAILURES_REPORTED); // token() before every attempt
+    await expect(failed).resolves.toMatch(new RegExp(`^${CLIENT_CONNECT_FAILURES_REPORTED} attempts in a row failed`));
+    expect(calls).toBeGreaterThanOrEqual(CLIENT_CONNECT_FAILURES_REPORTED); // token() before every attempt
     expect(states).toEqual([['reconnecting', 1006, false]]); // never terminal: the status is not visible
     token = 'good'; // the application fixes its token source: the next attempt gets in
     await reach(a, 'connected');

@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBus, memoryBroker, type MemoryBus } from '../../../src/cluster/broker/memory.js';
-import { CLIENT_META_MAX_BYTES, CLIENT_META_MAX_DEPTH } from '../../../src/admission/client-meta.js';
+import { CLIENT_META_MAX_BYTES, CLIENT_META_MAX_DEPTH } from '../../../src/limits.js';
 import { jwtAuth } from '../../../src/admission/jwt-auth.js';
 import type { HubOptions } from '../../../src/types.js';
 import { connectJson } from '../../support/json-client.js';
