@@ -1,8 +1,7 @@
 /**
  * The floor: what one XState actor costs on this Node, whatever the machine, next to what
- * actorhub's client actor and its REGISTER step cost. Issue 5 asks, for a target out of reach,
- * for "the profile that explains why and what the limit is"; this makes that limit a number
- * anyone can reproduce.
+ * actorhub's client actor and its REGISTER step cost. A target out of reach needs the profile that
+ * explains why and what the limit is; this makes that limit a number anyone can reproduce.
  *
  * Each measurement is a fresh child process (`--expose-gc`) that warms the code up, then creates
  * and starts `count` actors as children of one parent actor. Two per variant and round: with a

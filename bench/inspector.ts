@@ -1,6 +1,6 @@
 /**
  * What the built-in viewer (`--inspect`, GET /inspect) costs the hub, in process:
- * `npm run bench -- inspector [options]`. Issue 15's figure: hub events/s at
+ * `npm run bench -- inspector [options]`. docs/inspector.md's figure: hub events/s at
  * 5,000 clients with and without a viewer open, target ≥ 0.67×.
  *
  * For each mode a fresh hub machine registers N clients (fake writers and connections: no

@@ -1,5 +1,5 @@
 /**
- * Issue 6, item 4 at full size: `npm run bench -- ordering [--per-publisher 250000]`. The CLI
+ * docs/reliability.md item 4 at full size: `npm run bench -- ordering [--per-publisher 250000]`. The CLI
  * hub as a child process, once per protocol (JSON topic publish, relay): P publishers × K
  * numbered messages to R receivers, real ws clients (test/support/ordered-stream.ts; the
  * same check runs at 4 × 5,000 in npm test). Prints lost, duplicated and reordered counts.

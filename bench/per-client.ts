@@ -1,5 +1,5 @@
 /**
- * What one connection costs, actorhub vs raw ws, in the same run (issue 5's idle and close()
+ * What one connection costs, actorhub vs raw ws, in the same run (docs/performance.md's idle and close()
  * targets), measured with counts rather than wall time where it can:
  *
  * - **retained heap per connection**: the server (a child process run with --expose-gc) is

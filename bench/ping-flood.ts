@@ -1,6 +1,6 @@
 /**
  * What one peer that floods pings and never reads costs the server (`npm run bench -- ping-flood`,
- * issue 18 §1).
+ * docs/security.md#control-frames).
  *
  * The standalone server runs as a child process (core 0 when taskset exists). This process
  * holds a bystander (JSON protocol, one `ping` command every 50 ms, round trip timed) and the

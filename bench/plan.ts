@@ -141,7 +141,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
   };
 }
 
-// Measured like the relay fan-out (same window, warm-up and measurement), at the sizes of issue 13.
+// Measured like the relay fan-out (same window, warm-up and measurement), at the sizes docs/performance.md reports for history.
 const PUBLISH: PublishSettings = {
   sizes: [1000, 5000],
   payload: 64,

@@ -1,5 +1,5 @@
 /**
- * Issue 14: `npm run bench -- storm [--clients 5000] [--workers 4]`. N actorhub/client SDK clients
+ * docs/performance.md#reconnect-storm-client-sdk: `npm run bench -- storm [--clients 5000] [--workers 4]`. N actorhub/client SDK clients
  * (Node's `ws`), spread over W worker processes (this script, started again with `--worker`), are
  * connected to the CLI hub (a child process) and subscribed, one topic per 50 clients. Then the
  * hub restarts: SIGTERM (every client gets 1001), and a new process on the same port as soon as

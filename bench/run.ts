@@ -1,5 +1,5 @@
 /**
- * The benchmark suite of issue 5: `npm run bench [-- --quick]`. Runs the scenarios against
+ * The benchmark suite (docs/performance.md): `npm run bench [-- --quick]`. Runs the scenarios against
  * every peer (fresh processes, interleaved rounds), prints the tables, writes
  * bench/results/latest.json (quick.json for --quick) and regenerates docs/performance.md and
  * docs/performance/*.svg.

@@ -1,5 +1,5 @@
 /**
- * Issue 6, item 9: `npm run bench -- shutdown [--clients 10000]`. The CLI hub (relay) as a
+ * docs/reliability.md item 9: `npm run bench -- shutdown [--clients 10000]`. The CLI hub (relay) as a
  * child process; N light clients connect with bounded concurrency, a publisher streams to all
  * of them; then SIGTERM. Measured: time from SIGTERM to the process's exit and its exit code,
  * the close code every client received (1001 expected; a client that gets no close frame is

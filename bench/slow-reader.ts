@@ -1,5 +1,5 @@
 /**
- * Issue 6, item 1: `npm run bench -- slow-reader [--quick]`. One client stops reading (a raw
+ * docs/reliability.md item 1: `npm run bench -- slow-reader [--quick]`. One client stops reading (a raw
  * socket that does the handshake and then never reads again: its TCP window fills) while N
  * healthy clients receive a broadcast stream at a fixed rate. The hub runs as a child process
  * through the CLI (relay protocol). Three runs, each with a fresh hub: no slow reader

@@ -1,5 +1,5 @@
 /**
- * Issue 6, item 3: `npm run bench -- soak [--cycles 100000 --concurrency 128]`. Connect/disconnect
+ * docs/reliability.md item 3: `npm run bench -- soak [--cycles 100000 --concurrency 128]`. Connect/disconnect
  * cycles against a hub in a child process (bench/reliability/soak-hub.ts), with a mix of clean
  * closes, FINs, RSTs and half-open peers that only the heartbeat can reap (short ping
  * settings). Every client subscribes to a topic before it leaves. At the end, the hub's own

@@ -447,7 +447,7 @@ export function summarise(runs: readonly RunRecord[]): Summary {
   for (const n of [1000, 5000]) {
     if (!pub('off', n)) continue;
     targets.push(
-      check(`JSON publish deliveries/s, N = ${n}, 64 B (issue 13)`, '≥ 5× raw ws', pub('off', n)?.vsRaw, (v) => v >= 5),
+      check(`JSON publish deliveries/s, N = ${n}, 64 B`, '≥ 5× raw ws', pub('off', n)?.vsRaw, (v) => v >= 5),
       check(
         `JSON publish, history on vs off, N = ${n}, one node`,
         '≥ 0.8× history off',

@@ -695,7 +695,7 @@ export const hubMachine = setup({
       },
     ) => {
       if (params.ref === undefined) return; // nobody to answer: build nothing
-      // Capped: a 60-byte request must not buy a 10k-member answer (issue 18 §4).
+      // Capped: a 60-byte request must not buy a 10k-member answer (docs/security.md#presence).
       const max = context.topicLimits.presencePageSize;
       const limit = Math.min(params.limit ?? max, max);
       const { topic } = params;

@@ -116,7 +116,7 @@ export const RATE_CONTROL_FRAMES_BURST = 50;
  * Presence: members one answer lists at most (a client pages through the rest with the cursor),
  * and presence queries per client per second and at once. Both on by default: one 60-byte query
  * on a 10k-member topic answered 449 KiB, and a client asking in a loop sustained ~140 MB/s
- * (issue 18 §4). At 100 members and 10 queries/s a client gets ~60 KB/s of presence at most.
+ * (docs/security.md#presence). At 100 members and 10 queries/s a client gets ~60 KB/s of presence at most.
  */
 export const PRESENCE_PAGE_SIZE = 100;
 export const RATE_PRESENCE_QUERIES_PER_SEC = 10;

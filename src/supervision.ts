@@ -8,7 +8,7 @@ import type { HubContext } from '../machines/hub.types.js';
  *    (`hubErrors`, an `error` log line with the action's name) and the event's remaining effect
  *    is skipped; if the event was a client's command with a `ref`, that client gets an `internal`
  *    error frame instead of waiting forever. The hub actor keeps running: one bad event must not
- *    stop every client of the node (issue 18: a TypeError in a hub action left a zombie process).
+ *    stop every client of the node (a TypeError in a hub action once left a zombie process: docs/reliability.md#12-supervision-of-the-hub-actor).
  * 2. **If the hub actor fails nevertheless** (an exception outside any action: a guard, XState
  *    itself), createHub turns the failure into something visible: `/healthz` 503, every client
  *    closed with 1011, upgrades refused, the node leaves its cluster, `onFailure(error)` is called,

@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the reliability scripts (issue 6: slow reader, churn soak, ordering,
+ * Shared pieces of the reliability scripts (docs/reliability.md: slow reader, churn soak, ordering,
  * shutdown under load): the hub as a child process started through the CLI, its /stats,
  * RSS sampling, and a plain table printer.
  */

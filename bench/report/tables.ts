@@ -138,7 +138,7 @@ export function tables(summary: Summary): Table[] {
   if (summary.targets.some((t) => t.measured !== undefined)) {
     out.push({
       title:
-        'Targets of issues 5 and 13 (actorhub; ratios to raw ws or to history off in the same run, or between sizes of the hub machine)',
+        'Targets (actorhub; ratios to raw ws or to history off in the same run, or between sizes of the hub machine)',
       header: ['what', 'target', 'measured', 'met'],
       rows: summary.targets.map((t) => [
         t.what,

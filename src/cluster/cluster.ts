@@ -229,7 +229,7 @@ export function createCluster(options: ClusterOptions) {
     if (!decoded.ok) return dropMalformed(channel, payload.length, decoded.why);
     const e = decoded.envelope;
     // A sync's entries that were not valid were skipped by the decoder: the message counts as
-    // malformed, and the rest of that node's state is applied (issue 18).
+    // malformed, and the rest of that node's state is applied (one bad entry must not hide the node's other clients).
     if (e.k === 'sync' && e.skipped > 0)
       dropMalformed(channel, payload.length, `sync: skipped ${e.skipped} malformed entries`);
     if (!hub) return;

@@ -122,7 +122,7 @@ export const makeEnvelopeSchema = (limits: EnvelopeLimits) => {
       i: boot,
       v: version,
       // The entries are checked one by one by the decoder (syncEntries): one bad entry is
-      // skipped, not the whole state of its node (issue 18: one client's metadata hid them all).
+      // skipped, not the whole state of its node (one client's metadata used to hide them all).
       c: Schema.Array(Schema.Unknown),
       j: Schema.Array(Schema.Unknown),
       // Part p of `of` (docs/scaling.md#convergence): a state too large for one message comes in

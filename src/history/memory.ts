@@ -39,7 +39,7 @@ const ENTRY_OVERHEAD_BYTES = 64;
  * A `position` or `read` of a topic with no stream creates an empty one (its epoch at offset 0,
  * which the first append keeps: store.ts). Those placeholders live in a Map of their own, also
  * capped at `maxStreams` and in order of creation: anyone may subscribe to made-up topics, and
- * their placeholders must never push out a stream that holds messages (issue 13). The first append
+ * their placeholders must never push out a stream that holds messages (a client could otherwise evict live history). The first append
  * moves a placeholder into the streams.
  *
  * Epochs are `<process>-<n>`: random per store instance (a restart changes every epoch) and

@@ -4,7 +4,7 @@ import { TOTAL_CASES } from './budget.js';
 import { hostileSuite } from './suite.js';
 
 /**
- * Hostile input over real sockets (issue #6, item 2), frame level: each connection sends a
+ * Hostile input over real sockets (docs/reliability.md item 2), frame level: each connection sends a
  * few valid commands, then one RFC 6455 violation. wire-model.ts says what docs/errors.md
  * promises: 1002 for protocol errors, 1007 for invalid UTF-8, 1009 past maxPayload, the echo
  * of a valid close frame.

@@ -5,7 +5,7 @@ import { TOTAL_CASES } from './budget.js';
 import { hostileSuite } from './suite.js';
 
 /**
- * Hostile input over real sockets (issue #6, item 2), JSON level: raw TCP clients do a real
+ * Hostile input over real sockets (docs/reliability.md item 2), JSON level: raw TCP clients do a real
  * handshake, then send generated messages. protocol-model.ts says what docs/protocol.md
  * promises for each (error frames with their codes and refs, acks, messages; 1008 past
  * maxBadFrames); driver.ts checks it, that the client is unregistered afterwards, that a

@@ -4,7 +4,7 @@ import { TOTAL_CASES } from './budget.js';
 import { hostileSuite } from './suite.js';
 
 /**
- * Hostile input over real sockets (issue #6, item 2): random bytes and random frame
+ * Hostile input over real sockets (docs/reliability.md item 2): random bytes and random frame
  * sequences (any opcode, RSV, mask, lying lengths, truncation) after a real handshake. The
  * models decide the answer from the bytes alone, exactly as a streaming parser meets them.
  */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fakeHub } from '../support/fake-clients.js';
 
 /**
- * Issue 15: every close is a step of the client machine, but the per-message hot path must not
+ * Every close is a step of the client machine, but the per-message hot path must not
  * gain one. A publish, a broadcast or a send is one event of the hub; each recipient gets a
  * method call on its writer (`writer.deliver`), never an event of its client actor. Counted with
  * an inspection observer, as the viewer and the Stately inspector see the system.

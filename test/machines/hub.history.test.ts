@@ -38,7 +38,7 @@ function clusterHub() {
   return { ...hub, reads, live };
 }
 
-describe('cluster history: live messages during a subscriber’s first read (issue 13)', () => {
+describe('cluster history: live messages during a subscriber’s first read', () => {
   it('a fresh subscriber whose read is overtaken by more than `size` messages is acked where live continues', () => {
     const { actor, register, writers, reads, live } = clusterHub();
     register('a');

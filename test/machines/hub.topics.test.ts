@@ -55,7 +55,7 @@ describe('hub machine: topics', () => {
     expect(delivered(writers.log.get('f'))).toEqual(['error:f:topic_full']);
   });
 
-  it("refuses a subscribe past maxSubscriptions, the whole hub's memberships (issue 18 §5); a departure frees its share", () => {
+  it("refuses a subscribe past maxSubscriptions, the whole hub's memberships; a departure frees its share", () => {
     const topicLimits = {
       maxTopicLength: 16,
       maxTopicsPerClient: 3,

@@ -375,7 +375,7 @@ const HUB_CASES: HubCase[] = [
         expect(replies.splice(0)).toEqual([{ error: 'unavailable', message: 'store down' }]);
         expect(f.forwarded).toEqual([]);
       },
-      // Issue 15: the publisher's reply settles and its ref is answered, even while draining.
+      // The publisher's reply settles and its ref is answered, even while draining.
       draining: (f) => {
         expect(labels(f, 'a')).toEqual(['error:7:unavailable']);
         expect(replies.splice(0)).toEqual([{ error: 'unavailable', message: 'store down' }]);

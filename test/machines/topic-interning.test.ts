@@ -5,7 +5,7 @@ import { RemoteDirectory } from '../../machines/remote-directory.js';
 import { TopicIndex } from '../../machines/topic-index.js';
 
 /**
- * Issue 18 §5: every subscribe parses its own copy of the topic name, and the client's topic
+ * Every subscribe parses its own copy of the topic name, and the client's topic
  * set kept that copy, so 100 topics of 128 characters cost every client ~14 KiB of names alone.
  * Names are interned now (one instance per distinct topic). String identity cannot be seen from
  * JavaScript, so this counts heap bytes: the memory of a membership, not a time.
@@ -31,7 +31,7 @@ function bytesPerMembership(join: (client: string, topic: string) => void): numb
   return (heap() - before) / (CLIENTS * TOPICS);
 }
 
-describe('topic names are interned (issue 18 §5)', () => {
+describe('topic names are interned', () => {
   it('TopicIndex: a membership of a shared 128-character topic holds no copy of its name', () => {
     const index = new TopicIndex();
     const per = bytesPerMembership((id, topic) => index.add(id, topic, undefined));

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * `engines.node` is a promise to whoever installs the package: every Node version it admits must be
- * admitted by every dependency installed with it, or npm warns EBADENGINE (issue 17: @nats-io/nuid
+ * admitted by every dependency installed with it, or npm warns EBADENGINE (as it did when @nats-io/nuid
  * 3.0.0 wants Node 22 while we said >=20.10). `devEngines.runtime` is the same promise to
  * contributors, for the dev dependencies. Both are checked against the lockfile, which records each
  * installed package's own `engines`.

@@ -3,7 +3,7 @@ import { runOrderedStream } from '../support/ordered-stream.js';
 import { startHub, whenCount, type Harness } from '../support/ws-client.js';
 
 /**
- * Issue 6, item 4 at reduced size (bench/ordering.ts runs 1M messages): several publishers,
+ * docs/reliability.md item 4 at reduced size (bench/ordering.ts runs 1M messages): several publishers,
  * several receivers, real ws clients → nothing lost, nothing duplicated, each publisher's
  * order kept, with the hub's default outbound limits and overflow policy.
  */

@@ -3,7 +3,7 @@ import { connectAll } from '../../bench/load/raw-client.js';
 import { connect, startHub, whenCount, type TestClient } from '../support/ws-client.js';
 
 /**
- * Issue 6, item 9 at 1,000 clients (bench/shutdown.ts does 10,000 against the CLI and
+ * docs/reliability.md item 9 at 1,000 clients (bench/shutdown.ts does 10,000 against the CLI and
  * SIGTERM): close() while every client is connected and messages flow both ways → every
  * client gets 1001 (none has to be terminated), close() resolves, the hub actor is done, and
  * no socket or timer of the hub is left behind.

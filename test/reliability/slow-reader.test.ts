@@ -7,7 +7,7 @@ import { connect, startHub, whenCount, type Harness } from '../support/ws-client
 import { namedRelay as named, socketOf, seq, yieldToIo } from '../support/stalled-reader.js';
 
 /**
- * Issue 6, item 1 (functional half; bench/slow-reader.ts measures it under load): one client
+ * docs/reliability.md item 1 (functional half; bench/slow-reader.ts measures it under load): one client
  * stops reading while healthy ones receive a stream many times longer than the per-client
  * limit. The server-side memory for the slow one stays within its bounds, its policy applies,
  * and the healthy ones keep getting every message, in order, and their pings.

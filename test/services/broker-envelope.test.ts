@@ -6,7 +6,7 @@ import { natsPublisher, redisCli, type RawPublisher } from '../support/broker-pu
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
 
 /**
- * Issue 18 §2: one message on the broker must not crash, deafen or stop a node. Each payload is
+ * docs/reliability.md item 10: one message on the broker must not crash, deafen or stop a node. Each payload is
  * published from outside (redis-cli / a plain NATS connection) on every channel a node listens
  * to, to two real hub processes; afterwards both must still be up, healthy, answering, and
  * exchanging messages across nodes, with every payload counted as malformed.

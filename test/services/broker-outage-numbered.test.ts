@@ -6,7 +6,7 @@ import { connect, startHub, whenCount, type Harness, type TestClient } from '../
 import { NATS_URL, REDIS_URL, requireService, whenBrokerState } from './services.js';
 
 /**
- * Issue 6, item 8 (broker half), with numbered messages: a client of hub A streams 0, 1, 2…
+ * docs/reliability.md item 8 (broker half), with numbered messages: a client of hub A streams 0, 1, 2…
  * (paced by its local echo, so the stream never pauses); hub A's broker connection runs
  * through a TCP proxy that the test cuts mid-stream, and the broker client reconnects
  * through it. A local client of hub A must get every number in order throughout; a client of

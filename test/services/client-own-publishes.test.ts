@@ -7,7 +7,7 @@ import { tcpProxy } from '../support/tcp-proxy.js';
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
 
 /**
- * Issue 14, "Positions": a subscriber that also publishes, in a cluster whose history is shared in
+ * docs/client.md, "Positions": a subscriber that also publishes, in a cluster whose history is shared in
  * the broker, while a publisher on the other node publishes into the same topic. There the ack of
  * an own publish comes from the shared store, and its message (echoed, or others' messages before
  * it) follows through the broker, often later: with `echo` the message must still reach the

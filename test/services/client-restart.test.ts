@@ -7,7 +7,7 @@ import { tcpProxy } from '../support/tcp-proxy.js';
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
 
 /**
- * Issue 14, "Done when": after a server restart the SDK's handler has every message once, in
+ * After a server restart the SDK's handler has every message once, in
  * order. Two hub processes share history in the broker; the subscriber's node is killed with
  * SIGKILL (a crash: no close frame, no goodbye to the cluster) and started again while a
  * publisher on the other node keeps publishing, awaiting each ack. The subscriber reaches its

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-// Everything the embedder needs, from the package's public entry only (issue 13).
+// Everything the embedder needs, from the package's public entry only (what an application can import).
 import { createHub, natsBroker, natsHistory, redisBroker, redisHistory, type Hub } from '../../src/index.js';
 import { connectJson } from '../support/json-client.js';
 import { deleteHistoryStream } from '../support/nats-history.js';

@@ -36,7 +36,7 @@ describeHistoryConformance('redis', {
 });
 
 /**
- * Issue 13: the two keys of a stream can go one without the other (each has its own TTL; an
+ * The two keys of a stream can go one without the other (each has its own TTL; an
  * eviction takes one). Before, losing the hash left the stream: the next XADD under the reset
  * counter failed after HSET had run, so every publish was `unavailable` until the counter passed
  * the old top, and reads under the new epoch then returned the old entries. Losing the stream

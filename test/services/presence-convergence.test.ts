@@ -9,7 +9,7 @@ import { startHub, whenCount, type Harness } from '../support/ws-client.js';
 import { NATS_URL, REDIS_URL, requireService, whenBrokerState } from './services.js';
 
 /**
- * Issue 18 §3: presence converges after short outages and fast restarts, and shutdown does not
+ * docs/reliability.md item 13: presence converges after short outages and fast restarts, and shutdown does not
  * hang on an unreachable broker. Real Redis and NATS; cuts through test/support/tcp-proxy.ts.
  */
 beforeAll(() => Promise.all([requireService('Redis', REDIS_URL), requireService('NATS', NATS_URL)]));
@@ -197,7 +197,7 @@ for (const [name, scheme, url, make] of BROKERS) {
       });
     }
 
-    it('one client whose metadata a node cannot decode does not hide the rest of its node (issue 18)', async () => {
+    it('one client whose metadata a node cannot decode does not hide the rest of its node', async () => {
       const prefix = `meta${process.pid}x${Date.now().toString(36)}`;
       const cluster = { prefix, heartbeatMs: 200, nodeTimeoutMs: 30_000 };
       // A admits metadata 6 deep (within its bound); B decodes only 4: the deep entry is one B must skip.

@@ -8,7 +8,7 @@ import { startHub, type Harness } from '../support/ws-client.js';
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
 
 /**
- * A node's state larger than one broker message, over the real brokers (issue 18; the in-memory
+ * A node's state larger than one broker message, over the real brokers (docs/reliability.md item 14; the in-memory
  * version is test/src/cluster/sync-parts.test.ts). On NATS a single message may not exceed the
  * server's max_payload (1 MiB by default): a whole-state sync of a few MB was refused at publish,
  * so a node joining later never learnt the big node's clients. It now goes in 256 KiB parts.

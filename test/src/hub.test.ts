@@ -211,7 +211,7 @@ describe('the handle answers what callers need (no reading of the machine contex
     }
   });
 
-  it('presence is built once: the handle and the wire list the same members in the same order (issue 16)', async () => {
+  it('presence is built once: the handle and the wire list the same members in the same order', async () => {
     const bus = createMemoryBus();
     const json: HubOptions = { ...named, protocol: 'json' };
     const far = await startHub({ ...json, cluster: { broker: memoryBroker(bus), nodeId: 'far' } });
@@ -239,7 +239,7 @@ describe('the handle answers what callers need (no reading of the machine contex
     }
   });
 
-  it('no file of src/ outside the handle reads the hub machine’s context (issue 16)', async () => {
+  it('no file of src/ outside the handle reads the hub machine’s context', async () => {
     const root = fileURLToPath(new URL('../../src/', import.meta.url));
     const offenders: string[] = [];
     for (const file of await readdir(root, { recursive: true })) {

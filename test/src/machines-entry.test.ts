@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as machines from '../../machines/index.js';
-// The assertions are the @ts-expect-error lines, checked by `npm run typecheck` (issue 16): the
+// The assertions are the @ts-expect-error lines, checked by `npm run typecheck`: the
 // hub machine's context and internal events are not part of 'actorhub/machines'.
 // @ts-expect-error HubContext is the machine's own state
 import type { HubContext } from '../../machines/index.js';

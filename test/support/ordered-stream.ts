@@ -1,5 +1,5 @@
 /**
- * Issue 6, item 4: several publishers send numbered messages through a hub to several
+ * docs/reliability.md item 4: several publishers send numbered messages through a hub to several
  * receivers, real `ws` clients on both sides; every receiver records, per publisher, which
  * numbers it saw and in what order. Used at reduced size by test/reliability/ordering.test.ts
  * and at full size (1M messages) by bench/ordering.ts.

@@ -108,7 +108,7 @@ describe('a cluster of three hubs', () => {
         .sort(),
     ).toEqual(['n0c0', 'n1c0']);
     const c = await client(nodes[2]!);
-    // Presence is for members (issue 18 §4): an outsider is refused, a member on a third node sees everyone.
+    // Presence is for members (docs/security.md#presence): an outsider is refused, a member on a third node sees everyone.
     expect(await c.call({ type: 'presence', topic: 'lobby' })).toMatchObject({ type: 'error', code: 'forbidden' });
     await c.call({ type: 'subscribe', topic: 'lobby' });
     const presence = await c.call({ type: 'presence', topic: 'lobby' });

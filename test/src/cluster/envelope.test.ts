@@ -117,7 +117,7 @@ describe('broker envelopes are decoded with a schema', () => {
   });
 
   // A sync is one node's whole state: one bad entry is skipped and counted, the rest applied
-  // (issue 18: one client's metadata used to hide its whole node).
+  // (one client's metadata used to hide its whole node).
   const sync = '"k":"sync","n":"e","i":"b","v":1';
   it.each([
     ['sync clients that are not entries (the issue: TypeError in the hub)', `{${sync},"c":[1,["ok"]],"j":[]}`],

@@ -9,7 +9,7 @@ import { connectJson } from '../../support/json-client.js';
 import { startHub, upgradeStatus, type Harness } from '../../support/ws-client.js';
 
 /**
- * Issue 18: one client whose presence metadata its peers cannot decode (too deep, too large) hid
+ * docs/reliability.md item 15: one client whose presence metadata its peers cannot decode (too deep, too large) hid
  * its whole node: its `c+`/`j` and every `sync` holding it were dropped as malformed, so the other
  * nodes listed none of that node's clients and asked it for a sync every heartbeat. Both ends are
  * closed: such metadata is refused where the client is admitted, and a sync skips one bad entry.

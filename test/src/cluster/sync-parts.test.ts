@@ -6,7 +6,7 @@ import { connectJson } from '../../support/json-client.js';
 import { startHub, type Harness } from '../../support/ws-client.js';
 
 /**
- * Issue 18: a node's whole state (its `sync` reply) was one broker message. Past the envelope
+ * docs/reliability.md item 14: a node's whole state (its `sync` reply) was one broker message. Past the envelope
  * bound (16 MiB) every other node dropped it as malformed, so a node joining later, or one
  * resyncing after a cut, never learnt the big node's clients. The state now goes in parts of
  * about SYNC_PART_BYTES (docs/scaling.md#convergence), applied together.
@@ -52,7 +52,7 @@ const CLIENTS = 48;
  */
 const META_BYTES = 400_000;
 
-describe('a sync larger than one broker message (issue 18)', () => {
+describe('a sync larger than one broker message', () => {
   it('a node with 19 MB of presence state is learnt whole by a node that joins later; no message over the bound', async () => {
     const bus = createMemoryBus();
     const timing = { heartbeatMs: 50, nodeTimeoutMs: 30_000 };

@@ -59,7 +59,7 @@ describe('memory history store: bounds', () => {
     expect(s.stats().bytes! - before).toBe(999); // replaced a 1-byte message with a 1000-byte one
   });
 
-  it('positions asked for made-up topics never evict a stream with messages (issue 13); placeholders have their own cap', () => {
+  it('positions asked for made-up topics never evict a stream with messages; placeholders have their own cap', () => {
     const s = memoryHistory({ size: 3, ttlMs: 60_000, maxStreams: 2 });
     const a = s.append('a', { data: '1' });
     const b = s.append('b', { data: '2' });

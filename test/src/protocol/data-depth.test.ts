@@ -21,7 +21,7 @@ const whenMembers = (node: Harness, topic: string, n: number) =>
     const sub = node.hub.actor.subscribe(() => ok() && (sub.unsubscribe(), resolve()));
   });
 
-describe('data nested deeper than the cluster decodes is refused on the socket (issue 18)', () => {
+describe('data nested deeper than the cluster decodes is refused on the socket', () => {
   it(`a publish or send nested ${API_MAX_DATA_DEPTH + 1} deep is invalid_data; ${API_MAX_DATA_DEPTH} reaches the other node`, async () => {
     const bus = createMemoryBus();
     for (const nodeId of ['one', 'two'])

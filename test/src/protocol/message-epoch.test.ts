@@ -13,7 +13,7 @@ afterEach(async () => {
 
 type Message = Extract<OutboundFrame, { type: 'message' }>;
 
-describe('message frames of a history topic carry the epoch beside the offset (issue 13)', () => {
+describe('message frames of a history topic carry the epoch beside the offset', () => {
   it('a subscriber that stays subscribed through an eviction sees the new epoch, so offset 1 is not a duplicate', async () => {
     // One stream at most: a publish to another topic evicts "a" (LRU), and its epoch dies with it.
     harness = await startHub({ protocol: 'json', history: { size: 10, ttlMs: 60_000, maxStreams: 1 } });

@@ -34,7 +34,7 @@ async function pipelined(commands: object[]): Promise<RawWs> {
   return raw;
 }
 
-describe('a history read does not hold back the commands pipelined behind it (issue 13)', () => {
+describe('a history read does not hold back the commands pipelined behind it', () => {
   it('maxPendingCommands 2: one history read, then 10 publishes, all acked in order', async () => {
     harness = await startHub({ protocol: 'json', maxPendingCommands: 2, history: { size: 100, ttlMs: 60_000 } });
     const publishes = Array.from({ length: 10 }, (_, i) => ({ type: 'publish', topic: 'news', data: i, ref: `p${i}` }));

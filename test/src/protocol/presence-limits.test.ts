@@ -6,7 +6,7 @@ import { startHub, whenCount, type Harness } from '../../support/ws-client.js';
 import type { HubOptions } from '../../../src/types.js';
 
 /**
- * Issue 18 §4: presence could amplify (a 60-byte query on a 10k-member topic answered 449 KiB)
+ * docs/security.md#presence: presence could amplify (a 60-byte query on a 10k-member topic answered 449 KiB)
  * and enumerate (any client could list any topic's members, every id a direct send can reach).
  * Now: members only unless `canSeePresence` opens it, answers capped at a page with the total and
  * a cursor, and presence queries rate-limited (on by default).
@@ -35,7 +35,7 @@ const pageOf = (frame: { type: string; result?: unknown }): Page => {
   return frame.result as Page;
 };
 
-describe('presence: members only by default (issue 18 §4)', () => {
+describe('presence: members only by default', () => {
   it('a member lists the topic; an outsider gets forbidden and learns no id', async () => {
     harness = await startHub(named);
     const member = await join(harness, 'ann', 'room');
@@ -69,7 +69,7 @@ describe('presence: members only by default (issue 18 §4)', () => {
   });
 });
 
-describe('presence: capped answers with a total and a cursor (issue 18 §4)', () => {
+describe('presence: capped answers with a total and a cursor', () => {
   it('pages of at most presencePageSize, in id order; following the cursor lists everyone exactly once', async () => {
     harness = await startHub({ ...named, topics: { presencePageSize: 4 } });
     const ids = Array.from({ length: 11 }, (_, i) => `m${String(i).padStart(2, '0')}`);
@@ -108,7 +108,7 @@ describe('presence: capped answers with a total and a cursor (issue 18 §4)', ()
   });
 });
 
-describe('presence queries count in the rate limits (issue 18 §4)', () => {
+describe('presence queries count in the rate limits', () => {
   it('beyond the presence burst: rate_limited with the ref, then 1008; other commands are unaffected until then', async () => {
     harness = await startHub({
       ...named,

@@ -12,7 +12,7 @@ import { buildFrame, Op, type ServerFrame } from '../../support/ws-frame.js';
 import { startHub, whenCount, type Harness } from '../../support/ws-client.js';
 
 /**
- * Issue 18 §1: a peer that floods pings and never reads. ws used to answer every ping with a
+ * docs/security.md#control-frames: a peer that floods pings and never reads. ws used to answer every ping with a
  * pong written straight to the socket, outside the writer's bounds: one raw socket grew the
  * process from 97 MiB to 2.2 GiB in 20 s. Now the writer answers pings (only while the socket
  * keeps up, the latest one otherwise), control frames count in the rate limits, and a peer that
@@ -71,7 +71,7 @@ async function readUntil(raw: RawWs, done: (f: ServerFrame) => boolean): Promise
   }
 }
 
-describe('a peer that floods pings and never reads (issue 18 §1)', () => {
+describe('a peer that floods pings and never reads', () => {
   it('the server buffers at most writeHighWaterBytes + one frame for it; only the latest ping is answered; a bystander is served', async () => {
     const writeHighWaterBytes = 16 * 1024;
     // The control-frame limit off: the writer's bound alone must hold.

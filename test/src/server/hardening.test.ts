@@ -8,7 +8,7 @@ import { startRoutedHub, type RoutedHub } from '../../support/http-hub.js';
 import { connectJson } from '../../support/json-client.js';
 import { whenCount } from '../../support/ws-client.js';
 
-/** Issue 18 §5: the HTTP API's deep or non-finite data, and DNS rebinding through the Host header. */
+/** docs/security.md, threat model: the HTTP API's deep or non-finite data, and DNS rebinding through the Host header. */
 
 const KEY = 'test-key-0123456789abcdef';
 let h: RoutedHub | undefined;
@@ -54,7 +54,7 @@ function request(
 
 const nested = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 
-describe('POST /api/publish and /api/send: data the hub cannot send on as it came (issue 18 §5)', () => {
+describe('POST /api/publish and /api/send: data the hub cannot send on as it came', () => {
   it('data nested 20,000 deep → 400 invalid_body naming the limit (was 500 internal); 128 deep is delivered', async () => {
     await start();
     const { client } = await connectJson(h!.ws);
@@ -132,7 +132,7 @@ describe('POST /api/publish and /api/send: data the hub cannot send on as it cam
   });
 });
 
-describe('maxSubscriptions: a memory bound for the whole hub (issue 18 §5)', () => {
+describe('maxSubscriptions: a memory bound for the whole hub', () => {
   it('over real sockets: past the hub-wide count a subscribe gets too_many_topics; a client that leaves frees its share', async () => {
     await start({ topics: { maxSubscriptions: 3 } });
     const one = await connectJson(h!.ws);
@@ -151,7 +151,7 @@ describe('maxSubscriptions: a memory bound for the whole hub (issue 18 §5)', ()
   });
 });
 
-describe('allowedHosts: DNS rebinding (issue 18 §5)', () => {
+describe('allowedHosts: DNS rebinding', () => {
   it('without it, same-origin lets in any Host equal to the Origin (the rebinding pattern, documented)', async () => {
     await start();
     const r = await request('/ws', { upgrade: true, host: 'evil.example', origin: 'http://evil.example' });

@@ -50,7 +50,7 @@ function writer(r: RateLimits = rate()) {
 
 const now = () => Date.now();
 
-describe('ClientWriter: control frames within the bounds (issue 18 §1)', () => {
+describe('ClientWriter: control frames within the bounds', () => {
   it('answers a ping at once while the socket keeps up; while backed up keeps only the latest, sent on drain', () => {
     const { w, conn, log, stats } = writer(rate({ controlFramesPerSec: Number.POSITIVE_INFINITY }));
     w.ping(Buffer.from('a'));

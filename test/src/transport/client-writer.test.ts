@@ -101,7 +101,7 @@ describe('slow consumers: a client that stops reading', () => {
     socketOf(slow).pause();
     const sent = await flood(harness.hub, () => harness!.hub.stats.dropped > 0);
     // Two sweeps while the socket is backed up: neither writes a ping behind bytes the peer does not read
-    // (every byte written for a client stays within its bounds, issue 18 §1).
+    // (every byte written for a client stays within its bounds: docs/security.md#control-frames).
     const pingsWhenFull = harness.hub.stats.pingsSent;
     const target = sweeps + 2;
     await new Promise<void>((resolve) => (onSweep = () => sweeps >= target && resolve()));
