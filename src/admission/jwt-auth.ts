@@ -23,7 +23,12 @@ export interface JwtAuthOptions extends TokenOptions {
   readonly algorithms?: readonly string[] | undefined;
   readonly issuer?: string | undefined;
   readonly audience?: string | undefined;
-  /** Allowed clock difference for `exp`/`nbf`, seconds (default 5). */
+  /**
+   * Allowed clock difference for `nbf`, seconds (default 5), so a token from an issuer whose clock
+   * runs a little ahead is usable at once. In effect not for `exp`: jose would admit an `exp`
+   * within the tolerance, but the upgrade and `refresh` then refuse an expiry already passed
+   * (`token expired`), since the client would only be closed with 4001 at once.
+   */
   readonly clockToleranceSec?: number | undefined;
 }
 

@@ -112,6 +112,20 @@ describe('jwtAuth with a secret (HS256)', { timeout: TIMEOUT }, () => {
     expect(h.hub.stats.rejectedByStatus[401]).toBe(cases.length);
   });
 
+  it('the clock tolerance admits an nbf a little ahead, never an exp already passed', async () => {
+    const h = await hubWith({ secret: SECRET, clockToleranceSec: 30 });
+    // nbf 10 s ahead of this clock: within the 30 s tolerance, so a skewed issuer's fresh token works.
+    expect(await upgrade(h.url, bearer(await hs256({ sub: 'early', nbf: now() + 10 })))).toEqual({
+      status: 101,
+      body: '',
+    });
+    // exp 10 s ago: jose alone would admit it within the tolerance, and the client would be closed with 4001 at once.
+    expect(await upgrade(h.url, bearer(await hs256({ sub: 'late', exp: now() - 10 })))).toEqual({
+      status: 401,
+      body: 'token expired',
+    });
+  });
+
   it('a token with the none algorithm, or an HS256 token under an RSA key, is refused', async () => {
     const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}.`;
     const h = await hubWith({ secret: SECRET });
