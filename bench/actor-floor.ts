@@ -15,18 +15,16 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { createActor, fromCallback, fromTransition, setup, type AnyActorLogic, type AnyActorRef } from 'xstate';
 import { clientMachine } from '../machines/client.machine.js';
 import type { ClientInput, Writer } from '../machines/client.types.js';
 import { fakeHub } from './ops/fake-hub.js';
+import { parseCli } from './cli.js';
 
-const { values } = parseArgs({
-  options: {
-    variant: { type: 'string' },
-    rounds: { type: 'string', default: '5' },
-    count: { type: 'string', default: '5000' },
-  },
+const values = parseCli('npm run bench -- actor-floor [options]', {
+  variant: { type: 'string' },
+  rounds: { type: 'string', default: '5', describe: 'rounds; every variant is measured twice per round' },
+  count: { type: 'string', default: '5000', describe: 'actors created per measurement' },
 });
 
 /** Below this, 5000 actors of ~30 KB of garbage each would not fit: a scavenge would run mid-batch. */

@@ -12,14 +12,14 @@
  * Scenarios run interleaved, `--rounds` times (the machine's other load drifts); every round is
  * printed, then the median of each column per scenario.
  *
- * Usage: node dist/bench/flood.js [--seconds 10] [--subscribers 50] [--rate 100] [--rounds 3]
+ * Usage: npm run bench -- flood [--seconds 10] [--subscribers 50] [--rate 100] [--rounds 3]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { hasTaskset, startServer, type Server } from './harness.js';
+import { parseCli } from './cli.js';
 import type { Peer } from './peers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -214,14 +214,12 @@ function flood(url: string): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      flooder: { type: 'string' },
-      seconds: { type: 'string', default: '10' },
-      subscribers: { type: 'string', default: '50' },
-      rate: { type: 'string', default: '100' },
-      rounds: { type: 'string', default: '3' },
-    },
+  const values = parseCli('npm run bench -- flood [options]', {
+    flooder: { type: 'string' },
+    seconds: { type: 'string', default: '10', describe: 'length of each scenario' },
+    subscribers: { type: 'string', default: '50', describe: 'healthy members of the topic' },
+    rate: { type: 'string', default: '100', describe: "the healthy publisher's messages per second" },
+    rounds: { type: 'string', default: '3', describe: 'the scenarios are repeated this many times, interleaved' },
   });
   if (values.flooder) return flood(values.flooder);
   const seconds = Number(values.seconds);

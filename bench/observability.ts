@@ -1,7 +1,7 @@
 /**
  * What observability costs: the fan-out timer per dispatch (vs prom-client's own observe),
  * and a /metrics scrape with N connected clients. Real ws clients over loopback, in-process.
- * Usage: npm run bench -- observability [<clients>]   (default 1000)
+ * Usage: npm run bench -- observability [--clients 1000]
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,8 +9,12 @@ import { Histogram, Registry } from 'prom-client';
 import { WebSocket } from 'ws';
 import { createHub } from '../src/hub.js';
 import { TimeHistogram } from '../src/observability/metrics/fanout.js';
+import { parseCli } from './cli.js';
 
-const clients = Number(process.argv[2] ?? 1000);
+const values = parseCli('npm run bench -- observability [options]', {
+  clients: { type: 'string', default: '1000', describe: 'connected clients during the /metrics scrape' },
+});
+const clients = Number(values.clients);
 const quiet = { error() {}, warn() {}, info() {}, debug() {} };
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -4,19 +4,17 @@
  * numbered messages to R receivers, real ws clients (test/support/ordered-stream.ts; the
  * same check runs at 4 × 5,000 in npm test). Prints lost, duplicated and reordered counts.
  */
-import { parseArgs } from 'node:util';
+import { parseCli } from './cli.js';
 import { waitForClients } from './load/server-stats.js';
 import { getStats, HOST, printTable, startHubProcess } from './reliability/common.js';
 import { runOrderedStream, type OrderedStreamReport } from '../test/support/ordered-stream.js';
 
-const { values } = parseArgs({
-  options: {
-    publishers: { type: 'string', default: '4' },
-    'per-publisher': { type: 'string', default: '250000' },
-    receivers: { type: 'string', default: '4' },
-    window: { type: 'string', default: '64' },
-    protocols: { type: 'string', default: 'json,relay' },
-  },
+const values = parseCli('npm run bench -- ordering [options]', {
+  publishers: { type: 'string', default: '4', describe: 'publishing clients' },
+  'per-publisher': { type: 'string', default: '250000', describe: 'numbered messages each publisher sends' },
+  receivers: { type: 'string', default: '4', describe: 'receiving clients' },
+  window: { type: 'string', default: '64', describe: 'messages a publisher has in flight at most' },
+  protocols: { type: 'string', default: 'json,relay', describe: 'comma-separated: json (topic publish), relay' },
 });
 const P = Number(values.publishers);
 const K = Number(values['per-publisher']);

@@ -24,27 +24,25 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ActorRefFrom } from 'xstate';
 import type { HubMachine } from '../machines/hub.machine.js';
 import { createHub } from '../src/hub.js';
 import type { Connection, ConnectionHandlers } from '../machines/connection.js';
 import { consoleLogger } from '../src/observability/logger.js';
+import { parseCli } from './cli.js';
 import { connectAll, RawClient, Tally } from './load/raw-client.js';
 
-const { values } = parseArgs({
-  options: {
-    serve: { type: 'string' },
-    'close-run': { type: 'boolean', default: false },
-    connections: { type: 'string', default: '10000' },
-    rounds: { type: 'string', default: '3' },
-    concurrency: { type: 'string', default: '100' },
-    'close-clients': { type: 'string', default: '50000' },
-    'cpu-prof': { type: 'string' },
-    only: { type: 'string' },
-    'topic-clients': { type: 'string', default: '2000' },
-  },
+const values = parseCli('npm run bench -- per-client [options]', {
+  serve: { type: 'string' },
+  'close-run': { type: 'boolean', default: false },
+  connections: { type: 'string', default: '10000', describe: 'idle connections per server' },
+  rounds: { type: 'string', default: '3', describe: 'peers interleaved this many times; medians over them' },
+  concurrency: { type: 'string', default: '100', describe: 'connects in flight at once' },
+  'close-clients': { type: 'string', default: '50000', describe: 'clients of the in-process close() run' },
+  'cpu-prof': { type: 'string', describe: 'write a CPU profile of every server into this directory' },
+  only: { type: 'string', describe: 'topics: only the memory-with-topics measurement' },
+  'topic-clients': { type: 'string', default: '2000', describe: 'clients of the --only topics run' },
 });
 
 type Kind = 'raw' | 'hub' | 'json';

@@ -18,22 +18,20 @@ import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { hasTaskset, startServer, type Server } from './harness.js';
+import { parseCli } from './cli.js';
 import { rssBytes } from './proc.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '1' },
-    cli: { type: 'string', default: 'dist/src/server/cli.js' },
-    label: { type: 'string', default: 'this build' },
-    // An older build does not know --rate-control-frames: run it with --scenarios defaults.
-    scenarios: { type: 'string', default: 'defaults,unlimited' },
-    'max-rss-mib': { type: 'string', default: '1536' },
-  },
+const values = parseCli('npm run bench -- ping-flood [options]', {
+  seconds: { type: 'string', default: '10', describe: 'length of each flood' },
+  rounds: { type: 'string', default: '1', describe: 'the scenarios are repeated this many times' },
+  cli: { type: 'string', default: 'dist/src/server/cli.js', describe: 'the server to run (another build to compare)' },
+  label: { type: 'string', default: 'this build', describe: 'its name in the output' },
+  // An older build does not know --rate-control-frames: run it with --scenarios defaults.
+  scenarios: { type: 'string', default: 'defaults,unlimited', describe: 'comma-separated: defaults, unlimited' },
+  'max-rss-mib': { type: 'string', default: '1536', describe: "the flood stops once the server's RSS passes this" },
 });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
