@@ -41,7 +41,15 @@ export interface NatsHistoryOptions extends HistorySettings {
    * kept winning): bounded, so a hot topic cannot hold a publish forever.
    */
   readonly maxAttempts?: number;
+  /**
+   * The notifications consumer handed nothing over for this long while the stream holds records
+   * after the last one it did: it is replaced by a new one that starts after that record, ms.
+   */
+  readonly stallMs?: number;
 }
+
+/** NATS history: see NatsHistoryOptions.stallMs (belongs in src/limits.ts), ms. */
+const HISTORY_NATS_STALL_MS = 5_000;
 
 /** Headers of a stored message: its place in the topic's stream, and who published it. */
 const H = {
@@ -171,6 +179,7 @@ export async function natsHistory(options: NatsHistoryOptions): Promise<HistoryS
   const { size, ttlMs, prefix, nodeId } = options;
   const timeout = options.commandTimeoutMs ?? L.HISTORY_COMMAND_TIMEOUT_MS;
   const maxAttempts = options.maxAttempts ?? L.HISTORY_NATS_MAX_ATTEMPTS;
+  const stallMs = options.stallMs ?? HISTORY_NATS_STALL_MS;
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -410,14 +419,31 @@ export async function natsHistory(options: NatsHistoryOptions): Promise<HistoryS
         stopConsuming = () => void messages.close();
         // The ordered consumer resumes by itself after a cut, but after the stream was deleted it
         // would resume at the old sequence in the new stream: watch for that and start over.
-        const watch = setInterval(() => {
-          jsm.streams.info(stream).then(
-            (now) => {
-              if (now.created !== generation) void messages.close();
-            },
-            () => undefined, // down, or deleted and not recreated yet: looked at again next time
-          );
-        }, L.HISTORY_NATS_WATCH_MS);
+        // It also stalls with records waiting (docs/scaling.md#history-across-nodes): with the
+        // event loop saturated its pings go unanswered, the connection is dropped as stale, and
+        // the consumer it recreates after the reconnect delivered one record and then nothing
+        // until two idle heartbeats were missed (30 s with consume()'s defaults); a consumer
+        // deleted on the server stalls the same way. Nothing handed over for stallMs while the
+        // stream holds more: start a new consumer after the last record handed over, so nothing
+        // is lost or repeated.
+        let seen = passed;
+        let since = Date.now();
+        const watch = setInterval(
+          () => {
+            jsm.streams.info(stream).then(
+              (now) => {
+                if (now.created !== generation) return void messages.close();
+                const waiting = now.state.messages > 0 && now.state.last_seq > passed;
+                if (passed !== seen || !waiting) {
+                  seen = passed;
+                  since = Date.now();
+                } else if (Date.now() - since >= stallMs) void messages.close();
+              },
+              () => undefined, // down, or deleted and not recreated yet: looked at again next time
+            );
+          },
+          Math.min(L.HISTORY_NATS_WATCH_MS, stallMs),
+        );
         try {
           for await (const m of messages) {
             deliverStored(m);
