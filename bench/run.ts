@@ -379,7 +379,7 @@ async function main(argv: readonly string[]): Promise<number> {
         quietWaitMs: Math.round(quiet.waitedMs),
         durationMs: Math.round(performance.now() - t0),
         result,
-        ...(brokerDropped === undefined ? {} : { brokerDropped }),
+        brokerDropped,
       });
       log(`${what}: ${describe(result)}${brokerDropped ? `, broker dropped ${brokerDropped}` : ''}`);
     } catch (error) {

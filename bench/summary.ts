@@ -22,7 +22,7 @@ export interface RunSpec {
 
 export interface RunRecord extends RunSpec {
   /** Cross-node runs: messages the nodes' broker adapters dropped. */
-  readonly brokerDropped?: number;
+  readonly brokerDropped?: number | undefined;
   readonly quietWaitMs: number;
   /** Wall time of the run: server start, generator, server stop. */
   readonly durationMs?: number;

@@ -158,12 +158,12 @@ const jwtOf = (c: SettingValues, hub: HubOptions): JwtAuthOptions | undefined =>
     }
   }
   const options: JwtAuthOptions = {
-    ...(c.jwtSecret === undefined ? {} : { secret: c.jwtSecret }),
-    ...(publicKey === undefined ? {} : { publicKey }),
-    ...(c.jwtJwks === undefined ? {} : { jwksUrl: c.jwtJwks }),
-    ...(c.jwtIssuer === undefined ? {} : { issuer: c.jwtIssuer }),
-    ...(c.jwtAudience === undefined ? {} : { audience: c.jwtAudience }),
-    ...(hub.auth?.from === undefined ? {} : { from: hub.auth.from }),
+    secret: c.jwtSecret,
+    publicKey,
+    jwksUrl: c.jwtJwks,
+    issuer: c.jwtIssuer,
+    audience: c.jwtAudience,
+    from: hub.auth?.from,
   };
   return options;
 };
