@@ -132,7 +132,7 @@ export const TOKEN_PROTOCOL_PREFIX = 'bearer.';
  * (24.8 days), so a later expiry is reached in steps of this.
  */
 export const MAX_TIMER_DELAY_MS = 2_147_483_647;
-/** Allowed clock difference between the token issuer and the hub for exp and nbf, seconds (jwtAuth). */
+/** Allowed clock difference between the token issuer and the hub for nbf, seconds (jwtAuth); exp is enforced as given. */
 export const JWT_CLOCK_TOLERANCE_SEC = 5;
 /** A JWKS document fetched for jwtAuth: abandoned after this long (the upgrade then gets 503), ms. */
 export const JWKS_TIMEOUT_MS = 5_000;
