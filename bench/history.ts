@@ -1,5 +1,5 @@
 /**
- * npm run bench -- history — the product's default path and what history costs (issue 13):
+ * npm run bench -- history — the product's default path and what history costs:
  *  1. JSON `publish` to a topic of N subscribers (1,000 and 5,000), measured like the relay
  *     fan-out (bench/publish.ts: sustained deliveries/s with at most 32 messages in flight,
  *     server pinned to core 0 and generator to core 1, fresh processes, servers interleaved
@@ -15,7 +15,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -25,23 +24,21 @@ import { natsHistoryStream } from '../src/history/nats.js';
 import { clockTicks, hasTaskset, waitForQuiet } from './harness.js';
 import { settingsFor, type Options } from './plan.js';
 import { executePublish } from './publish.js';
+import { parseCli } from './cli.js';
 import { PUBLISH_VARIANTS, publishPeer, publishServer, type PublishVariant } from './publish-servers.js';
 import { columns } from './report/format.js';
 import { publishTable } from './report/tables.js';
 import { publishRows, type RunRecord } from './summary.js';
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    sizes: { type: 'string', default: '1000,5000' },
-    variants: { type: 'string', default: PUBLISH_VARIANTS.join(',') },
-    'skip-recovery': { type: 'boolean', default: false },
-    redis: { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
-    nats: { type: 'string', default: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' },
-    'memory-child': { type: 'boolean', default: false },
-    /** Prints the publish table of a results file again (after the summary changed), runs nothing. */
-    report: { type: 'string' },
-  },
+const values = parseCli('npm run bench -- history [options]', {
+  rounds: { type: 'string', default: '3', describe: 'interleaved rounds' },
+  sizes: { type: 'string', default: '1000,5000', describe: 'subscribers per topic, comma-separated' },
+  variants: { type: 'string', default: PUBLISH_VARIANTS.join(','), describe: 'servers to measure, comma-separated' },
+  'skip-recovery': { type: 'boolean', default: false, describe: 'skip the recovery-time and memory parts' },
+  redis: { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', describe: 'Redis URL' },
+  nats: { type: 'string', default: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', describe: 'NATS URL' },
+  'memory-child': { type: 'boolean', default: false },
+  report: { type: 'string', describe: 'print the publish table of a results file again; run nothing' },
 });
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,5 +1,5 @@
 /**
- * The publish scenario (issue 13): the product's default path, a JSON `publish` to a topic of N
+ * The publish scenario: the product's default path, a JSON `publish` to a topic of N
  * subscribers, measured like the relay fan-out (bench/load/fanout.ts: one publisher, at most
  * `window` messages in flight, deliveries/s over a fixed window after a warm-up; server pinned
  * to core 0, generator to core 1). Every server gets the same kind of publish from a publisher
