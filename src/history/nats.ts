@@ -50,6 +50,11 @@ export interface NatsHistoryOptions extends HistorySettings {
 
 /** NATS history: see NatsHistoryOptions.stallMs (belongs in src/limits.ts), ms. */
 const HISTORY_NATS_STALL_MS = 5_000;
+/**
+ * NATS history: the notifications loop hands records over for at most this long before it lets
+ * I/O and timers in (belongs in src/limits.ts), ms.
+ */
+const HISTORY_NATS_SLICE_MS = 50;
 
 /** Headers of a stored message: its place in the topic's stream, and who published it. */
 const H = {
@@ -445,11 +450,19 @@ export async function natsHistory(options: NatsHistoryOptions): Promise<HistoryS
           Math.min(L.HISTORY_NATS_WATCH_MS, stallMs),
         );
         try {
+          let slice = Date.now();
           for await (const m of messages) {
             deliverStored(m);
             passed = m.seq;
             release();
             if (closed) break;
+            // The iterator hands over what it holds in microtasks, never returning to the event
+            // loop: with a backlog and a costly fan-out, sockets went unread (the connection's
+            // pings unanswered, dropped as stale). Let I/O and timers in now and then.
+            if (Date.now() - slice >= HISTORY_NATS_SLICE_MS) {
+              await new Promise((r) => setImmediate(r));
+              slice = Date.now();
+            }
           }
         } finally {
           clearInterval(watch);
