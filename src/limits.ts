@@ -275,6 +275,18 @@ export const HISTORY_NATS_MAX_BATCH = 100;
 export const HISTORY_NATS_MAX_BATCH_BYTES = 256 * 1024;
 /** NATS history: an append that loses the expected-last-subject-sequence race this many times in a row fails. */
 export const HISTORY_NATS_MAX_ATTEMPTS = 100;
+/**
+ * NATS history: the notifications consumer handed nothing over for this long while the stream
+ * holds later records (deleted on the server, or a stale connection nats.js would only notice
+ * after two missed idle heartbeats, 30 s): it is replaced by one that starts after the last
+ * record handed over, ms. Must exceed HISTORY_NATS_WATCH_MS, the check's own period.
+ */
+export const HISTORY_NATS_STALL_MS = 5_000;
+/**
+ * NATS history: the notifications loop hands a backlog over for at most this long before it lets
+ * I/O and timers in, so 5,000 subscribers' recovery reads are not starved by one catch-up, ms.
+ */
+export const HISTORY_NATS_SLICE_MS = 50;
 
 /** Live viewer (/inspect): how often it pushes counts and events to each open page, in ms. */
 export const VIEWER_TICK_MS = 250;

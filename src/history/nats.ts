@@ -48,14 +48,6 @@ export interface NatsHistoryOptions extends HistorySettings {
   readonly stallMs?: number;
 }
 
-/** NATS history: see NatsHistoryOptions.stallMs (belongs in src/limits.ts), ms. */
-const HISTORY_NATS_STALL_MS = 5_000;
-/**
- * NATS history: the notifications loop hands records over for at most this long before it lets
- * I/O and timers in (belongs in src/limits.ts), ms.
- */
-const HISTORY_NATS_SLICE_MS = 50;
-
 /** Headers of a stored message: its place in the topic's stream, and who published it. */
 const H = {
   epoch: 'Actorhub-Epoch',
@@ -184,7 +176,7 @@ export async function natsHistory(options: NatsHistoryOptions): Promise<HistoryS
   const { size, ttlMs, prefix, nodeId } = options;
   const timeout = options.commandTimeoutMs ?? L.HISTORY_COMMAND_TIMEOUT_MS;
   const maxAttempts = options.maxAttempts ?? L.HISTORY_NATS_MAX_ATTEMPTS;
-  const stallMs = options.stallMs ?? HISTORY_NATS_STALL_MS;
+  const stallMs = options.stallMs ?? L.HISTORY_NATS_STALL_MS;
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -459,7 +451,7 @@ export async function natsHistory(options: NatsHistoryOptions): Promise<HistoryS
             // The iterator hands over what it holds in microtasks, never returning to the event
             // loop: with a backlog and a costly fan-out, sockets went unread (the connection's
             // pings unanswered, dropped as stale). Let I/O and timers in now and then.
-            if (Date.now() - slice >= HISTORY_NATS_SLICE_MS) {
+            if (Date.now() - slice >= L.HISTORY_NATS_SLICE_MS) {
               await new Promise((r) => setImmediate(r));
               slice = Date.now();
             }
