@@ -132,14 +132,12 @@ export interface IdleRow extends Group {
 }
 
 /** Cross-node fan-out: one setup (1 node, or 2 nodes over a broker) at one N. */
-export interface CrossFanoutRow extends Group {
-  readonly setup: ClusterSetup;
-  readonly n: number;
-  readonly deliveriesPerSec: Stat;
-  /** Ratio of medians to the single node; per-round ratios (the single node ran just before). */
-  readonly ratio: number | undefined;
-  readonly roundRatio: Stat;
-  /** Both nodes' CPU together, and the core they share. */
+/**
+ * What a fan-out through the hub's cluster path cost and what it checked; the cross-node and the
+ * JSON-publish rows share these columns.
+ */
+export interface ServerCost {
+  /** All nodes' CPU together (fractions of one core), and the core they are pinned to (shared by two nodes). */
   readonly serverCpu: Stat;
   readonly serverCore: Stat;
   readonly generatorCore: Stat;
@@ -147,6 +145,15 @@ export interface CrossFanoutRow extends Group {
   readonly p99: Stat;
   readonly brokerDropped: number;
   readonly checks: Checks;
+}
+
+export interface CrossFanoutRow extends Group, ServerCost {
+  readonly setup: ClusterSetup;
+  readonly n: number;
+  readonly deliveriesPerSec: Stat;
+  /** Ratio of medians to the single node; per-round ratios (the single node ran just before). */
+  readonly ratio: number | undefined;
+  readonly roundRatio: Stat;
 }
 
 /** Cross-node latency: the checkers on node 1 (the publisher's) and on node 2. */
@@ -186,7 +193,7 @@ export interface ChurnRow extends Group {
 }
 
 /** Publish scenario: one server at one N, against raw ws and actorhub with history off of the same rounds. */
-export interface PublishRow extends Group {
+export interface PublishRow extends Group, ServerCost {
   readonly variant: PublishVariant;
   readonly n: number;
   readonly deliveriesPerSec: Stat;
@@ -201,14 +208,6 @@ export interface PublishRow extends Group {
   /** The same to actorhub with history off. */
   readonly vsOff: number | undefined;
   readonly roundVsOff: Stat;
-  /** All nodes' CPU together (fractions of one core), and the core they are pinned to. */
-  readonly serverCpu: Stat;
-  readonly serverCore: Stat;
-  readonly generatorCore: Stat;
-  readonly serverNsPerDelivery: Stat;
-  readonly p99: Stat;
-  readonly brokerDropped: number;
-  readonly checks: Checks;
 }
 
 export interface OpsRow {

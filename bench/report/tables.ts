@@ -1,7 +1,7 @@
 /** The result tables, once: printed as columns on stdout and as markdown in docs/performance.md. */
 import { PEERS, type PeerId } from '../peers.js';
 import { publishServer } from '../publish-servers.js';
-import { checksPass, type Checks, type PublishRow, type Summary } from '../summary.js';
+import { checksPass, type Checks, type PublishRow, type ServerCost, type Summary } from '../summary.js';
 import { bytes, columns, kib, ms, pct, range, ratioText, si, times } from './format.js';
 
 export interface Table {
@@ -151,6 +151,17 @@ export function tables(summary: Summary): Table[] {
   return out;
 }
 
+/** The cost and check columns of the cross-node and JSON-publish tables, in their order. */
+const costCells = (r: ServerCost): string[] => [
+  pct(r.serverCpu.median),
+  pct(r.serverCore.median),
+  pct(r.generatorCore.median),
+  (r.serverNsPerDelivery.median / 1000).toFixed(2),
+  ms(r.p99.median),
+  String(r.brokerDropped),
+  checksText(r.checks),
+];
+
 const setupLabel = (setup: string): string =>
   setup === 'single' ? '1 node' : `2 nodes, ${setup === 'redis' ? 'Redis' : 'NATS'}`;
 const signedMs = (v: number): string => (Number.isFinite(v) ? `${v < 0 ? '-' : '+'}${ms(Math.abs(v))}` : '–');
@@ -183,13 +194,7 @@ function newTables(summary: Summary): Table[] {
         setupLabel(r.setup),
         range(r.deliveriesPerSec, si),
         ratioText(r.ratio, r.roundRatio),
-        pct(r.serverCpu.median),
-        pct(r.serverCore.median),
-        pct(r.generatorCore.median),
-        (r.serverNsPerDelivery.median / 1000).toFixed(2),
-        ms(r.p99.median),
-        String(r.brokerDropped),
-        checksText(r.checks),
+        ...costCells(r),
         flags(r),
       ]),
     });
@@ -337,13 +342,7 @@ export const publishTable = (rows: readonly PublishRow[]): Table => ({
     ratioText(r.vsRaw, r.roundVsRaw),
     times(r.cpuVsRaw),
     r.variant === 'raw-ws' || r.variant === 'socket.io-rooms' ? '–' : ratioText(r.vsOff, r.roundVsOff),
-    pct(r.serverCpu.median),
-    pct(r.serverCore.median),
-    pct(r.generatorCore.median),
-    (r.serverNsPerDelivery.median / 1000).toFixed(2),
-    ms(r.p99.median),
-    String(r.brokerDropped),
-    checksText(r.checks),
+    ...costCells(r),
     flags(r),
   ]),
 });

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectJson, type JsonClient } from '../support/json-client.js';
-import { spawnHub, type HubProcess } from '../support/hub-process.js';
+import { clusterNode, spawnHub, type HubProcess, uniquePrefix } from '../support/hub-process.js';
+import { within } from '../support/eventually.js';
 import { natsPublisher, redisCli, type RawPublisher } from '../support/broker-publish.js';
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
 
@@ -60,21 +61,6 @@ const rssMiB = async (pid: number): Promise<number> => {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
 };
 
-/** Awaits `p`, or fails naming what did not happen within `ms` (a deaf or stopped node never answers). */
-async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 let procs: HubProcess[] = [];
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -103,23 +89,8 @@ for (const [name, flag, url, publisher] of [
       '%s: dropped and counted; both nodes stay up, healthy, answering and connected',
       async (cls) => {
         const hostile = CLASSES[cls]!;
-        const prefix = `env${process.pid}x${Date.now().toString(36)}`;
-        procs = await Promise.all(
-          ['e0', 'e1'].map((id) =>
-            spawnHub([
-              flag,
-              url,
-              '--node-id',
-              id,
-              '--cluster-prefix',
-              prefix,
-              '--heartbeat',
-              '200',
-              '--node-timeout',
-              '5000',
-            ]),
-          ),
-        );
+        const prefix = uniquePrefix('env');
+        procs = await Promise.all(['e0', 'e1'].map((id) => spawnHub(clusterNode([flag, url], id, prefix, 5_000))));
         await Promise.all(procs.map(untilNodesSeen));
         const [a, b] = await Promise.all(procs.map((p) => connectJson(p.url)));
         const [ca, cb] = [a!.client, b!.client] as [JsonClient, JsonClient];

@@ -8,6 +8,7 @@ import { eventually } from '../support/eventually.js';
 import { startRoutedHub, type RoutedHub } from '../support/http-hub.js';
 import { connectJson, type JsonClient } from '../support/json-client.js';
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
+import { uniquePrefix } from '../support/hub-process.js';
 
 /**
  * The broker-envelope fuzzer (docs/reliability.md item 11): payloads
@@ -204,7 +205,7 @@ const BROKERS: [string, (nodeId: string) => Promise<Broker>, () => Promise<RawPu
 for (const [name, broker, publisher] of BROKERS) {
   describe(`broker-envelope fuzzer over ${name}`, () => {
     it(`${BATCHES} batches of hostile payloads on every channel: all counted, 0 crashes, the node answers after each`, async () => {
-      const prefix = `fz${process.pid}x${Date.now().toString(36)}`;
+      const prefix = uniquePrefix('fz');
       const timing = { heartbeatMs: 200, nodeTimeoutMs: 30_000, maxEnvelopeBytes: MAX_ENVELOPE_BYTES };
       const nodes: RoutedHub[] = [];
       const raw = await publisher();

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ClientError, createClient, type GapInfo, type HubClient } from '../../src/client/index.js';
-import { spawnHub, type HubProcess } from '../support/hub-process.js';
+import { clusterNode, spawnHub, type HubProcess, uniquePrefix } from '../support/hub-process.js';
 import { deleteHistoryStream } from '../support/nats-history.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
@@ -40,22 +40,10 @@ for (const [name, broker] of [
   ['NATS', ['--nats', NATS_URL]],
 ] as const) {
   async function twoNodes(): Promise<[HubProcess, HubProcess]> {
-    const prefix = `own${process.pid}x${Date.now().toString(36)}`;
+    const prefix = uniquePrefix('own');
     if (name === 'NATS') cleanups.push(() => deleteHistoryStream(NATS_URL, prefix));
     const start = async (id: string) => {
-      const p = await spawnHub([
-        ...broker,
-        '--history-size',
-        '100000',
-        '--node-id',
-        id,
-        '--cluster-prefix',
-        prefix,
-        '--heartbeat',
-        '200',
-        '--node-timeout',
-        '1000',
-      ]);
+      const p = await spawnHub([...clusterNode(broker, id, prefix), '--history-size', '100000']);
       cleanups.push(() => p.kill());
       return p;
     };

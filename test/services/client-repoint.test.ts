@@ -3,10 +3,11 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { natsHistoryStream } from '../../src/history/nats.js';
 import { WebSocket } from 'ws';
-import { createClient, type ClientState, type HubClient } from '../../src/client/index.js';
-import { spawnHub, type HubProcess } from '../support/hub-process.js';
+import { createClient } from '../../src/client/index.js';
+import { spawnHub, type HubProcess, uniquePrefix } from '../support/hub-process.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
+import { reach } from '../support/client-states.js';
 
 /**
  * The SDK re-pointed to another node of a cluster (a load balancer after a node is cut) while a
@@ -34,7 +35,7 @@ afterAll(async () => {
 });
 
 async function cluster(broker: readonly string[], n: number): Promise<HubProcess[]> {
-  const prefix = `repoint${process.pid}x${Date.now().toString(36)}`;
+  const prefix = uniquePrefix('repoint');
   prefixes.push(prefix);
   const hubs = await Promise.all(
     Array.from({ length: n }, (_, i) =>
@@ -53,22 +54,6 @@ async function cluster(broker: readonly string[], n: number): Promise<HubProcess
   );
   for (const h of hubs) cleanups.push(() => h.kill());
   return hubs;
-}
-
-function reach(c: HubClient, state: ClientState, ms = 20_000): Promise<void> {
-  if (c.state === state) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`client did not reach ${state} within ${ms} ms (is ${c.state})`)),
-      ms,
-    );
-    const off = c.on('state', (s) => {
-      if (s !== state) return;
-      clearTimeout(timer);
-      off();
-      resolve();
-    });
-  });
 }
 
 for (const [name, broker] of [
@@ -92,7 +77,7 @@ for (const [name, broker] of [
       const subscription = sub.subscribe<number>('ticks', (n) => got.push(n));
       const states: string[] = [];
       subscription.on('state', (s) => states.push(s));
-      await reach(pub, 'connected');
+      await reach(pub, 'connected', 20_000);
       await expect.poll(() => subscription.state, { timeout: 20_000 }).toBe('subscribed');
 
       // The publisher publishes until the subscriber has had messages from both nodes.
@@ -152,7 +137,7 @@ for (const [name, broker] of [
         const subscription = sub.subscribe<number>(topic, (n) => got.push(n));
         const gaps: unknown[] = [];
         subscription.on('gap', (g) => gaps.push(g));
-        await reach(pub, 'connected');
+        await reach(pub, 'connected', 20_000);
         await expect.poll(() => subscription.state, { timeout: 20_000 }).toBe('subscribed');
         let n = 0;
         let publishing = true;

@@ -1,10 +1,11 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createClient, type ClientState, type GapInfo, type HubClient, type Position } from '../../src/client/index.js';
-import { spawnHub, type HubProcess } from '../support/hub-process.js';
+import { createClient, type GapInfo, type Position } from '../../src/client/index.js';
+import { clusterNode, spawnHub, type HubProcess, uniquePrefix } from '../support/hub-process.js';
 import { deleteHistoryStream } from '../support/nats-history.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
+import { reach } from '../support/client-states.js';
 
 /**
  * After a server restart the SDK's handler has every message once, in
@@ -22,44 +23,17 @@ afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-function reach(c: HubClient, state: ClientState, ms = 20_000): Promise<void> {
-  if (c.state === state) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`client did not reach ${state} within ${ms} ms (is ${c.state})`)),
-      ms,
-    );
-    const off = c.on('state', (s) => {
-      if (s !== state) return;
-      clearTimeout(timer);
-      off();
-      resolve();
-    });
-  });
-}
-
 for (const [name, broker] of [
   ['Redis', ['--redis', REDIS_URL]],
   ['NATS', ['--nats', NATS_URL]],
 ] as const) {
   describe(`the SDK when its node crashes and restarts, over ${name} with shared history`, { timeout: 90_000 }, () => {
     it('a publisher on the other node keeps publishing; the handler has every acked message once, in order, no gap', async () => {
-      const prefix = `restart${process.pid}x${Date.now().toString(36)}`;
+      const prefix = uniquePrefix('restart');
       if (name === 'NATS') cleanups.push(() => deleteHistoryStream(NATS_URL, prefix));
       const node = async (id: string): Promise<HubProcess> => {
-        const p = await spawnHub([
-          ...broker,
-          '--history-size',
-          '100000', // more than the test publishes: recovery can never fall out of the window
-          '--node-id',
-          id,
-          '--cluster-prefix',
-          prefix,
-          '--heartbeat',
-          '200',
-          '--node-timeout',
-          '1000',
-        ]);
+        // A history of more than the test publishes: recovery can never fall out of the window.
+        const p = await spawnHub([...clusterNode(broker, id, prefix), '--history-size', '100000']);
         cleanups.push(() => p.kill());
         return p;
       };
@@ -80,7 +54,7 @@ for (const [name, broker] of [
       sub.on('gap', (g) => gaps.push(g));
       const recoveries: Position[] = [];
       sub.on('recovered', ({ from }) => recoveries.push(from));
-      await reach(pub, 'connected');
+      await reach(pub, 'connected', 20_000);
       await expect.poll(() => sub.state, { timeout: 20_000 }).toBe('subscribed');
 
       // The publisher: one message at a time, each awaited; a refused publish ends the test.
@@ -95,7 +69,7 @@ for (const [name, broker] of [
       loop.catch(() => (publishing = false));
 
       await expect.poll(() => got.length, { timeout: 20_000 }).toBeGreaterThan(20);
-      const down = reach(subClient, 'reconnecting');
+      const down = reach(subClient, 'reconnecting', 20_000);
       const resubscribed = new Promise<void>((resolve) => {
         let left = false; // subscribing on the drop, subscribed once the restarted node acks
         sub.on('state', (s) => (s === 'subscribing' ? (left = true) : s === 'subscribed' && left && resolve()));

@@ -8,6 +8,7 @@ import { connectJson } from '../support/json-client.js';
 import { deleteHistoryStream } from '../support/nats-history.js';
 import { silentLogger } from '../support/ws-client.js';
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
+import { uniquePrefix } from '../support/hub-process.js';
 
 beforeAll(async () => {
   await requireService('Redis', REDIS_URL);
@@ -15,7 +16,7 @@ beforeAll(async () => {
 });
 
 const running: { hub: Hub; server: http.Server }[] = [];
-const prefix = `emb${process.pid}x${Date.now().toString(36)}`;
+const prefix = uniquePrefix('emb');
 
 afterEach(async () => {
   for (const { hub, server } of running.splice(0)) {

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboundFrame } from '../../src/protocol/schema.js';
 import { connectJson, type JsonClient } from '../support/json-client.js';
-import { spawnHub, type HubProcess } from '../support/hub-process.js';
+import { spawnHub, type HubProcess, uniquePrefix } from '../support/hub-process.js';
 import { deleteHistoryStream } from '../support/nats-history.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
@@ -89,7 +89,7 @@ async function nodes(
   n: number,
   { size = 400, extra = [] as string[] } = {},
 ): Promise<HubProcess[]> {
-  const prefix = `h${process.pid}x${Date.now().toString(36)}`;
+  const prefix = uniquePrefix('h');
   clusters.push({ broker, url, prefix });
   const started = await Promise.all(
     Array.from({ length: n }, (_, i) =>

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisHistory } from '../../src/history/redis.js';
 import { describeHistoryConformance } from '../support/history-conformance.js';
 import { REDIS_URL, requireService } from './services.js';
+import { uniquePrefix } from '../support/hub-process.js';
 
 beforeAll(() => requireService('Redis', REDIS_URL));
 
@@ -45,7 +46,7 @@ describeHistoryConformance('redis', {
 describe('Redis history: one of a stream’s two keys lost', () => {
   for (const lost of ['the hash (epoch and counter)', 'the stream (the entries)'] as const) {
     it(`${lost}: a new epoch from offset 0, none of the old entries, publishes accepted`, async () => {
-      const prefix = `hp${process.pid}x${Date.now().toString(36)}${lost.length}`;
+      const prefix = `${uniquePrefix('hp')}${lost.length}`;
       prefixes.add(prefix);
       const store = await redisHistory({ url: REDIS_URL, prefix, nodeId: 'n1', size: 10, ttlMs: 60_000 });
       const admin = new Redis(REDIS_URL);
@@ -69,7 +70,7 @@ describe('Redis history: one of a stream’s two keys lost', () => {
     });
 
     it(`${lost}, then a read first: a new epoch at offset 0 that the first publish keeps`, async () => {
-      const prefix = `hr${process.pid}x${Date.now().toString(36)}${lost.length}`;
+      const prefix = `${uniquePrefix('hr')}${lost.length}`;
       prefixes.add(prefix);
       const store = await redisHistory({ url: REDIS_URL, prefix, nodeId: 'n1', size: 10, ttlMs: 60_000 });
       const admin = new Redis(REDIS_URL);

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectJson, type JsonClient } from '../support/json-client.js';
-import { spawnHub, type HubProcess } from '../support/hub-process.js';
+import { spawnHub, type HubProcess, uniquePrefix } from '../support/hub-process.js';
 import { connect } from '../support/ws-client.js';
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
 
@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 async function nodes(broker: string[], n: number, extra: string[] = []): Promise<HubProcess[]> {
-  const prefix = `t${process.pid}x${Date.now().toString(36)}`;
+  const prefix = uniquePrefix('t');
   const started = await Promise.all(
     Array.from({ length: n }, (_, i) =>
       spawnHub([

@@ -11,7 +11,7 @@ import { createClient } from '../../src/client/index.js';
 import { hubRoutes } from '../../src/server/http-routes.js';
 import { createHub } from '../../src/hub.js';
 import type { HubOptions } from '../../src/types.js';
-import { spawnHub } from '../support/hub-process.js';
+import { spawnHub, uniquePrefix } from '../support/hub-process.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 import { silentLogger } from '../support/ws-client.js';
 import { REDIS_URL, requireService } from './services.js';
@@ -215,7 +215,7 @@ describe('the live page in Chromium', () => {
     // Two hub processes sharing history in Redis; the page reaches node a through a proxy (its
     // load balancer), so its URL stays valid when a new process replaces the killed one.
     await requireService('Redis', REDIS_URL);
-    const prefix = `page${process.pid}x${Date.now().toString(36)}`;
+    const prefix = uniquePrefix('page');
     const node = async (id: string) => {
       const p = await spawnHub([
         '--redis',

@@ -3,7 +3,8 @@ import type { Broker } from '../../src/cluster/broker/broker.js';
 import { natsBroker } from '../../src/cluster/broker/nats.js';
 import { redisBroker } from '../../src/cluster/broker/redis.js';
 import { connectJson, type JsonClient } from '../support/json-client.js';
-import { spawnHub, type HubProcess } from '../support/hub-process.js';
+import { clusterNode, spawnHub, type HubProcess, uniquePrefix } from '../support/hub-process.js';
+import { within } from '../support/eventually.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 import { startHub, whenCount, type Harness } from '../support/ws-client.js';
 import { NATS_URL, REDIS_URL, requireService, whenBrokerState } from './services.js';
@@ -24,21 +25,6 @@ afterEach(async () => {
   hubs = [];
   await Promise.all(closers.splice(0).map((c) => c()));
 });
-
-/** Awaits `p`, or fails naming what did not happen within `ms`. */
-async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Resolves when the hub's presence of `room` is exactly `ids` (hub events, not sleeps). */
 const whenPresence = (h: Harness, ids: string[]) =>
@@ -64,7 +50,7 @@ for (const [name, scheme, url, make] of BROKERS) {
     it('converges after a 1.5 s cut (shorter than the node timeout) with a leave and a join on each side', async () => {
       const proxy = await tcpProxy(url.hostname, Number(url.port));
       closers.push(proxy.close);
-      const prefix = `conv${process.pid}x${Date.now().toString(36)}`;
+      const prefix = uniquePrefix('conv');
       const brokerA: Broker = await make(`${scheme}://127.0.0.1:${proxy.port}`, 'cA');
       const brokerB: Broker = await make(url.toString(), 'cB');
       // Default heartbeat; a node timeout far beyond the cut, so the timeout cannot be what heals it.
@@ -112,18 +98,9 @@ for (const [name, scheme, url, make] of BROKERS) {
     });
 
     it('drops a killed node’s clients as soon as it restarts under the same --node-id', async () => {
-      const prefix = `rst${process.pid}x${Date.now().toString(36)}`;
+      const prefix = uniquePrefix('rst');
       const args = (id: string) => [
-        `--${scheme}`,
-        url.toString(),
-        '--node-id',
-        id,
-        '--cluster-prefix',
-        prefix,
-        '--heartbeat',
-        '200',
-        '--node-timeout',
-        '20000',
+        ...clusterNode([`--${scheme}`, url.toString()], id, prefix, 20_000),
         '--presence-events',
         'true',
       ];
@@ -161,7 +138,7 @@ for (const [name, scheme, url, make] of BROKERS) {
           `--${scheme}`,
           `${scheme}://127.0.0.1:${proxy.port}`,
           '--cluster-prefix',
-          `term${process.pid}x${Date.now().toString(36)}`,
+          uniquePrefix('term'),
           '--shutdown-timeout',
           '2000',
         ]);
@@ -198,7 +175,7 @@ for (const [name, scheme, url, make] of BROKERS) {
     }
 
     it('one client whose metadata a node cannot decode does not hide the rest of its node', async () => {
-      const prefix = `meta${process.pid}x${Date.now().toString(36)}`;
+      const prefix = uniquePrefix('meta');
       const cluster = { prefix, heartbeatMs: 200, nodeTimeoutMs: 30_000 };
       // A admits metadata 6 deep (within its bound); B decodes only 4: the deep entry is one B must skip.
       const a = await startHub({

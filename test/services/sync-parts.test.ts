@@ -6,6 +6,7 @@ import { connectJson } from '../support/json-client.js';
 import { eventually } from '../support/eventually.js';
 import { startHub, type Harness } from '../support/ws-client.js';
 import { NATS_URL, REDIS_URL, requireService } from './services.js';
+import { uniquePrefix } from '../support/hub-process.js';
 
 /**
  * A node's state larger than one broker message, over the real brokers (docs/reliability.md item 14; the in-memory
@@ -31,7 +32,7 @@ for (const [name, broker] of [
 ] as [string, (nodeId: string) => Promise<Broker>][]) {
   describe(`a sync larger than one message over ${name}`, () => {
     it('a node that joins later learns all the big node’s clients; nothing dropped', async () => {
-      const prefix = `sp${process.pid}x${Date.now().toString(36)}`;
+      const prefix = uniquePrefix('sp');
       const timing = { heartbeatMs: 200, nodeTimeoutMs: 30_000, prefix };
       const big = await startHub({
         protocol: 'json',

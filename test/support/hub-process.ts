@@ -66,3 +66,31 @@ export async function killAll(running: Set<ChildProcess>): Promise<void> {
   );
   running.clear();
 }
+
+/** A cluster prefix no other run shares (this process, this millisecond): runs never see each other. */
+export function uniquePrefix(tag: string): string {
+  return `${tag}${process.pid}x${Date.now().toString(36)}`;
+}
+
+/**
+ * CLI flags for one node of a test cluster: its broker flags, id and prefix, with heartbeats every
+ * 200 ms so peers notice each other (and a crash, after `nodeTimeoutMs`) within a test's time.
+ */
+export function clusterNode(
+  broker: readonly string[],
+  nodeId: string,
+  prefix: string,
+  nodeTimeoutMs = 1_000,
+): string[] {
+  return [
+    ...broker,
+    '--node-id',
+    nodeId,
+    '--cluster-prefix',
+    prefix,
+    '--heartbeat',
+    '200',
+    '--node-timeout',
+    String(nodeTimeoutMs),
+  ];
+}

@@ -1,9 +1,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createClient, type ClientOptions, type ClientState, type HubClient } from '../../../src/client/index.js';
+import { createClient, type ClientOptions, type HubClient } from '../../../src/client/index.js';
 import { spawnHub, type HubProcess } from '../../support/hub-process.js';
 import { tcpProxy } from '../../support/tcp-proxy.js';
+import { reach, subscribedAgain } from '../../support/client-states.js';
 
 /**
  * The SDK against real hub processes (the CLI from dist/) behind a loopback TCP proxy that the
@@ -33,28 +34,6 @@ function client(url: string, options: ClientOptions = {}): HubClient {
   const c = createClient(url, { WebSocket, reconnect: { minDelayMs: 20, maxDelayMs: 300 }, ...options });
   cleanups.push(() => c.close());
   return c;
-}
-
-function reach(c: HubClient, state: ClientState, ms = 15_000): Promise<void> {
-  if (c.state === state) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`client did not reach ${state} within ${ms} ms (is ${c.state})`)),
-      ms,
-    );
-    const off = c.on('state', (s) => {
-      if (s !== state) return;
-      clearTimeout(timer);
-      off();
-      resolve();
-    });
-  });
-}
-
-function subscribedAgain(sub: { state: string; on(e: 'state', f: (s: string) => void): () => void }): Promise<void> {
-  return new Promise((resolve) => {
-    const off = sub.on('state', (s) => s === 'subscribed' && (off(), resolve()));
-  });
 }
 
 describe('client SDK against hub processes', { timeout: 30_000 }, () => {

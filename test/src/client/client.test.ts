@@ -7,6 +7,7 @@ import { createClient, type ClientOptions, type ClientState, type HubClient } fr
 import { createHub, type Hub } from '../../../src/hub.js';
 import type { HubOptions } from '../../../src/types.js';
 import { silentLogger, startHub, type Harness } from '../../support/ws-client.js';
+import { reach, subscribed } from '../../support/client-states.js';
 
 /**
  * The SDK against a real hub in this process over real sockets on port 0 (Node's `ws` as the
@@ -30,30 +31,6 @@ function client(url: string, options: ClientOptions = {}): HubClient {
   const c = createClient(url, { WebSocket, ...FAST, ...options });
   cleanups.push(() => c.close());
   return c;
-}
-
-/** Resolves when the client reaches `state` (at once if it is there). */
-function reach(c: HubClient, state: ClientState, ms = 10_000): Promise<void> {
-  if (c.state === state) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`client did not reach ${state} within ${ms} ms (is ${c.state})`)),
-      ms,
-    );
-    const off = c.on('state', (s) => {
-      if (s !== state) return;
-      clearTimeout(timer);
-      off();
-      resolve();
-    });
-  });
-}
-
-function subscribed(sub: { state: string; on(e: 'state', f: (s: string) => void): () => void }): Promise<void> {
-  if (sub.state === 'subscribed') return Promise.resolve();
-  return new Promise((resolve) => {
-    const off = sub.on('state', (s) => s === 'subscribed' && (off(), resolve()));
-  });
 }
 
 /** A hub on a fixed port that can be stopped and started again (a server restart). */

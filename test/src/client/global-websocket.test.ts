@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type HubClient, type Subscription } from '../../../src/client/index.js';
+import { createClient, type HubClient } from '../../../src/client/index.js';
 import { startHub, type Harness } from '../../support/ws-client.js';
+import { subscribed } from '../../support/client-states.js';
 
 /**
  * `createClient(url)` with no `WebSocket` option takes the global one. Node 22+ has it (undici's);
@@ -13,14 +14,6 @@ const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
-
-/** Resolves on the subscription's `subscribed` state event (at once if it is there). */
-function subscribed(sub: Subscription): Promise<void> {
-  if (sub.state === 'subscribed') return Promise.resolve();
-  return new Promise((resolve) => {
-    const off = sub.on('state', (s) => s === 'subscribed' && (off(), resolve()));
-  });
-}
 
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 

@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createClient, type ClientState, type GapInfo, type HubClient } from '../../../src/client/index.js';
+import { createClient, type GapInfo, type HubClient } from '../../../src/client/index.js';
 import { PositionTracker } from '../../../src/client/position.js';
 import { CLIENT_MAX_KNOWN_OFFSETS } from '../../../src/limits.js';
 import { createMemoryBus, memoryBroker } from '../../../src/cluster/broker/memory.js';
 import { memoryHistory } from '../../../src/history/memory.js';
 import type { HistoryStore, StoredNotice } from '../../../src/history/store.js';
 import { startHub, type Harness } from '../../support/ws-client.js';
+import { reach, subscribed } from '../../support/client-states.js';
 
 /**
  * Positions in a topic's history as a cluster orders things: a publish's ack comes from the
@@ -90,20 +91,6 @@ function client(url: string): HubClient {
   const c = createClient(url, { WebSocket, reconnect: { minDelayMs: 20, maxDelayMs: 200 } });
   cleanups.push(() => c.close());
   return c;
-}
-
-function reach(c: HubClient, state: ClientState): Promise<void> {
-  if (c.state === state) return Promise.resolve();
-  return new Promise((resolve) => {
-    const off = c.on('state', (s) => s === state && (off(), resolve()));
-  });
-}
-
-function subscribed(sub: { state: string; on(e: 'state', f: (s: string) => void): () => void }): Promise<void> {
-  if (sub.state === 'subscribed') return Promise.resolve();
-  return new Promise((resolve) => {
-    const off = sub.on('state', (s) => s === 'subscribed' && (off(), resolve()));
-  });
 }
 
 describe('positions in a cluster: acks and messages travel apart', () => {

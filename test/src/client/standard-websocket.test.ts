@@ -1,8 +1,9 @@
 import { WebSocket as StandardWebSocket } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type ClientState, type HubClient, type Subscription } from '../../../src/client/index.js';
+import { createClient } from '../../../src/client/index.js';
 import { CLIENT_CONNECT_FAILURES_REPORTED } from '../../../src/limits.js';
 import { startHub, type Harness } from '../../support/ws-client.js';
+import { reach, subscribed } from '../../support/client-states.js';
 
 /**
  * The SDK with a WHATWG WebSocket (undici's: the implementation behind Node 22's global
@@ -14,21 +15,6 @@ const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
-
-function reach(c: HubClient, state: ClientState): Promise<void> {
-  if (c.state === state) return Promise.resolve();
-  return new Promise((resolve) => {
-    const off = c.on('state', (s) => s === state && (off(), resolve()));
-  });
-}
-
-/** Resolves on the subscription's `subscribed` state event (at once if it is there). */
-function subscribed(sub: Subscription): Promise<void> {
-  if (sub.state === 'subscribed') return Promise.resolve();
-  return new Promise((resolve) => {
-    const off = sub.on('state', (s) => s === 'subscribed' && (off(), resolve()));
-  });
-}
 
 describe('client SDK on the standard WebSocket (Node 22 global / browsers)', () => {
   it('connects, subscribes, publishes, and reconnects after the hub drops it', async () => {
