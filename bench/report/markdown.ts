@@ -78,7 +78,7 @@ Raw figures: [\`bench/results/latest.json\`](../bench/results/latest.json). The 
 ${table('Targets')}
 
 One run's verdicts. Memory per idle connection sits at its target's edge from run to run
-(1.28–1.36× over four full runs; ΔRSS there is mostly heap growth both peers carry); connects/s
+(1.19–1.36× over five full runs; ΔRSS there is mostly heap growth both peers carry); connects/s
 is limited by the XState actor each connection is. What one connection costs, the profiles, and
 the floor any XState machine actor sets on this Node: [decision 0003](decisions/0003-one-actor-per-connection.md).
 
