@@ -24,14 +24,21 @@ describeHistoryConformance('nats', {
   lose: (shared) => deleteOwn(shared),
 });
 
+/** Two nodes' stores on one fresh prefix (deleted after the file), 10 kept per topic, and the prefix; `b` takes `bOptions`. */
+async function twoNodes(tag: string, bOptions: { stallMs?: number } = {}) {
+  const shared = `${tag}-${process.pid}-${Date.now().toString(36)}`;
+  prefixes.add(shared);
+  const settings = { url: NATS_URL, prefix: shared, size: 10, ttlMs: 60_000 };
+  return [
+    await natsHistory({ ...settings, nodeId: 'a' }),
+    await natsHistory({ ...settings, nodeId: 'b', ...bOptions }),
+    shared,
+  ] as const;
+}
+
 describe('NATS history: a burst is stored as few records', () => {
   it('pipelined publishes keep their order and offsets; readers see the newest `size`, wherever the records split', async () => {
-    const shared = `hb-${process.pid}-${Date.now().toString(36)}`;
-    prefixes.add(shared);
-    const [a, b] = [
-      await natsHistory({ url: NATS_URL, prefix: shared, nodeId: 'a', size: 10, ttlMs: 60_000 }),
-      await natsHistory({ url: NATS_URL, prefix: shared, nodeId: 'b', size: 10, ttlMs: 60_000 }),
-    ];
+    const [a, b] = await twoNodes('hb');
     try {
       const heard: number[] = [];
       b.onStored!((n) => heard.push(n.offset));
@@ -55,12 +62,7 @@ describe('NATS history: a burst is stored as few records', () => {
 
 describe('NATS history: notifications resume when the ordered consumer stalls', () => {
   it('a node whose consumer stopped delivering starts a new one after the last record it handed over', async () => {
-    const shared = `hs-${process.pid}-${Date.now().toString(36)}`;
-    prefixes.add(shared);
-    const [a, b] = [
-      await natsHistory({ url: NATS_URL, prefix: shared, nodeId: 'a', size: 10, ttlMs: 60_000 }),
-      await natsHistory({ url: NATS_URL, prefix: shared, nodeId: 'b', size: 10, ttlMs: 60_000, stallMs: 500 }),
-    ];
+    const [a, b, shared] = await twoNodes('hs', { stallMs: 500 });
     const nc = await connect({ servers: NATS_URL });
     try {
       const heard: number[] = [];
